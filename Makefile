@@ -1,0 +1,105 @@
+# parkblf Makefile: one GNU make file, objects under build/.
+#
+# Targets: all (daemon + fake PBX), check (unit + integration tests),
+# unit, integration, asan (the whole suite under ASan+UBSan), demo,
+# ccheck, install, clean.  V=1 prints full commands.
+
+.DEFAULT_GOAL := all
+PROJECT  := parkblf
+VERSION  := 0.1.0
+PREFIX   ?= /usr/local
+BUILD    ?= build
+
+# Statically linked modules, in registration order.
+MODULES  := dialog_decoder rlmi_decoder dialog_encoder
+
+CC       ?= cc
+PKGS     := libre libxml-2.0
+CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6 \
+	-DPARKBLF_VERSION=\"$(VERSION)\" \
+	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wmissing-declarations -Wold-style-definition \
+	-Wdeclaration-after-statement -Wcast-align -Wbad-function-cast \
+	-Iinclude -Isrc $(shell pkg-config --cflags $(PKGS))
+OPT      ?= -O2 -g
+CFLAGS   += $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -MMD -MP
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lpthread
+LDFLAGS  += $(EXTRA_LDFLAGS)
+
+ifeq ($(V),)
+Q := @
+HUSH_CC = @echo "  CC      $<";
+HUSH_LD = @echo "  LD      $@";
+endif
+
+# Core sources; every module's module.mk appends to SRCS.
+SRCS := src/log.c src/file.c src/config.c src/orbitmap.c src/store.c src/decoder.c \
+	src/encoder.c src/xmlsafe.c src/notifier.c src/upstream.c \
+	src/capture.c src/app.c
+include $(patsubst %,modules/%/module.mk,$(MODULES))
+
+MAIN_SRC := src/main.c
+OBJS     := $(patsubst %.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/static.o
+CORELIB  := $(BUILD)/libparkblf.a
+BIN      := $(BUILD)/parkblf
+
+include test/fakepbx/fakepbx.mk
+include test/unit/unit.mk
+
+.PHONY: all check unit integration asan demo ccheck install clean
+
+all: $(BIN) $(FAKEPBX_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(HUSH_CC)$(CC) $(CFLAGS) -c $< -o $@
+
+# Static module table, generated from MODULES (as baresip's static.c).
+$(BUILD)/static.c: Makefile
+	@mkdir -p $(BUILD)
+	$(Q)( echo '/* generated from MODULES in the Makefile */'; \
+	  echo '#include <re.h>'; \
+	  for m in $(MODULES); do \
+	    echo "extern const struct mod_export exports_$$m;"; done; \
+	  echo 'const struct mod_export *mod_table[] = {'; \
+	  for m in $(MODULES); do echo "	&exports_$$m,"; done; \
+	  echo '	NULL'; echo '};' ) > $@
+
+$(BUILD)/static.o: $(BUILD)/static.c
+	$(HUSH_CC)$(CC) $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(CORELIB): $(OBJS)
+	$(HUSH_LD)$(AR) rcs $@ $^
+
+$(BIN): $(BUILD)/src/main.o $(CORELIB)
+	$(HUSH_LD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+check: unit integration
+
+integration: all
+	$(Q)test/integration/run.sh $(BUILD)
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+	  OPT="-O1 -g -fno-omit-frame-pointer" \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" check
+
+demo: all
+	$(Q)test/demo.sh $(BUILD)
+
+ccheck:
+	$(Q)test/ccheck.sh
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/doc/parkblf
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/parkblf
+	install -m 644 conf/parkblf.conf conf/orbits.conf \
+	  $(DESTDIR)$(PREFIX)/share/doc/parkblf/
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

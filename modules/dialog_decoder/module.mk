@@ -1,0 +1,1 @@
+SRCS += modules/dialog_decoder/dialog_decoder.c

@@ -1,0 +1,1 @@
+SRCS += modules/dialog_encoder/dialog_encoder.c

@@ -1,0 +1,1 @@
+SRCS += modules/rlmi_decoder/rlmi_decoder.c

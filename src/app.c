@@ -1,0 +1,359 @@
+/**
+ * @file app.c  The running daemon: SIP stack, notifier, upstream, store
+ *
+ * Wires the pieces together: upstream NOTIFYs are decoded into the
+ * store; a DN whose calls changed is mapped to its orbits, and each
+ * orbit's watchers get a NOTIFY.  Config key: sip_listen.
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <string.h>
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+#include "notifier.h"
+#include "upstream.h"
+#include "app.h"
+
+
+enum {
+	STOP_DEADLINE_MS  = 3000,   /**< Longest graceful stop             */
+	SHUTDOWN_RETRY_S  = 10,     /**< retry-after told to phones        */
+	MAX_TRANSPORTS    = 64,
+};
+
+struct app {
+	struct config *cfg;
+	struct orbitmap *map;
+	struct store *store;
+	struct dnsc *dnsc;
+	struct sip *sip;
+	struct sipevent_sock *sock;
+	struct sip_lsnr *lsnr;
+	struct notifier *nt;
+	struct upstream *up;
+	char *domain;
+	struct tmr tmr_stop;
+	bool stopping;
+};
+
+
+static void destructor(void *arg)
+{
+	struct app *app = arg;
+
+	tmr_cancel(&app->tmr_stop);
+	app->up = mem_deref(app->up);
+	app->nt = mem_deref(app->nt);
+	app->sock = mem_deref(app->sock);
+	app->lsnr = mem_deref(app->lsnr);
+	if (app->sip) {
+		sip_close(app->sip, true);
+		app->sip = mem_deref(app->sip);
+	}
+	mem_deref(app->dnsc);
+	mem_deref(app->store);
+	mem_deref(app->map);
+	mem_deref(app->cfg);
+	mem_deref(app->domain);
+}
+
+
+static void orbit_changed(struct orbit *orbit, void *arg)
+{
+	struct app *app = arg;
+
+	notifier_orbit_changed(app->nt, orbit->name);
+}
+
+
+static void dn_changed(const char *dn, void *arg)
+{
+	struct app *app = arg;
+
+	log_debug("app: %s changed", dn);
+	orbitmap_apply_dn(app->map, dn, orbit_changed, app);
+}
+
+
+static void upstream_update(const struct dn_update *upd, void *arg)
+{
+	struct app *app = arg;
+	int err;
+
+	err = store_apply(app->store, app->map, upd, store_now_ms());
+	if (err)
+		log_warn("app: applying an upstream update failed: %m", err);
+}
+
+
+static void upstream_session(void *arg)
+{
+	struct app *app = arg;
+
+	store_new_session(app->store);
+}
+
+
+static bool subscribe_handler(const struct sip_msg *msg, void *arg)
+{
+	struct app *app = arg;
+
+	if (app->stopping) {
+		(void)sip_treplyf(NULL, NULL, app->sip, msg, false, 503,
+				  "Shutting Down",
+				  "Retry-After: %u\r\n"
+				  "Content-Length: 0\r\n\r\n",
+				  SHUTDOWN_RETRY_S);
+		return true;
+	}
+
+	return notifier_subscribe_handler(msg, app->nt);
+}
+
+
+/* Phones ping their server with OPTIONS; answer instead of 501 */
+static bool options_handler(const struct sip_msg *msg, void *arg)
+{
+	struct app *app = arg;
+
+	if (pl_strcmp(&msg->met, "OPTIONS"))
+		return false;
+
+	(void)sip_treplyf(NULL, NULL, app->sip, msg, false, 200, "OK",
+			  "Allow: SUBSCRIBE, NOTIFY, OPTIONS\r\n"
+			  "Allow-Events: %H\r\n"
+			  "Content-Length: 0\r\n\r\n",
+			  encoder_events_print, NULL);
+
+	return true;
+}
+
+
+static void exit_handler(void *arg)
+{
+	struct app *app = arg;
+
+	if (app->stopping)
+		re_cancel();
+}
+
+
+static int transport_add(struct app *app, const struct sa *laddr)
+{
+	struct sa la = *laddr;
+	int err;
+
+	err = sip_transp_add(app->sip, SIP_TRANSP_UDP, &la);
+	if (err)
+		goto out;
+
+	/* port 0: TCP takes the port the OS gave UDP */
+	if (!sa_port(&la)) {
+		err = sip_transp_laddr(app->sip, &la, SIP_TRANSP_UDP, laddr);
+		if (err)
+			goto out;
+	}
+
+	err = sip_transp_add(app->sip, SIP_TRANSP_TCP, &la);
+	if (err)
+		goto out;
+
+	log_info("sip: listening on %J (udp, tcp)", &la);
+
+ out:
+	if (err)
+		log_error("sip: cannot listen on %J: %m", laddr, err);
+
+	return err;
+}
+
+
+struct if_walk {
+	struct sa addrv[MAX_TRANSPORTS];
+	size_t addrc;
+	int af;
+};
+
+
+static bool if_handler(const char *ifname, const struct sa *sa, void *arg)
+{
+	struct if_walk *walk = arg;
+	size_t i;
+	(void)ifname;
+
+	if (sa_af(sa) != walk->af || sa_is_linklocal(sa))
+		return false;
+
+	for (i = 0; i < walk->addrc; i++) {
+		if (sa_cmp(&walk->addrv[i], sa, SA_ADDR))
+			return false;
+	}
+
+	walk->addrv[walk->addrc++] = *sa;
+
+	return walk->addrc >= MAX_TRANSPORTS;
+}
+
+
+/* A wildcard address becomes one transport per local address */
+static int listen_add(struct app *app, const struct sa *laddr)
+{
+	struct if_walk walk;
+	size_t i;
+	int err = 0;
+
+	if (!sa_is_any(laddr))
+		return transport_add(app, laddr);
+
+	memset(&walk, 0, sizeof(walk));
+	walk.af = sa_af(laddr);
+	(void)net_if_apply(if_handler, &walk);
+
+	if (!walk.addrc) {
+		log_error("sip: sip_listen %J: no local %s address to "
+			  "listen on; give a concrete address", laddr,
+			  walk.af == AF_INET6 ? "IPv6" : "IPv4");
+		return EADDRNOTAVAIL;
+	}
+
+	log_info("sip: sip_listen %J expands to %zu local address(es)",
+		 laddr, walk.addrc);
+
+	for (i = 0; i < walk.addrc && !err; i++) {
+		sa_set_port(&walk.addrv[i], sa_port(laddr));
+		err = transport_add(app, &walk.addrv[i]);
+	}
+
+	return err;
+}
+
+
+static void dns_init(struct app *app)
+{
+	struct sa srvv[4];
+	uint32_t srvc = 4;
+	char domain[64];
+	int err;
+
+	err = dns_srv_get(domain, sizeof(domain), srvv, &srvc);
+	if (!err && srvc)
+		err = dnsc_alloc(&app->dnsc, NULL, srvv, srvc);
+	if (err || !srvc)
+		log_warn("app: no DNS servers (%m): upstream_uri must name "
+			 "the PBX by address", err);
+}
+
+
+/**
+ * Start the daemon: listen for phones and subscribe upstream
+ *
+ * @param appp Where to store the daemon
+ * @param cfg  Configuration (the daemon takes it over)
+ * @param map  Orbit map (the daemon takes it over)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
+{
+	struct app *app;
+	size_t i;
+	int err;
+
+	if (!appp || !cfg || !map)
+		return EINVAL;
+
+	app = mem_zalloc(sizeof(*app), destructor);
+	if (!app)
+		return ENOMEM;
+
+	tmr_init(&app->tmr_stop);
+	app->cfg = mem_ref(cfg);
+	app->map = mem_ref(map);
+
+	err = upstream_domain(&app->domain, cfg->upstream_uri);
+	if (err)
+		goto out;
+
+	err = store_alloc(&app->store, dn_changed, app);
+	if (err)
+		goto out;
+
+	dns_init(app);
+
+	err = sip_alloc(&app->sip, app->dnsc, 32, 32, 32,
+			"parkblf/" PARKBLF_VERSION, exit_handler, app);
+	if (err)
+		goto out;
+
+	for (i = 0; i < cfg->listenc && !err; i++)
+		err = listen_add(app, &cfg->listenv[i]);
+	if (err)
+		goto out;
+
+	err = sipevent_listen(&app->sock, app->sip, 1024, 32,
+			      subscribe_handler, app);
+	if (err)
+		goto out;
+
+	err = sip_listen(&app->lsnr, app->sip, true, options_handler, app);
+	if (err)
+		goto out;
+
+	err = notifier_alloc(&app->nt, app->sip, app->sock, cfg,
+			     app->store, app->domain);
+	if (err)
+		goto out;
+	notifier_set_map(app->nt, map);
+
+	err = upstream_alloc(&app->up, app->sip, app->sock, cfg,
+			     upstream_update, upstream_session, app);
+	if (err)
+		goto out;
+
+	log_info("app: %u orbits from %s; upstream %s (Event: %s)",
+		 orbitmap_count(map), map->file, cfg->upstream_uri,
+		 cfg->upstream_event);
+
+	err = upstream_start(app->up);
+
+ out:
+	if (err)
+		mem_deref(app);
+	else
+		*appp = app;
+
+	return err;
+}
+
+
+static void stop_deadline(void *arg)
+{
+	(void)arg;
+
+	log_warn("app: peers did not answer in time; stopping anyway");
+	re_cancel();
+}
+
+
+/**
+ * Stop gracefully: end the upstream subscription, tell phones to come
+ * back later, and stop the main loop once the SIP stack has drained
+ * (or after a deadline)
+ *
+ * @param app The daemon
+ */
+void app_shutdown(struct app *app)
+{
+	if (!app || app->stopping)
+		return;
+
+	app->stopping = true;
+	log_info("app: stopping");
+
+	app->up = mem_deref(app->up);
+	notifier_close_all(app->nt, SIPEVENT_PROBATION, SHUTDOWN_RETRY_S);
+
+	tmr_start(&app->tmr_stop, STOP_DEADLINE_MS, stop_deadline, app);
+	sip_close(app->sip, false);
+}

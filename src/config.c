@@ -1,0 +1,506 @@
+/**
+ * @file config.c  The main configuration: one table describes every key
+ *
+ * Format: libre's conf format, `key value` per line, `#` comments.  We
+ * parse it ourselves so that every problem is reported as FILE:LINE.
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <stddef.h>
+#include <stdarg.h>
+#include <string.h>
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+
+
+enum key_type {
+	KEY_STR,
+	KEY_PATH,     /**< Relative to the config file's directory     */
+	KEY_URI,
+	KEY_U32,
+	KEY_BOOL,
+	KEY_ADDR,
+	KEY_ADDRS,    /**< Repeatable address key                      */
+	KEY_LAMP,
+	KEY_LOGLEVEL,
+};
+
+struct config_key {
+	const char *name;
+	enum key_type type;
+	size_t off;
+	const char *dfl;      /**< Default value, NULL = unset            */
+	uint32_t min, max;    /**< Bounds for numbers                     */
+	bool required;
+};
+
+#define OFF(m) offsetof(struct config, m)
+
+static const struct config_key keys[] = {
+	{"sip_listen",         KEY_ADDRS, OFF(listenv), NULL, 0, 0, true},
+	{"upstream_uri",       KEY_URI,   OFF(upstream_uri), NULL, 0, 0,
+	 true},
+	{"upstream_user",      KEY_STR,   OFF(upstream_user), NULL, 0, 0,
+	 false},
+	{"upstream_password",  KEY_STR,   OFF(upstream_password), NULL, 0, 0,
+	 false},
+	{"upstream_event",     KEY_STR,   OFF(upstream_event), "dialog", 0, 0,
+	 false},
+	{"upstream_accept",    KEY_STR,   OFF(upstream_accept), NULL, 0, 0,
+	 false},
+	{"upstream_capture",   KEY_PATH,  OFF(upstream_capture), NULL, 0, 0,
+	 false},
+	{"upstream_expires",   KEY_U32,   OFF(upstream_expires), "600",
+	 60, 86400, false},
+	{"upstream_retry_min", KEY_U32,   OFF(upstream_retry_min), "1",
+	 1, 3600, false},
+	{"upstream_retry_max", KEY_U32,   OFF(upstream_retry_max), "60",
+	 1, 86400, false},
+	{"orbit_map",          KEY_PATH,  OFF(orbit_map), NULL, 0, 0, true},
+	{"http_listen",        KEY_ADDR,  OFF(http_listen), NULL, 0, 0,
+	 false},
+	{"subscribe_min_expires", KEY_U32, OFF(subscribe_min_expires), "60",
+	 1, 86400, false},
+	{"subscribe_max_expires", KEY_U32, OFF(subscribe_max_expires),
+	 "3600", 1, 604800, false},
+	{"subscribe_default_expires", KEY_U32,
+	 OFF(subscribe_default_expires), "3600", 1, 604800, false},
+	{"dialog_all_calls",   KEY_BOOL,  OFF(dialog_all_calls), "no", 0, 0,
+	 false},
+	{"dialog_lamp",        KEY_LAMP,  OFF(dialog_lamp), "confirmed", 0, 0,
+	 false},
+	{"log_level",          KEY_LOGLEVEL, OFF(log_level), "info", 0, 0,
+	 false},
+};
+
+enum { KEY_COUNT = sizeof(keys) / sizeof(keys[0]) };
+
+struct parse_state {
+	struct config *cfg;
+	const char *file;
+	struct mbuf *errmb;
+	unsigned seen[KEY_COUNT];   /**< Line each key was set on        */
+	unsigned lines;
+	unsigned errors;
+};
+
+
+static void destructor(void *arg)
+{
+	struct config *cfg = arg;
+	size_t i;
+
+	for (i = 0; i < KEY_COUNT; i++) {
+		if (keys[i].type == KEY_STR || keys[i].type == KEY_PATH ||
+		    keys[i].type == KEY_URI) {
+			char **sp = (char **)(void *)((uint8_t *)cfg +
+						      keys[i].off);
+			*sp = mem_deref(*sp);
+		}
+	}
+	mem_deref(cfg->file);
+}
+
+
+/**
+ * Report one problem in a file as FILE:LINE: message
+ *
+ * @param errmb Collects the messages; NULL logs them to stderr
+ * @param file  File name
+ * @param line  Line number
+ * @param fmt   Message format
+ */
+void config_error(struct mbuf *errmb, const char *file, unsigned line,
+		  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (errmb)
+		(void)mbuf_printf(errmb, "%s:%u: %v\n", file, line, fmt, &ap);
+	else
+		(void)re_fprintf(stderr, "%s:%u: %v\n", file, line, fmt, &ap);
+	va_end(ap);
+}
+
+
+static bool is_wildcard(const struct sa *sa)
+{
+	return sa_is_any(sa);
+}
+
+
+static bool all_digits(const struct pl *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->l; i++) {
+		if (pl->p[i] < '0' || pl->p[i] > '9')
+			return false;
+	}
+
+	return true;
+}
+
+
+static int set_value(struct parse_state *ps, const struct config_key *k,
+		     const struct pl *val, unsigned line)
+{
+	void *field = (uint8_t *)ps->cfg + k->off;
+	struct sa sa;
+	uint32_t u;
+	int err = 0;
+
+	switch (k->type) {
+
+	case KEY_STR:
+		err = pl_strdup((char **)field, val);
+		break;
+
+	case KEY_PATH: {
+		char *raw;
+
+		err = pl_strdup(&raw, val);
+		if (err)
+			break;
+		err = file_path_relative((char **)field, ps->file, raw);
+		mem_deref(raw);
+		break;
+	}
+
+	case KEY_URI: {
+		struct uri uri;
+
+		if (uri_decode(&uri, val) ||
+		    (pl_strcasecmp(&uri.scheme, "sip") &&
+		     pl_strcasecmp(&uri.scheme, "sips")) ||
+		    !pl_isset(&uri.host)) {
+			config_error(ps->errmb, ps->file, line,
+				     "%s: '%r' is not a sip: or sips: URI",
+				     k->name, val);
+			return EINVAL;
+		}
+		err = pl_strdup((char **)field, val);
+		break;
+	}
+
+	case KEY_U32:
+		if (!val->l || val->l > 9 || !all_digits(val)) {
+			config_error(ps->errmb, ps->file, line,
+				     "%s: '%r' is not a number", k->name, val);
+			return EINVAL;
+		}
+		u = pl_u32(val);
+		if (u < k->min || u > k->max) {
+			config_error(ps->errmb, ps->file, line,
+				     "%s: %u is out of range %u..%u",
+				     k->name, u, k->min, k->max);
+			return ERANGE;
+		}
+		*(uint32_t *)field = u;
+		break;
+
+	case KEY_BOOL:
+		if (!pl_strcasecmp(val, "yes") || !pl_strcasecmp(val, "true")
+		    || !pl_strcmp(val, "1"))
+			*(bool *)field = true;
+		else if (!pl_strcasecmp(val, "no") ||
+			 !pl_strcasecmp(val, "false") || !pl_strcmp(val, "0"))
+			*(bool *)field = false;
+		else {
+			config_error(ps->errmb, ps->file, line,
+				     "%s: '%r' is not yes or no", k->name, val);
+			return EINVAL;
+		}
+		break;
+
+	case KEY_ADDR:
+	case KEY_ADDRS:
+		if (sa_decode(&sa, val->p, val->l)) {
+			config_error(ps->errmb, ps->file, line,
+				     "%s: '%r' is not ADDRESS:PORT "
+				     "(IPv6 as [ADDRESS]:PORT)", k->name, val);
+			return EINVAL;
+		}
+		if (k->type == KEY_ADDR) {
+			if (is_wildcard(&sa)) {
+				config_error(ps->errmb, ps->file, line,
+					     "%s: needs a concrete address, "
+					     "not '%r'", k->name, val);
+				return EINVAL;
+			}
+			*(struct sa *)field = sa;
+			break;
+		}
+		if (ps->cfg->listenc >= CONFIG_MAX_LISTEN) {
+			config_error(ps->errmb, ps->file, line,
+				     "%s: at most %u addresses", k->name,
+				     CONFIG_MAX_LISTEN);
+			return E2BIG;
+		}
+		ps->cfg->listenv[ps->cfg->listenc++] = sa;
+		break;
+
+	case KEY_LAMP:
+		if (!pl_strcmp(val, "confirmed"))
+			*(enum lamp_style *)field = LAMP_CONFIRMED;
+		else if (!pl_strcmp(val, "early"))
+			*(enum lamp_style *)field = LAMP_EARLY;
+		else {
+			config_error(ps->errmb, ps->file, line,
+				     "%s: '%r' is not confirmed or early",
+				     k->name, val);
+			return EINVAL;
+		}
+		break;
+
+	case KEY_LOGLEVEL:
+		if (!pl_strcmp(val, "debug"))
+			*(enum log_level *)field = LOG_LEVEL_DEBUG;
+		else if (!pl_strcmp(val, "info"))
+			*(enum log_level *)field = LOG_LEVEL_INFO;
+		else if (!pl_strcmp(val, "warning"))
+			*(enum log_level *)field = LOG_LEVEL_WARN;
+		else if (!pl_strcmp(val, "error"))
+			*(enum log_level *)field = LOG_LEVEL_ERROR;
+		else {
+			config_error(ps->errmb, ps->file, line,
+				     "%s: '%r' is not debug, info, warning "
+				     "or error", k->name, val);
+			return EINVAL;
+		}
+		break;
+	}
+
+	return err;
+}
+
+
+static size_t token_len(const char *p, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && p[n] != ' ' && p[n] != '\t')
+		++n;
+
+	return n;
+}
+
+
+static void skip_blanks(struct pl *pl)
+{
+	while (pl->l && (pl->p[0] == ' ' || pl->p[0] == '\t'))
+		pl_advance(pl, 1);
+}
+
+
+static void line_handler(const struct pl *line, unsigned lineno, void *arg)
+{
+	struct parse_state *ps = arg;
+	struct pl key, val, rest;
+	size_t i;
+
+	ps->lines = lineno;
+
+	key = *line;
+	key.l = token_len(line->p, line->l);
+	val.p = key.p + key.l;
+	val.l = line->l - key.l;
+	skip_blanks(&val);
+	rest = val;
+	val.l = token_len(val.p, val.l);
+	pl_advance(&rest, val.l);
+	skip_blanks(&rest);
+
+	for (i = 0; i < KEY_COUNT; i++) {
+		if (!pl_strcmp(&key, keys[i].name))
+			break;
+	}
+	if (i == KEY_COUNT) {
+		config_error(ps->errmb, ps->file, lineno,
+			     "unknown key '%r'", &key);
+		++ps->errors;
+		return;
+	}
+	if (!pl_isset(&val)) {
+		config_error(ps->errmb, ps->file, lineno,
+			     "%s: missing value", keys[i].name);
+		++ps->errors;
+		return;
+	}
+
+	/* anything after the value must be a comment */
+	if (rest.l && rest.p[0] != '#') {
+		config_error(ps->errmb, ps->file, lineno,
+			     "%s: unexpected '%r' after the value "
+			     "(values are one word)", keys[i].name, &rest);
+		++ps->errors;
+		return;
+	}
+
+	if (ps->seen[i] && keys[i].type != KEY_ADDRS) {
+		config_error(ps->errmb, ps->file, lineno,
+			     "%s: already set on line %u", keys[i].name,
+			     ps->seen[i]);
+		++ps->errors;
+		return;
+	}
+
+	/* replace the default */
+	if (keys[i].type == KEY_STR || keys[i].type == KEY_PATH ||
+	    keys[i].type == KEY_URI) {
+		char **sp = (char **)(void *)((uint8_t *)ps->cfg +
+					      keys[i].off);
+		*sp = mem_deref(*sp);
+	}
+
+	if (set_value(ps, &keys[i], &val, lineno))
+		++ps->errors;
+	else
+		ps->seen[i] = lineno;
+}
+
+
+static int apply_defaults(struct parse_state *ps)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < KEY_COUNT; i++) {
+		struct pl dfl;
+
+		if (!keys[i].dfl)
+			continue;
+
+		pl_set_str(&dfl, keys[i].dfl);
+		err = set_value(ps, &keys[i], &dfl, 0);
+		if (err)
+			return err;
+	}
+
+	return 0;
+}
+
+
+static void check_keys(struct parse_state *ps)
+{
+	const struct config *cfg = ps->cfg;
+	unsigned eof = ps->lines ? ps->lines : 1;
+	size_t i;
+
+	for (i = 0; i < KEY_COUNT; i++) {
+		if (keys[i].required && !ps->seen[i]) {
+			config_error(ps->errmb, ps->file, eof,
+				     "missing required key '%s'",
+				     keys[i].name);
+			++ps->errors;
+		}
+	}
+
+	if (cfg->upstream_user && !cfg->upstream_password) {
+		config_error(ps->errmb, ps->file, eof,
+			     "upstream_user is set but upstream_password "
+			     "is missing");
+		++ps->errors;
+	}
+	if (cfg->upstream_retry_min > cfg->upstream_retry_max) {
+		config_error(ps->errmb, ps->file, eof,
+			     "upstream_retry_min (%u) is above "
+			     "upstream_retry_max (%u)",
+			     cfg->upstream_retry_min, cfg->upstream_retry_max);
+		++ps->errors;
+	}
+	if (cfg->subscribe_min_expires > cfg->subscribe_default_expires ||
+	    cfg->subscribe_default_expires > cfg->subscribe_max_expires) {
+		config_error(ps->errmb, ps->file, eof,
+			     "need subscribe_min_expires (%u) <= "
+			     "subscribe_default_expires (%u) <= "
+			     "subscribe_max_expires (%u)",
+			     cfg->subscribe_min_expires,
+			     cfg->subscribe_default_expires,
+			     cfg->subscribe_max_expires);
+		++ps->errors;
+	}
+}
+
+
+/**
+ * Parse a configuration from memory
+ *
+ * @param cfgp  Where to store the configuration
+ * @param file  File name for messages and relative paths
+ * @param buf   Text
+ * @param len   Length of text
+ * @param errmb Collects FILE:LINE messages, NULL prints to stderr
+ *
+ * @return 0 if success, otherwise errorcode (EINVAL on bad content)
+ */
+int config_parse(struct config **cfgp, const char *file,
+		 const uint8_t *buf, size_t len, struct mbuf *errmb)
+{
+	struct parse_state ps;
+	struct config *cfg;
+	int err;
+
+	if (!cfgp || !file || (!buf && len))
+		return EINVAL;
+
+	cfg = mem_zalloc(sizeof(*cfg), destructor);
+	if (!cfg)
+		return ENOMEM;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.cfg = cfg;
+	ps.file = file;
+	ps.errmb = errmb;
+
+	err = str_dup(&cfg->file, file);
+	if (err)
+		goto out;
+
+	err = apply_defaults(&ps);
+	if (err)
+		goto out;
+
+	file_lines(buf, len, line_handler, &ps);
+	check_keys(&ps);
+
+	if (ps.errors)
+		err = EINVAL;
+
+ out:
+	if (err)
+		mem_deref(cfg);
+	else
+		*cfgp = cfg;
+
+	return err;
+}
+
+
+/**
+ * Read and parse a configuration file
+ *
+ * @param cfgp  Where to store the configuration
+ * @param file  Path of the file
+ * @param errmb Collects FILE:LINE messages, NULL prints to stderr
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int config_load(struct config **cfgp, const char *file, struct mbuf *errmb)
+{
+	struct mbuf *mb;
+	int err;
+
+	err = file_read(&mb, file, 1024 * 1024);
+	if (err) {
+		config_error(errmb, file, 0, "cannot read: %m", err);
+		return err;
+	}
+
+	err = config_parse(cfgp, file, mb->buf, mb->end, errmb);
+	mem_deref(mb);
+
+	return err;
+}

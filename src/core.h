@@ -1,0 +1,135 @@
+/**
+ * @file core.h  Internal interfaces of the parkblf core
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#ifndef PARKBLF_CORE_H
+#define PARKBLF_CORE_H
+
+struct sip;
+struct sipevent_sock;
+
+
+/* modules: the table generated from MODULES in the Makefile */
+
+extern const struct mod_export *mod_table[];
+
+
+/* log */
+
+void log_init_libre(void);
+
+
+/* file */
+
+int file_read(struct mbuf **mbp, const char *path, size_t maxlen);
+int file_path_relative(char **pathp, const char *base, const char *path);
+typedef void (file_line_h)(const struct pl *line, unsigned lineno,
+			   void *arg);
+void file_lines(const uint8_t *buf, size_t len, file_line_h *lineh,
+		void *arg);
+
+
+/* config */
+
+enum { CONFIG_MAX_LISTEN = 8 };
+
+/** The main configuration (see conf/parkblf.conf for every key) */
+struct config {
+	char *file;                   /**< Path it was read from          */
+	struct sa listenv[CONFIG_MAX_LISTEN]; /**< sip_listen addresses   */
+	size_t listenc;
+	char *upstream_uri;
+	char *upstream_user;
+	char *upstream_password;
+	char *upstream_event;
+	char *upstream_accept;
+	char *upstream_capture;
+	uint32_t upstream_expires;
+	uint32_t upstream_retry_min;  /**< Backoff bounds, seconds        */
+	uint32_t upstream_retry_max;
+	char *orbit_map;              /**< Resolved against the conf dir  */
+	struct sa http_listen;
+	uint32_t subscribe_min_expires;
+	uint32_t subscribe_max_expires;
+	uint32_t subscribe_default_expires;
+	bool dialog_all_calls;
+	enum lamp_style dialog_lamp;
+	enum log_level log_level;
+};
+
+int config_parse(struct config **cfgp, const char *file,
+		 const uint8_t *buf, size_t len, struct mbuf *errmb);
+int config_load(struct config **cfgp, const char *file,
+		struct mbuf *errmb);
+void config_error(struct mbuf *errmb, const char *file, unsigned line,
+		  const char *fmt, ...);
+
+
+/* orbit map */
+
+/** One line of the orbit map */
+struct orbit {
+	struct le le;        /**< In orbitmap.orbits, file order          */
+	struct le he_name;   /**< In orbitmap.by_name                     */
+	struct le he_dn;     /**< In orbitmap.by_dn                       */
+	char *name;          /**< What phones subscribe to: "park-1"      */
+	char *dn;            /**< How the PBX names it: "*00"             */
+	char *retrieve;      /**< What a key press dials: "*10"           */
+	char *park;          /**< What a transfer to the key dials        */
+	char *label;         /**< Shown on the key, may be NULL           */
+	unsigned line;       /**< Line in the map file                    */
+};
+
+struct orbitmap {
+	char *file;
+	struct list orbits;
+	struct hash *by_name;
+	struct hash *by_dn;
+};
+
+int orbitmap_parse(struct orbitmap **mapp, const char *file,
+		   const uint8_t *buf, size_t len, struct mbuf *errmb);
+int orbitmap_load(struct orbitmap **mapp, const char *file,
+		  struct mbuf *errmb);
+struct orbit *orbitmap_find(const struct orbitmap *map,
+			    const struct pl *name);
+bool orbitmap_has_dn(const struct orbitmap *map, const char *dn);
+typedef void (orbit_apply_h)(struct orbit *orbit, void *arg);
+void orbitmap_apply_dn(const struct orbitmap *map, const char *dn,
+		       orbit_apply_h *h, void *arg);
+uint32_t orbitmap_count(const struct orbitmap *map);
+
+
+/* store: parked calls per DN */
+
+/** A call parked in an orbit, as the store keeps it */
+struct parked_call {
+	struct le le;
+	char *id;
+	char *number;
+	char *name;
+	uint64_t parked_at;  /**< ms since the epoch                      */
+};
+
+struct store;
+typedef void (store_change_h)(const char *dn, void *arg);
+
+int  store_alloc(struct store **storep, store_change_h *changeh,
+		 void *arg);
+int  store_apply(struct store *store, const struct orbitmap *map,
+		 const struct dn_update *upd, uint64_t now_ms);
+const struct list *store_calls(const struct store *store, const char *dn);
+bool store_occupied(const struct store *store, const char *dn);
+void store_new_session(struct store *store);
+void store_clear_unmapped(struct store *store, const struct orbitmap *map);
+uint64_t store_now_ms(void);
+
+
+/* capture */
+
+struct capture;
+int  capture_open(struct capture **capp, const char *path);
+void capture_write(struct capture *cap, const struct sip_msg *msg);
+
+#endif

@@ -1,0 +1,193 @@
+/**
+ * @file main.c  parkblf: BLF keys for PBX park orbits
+ *
+ * Usage: parkblf [-t] -f FILE
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <unistd.h>
+#include <getopt.h>
+#include <sys/resource.h>
+#include <re.h>
+#include <libxml/parser.h>
+#include "parkblf.h"
+#include "core.h"
+#include "app.h"
+
+
+static struct app *the_app;
+
+
+static void usage(void)
+{
+	(void)re_fprintf(stderr,
+			 "usage: parkblf [-t] [-v] -f FILE\n"
+			 "  -f FILE  configuration file\n"
+			 "  -t       check the configuration and the orbit "
+			 "map, then exit\n"
+			 "  -v       verbose (log level debug)\n"
+			 "  -h       this help\n");
+}
+
+
+static void signal_handler(int sig)
+{
+	static bool once;
+
+	if (once || !the_app) {
+		log_warn("main: signal %d again: stopping now", sig);
+		re_cancel();
+		return;
+	}
+
+	once = true;
+	log_info("main: signal %d: stopping", sig);
+	app_shutdown(the_app);
+}
+
+
+static void fd_limit(void)
+{
+	struct rlimit rl;
+	int n = 4096;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < 65536)
+		n = (int)rl.rlim_cur;
+
+	(void)fd_setsize(n);
+}
+
+
+static int load(struct config **cfgp, struct orbitmap **mapp,
+		const char *file)
+{
+	int err, merr;
+
+	err = config_load(cfgp, file, NULL);
+	if (err == EINVAL || err == ERANGE || err == E2BIG)
+		return EINVAL;
+	if (err)
+		return err;
+
+	merr = orbitmap_load(mapp, (*cfgp)->orbit_map, NULL);
+	if (merr) {
+		*cfgp = mem_deref(*cfgp);
+		return merr;
+	}
+
+	return 0;
+}
+
+
+static int modules_init(void)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; mod_table[i]; i++) {
+		struct mod *m;
+
+		err = mod_add(&m, mod_table[i]);
+		if (err) {
+			log_error("main: module %s: %m", mod_table[i]->name,
+				  err);
+			return err;
+		}
+	}
+
+	return 0;
+}
+
+
+int main(int argc, char *argv[])
+{
+	struct config *cfg = NULL;
+	struct orbitmap *map = NULL;
+	const char *file = NULL;
+	bool test_only = false, verbose = false;
+	int c, err, ret = 1;
+
+	while ((c = getopt(argc, argv, "f:tvh")) != -1) {
+		switch (c) {
+
+		case 'f':
+			file = optarg;
+			break;
+
+		case 't':
+			test_only = true;
+			break;
+
+		case 'v':
+			verbose = true;
+			break;
+
+		case 'h':
+			usage();
+			return 0;
+
+		default:
+			usage();
+			return 2;
+		}
+	}
+
+	if (!file || optind != argc) {
+		usage();
+		return 2;
+	}
+
+	err = libre_init();
+	if (err) {
+		(void)re_fprintf(stderr, "parkblf: libre_init: %m\n", err);
+		return 1;
+	}
+
+	fd_limit();
+	log_init_libre();
+	xmlInitParser();
+
+	err = modules_init();
+	if (err)
+		goto out;
+
+	err = load(&cfg, &map, file);
+	if (err)
+		goto out;
+
+	if (test_only) {
+		(void)re_printf("%s: OK (%u orbits from %s)\n", file,
+				orbitmap_count(map), map->file);
+		ret = 0;
+		goto out;
+	}
+
+	log_set_level(verbose ? LOG_LEVEL_DEBUG : cfg->log_level);
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	err = app_alloc(&the_app, cfg, map);
+	if (err) {
+		log_error("main: cannot start: %m", err);
+		goto out;
+	}
+
+	err = re_main(signal_handler);
+	if (err)
+		log_error("main: main loop: %m", err);
+	else
+		ret = 0;
+
+ out:
+	the_app = mem_deref(the_app);
+	mem_deref(map);
+	mem_deref(cfg);
+	mod_close();
+	xmlCleanupParser();
+	libre_close();
+
+	return ret;
+}

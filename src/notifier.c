@@ -1,0 +1,557 @@
+/**
+ * @file notifier.c  Phones' subscriptions to orbits (RFC 6665 notifier)
+ *
+ * A watcher is one phone subscription to one orbit name.  Watchers are
+ * grouped by orbit name, so an orbit change walks only its own
+ * watchers.  Every document is rendered for its watcher, since the
+ * version and entity are per subscription.
+ *
+ * Config keys: subscribe_min_expires, subscribe_max_expires,
+ * subscribe_default_expires, dialog_all_calls, dialog_lamp.
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <string.h>
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+#include "notifier.h"
+
+
+enum { GROUP_HASH_SIZE = 256 };
+
+/** The watchers of one orbit name */
+struct watchgroup {
+	struct le he;
+	char *name;
+	struct list watchers;
+};
+
+struct notifier {
+	struct sip *sip;
+	struct sipevent_sock *sock;
+	struct hash *groups;          /**< struct watchgroup by name      */
+	const struct config *cfg;
+	const struct orbitmap *map;   /**< Map in force (not owned)       */
+	const struct store *store;
+	char *domain;                 /**< PBX host[:port]                */
+	uint32_t nwatchers;
+	uint64_t notifies;            /**< Documents handed to libre      */
+};
+
+/** One phone subscription */
+struct watcher {
+	struct le le;                 /**< In watchgroup.watchers         */
+	struct notifier *nt;
+	struct watchgroup *group;     /**< Referenced                     */
+	struct sipnot *not;
+	const struct encoder *enc;
+	char *entity;                 /**< The URI the phone subscribed to */
+	struct sa peer;
+	uint32_t version;             /**< Next document version          */
+};
+
+
+static void group_destructor(void *arg)
+{
+	struct watchgroup *g = arg;
+
+	hash_unlink(&g->he);
+	mem_deref(g->name);
+}
+
+
+static void watcher_destructor(void *arg)
+{
+	struct watcher *w = arg;
+
+	if (w->le.list) {
+		list_unlink(&w->le);
+		--w->nt->nwatchers;
+	}
+	w->not = mem_deref(w->not);
+	mem_deref(w->group);
+	mem_deref(w->entity);
+}
+
+
+static void notifier_destructor(void *arg)
+{
+	struct notifier *nt = arg;
+
+	notifier_close_all(nt, SIPEVENT_DEACTIVATED, 0);
+	mem_deref(nt->groups);
+	mem_deref(nt->domain);
+}
+
+
+static bool group_cmp(struct le *le, void *arg)
+{
+	const struct watchgroup *g = le->data;
+
+	return 0 == strcmp(g->name, arg);
+}
+
+
+static struct watchgroup *group_find(const struct notifier *nt,
+				     const char *name)
+{
+	return list_ledata(hash_lookup(nt->groups, hash_joaat_str(name),
+				       group_cmp, (void *)name));
+}
+
+
+static int group_get(struct watchgroup **gp, struct notifier *nt,
+		     const char *name)
+{
+	struct watchgroup *g = group_find(nt, name);
+	int err;
+
+	if (g) {
+		*gp = mem_ref(g);
+		return 0;
+	}
+
+	g = mem_zalloc(sizeof(*g), group_destructor);
+	if (!g)
+		return ENOMEM;
+
+	err = str_dup(&g->name, name);
+	if (err) {
+		mem_deref(g);
+		return err;
+	}
+
+	/* the hash holds no reference: the last watcher unlinks it */
+	hash_append(nt->groups, hash_joaat_str(name), &g->he, g);
+	*gp = g;
+
+	return 0;
+}
+
+
+/* Render this watcher's next document for the orbit's current state */
+static int render(struct mbuf **mbp, struct watcher *w,
+		  const struct orbit *orbit)
+{
+	const struct notifier *nt = w->nt;
+	const struct list *calls = store_calls(nt->store, orbit->dn);
+	struct orbit_call *callv = NULL;
+	struct orbit_view view;
+	char *retrieve_uri = NULL;
+	uint64_t now = store_now_ms();
+	struct mbuf *mb = NULL;
+	size_t n = 0;
+	struct le *le;
+	int err;
+
+	err = re_sdprintf(&retrieve_uri, "sip:%s@%s", orbit->retrieve,
+			  nt->domain);
+	if (err)
+		goto out;
+
+	if (calls && !list_isempty(calls)) {
+		callv = mem_zalloc(list_count(calls) * sizeof(*callv), NULL);
+		if (!callv) {
+			err = ENOMEM;
+			goto out;
+		}
+		for (le = list_head(calls); le; le = le->next, n++) {
+			const struct parked_call *pc = le->data;
+
+			callv[n].id = pc->id;
+			callv[n].number = pc->number;
+			callv[n].name = pc->name;
+			callv[n].duration = now > pc->parked_at ?
+				(uint32_t)((now - pc->parked_at) / 1000) : 0;
+		}
+	}
+
+	memset(&view, 0, sizeof(view));
+	view.entity = w->entity;
+	view.name = orbit->name;
+	view.label = orbit->label;
+	view.retrieve_uri = retrieve_uri;
+	view.domain = nt->domain;
+	view.version = w->version;
+	view.callv = callv;
+	view.callc = n;
+	view.occupied = store_occupied(nt->store, orbit->dn);
+	view.all_calls = nt->cfg->dialog_all_calls;
+	view.lamp = nt->cfg->dialog_lamp;
+
+	mb = mbuf_alloc(512);
+	if (!mb) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	err = w->enc->encodeh(mb, &view);
+	if (err)
+		goto out;
+
+	mb->pos = 0;
+	++w->version;
+
+ out:
+	mem_deref(retrieve_uri);
+	mem_deref(callv);
+	if (err)
+		mem_deref(mb);
+	else
+		*mbp = mb;
+
+	return err;
+}
+
+
+static int watcher_notify(struct watcher *w)
+{
+	const struct orbit *orbit;
+	struct pl name;
+	struct mbuf *mb;
+	int err;
+
+	pl_set_str(&name, w->group->name);
+	orbit = orbitmap_find(w->nt->map, &name);
+	if (!orbit)
+		return ENOENT;
+
+	err = render(&mb, w, orbit);
+	if (err)
+		return err;
+
+	err = sipevent_notify(w->not, mb, SIPEVENT_ACTIVE, 0, 0);
+	mem_deref(mb);
+	if (!err)
+		++w->nt->notifies;
+
+	return err;
+}
+
+
+static void close_handler(int err, const struct sip_msg *msg, void *arg)
+{
+	struct watcher *w = arg;
+
+	if (msg && msg->scode) {
+		log_info("notifier: %s from %J ended: NOTIFY got %u %r",
+			 w->group->name, &w->peer, msg->scode, &msg->reason);
+	}
+	else if (err == ETIMEDOUT) {
+		log_debug("notifier: %s from %J ended (unsubscribed or "
+			  "expired)", w->group->name, &w->peer);
+	}
+	else {
+		log_info("notifier: %s from %J ended: %m", w->group->name,
+			 &w->peer, err);
+	}
+
+	mem_deref(w);
+}
+
+
+static bool accept_ok(const struct sip_msg *msg, const char *ctype)
+{
+	struct le *le;
+	bool any = false;
+
+	for (le = list_head(&msg->hdrl); le; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+		struct pl v, rest;
+
+		if (hdr->id != SIP_HDR_ACCEPT)
+			continue;
+		any = true;
+
+		/* an empty Accept header accepts nothing we could send */
+		rest = hdr->val;
+		while (!re_regex(rest.p, rest.l, "[^,]+", &v)) {
+			struct msg_ctype ct;
+
+			if (!msg_ctype_decode(&ct, &v)) {
+				char buf[128];
+
+				if (re_snprintf(buf, sizeof(buf), "%r/%r",
+						&ct.type, &ct.subtype) > 0 &&
+				    (!strcasecmp(buf, ctype) ||
+				     !strcmp(buf, "*/*") ||
+				     !strcasecmp(buf, "application/*")))
+					return true;
+			}
+			rest.l -= v.p + v.l - rest.p;
+			rest.p = v.p + v.l;
+			if (rest.l) {
+				++rest.p;
+				--rest.l;
+			}
+		}
+	}
+
+	return !any;
+}
+
+
+static bool subscribe_handler(const struct sip_msg *msg, void *arg)
+{
+	struct notifier *nt = arg;
+	struct sip *sip = nt->sip;
+	const struct sip_hdr *hdr;
+	const struct encoder *enc;
+	struct sipevent_event se;
+	const struct orbit *orbit;
+	struct watcher *w = NULL;
+	uint32_t expires;
+	int err;
+
+	hdr = sip_msg_hdr(msg, SIP_HDR_EVENT);
+	if (!hdr || sipevent_event_decode(&se, &hdr->val)) {
+		(void)sip_treplyf(NULL, NULL, sip, msg, false, 400,
+				  "Missing or Bad Event Header",
+				  "Content-Length: 0\r\n\r\n");
+		return true;
+	}
+
+	enc = encoder_find(&se.event);
+	if (!enc) {
+		(void)sip_treplyf(NULL, NULL, sip, msg, false, 489,
+				  "Bad Event",
+				  "Allow-Events: %H\r\n"
+				  "Content-Length: 0\r\n\r\n",
+				  encoder_events_print, NULL);
+		return true;
+	}
+
+	orbit = orbitmap_find(nt->map, &msg->uri.user);
+	if (!orbit) {
+		log_debug("notifier: %J: no orbit '%r'", &msg->src,
+			  &msg->uri.user);
+		(void)sip_treply(NULL, sip, msg, 404, "Not Found");
+		return true;
+	}
+
+	if (!accept_ok(msg, enc->ctype)) {
+		(void)sip_treplyf(NULL, NULL, sip, msg, false, 406,
+				  "Not Acceptable",
+				  "Accept: %s\r\n"
+				  "Content-Length: 0\r\n\r\n", enc->ctype);
+		return true;
+	}
+
+	if (pl_isset(&msg->expires)) {
+		expires = pl_u32(&msg->expires);
+		if (expires > 0 && expires < nt->cfg->subscribe_min_expires) {
+			(void)sip_treplyf(NULL, NULL, sip, msg, false, 423,
+					  "Interval Too Brief",
+					  "Min-Expires: %u\r\n"
+					  "Content-Length: 0\r\n\r\n",
+					  nt->cfg->subscribe_min_expires);
+			return true;
+		}
+	}
+
+	w = mem_zalloc(sizeof(*w), watcher_destructor);
+	if (!w) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	w->nt = nt;
+	w->enc = enc;
+	w->peer = msg->src;
+	err  = pl_strdup(&w->entity, &msg->ruri);
+	err |= group_get(&w->group, nt, orbit->name);
+	if (err)
+		goto out;
+
+	err = sipevent_accept(&w->not, nt->sock, msg, NULL, &se, 200, "OK",
+			      nt->cfg->subscribe_min_expires,
+			      nt->cfg->subscribe_default_expires,
+			      nt->cfg->subscribe_max_expires,
+			      orbit->name, enc->ctype, NULL, NULL, false,
+			      close_handler, w, NULL);
+	if (err)
+		goto out;
+
+	list_append(&w->group->watchers, &w->le, w);
+	++nt->nwatchers;
+
+	log_debug("notifier: %s subscribed from %J", orbit->name, &msg->src);
+
+	/* the first NOTIFY is not automatic */
+	err = watcher_notify(w);
+	if (err) {
+		log_warn("notifier: %s: first NOTIFY failed: %m",
+			 orbit->name, err);
+		err = 0;
+	}
+
+ out:
+	if (err) {
+		log_warn("notifier: SUBSCRIBE from %J failed: %m",
+			 &msg->src, err);
+		if (!w || !w->not)
+			(void)sip_treply(NULL, sip, msg, 500,
+					 "Server Internal Error");
+		mem_deref(w);
+	}
+
+	return true;
+}
+
+
+/**
+ * Allocate the notifier and start taking SUBSCRIBEs
+ *
+ * @param ntp    Where to store the notifier
+ * @param sip    SIP stack
+ * @param sock   SIP event socket
+ * @param cfg    Configuration (must outlive the notifier)
+ * @param store  Orbit store (must outlive the notifier)
+ * @param domain PBX host[:port], for retrieve URIs
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int notifier_alloc(struct notifier **ntp, struct sip *sip,
+		   struct sipevent_sock *sock, const struct config *cfg,
+		   const struct store *store, const char *domain)
+{
+	struct notifier *nt;
+	int err;
+
+	if (!ntp || !sip || !sock || !cfg || !store || !domain)
+		return EINVAL;
+
+	nt = mem_zalloc(sizeof(*nt), notifier_destructor);
+	if (!nt)
+		return ENOMEM;
+
+	nt->sip = sip;
+	nt->sock = sock;
+	nt->cfg = cfg;
+	nt->store = store;
+
+	err  = str_dup(&nt->domain, domain);
+	err |= hash_alloc(&nt->groups, GROUP_HASH_SIZE);
+	if (err)
+		goto out;
+
+ out:
+	if (err)
+		mem_deref(nt);
+	else
+		*ntp = nt;
+
+	return err;
+}
+
+
+/**
+ * The handler for initial SUBSCRIBEs, for sipevent_listen
+ *
+ * @param msg SUBSCRIBE request
+ * @param arg The notifier
+ *
+ * @return true (the request was answered)
+ */
+bool notifier_subscribe_handler(const struct sip_msg *msg, void *arg)
+{
+	return subscribe_handler(msg, arg);
+}
+
+
+/**
+ * Set the orbit map in force
+ *
+ * @param nt  Notifier
+ * @param map Orbit map (not referenced; must outlive its use)
+ */
+void notifier_set_map(struct notifier *nt, const struct orbitmap *map)
+{
+	if (nt)
+		nt->map = map;
+}
+
+
+/**
+ * Send every watcher of an orbit the orbit's current state
+ *
+ * @param nt   Notifier
+ * @param name Orbit name
+ */
+void notifier_orbit_changed(struct notifier *nt, const char *name)
+{
+	struct watchgroup *g;
+	struct le *le;
+
+	if (!nt || !name)
+		return;
+
+	g = group_find(nt, name);
+	if (!g)
+		return;
+
+	for (le = list_head(&g->watchers); le; le = le->next) {
+		struct watcher *w = le->data;
+		int err = watcher_notify(w);
+
+		if (err)
+			log_warn("notifier: %s to %J: %m", name, &w->peer,
+				 err);
+	}
+}
+
+
+static bool close_group(struct le *le, void *arg)
+{
+	struct watchgroup *g = le->data;
+	const uint32_t *params = arg;
+
+	/* each watcher holds a reference: keep g alive while we walk */
+	mem_ref(g);
+	while (!list_isempty(&g->watchers)) {
+		struct watcher *w = list_head(&g->watchers)->data;
+
+		(void)sipevent_notify(w->not, NULL, SIPEVENT_TERMINATED,
+				      (enum sipevent_reason)params[0],
+				      params[1]);
+		mem_deref(w);
+	}
+	mem_deref(g);
+
+	return false;
+}
+
+
+/**
+ * End every subscription with a final NOTIFY
+ *
+ * @param nt          Notifier
+ * @param reason      Subscription-State reason
+ * @param retry_after Retry-after seconds, 0 for none
+ */
+void notifier_close_all(struct notifier *nt, enum sipevent_reason reason,
+			uint32_t retry_after)
+{
+	uint32_t params[2];
+
+	if (!nt)
+		return;
+
+	params[0] = reason;
+	params[1] = retry_after;
+	(void)hash_apply(nt->groups, close_group, params);
+}
+
+
+/**
+ * Count the watchers
+ *
+ * @param nt Notifier
+ *
+ * @return Number of active subscriptions
+ */
+uint32_t notifier_count(const struct notifier *nt)
+{
+	return nt ? nt->nwatchers : 0;
+}

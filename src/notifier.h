@@ -1,0 +1,21 @@
+/**
+ * @file notifier.h  Phones' subscriptions to orbits
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#ifndef PARKBLF_NOTIFIER_H
+#define PARKBLF_NOTIFIER_H
+
+struct notifier;
+
+int  notifier_alloc(struct notifier **ntp, struct sip *sip,
+		    struct sipevent_sock *sock, const struct config *cfg,
+		    const struct store *store, const char *domain);
+bool notifier_subscribe_handler(const struct sip_msg *msg, void *arg);
+void notifier_set_map(struct notifier *nt, const struct orbitmap *map);
+void notifier_orbit_changed(struct notifier *nt, const char *name);
+void notifier_close_all(struct notifier *nt, enum sipevent_reason reason,
+			uint32_t retry_after);
+uint32_t notifier_count(const struct notifier *nt);
+
+#endif

@@ -1,0 +1,509 @@
+/**
+ * @file orbitmap.c  The orbit map: which name watches which PBX orbit
+ *
+ * One orbit per line: NAME DN [retrieve=DIAL] [park=DIAL] [label="TEXT"]
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <string.h>
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+
+
+enum {
+	MAX_TOKEN  = 64,
+	MAX_LABEL  = 128,
+	MAX_ORBITS = 10000,
+	HASH_SIZE  = 256,
+};
+
+struct parse_state {
+	struct orbitmap *map;
+	const char *file;
+	struct mbuf *errmb;
+	unsigned lines;
+	unsigned errors;
+	uint32_t count;
+};
+
+
+static void orbit_destructor(void *arg)
+{
+	struct orbit *o = arg;
+
+	list_unlink(&o->le);
+	hash_unlink(&o->he_name);
+	hash_unlink(&o->he_dn);
+	mem_deref(o->name);
+	mem_deref(o->dn);
+	mem_deref(o->retrieve);
+	mem_deref(o->park);
+	mem_deref(o->label);
+}
+
+
+static void map_destructor(void *arg)
+{
+	struct orbitmap *map = arg;
+
+	list_flush(&map->orbits);
+	mem_deref(map->by_name);
+	mem_deref(map->by_dn);
+	mem_deref(map->file);
+}
+
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+		c == '~';
+}
+
+
+static bool dial_char(char c)
+{
+	return name_char(c) || c == '*' || c == '#' || c == '+';
+}
+
+
+static bool valid_token(const struct pl *pl, bool (*okh)(char c))
+{
+	size_t i;
+
+	if (!pl->l || pl->l > MAX_TOKEN)
+		return false;
+
+	for (i = 0; i < pl->l; i++) {
+		if (!okh(pl->p[i]))
+			return false;
+	}
+
+	return true;
+}
+
+
+/* Next blank-separated token; a double-quoted part may hold blanks */
+static bool next_token(struct pl *tok, struct pl *line, bool *unterminated)
+{
+	bool quoted = false;
+	size_t n = 0;
+
+	while (line->l && (line->p[0] == ' ' || line->p[0] == '\t'))
+		pl_advance(line, 1);
+	if (!line->l)
+		return false;
+
+	while (n < line->l) {
+		char c = line->p[n];
+
+		if (quoted && c == '\\' && n + 1 < line->l)
+			++n;
+		else if (c == '"')
+			quoted = !quoted;
+		else if (!quoted && (c == ' ' || c == '\t'))
+			break;
+		++n;
+	}
+
+	*unterminated = quoted;
+	tok->p = line->p;
+	tok->l = n;
+	pl_advance(line, n);
+
+	return true;
+}
+
+
+/* label="TEXT" or label=TEXT; \" and \\ escape inside quotes */
+static int label_decode(char **labelp, const struct pl *val)
+{
+	struct mbuf *mb;
+	size_t i;
+	int err = 0;
+
+	if (!val->l || val->p[0] != '"')
+		return pl_strdup(labelp, val);
+
+	if (val->l < 2 || val->p[val->l - 1] != '"')
+		return EBADMSG;
+
+	mb = mbuf_alloc(val->l);
+	if (!mb)
+		return ENOMEM;
+
+	for (i = 1; i + 1 < val->l && !err; i++) {
+		char c = val->p[i];
+
+		if (c == '\\')
+			c = val->p[++i];
+		else if (c == '"') {
+			err = EBADMSG;
+			break;
+		}
+		if ((unsigned char)c < 0x20)
+			err = EBADMSG;
+		else
+			err = mbuf_write_u8(mb, (uint8_t)c);
+	}
+
+	if (!err) {
+		mb->pos = 0;
+		err = mbuf_strdup(mb, labelp, mb->end);
+	}
+
+	mem_deref(mb);
+	return err;
+}
+
+
+static bool name_cmp(struct le *le, void *arg)
+{
+	const struct orbit *o = le->data;
+
+	return 0 == pl_strcmp(arg, o->name);
+}
+
+
+static bool dn_cmp(struct le *le, void *arg)
+{
+	const struct orbit *o = le->data;
+
+	return 0 == strcmp(arg, o->dn);
+}
+
+
+/* The 3CX convention: park with *0N, retrieve with *1N */
+static int default_retrieve(char **retrievep, const char *dn)
+{
+	if (dn[0] == '*' && dn[1] == '0' && dn[2] != '\0')
+		return re_sdprintf(retrievep, "*1%s", dn + 2);
+
+	return str_dup(retrievep, dn);
+}
+
+
+static int set_option(struct parse_state *ps, struct orbit *o,
+		      const struct pl *tok, unsigned lineno)
+{
+	struct pl key, val;
+	char **fieldp;
+	const char *sep = pl_strchr(tok, '=');
+
+	if (!sep) {
+		config_error(ps->errmb, ps->file, lineno,
+			     "unexpected '%r' (options are retrieve=, park= "
+			     "and label=)", tok);
+		return EINVAL;
+	}
+
+	key.p = tok->p;
+	key.l = sep - tok->p;
+	val.p = sep + 1;
+	val.l = tok->l - key.l - 1;
+
+	if (!pl_strcmp(&key, "retrieve"))
+		fieldp = &o->retrieve;
+	else if (!pl_strcmp(&key, "park"))
+		fieldp = &o->park;
+	else if (!pl_strcmp(&key, "label"))
+		fieldp = &o->label;
+	else {
+		config_error(ps->errmb, ps->file, lineno,
+			     "unknown option '%r' (options are retrieve=, "
+			     "park= and label=)", &key);
+		return EINVAL;
+	}
+
+	if (*fieldp) {
+		config_error(ps->errmb, ps->file, lineno,
+			     "%r= given twice", &key);
+		return EINVAL;
+	}
+
+	if (fieldp == &o->label) {
+		int err = label_decode(fieldp, &val);
+
+		if (err == EBADMSG || (!err && strlen(*fieldp) > MAX_LABEL)) {
+			config_error(ps->errmb, ps->file, lineno,
+				     "label: bad text %r (a quoted string "
+				     "of at most %u characters, \\\" for a "
+				     "quote)", &val, MAX_LABEL);
+			return EINVAL;
+		}
+		return err;
+	}
+
+	if (!valid_token(&val, dial_char)) {
+		config_error(ps->errmb, ps->file, lineno,
+			     "%r: '%r' is not a dial string (digits, "
+			     "letters, * # + - _ . ~; at most %u)",
+			     &key, &val, MAX_TOKEN);
+		return EINVAL;
+	}
+
+	return pl_strdup(fieldp, &val);
+}
+
+
+static int parse_line(struct parse_state *ps, const struct pl *line,
+		      unsigned lineno)
+{
+	struct pl rest = *line, name, dn, tok;
+	struct orbit *o = NULL, *dup;
+	bool unterminated = false;
+	int err = 0;
+
+	(void)next_token(&name, &rest, &unterminated);
+	if (!valid_token(&name, name_char)) {
+		config_error(ps->errmb, ps->file, lineno,
+			     "'%r' is not an orbit name (letters, digits, "
+			     "- _ . ~; at most %u)", &name, MAX_TOKEN);
+		return EINVAL;
+	}
+
+	dup = list_ledata(hash_lookup(ps->map->by_name,
+				      hash_joaat_pl(&name), name_cmp,
+				      &name));
+	if (dup) {
+		config_error(ps->errmb, ps->file, lineno,
+			     "orbit '%r' is already defined on line %u",
+			     &name, dup->line);
+		return EINVAL;
+	}
+
+	if (!next_token(&dn, &rest, &unterminated)) {
+		config_error(ps->errmb, ps->file, lineno,
+			     "orbit '%r' has no DN (NAME DN [retrieve=DIAL]"
+			     " [park=DIAL] [label=\"TEXT\"])", &name);
+		return EINVAL;
+	}
+	if (!valid_token(&dn, dial_char)) {
+		config_error(ps->errmb, ps->file, lineno,
+			     "'%r' is not a DN (digits, letters, * # + - _ "
+			     ". ~; at most %u)", &dn, MAX_TOKEN);
+		return EINVAL;
+	}
+
+	if (ps->count >= MAX_ORBITS) {
+		config_error(ps->errmb, ps->file, lineno,
+			     "too many orbits (at most %u)", MAX_ORBITS);
+		return E2BIG;
+	}
+
+	o = mem_zalloc(sizeof(*o), orbit_destructor);
+	if (!o)
+		return ENOMEM;
+
+	o->line = lineno;
+	err  = pl_strdup(&o->name, &name);
+	err |= pl_strdup(&o->dn, &dn);
+	if (err)
+		goto out;
+
+	while (next_token(&tok, &rest, &unterminated)) {
+		if (unterminated) {
+			config_error(ps->errmb, ps->file, lineno,
+				     "unterminated quote in '%r'", &tok);
+			err = EINVAL;
+			goto out;
+		}
+		err = set_option(ps, o, &tok, lineno);
+		if (err)
+			goto out;
+	}
+
+	if (!o->retrieve)
+		err = default_retrieve(&o->retrieve, o->dn);
+	if (!err && !o->park)
+		err = str_dup(&o->park, o->dn);
+	if (err)
+		goto out;
+
+	list_append(&ps->map->orbits, &o->le, o);
+	hash_append(ps->map->by_name, hash_joaat_str(o->name), &o->he_name,
+		    o);
+	hash_append(ps->map->by_dn, hash_joaat_str(o->dn), &o->he_dn, o);
+	++ps->count;
+
+ out:
+	if (err)
+		mem_deref(o);
+
+	return err;
+}
+
+
+static void line_handler(const struct pl *line, unsigned lineno, void *arg)
+{
+	struct parse_state *ps = arg;
+
+	ps->lines = lineno;
+	if (parse_line(ps, line, lineno))
+		++ps->errors;
+}
+
+
+/**
+ * Parse an orbit map from memory
+ *
+ * @param mapp  Where to store the map
+ * @param file  File name for messages
+ * @param buf   Text
+ * @param len   Length of text
+ * @param errmb Collects FILE:LINE messages, NULL prints to stderr
+ *
+ * @return 0 if success, otherwise errorcode (EINVAL on bad content)
+ */
+int orbitmap_parse(struct orbitmap **mapp, const char *file,
+		   const uint8_t *buf, size_t len, struct mbuf *errmb)
+{
+	struct parse_state ps;
+	struct orbitmap *map;
+	int err;
+
+	if (!mapp || !file || (!buf && len))
+		return EINVAL;
+
+	map = mem_zalloc(sizeof(*map), map_destructor);
+	if (!map)
+		return ENOMEM;
+
+	err  = str_dup(&map->file, file);
+	err |= hash_alloc(&map->by_name, HASH_SIZE);
+	err |= hash_alloc(&map->by_dn, HASH_SIZE);
+	if (err)
+		goto out;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.map = map;
+	ps.file = file;
+	ps.errmb = errmb;
+
+	file_lines(buf, len, line_handler, &ps);
+
+	if (!ps.errors && !ps.count) {
+		config_error(errmb, file, ps.lines ? ps.lines : 1,
+			     "no orbits defined (one per line: NAME DN "
+			     "[retrieve=DIAL] [park=DIAL] [label=\"TEXT\"])");
+		++ps.errors;
+	}
+
+	if (ps.errors)
+		err = EINVAL;
+
+ out:
+	if (err)
+		mem_deref(map);
+	else
+		*mapp = map;
+
+	return err;
+}
+
+
+/**
+ * Read and parse an orbit map file
+ *
+ * @param mapp  Where to store the map
+ * @param file  Path of the file
+ * @param errmb Collects FILE:LINE messages, NULL prints to stderr
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int orbitmap_load(struct orbitmap **mapp, const char *file,
+		  struct mbuf *errmb)
+{
+	struct mbuf *mb;
+	int err;
+
+	err = file_read(&mb, file, 4 * 1024 * 1024);
+	if (err) {
+		config_error(errmb, file, 0, "cannot read orbit map: %m",
+			     err);
+		return err;
+	}
+
+	err = orbitmap_parse(mapp, file, mb->buf, mb->end, errmb);
+	mem_deref(mb);
+
+	return err;
+}
+
+
+/**
+ * Find an orbit by the name phones subscribe to
+ *
+ * @param map  Orbit map
+ * @param name Orbit name
+ *
+ * @return The orbit, or NULL
+ */
+struct orbit *orbitmap_find(const struct orbitmap *map,
+			    const struct pl *name)
+{
+	if (!map || !name)
+		return NULL;
+
+	return list_ledata(hash_lookup(map->by_name, hash_joaat_pl(name),
+				       name_cmp, (void *)name));
+}
+
+
+/**
+ * Tell whether any orbit watches a DN
+ *
+ * @param map Orbit map
+ * @param dn  DN as the PBX names it
+ *
+ * @return true if mapped
+ */
+bool orbitmap_has_dn(const struct orbitmap *map, const char *dn)
+{
+	if (!map || !dn)
+		return false;
+
+	return NULL != hash_lookup(map->by_dn, hash_joaat_str(dn), dn_cmp,
+				   (void *)dn);
+}
+
+
+/**
+ * Call a handler for every orbit that watches a DN
+ *
+ * @param map Orbit map
+ * @param dn  DN as the PBX names it
+ * @param h   Handler
+ * @param arg Handler argument
+ */
+void orbitmap_apply_dn(const struct orbitmap *map, const char *dn,
+		       orbit_apply_h *h, void *arg)
+{
+	struct le *le;
+
+	if (!map || !dn || !h)
+		return;
+
+	le = list_head(hash_list(map->by_dn, hash_joaat_str(dn)));
+	while (le) {
+		struct orbit *o = le->data;
+
+		le = le->next;
+		if (!strcmp(o->dn, dn))
+			h(o, arg);
+	}
+}
+
+
+/**
+ * Count the orbits of a map
+ *
+ * @param map Orbit map
+ *
+ * @return Number of orbits
+ */
+uint32_t orbitmap_count(const struct orbitmap *map)
+{
+	return map ? list_count(&map->orbits) : 0;
+}

@@ -1,0 +1,24 @@
+/**
+ * @file upstream.h  The one subscription to the PBX's aggregate resource
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#ifndef PARKBLF_UPSTREAM_H
+#define PARKBLF_UPSTREAM_H
+
+struct upstream;
+
+/** A decoded NOTIFY body */
+typedef void (upstream_update_h)(const struct dn_update *upd, void *arg);
+/** A new subscription (dialog) starts: versions start over */
+typedef void (upstream_session_h)(void *arg);
+
+int  upstream_alloc(struct upstream **upp, struct sip *sip,
+		    struct sipevent_sock *sock, const struct config *cfg,
+		    upstream_update_h *updh, upstream_session_h *sessh,
+		    void *arg);
+int  upstream_start(struct upstream *up);
+bool upstream_is_up(const struct upstream *up);
+int  upstream_domain(char **domainp, const char *uri);
+
+#endif
