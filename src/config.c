@@ -301,7 +301,6 @@ static void line_handler(const struct pl *line, unsigned lineno, void *arg)
 	struct pl key, val, rest;
 	size_t i;
 
-	ps->lines = lineno;
 
 	key = *line;
 	key.l = token_len(line->p, line->l);
@@ -463,7 +462,7 @@ int config_parse(struct config **cfgp, const char *file,
 	if (err)
 		goto out;
 
-	file_lines(buf, len, line_handler, &ps);
+	ps.lines = file_lines(buf, len, line_handler, &ps);
 	check_keys(&ps);
 
 	if (ps.errors)

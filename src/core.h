@@ -26,8 +26,8 @@ int file_read(struct mbuf **mbp, const char *path, size_t maxlen);
 int file_path_relative(char **pathp, const char *base, const char *path);
 typedef void (file_line_h)(const struct pl *line, unsigned lineno,
 			   void *arg);
-void file_lines(const uint8_t *buf, size_t len, file_line_h *lineh,
-		void *arg);
+unsigned file_lines(const uint8_t *buf, size_t len, file_line_h *lineh,
+		    void *arg);
 
 
 /* config */

@@ -104,8 +104,10 @@ int file_path_relative(char **pathp, const char *base, const char *path)
  * @param len  Length of text
  * @param lineh Line handler, gets the line without EOL and leading blanks
  * @param arg  Handler argument
+ *
+ * @return Number of lines in the text
  */
-void file_lines(const uint8_t *buf, size_t len, file_line_h *lineh,
+unsigned file_lines(const uint8_t *buf, size_t len, file_line_h *lineh,
 		void *arg)
 {
 	const char *p = (const char *)buf, *end = p + len;
@@ -135,4 +137,6 @@ void file_lines(const uint8_t *buf, size_t len, file_line_h *lineh,
 
 		p = eol + 1;
 	}
+
+	return lineno;
 }

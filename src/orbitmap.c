@@ -92,7 +92,9 @@ static bool next_token(struct pl *tok, struct pl *line, bool *unterminated)
 
 	while (line->l && (line->p[0] == ' ' || line->p[0] == '\t'))
 		pl_advance(line, 1);
-	if (!line->l)
+
+	/* a word that starts with # starts a comment */
+	if (!line->l || line->p[0] == '#')
 		return false;
 
 	while (n < line->l) {
@@ -339,7 +341,6 @@ static void line_handler(const struct pl *line, unsigned lineno, void *arg)
 {
 	struct parse_state *ps = arg;
 
-	ps->lines = lineno;
 	if (parse_line(ps, line, lineno))
 		++ps->errors;
 }
@@ -381,7 +382,7 @@ int orbitmap_parse(struct orbitmap **mapp, const char *file,
 	ps.file = file;
 	ps.errmb = errmb;
 
-	file_lines(buf, len, line_handler, &ps);
+	ps.lines = file_lines(buf, len, line_handler, &ps);
 
 	if (!ps.errors && !ps.count) {
 		config_error(errmb, file, ps.lines ? ps.lines : 1,

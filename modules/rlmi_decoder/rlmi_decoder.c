@@ -9,6 +9,7 @@
  * Copyright (C) 2026 The parkblf authors
  */
 #include <string.h>
+#include <strings.h>
 #include <re.h>
 #include <libxml/tree.h>
 #include "parkblf.h"
@@ -47,6 +48,39 @@ static const uint8_t *find(const uint8_t *p, const uint8_t *end,
 }
 
 
+/* The value of a MIME header (name case-insensitive), blanks trimmed */
+static int header_find(struct pl *val, const struct pl *hdrs,
+		       const char *name)
+{
+	const size_t nlen = strlen(name);
+	struct pl rest = *hdrs;
+
+	while (rest.l) {
+		const char *eol = memchr(rest.p, '\n', rest.l);
+		struct pl line;
+
+		line.p = rest.p;
+		line.l = eol ? (size_t)(eol - rest.p) : rest.l;
+		pl_advance(&rest, line.l + (eol ? 1 : 0));
+
+		if (line.l > nlen && line.p[nlen] == ':' &&
+		    !strncasecmp(line.p, name, nlen)) {
+			pl_advance(&line, nlen + 1);
+			while (line.l && (line.p[0] == ' ' ||
+					  line.p[0] == '\t'))
+				pl_advance(&line, 1);
+			while (line.l && (line.p[line.l - 1] == '\r' ||
+					  line.p[line.l - 1] == ' '))
+				--line.l;
+			*val = line;
+			return 0;
+		}
+	}
+
+	return ENOENT;
+}
+
+
 /* Split one part into its Content-Type and body */
 static int part_decode(struct part *part, const uint8_t *p, size_t len)
 {
@@ -74,7 +108,7 @@ static int part_decode(struct part *part, const uint8_t *p, size_t len)
 	part->len = end - part->body;
 
 	memset(&part->ctype, 0, sizeof(part->ctype));
-	if (re_regex(hdrs.p, hdrs.l, "Content-Type:[ \t]*[^\r\n]+", &ct)) {
+	if (header_find(&ct, &hdrs, "Content-Type")) {
 		/* RFC 2046: the default type of a part */
 		pl_set_str(&ct, "text/plain");
 	}

@@ -1,1 +1,12 @@
-# unit tests (cmocka)
+# Unit tests (cmocka): one binary, every group.
+UNIT_SRCS := test/unit/main.c test/unit/test_config.c \
+	test/unit/test_orbitmap.c test/unit/test_store.c \
+	test/unit/test_dialog_decoder.c test/unit/test_rlmi_decoder.c \
+	test/unit/test_dialog_encoder.c
+UNIT_BIN  := $(BUILD)/unittest
+
+$(UNIT_BIN): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(CORELIB)
+	$(HUSH_LD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+unit: $(UNIT_BIN)
+	$(Q)$(UNIT_BIN)

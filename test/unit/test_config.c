@@ -1,0 +1,220 @@
+/**
+ * @file test_config.c  Main config parser: values, defaults, FILE:LINE
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <string.h>
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+#include "unit.h"
+
+
+static int parse(struct config **cfgp, const char *text, struct mbuf *err)
+{
+	return config_parse(cfgp, "/etc/parkblf/parkblf.conf",
+			    (const uint8_t *)text, strlen(text), err);
+}
+
+
+static char *errors(struct mbuf *mb)
+{
+	static char buf[4096];
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, mb->buf, mb->end < sizeof(buf) - 1 ? mb->end
+	       : sizeof(buf) - 1);
+
+	return buf;
+}
+
+
+static const char minimal[] =
+	"sip_listen\t127.0.0.1:5070\n"
+	"upstream_uri sip:any-dn@192.0.2.1\n"
+	"orbit_map orbits.conf\n";
+
+
+static void test_minimal_defaults(void **state)
+{
+	struct config *cfg = NULL;
+	struct mbuf *err = mbuf_alloc(64);
+	(void)state;
+
+	assert_int_equal(0, parse(&cfg, minimal, err));
+	assert_int_equal(0, err->end);
+	assert_int_equal(1, cfg->listenc);
+	assert_int_equal(5070, sa_port(&cfg->listenv[0]));
+	assert_string_equal("sip:any-dn@192.0.2.1", cfg->upstream_uri);
+	assert_string_equal("dialog", cfg->upstream_event);
+	assert_string_equal("/etc/parkblf/orbits.conf", cfg->orbit_map);
+	assert_null(cfg->upstream_user);
+	assert_int_equal(600, cfg->upstream_expires);
+	assert_int_equal(1, cfg->upstream_retry_min);
+	assert_int_equal(60, cfg->upstream_retry_max);
+	assert_int_equal(60, cfg->subscribe_min_expires);
+	assert_false(cfg->dialog_all_calls);
+	assert_int_equal(LAMP_CONFIRMED, cfg->dialog_lamp);
+	assert_int_equal(LOG_LEVEL_INFO, cfg->log_level);
+
+	mem_deref(cfg);
+	mem_deref(err);
+}
+
+
+static void test_all_keys(void **state)
+{
+	struct config *cfg = NULL;
+	struct mbuf *err = mbuf_alloc(64);
+	static const char text[] =
+		"# a comment\n"
+		"  \n"
+		"sip_listen 127.0.0.1:5070\n"
+		"sip_listen [::1]:5070   # IPv6 too\n"
+		"upstream_uri sips:any-dn@pbx.example.com:5061\r\n"
+		"upstream_user 9999\n"
+		"upstream_password s3cret\n"
+		"upstream_event presence\n"
+		"upstream_capture /var/log/cap.txt\n"
+		"upstream_expires 3600\n"
+		"upstream_retry_min 2\n"
+		"upstream_retry_max 120\n"
+		"orbit_map /srv/orbits.conf\n"
+		"http_listen 127.0.0.1:8088\n"
+		"dialog_all_calls yes\n"
+		"dialog_lamp early\n"
+		"log_level debug\n";
+	(void)state;
+
+	assert_int_equal(0, parse(&cfg, text, err));
+	assert_int_equal(2, cfg->listenc);
+	assert_int_equal(AF_INET6, sa_af(&cfg->listenv[1]));
+	assert_string_equal("9999", cfg->upstream_user);
+	assert_string_equal("s3cret", cfg->upstream_password);
+	assert_string_equal("presence", cfg->upstream_event);
+	assert_string_equal("/var/log/cap.txt", cfg->upstream_capture);
+	assert_string_equal("/srv/orbits.conf", cfg->orbit_map);
+	assert_int_equal(3600, cfg->upstream_expires);
+	assert_int_equal(120, cfg->upstream_retry_max);
+	assert_int_equal(8088, sa_port(&cfg->http_listen));
+	assert_true(cfg->dialog_all_calls);
+	assert_int_equal(LAMP_EARLY, cfg->dialog_lamp);
+	assert_int_equal(LOG_LEVEL_DEBUG, cfg->log_level);
+
+	mem_deref(cfg);
+	mem_deref(err);
+}
+
+
+static void test_errors_have_file_and_line(void **state)
+{
+	struct config *cfg = NULL;
+	struct mbuf *err = mbuf_alloc(64);
+	static const char text[] =
+		"sip_listen 127.0.0.1:5070\n"                  /* 1 */
+		"upstream_uri http://example.com/\n"           /* 2 */
+		"orbit_map orbits.conf\n"                      /* 3 */
+		"upstream_expires 10\n"                        /* 4 */
+		"upstream_retry_max soon\n"                    /* 5 */
+		"dialog_all_calls maybe\n"                     /* 6 */
+		"dialog_lamp blinking\n"                       /* 7 */
+		"colour blue\n"                                /* 8 */
+		"orbit_map other.conf\n"                       /* 9 */
+		"upstream_user\n"                              /* 10 */
+		"upstream_password two words\n"                /* 11 */
+		"http_listen 0.0.0.0:8088\n"                   /* 12 */
+		"sip_listen localhost\n";                      /* 13 */
+	const char *e;
+	(void)state;
+
+	assert_int_equal(EINVAL, parse(&cfg, text, err));
+	assert_null(cfg);
+	e = errors(err);
+
+	assert_non_null(strstr(e, "parkblf.conf:2: upstream_uri: "
+			       "'http://example.com/' is not a sip:"));
+	assert_non_null(strstr(e, ":4: upstream_expires: 10 is out of "
+			       "range 60..86400"));
+	assert_non_null(strstr(e, ":5: upstream_retry_max: 'soon' is not "
+			       "a number"));
+	assert_non_null(strstr(e, ":6: dialog_all_calls: 'maybe' is not "
+			       "yes or no"));
+	assert_non_null(strstr(e, ":7: dialog_lamp: 'blinking'"));
+	assert_non_null(strstr(e, ":8: unknown key 'colour'"));
+	assert_non_null(strstr(e, ":9: orbit_map: already set on line 3"));
+	assert_non_null(strstr(e, ":10: upstream_user: missing value"));
+	assert_non_null(strstr(e, ":11: upstream_password: unexpected "
+			       "'words'"));
+	assert_non_null(strstr(e, ":12: http_listen: needs a concrete "
+			       "address"));
+	assert_non_null(strstr(e, ":13: sip_listen: 'localhost' is not "
+			       "ADDRESS:PORT"));
+
+	mem_deref(err);
+}
+
+
+static void test_missing_and_inconsistent(void **state)
+{
+	struct config *cfg = NULL;
+	struct mbuf *err = mbuf_alloc(64);
+	static const char text[] =
+		"upstream_user 9999\n"
+		"upstream_retry_min 30\n"
+		"upstream_retry_max 10\n";
+	const char *e;
+	(void)state;
+
+	assert_int_equal(EINVAL, parse(&cfg, text, err));
+	e = errors(err);
+	assert_non_null(strstr(e, ":3: missing required key 'sip_listen'"));
+	assert_non_null(strstr(e, "missing required key 'upstream_uri'"));
+	assert_non_null(strstr(e, "missing required key 'orbit_map'"));
+	assert_non_null(strstr(e, "upstream_password is missing"));
+	assert_non_null(strstr(e, "upstream_retry_min (30) is above "
+			       "upstream_retry_max (10)"));
+
+	mem_deref(err);
+}
+
+
+static void test_wildcard_listen_accepted(void **state)
+{
+	struct config *cfg = NULL;
+	static const char text[] =
+		"sip_listen 0.0.0.0:5060\n"
+		"upstream_uri sip:any-dn@192.0.2.1\n"
+		"orbit_map orbits.conf\n";
+	(void)state;
+
+	/* expanded to concrete addresses when the daemon starts */
+	assert_int_equal(0, parse(&cfg, text, NULL));
+	assert_true(sa_is_any(&cfg->listenv[0]));
+	mem_deref(cfg);
+}
+
+
+static void test_load_missing_file(void **state)
+{
+	struct config *cfg = NULL;
+	struct mbuf *err = mbuf_alloc(64);
+	(void)state;
+
+	assert_int_equal(ENOENT, config_load(&cfg, "/nonexistent/x.conf",
+					     err));
+	assert_non_null(strstr(errors(err), "/nonexistent/x.conf:0: "
+			       "cannot read"));
+	mem_deref(err);
+}
+
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_minimal_defaults),
+	cmocka_unit_test(test_all_keys),
+	cmocka_unit_test(test_errors_have_file_and_line),
+	cmocka_unit_test(test_missing_and_inconsistent),
+	cmocka_unit_test(test_wildcard_listen_accepted),
+	cmocka_unit_test(test_load_missing_file),
+};
+
+const struct unit_group unit_config = UNIT_GROUP(config, tests);

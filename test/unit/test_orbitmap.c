@@ -1,0 +1,161 @@
+/**
+ * @file test_orbitmap.c  Orbit map parser and lookups
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <string.h>
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+#include "unit.h"
+
+
+static int parse(struct orbitmap **mapp, const char *text,
+		 struct mbuf *err)
+{
+	return orbitmap_parse(mapp, "orbits.conf", (const uint8_t *)text,
+			      strlen(text), err);
+}
+
+
+static struct orbit *find(const struct orbitmap *map, const char *name)
+{
+	struct pl pl;
+
+	pl_set_str(&pl, name);
+
+	return orbitmap_find(map, &pl);
+}
+
+
+static void test_valid_map(void **state)
+{
+	struct orbitmap *map = NULL;
+	struct mbuf *err = mbuf_alloc(64);
+	const struct orbit *o;
+	static const char text[] =
+		"# receptionist orbits\n"
+		"park-1 *00 retrieve=*10 label=\"Orbit 0\"\n"
+		"park-2\t*01   # default retrieve and park\n"
+		"park-3 *02 park=*02 retrieve=*12 label=\"Say \\\"hi\\\"\"\n"
+		"lobby 701 label=Lobby\r\n";
+	(void)state;
+
+	assert_int_equal(0, parse(&map, text, err));
+	assert_int_equal(0, err->end);
+	assert_int_equal(4, orbitmap_count(map));
+
+	o = find(map, "park-1");
+	assert_non_null(o);
+	assert_string_equal("*00", o->dn);
+	assert_string_equal("*10", o->retrieve);
+	assert_string_equal("*00", o->park);
+	assert_string_equal("Orbit 0", o->label);
+	assert_int_equal(2, o->line);
+
+	o = find(map, "park-2");
+	assert_string_equal("*11", o->retrieve);   /* 3CX: *0N -> *1N */
+	assert_null(o->label);
+
+	o = find(map, "park-3");
+	assert_string_equal("Say \"hi\"", o->label);
+
+	o = find(map, "lobby");
+	assert_string_equal("701", o->retrieve);   /* no 3CX pattern */
+	assert_string_equal("Lobby", o->label);
+
+	assert_null(find(map, "park-9"));
+	assert_true(orbitmap_has_dn(map, "*01"));
+	assert_false(orbitmap_has_dn(map, "*05"));
+
+	mem_deref(map);
+	mem_deref(err);
+}
+
+
+static void count_h(struct orbit *orbit, void *arg)
+{
+	unsigned *n = arg;
+	(void)orbit;
+
+	++*n;
+}
+
+
+static void test_two_names_one_dn(void **state)
+{
+	struct orbitmap *map = NULL;
+	unsigned n = 0;
+	(void)state;
+
+	assert_int_equal(0, parse(&map, "a *00\nb *00\nc *01\n", NULL));
+	orbitmap_apply_dn(map, "*00", count_h, &n);
+	assert_int_equal(2, n);
+	mem_deref(map);
+}
+
+
+static void test_errors(void **state)
+{
+	struct orbitmap *map = NULL;
+	struct mbuf *err = mbuf_alloc(64);
+	char e[2048];
+	static const char text[] =
+		"park-1 *00\n"                       /* 1 ok */
+		"park-1 *01\n"                       /* 2 */
+		"park-2\n"                           /* 3 */
+		"park/3 *03\n"                       /* 4 */
+		"park-4 *0 4\n"                      /* 5 */
+		"park-5 *05 colour=red\n"            /* 6 */
+		"park-6 *06 label=\"open\n"          /* 7 */
+		"park-7 *07 retrieve=*17 retrieve=*1\n"  /* 8 */
+		"park-8 *08 retrieve=<sip:x>\n";     /* 9 */
+	(void)state;
+
+	assert_int_equal(EINVAL, parse(&map, text, err));
+	assert_null(map);
+
+	memset(e, 0, sizeof(e));
+	memcpy(e, err->buf, err->end < sizeof(e) - 1 ? err->end
+	       : sizeof(e) - 1);
+
+	assert_non_null(strstr(e, "orbits.conf:2: orbit 'park-1' is "
+			       "already defined on line 1"));
+	assert_non_null(strstr(e, "orbits.conf:3: orbit 'park-2' has no "
+			       "DN"));
+	assert_non_null(strstr(e, "orbits.conf:4: 'park/3' is not an "
+			       "orbit name"));
+	assert_non_null(strstr(e, "orbits.conf:5: unexpected '4'"));
+	assert_non_null(strstr(e, "orbits.conf:6: unknown option "
+			       "'colour'"));
+	assert_non_null(strstr(e, "orbits.conf:7: unterminated quote"));
+	assert_non_null(strstr(e, "orbits.conf:8: retrieve= given twice"));
+	assert_non_null(strstr(e, "orbits.conf:9: retrieve: '<sip:x>' is "
+			       "not a dial string"));
+
+	mem_deref(err);
+}
+
+
+static void test_empty_map(void **state)
+{
+	struct orbitmap *map = NULL;
+	struct mbuf *err = mbuf_alloc(64);
+	(void)state;
+
+	assert_int_equal(EINVAL, parse(&map, "# nothing\n\n", err));
+	assert_true(err->end > 0);
+	assert_int_equal(0, memcmp(err->buf, "orbits.conf:2: no orbits",
+				   24));
+	mem_deref(err);
+}
+
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_valid_map),
+	cmocka_unit_test(test_two_names_one_dn),
+	cmocka_unit_test(test_errors),
+	cmocka_unit_test(test_empty_map),
+};
+
+const struct unit_group unit_orbitmap = UNIT_GROUP(orbitmap, tests);

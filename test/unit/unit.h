@@ -1,0 +1,31 @@
+/**
+ * @file unit.h  Shared helpers of the unit tests (cmocka)
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#ifndef PARKBLF_UNIT_H
+#define PARKBLF_UNIT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+/** A group of tests: run it and return the number of failures */
+struct unit_group {
+	const char *name;
+	const struct CMUnitTest *tests;
+	size_t count;
+};
+
+#define UNIT_GROUP(name, tests) \
+	{#name, tests, sizeof(tests) / sizeof((tests)[0])}
+
+extern const struct unit_group unit_config, unit_orbitmap, unit_store,
+	unit_dialog_decoder, unit_rlmi_decoder, unit_dialog_encoder;
+
+struct mbuf *unit_fixture(const char *name);
+struct dn_update *unit_decode(const char *ctype, const struct mbuf *mb,
+			      int *errp);
+
+#endif
