@@ -1,0 +1,227 @@
+# Helpers for the integration tests: start the real parkblf, the fake
+# PBX and sipp phones on loopback, talk to the fake PBX, and read what
+# the phones received.  Every process started here is stopped by PID.
+#
+# Sourced by each test_*.sh with BUILD and T (a fresh temp dir) set.
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PIDS=()
+PHONES=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$T"/parkblf.log "$T"/fakepbx.log; do
+		[ -f "$f" ] && { echo "--- $f (tail)"; tail -n 30 "$f"; } >&2
+	done
+	exit 1
+}
+
+log() { echo "  $*"; }
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${PIDS[@]}"; do
+		timeout 5 tail --pid="$pid" -f /dev/null 2>/dev/null ||
+			kill -KILL "$pid" 2>/dev/null
+	done
+}
+trap cleanup EXIT
+
+# wait_for SECONDS COMMAND...: poll every 50 ms until COMMAND succeeds
+wait_for() {
+	local deadline=$(( $(date +%s%N) / 1000000 + $1 * 1000 ))
+	shift
+	while ! "$@"; do
+		[ $(( $(date +%s%N) / 1000000 )) -lt $deadline ] || return 1
+		sleep 0.05
+	done
+}
+
+# A UDP+TCP port nobody listens on (for sipp, which cannot use port 0)
+free_port() {
+	local p
+	while :; do
+		p=$(shuf -i 20000-59999 -n 1)
+		ss -Hlun "sport = :$p" | grep -q . && continue
+		ss -Hltn "sport = :$p" | grep -q . && continue
+		echo "$p"
+		return
+	done
+}
+
+# start_fakepbx [ARGS...]: sets PBX_PORT, PBX_CTL
+start_fakepbx() {
+	rm -f "$T/pbx.ports"
+	"$BUILD/fakepbx" -l 127.0.0.1:0 -c 127.0.0.1:0 -P "$T/pbx.ports" \
+		-u 9999 -p secret "$@" >"$T/fakepbx.out" 2>>"$T/fakepbx.log" &
+	PIDS+=($!)
+	PBX_PID=$!
+	wait_for 10 test -s "$T/pbx.ports" || fail "fake PBX did not start"
+	PBX_PORT=$(sed -n 's/.*sip=\([0-9]*\).*/\1/p' "$T/pbx.ports")
+	PBX_CTL=$(sed -n 's/.*control=\([0-9]*\).*/\1/p' "$T/pbx.ports")
+}
+
+# pbx COMMAND...: one control command; prints the reply, fails unless ok
+pbx() {
+	local reply
+	exec 7<>"/dev/tcp/127.0.0.1/$PBX_CTL" || fail "fake PBX control"
+	echo "$*" >&7
+	read -r -t 10 reply <&7
+	exec 7>&-
+	case "$reply" in
+	ok*) echo "$reply" ;;
+	*) fail "fake PBX: '$*' -> '$reply'" ;;
+	esac
+}
+
+# write_config [EXTRA LINES...]: parkblf.conf and orbits.conf in $T
+write_config() {
+	cat >"$T/orbits.conf" <<-EOM
+	# orbit map for the tests
+	park-1 *00 retrieve=*10 label="Orbit 0"
+	park-2 *01 retrieve=*11 label="Orbit 1"
+	park-3 *02
+	EOM
+	local l d
+	{
+		# defaults, unless an argument sets the same key
+		for d in "sip_listen 127.0.0.1:0" \
+			"upstream_uri sip:any-dn@127.0.0.1:$PBX_PORT" \
+			"upstream_user 9999" "upstream_password secret" \
+			"upstream_retry_min 1" "upstream_retry_max 2" \
+			"orbit_map orbits.conf" "log_level debug"; do
+			for l in "$@"; do
+				[ "${l%% *}" = "${d%% *}" ] && continue 2
+			done
+			echo "$d"
+		done
+		for l in "$@"; do echo "$l"; done
+	} >"$T/parkblf.conf"
+}
+
+# start_parkblf: sets PB_PORT once listening and the upstream link is up
+start_parkblf() {
+	"$BUILD/parkblf" -f "$T/parkblf.conf" >>"$T/parkblf.log" 2>&1 &
+	PB_PID=$!
+	PIDS+=($PB_PID)
+	wait_for 10 grep -q "listening on" "$T/parkblf.log" ||
+		fail "parkblf did not start"
+	PB_PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' \
+		"$T/parkblf.log" | tail -n 1)
+	wait_upstream_up
+}
+
+# log_count_ge N REGEX: parkblf's log has at least N lines matching
+log_count_ge() {
+	[ "$(grep -Ec -- "$2" "$T/parkblf.log")" -ge "$1" ]
+}
+
+# wait_upstream_up [N]: until the log shows the Nth "link ... -> up"
+wait_upstream_up() {
+	wait_for 15 log_count_ge "${1:-1}" 'link [a-z]+ -> up' ||
+		fail "upstream link did not come up (${1:-1})"
+}
+
+# scenario TEMPLATE OUT KEY=VALUE...: fill in @KEY@ placeholders
+scenario() {
+	local text kv
+	text=$(<"$SRC/test/sipp/$1")
+	shift
+	local out=$1
+	shift
+	for kv in "$@"; do
+		text=${text//@${kv%%=*}@/${kv#*=}}
+	done
+	printf '%s\n' "$text" >"$out"
+}
+
+# start_phone NAME ORBIT [KEY=VALUE...]: a sipp phone watching ORBIT;
+# its messages go to $T/NAME.msg.  Defaults: Event dialog, quiet 8 s.
+start_phone() {
+	local name=$1 orbit=$2
+	shift 2
+	local port
+	port=$(free_port)
+	# the caller's KEY=VALUE come first: the first one of a key wins
+	scenario watch.xml.in "$T/$name.xml" "$@" EVENT=dialog \
+		ACCEPT=application/dialog-info+xml EXPIRES=600 \
+		QUIET_MS=8000 NOTIFY_CODE=200
+	sipp -sf "$T/$name.xml" -s "$orbit" -i 127.0.0.1 -p "$port" \
+		-m 1 -timeout 120s -timeout_error -nostdin \
+		-trace_msg -message_file "$T/$name.msg" \
+		-trace_err -error_file "$T/$name.err" \
+		"127.0.0.1:$PB_PORT" >"$T/$name.out" 2>&1 &
+	PIDS+=($!)
+	eval "PHONE_$name=$!"
+}
+
+# phone_done NAME: wait for the phone to un-SUBSCRIBE and exit 0
+phone_done() {
+	local pid
+	eval "pid=\$PHONE_$1"
+	wait "$pid" || fail "phone $1: sipp failed (see $T/$1.err)"
+}
+
+# notifies NAME: the bodies of the NOTIFYs NAME received, one per line
+notifies() {
+	[ -f "$T/$1.msg" ] || return 0
+	awk '
+		/^(UDP|TCP) message received/ { inmsg = 1; first = 1; next }
+		/^(UDP|TCP) message sent/ || /^-{10,}/ {
+			if (inmsg && isnotify) print body
+			inmsg = 0; isnotify = 0; body = ""; inbody = 0
+			next
+		}
+		inmsg && first && /^[ \t]*$/ { next }
+		inmsg && first { first = 0; isnotify = ($1 == "NOTIFY"); next }
+		inmsg && !inbody && /^\r?$/ { inbody = 1; next }
+		inmsg && inbody { sub(/\r$/, ""); body = body $0 }
+		END { if (inmsg && isnotify) print body }
+	' "$T/$1.msg"
+}
+
+# notify_count NAME
+notify_count() { notifies "$1" | wc -l; }
+
+# last_notify NAME
+last_notify() { notifies "$1" | tail -n 1; }
+
+# last_matches NAME REGEX
+last_matches() { last_notify "$1" | grep -Eq -- "$2"; }
+
+# expect_last NAME REGEX [SECONDS]: wait until the last body matches
+expect_last() {
+	wait_for "${3:-10}" last_matches "$1" "$2" ||
+		fail "phone $1: last NOTIFY does not match '$2': " \
+			"$(last_notify "$1")"
+}
+
+# the lamp states in the last body, in document order
+last_states() {
+	last_notify "$1" | grep -o '<state>[a-z]*</state>' |
+		sed 's/<[^>]*>//g' | tr '\n' ' '
+}
+
+# the caller display names in the last body, in document order
+last_callers() {
+	last_notify "$1" | grep -o 'display="[^"]*">sip:[^<]*' |
+		sed 's/display="\([^"]*\)">sip:\([^@]*\)@.*/\2 \1/' |
+		grep -v '^park' | paste -sd '|'
+}
+
+# expect_refusal ORBIT CODE HEADER REGEX EXTRA_HEADERS
+expect_refusal() {
+	local port
+	port=$(free_port)
+	scenario expect.xml.in "$T/refuse.xml" "CODE=$2" "HEADER=$3" \
+		"HEADER_RE=$4" "EXTRA_HEADERS=$5"
+	sipp -sf "$T/refuse.xml" -s "$1" -i 127.0.0.1 -p "$port" -m 1 \
+		-timeout 15s -timeout_error -nostdin \
+		-trace_err -error_file "$T/refuse.err" \
+		"127.0.0.1:$PB_PORT" >"$T/refuse.out" 2>&1 ||
+		fail "SUBSCRIBE to $1 with [$5] was not answered $2" \
+			"($3 ~ $4): $(cat "$T/refuse.err" 2>/dev/null)"
+}

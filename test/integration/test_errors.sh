@@ -1,0 +1,36 @@
+# Every refusal a phone can get, with the header that goes with it.
+. "$(dirname "$0")/lib.sh"
+
+start_fakepbx
+write_config "subscribe_min_expires 120"
+start_parkblf
+
+ev=$'Event: dialog\nAccept: application/dialog-info+xml\nExpires: 600'
+
+expect_refusal park-9 404 "Via:" "SIP" "$ev"
+log "unknown orbit: 404"
+
+expect_refusal park-1 489 "Allow-Events:" "dialog" \
+	$'Event: message-summary\nExpires: 600'
+log "other event package: 489 with Allow-Events: dialog"
+
+expect_refusal park-1 406 "Accept:" "application/dialog-info\+xml" \
+	$'Event: dialog\nAccept: application/pidf+xml\nExpires: 600'
+log "unacceptable Accept: 406 with Accept"
+
+expect_refusal park-1 423 "Min-Expires:" "120" \
+	$'Event: dialog\nExpires: 30'
+log "Expires below the minimum: 423 with Min-Expires: 120"
+
+expect_refusal park-1 400 "Via:" "SIP" $'Expires: 600'
+log "no Event header: 400"
+
+# Accept lists and wildcards that do include dialog-info are fine
+start_phone ok park-1 \
+	"ACCEPT=application/pidf+xml, application/dialog-info+xml"
+expect_last ok '<state>terminated</state>'
+phone_done ok
+log "Accept list with dialog-info: 200"
+
+# the daemon is still serving
+kill -0 "$PB_PID" || fail "parkblf died"
