@@ -18,16 +18,40 @@ fail() {
 
 log() { echo "  $*"; }
 
+# At the end: phones are stopped; parkblf and the fake PBX get SIGTERM
+# and must exit 0 within 5 s, and no sanitizer may have reported.
 cleanup() {
-	local pid
+	local status=$? pid rc d
 	for pid in "${PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
-	for pid in "${PIDS[@]}"; do
-		timeout 5 tail --pid="$pid" -f /dev/null 2>/dev/null ||
-			kill -KILL "$pid" 2>/dev/null
+	for d in "${DAEMONS[@]}"; do
+		pid=${d%%:*}
+		kill -TERM "$pid" 2>/dev/null || continue
+		# a zombie still answers kill -0: wait, with a watchdog
+		( sleep 5; kill -KILL "$pid" 2>/dev/null ) &
+		wait "$pid"
+		rc=$?
+		kill "$!" 2>/dev/null
+		if [ "$rc" != 0 ]; then
+			echo "FAIL: ${d#*:} exited with $rc on SIGTERM" >&2
+			status=1
+		fi
 	done
+	for pid in "${PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null
+	done
+	local san='ERROR: (Address|Leak)Sanitizer|runtime error:'
+	for d in "$T"/parkblf.log "$T"/fakepbx.log; do
+		if [ -f "$d" ] && grep -Eq "$san" "$d"; then
+			echo "FAIL: sanitizer report in $d:" >&2
+			grep -E -A20 "$san" "$d" >&2
+			status=1
+		fi
+	done
+	exit $status
 }
+DAEMONS=()
 trap cleanup EXIT
 
 # wait_for SECONDS COMMAND...: poll every 50 ms until COMMAND succeeds
@@ -57,8 +81,8 @@ start_fakepbx() {
 	rm -f "$T/pbx.ports"
 	"$BUILD/fakepbx" -l 127.0.0.1:0 -c 127.0.0.1:0 -P "$T/pbx.ports" \
 		-u 9999 -p secret "$@" >"$T/fakepbx.out" 2>>"$T/fakepbx.log" &
-	PIDS+=($!)
 	PBX_PID=$!
+	DAEMONS+=("$PBX_PID:fakepbx")
 	wait_for 10 test -s "$T/pbx.ports" || fail "fake PBX did not start"
 	PBX_PORT=$(sed -n 's/.*sip=\([0-9]*\).*/\1/p' "$T/pbx.ports")
 	PBX_CTL=$(sed -n 's/.*control=\([0-9]*\).*/\1/p' "$T/pbx.ports")
@@ -106,7 +130,7 @@ write_config() {
 start_parkblf() {
 	"$BUILD/parkblf" -f "$T/parkblf.conf" >>"$T/parkblf.log" 2>&1 &
 	PB_PID=$!
-	PIDS+=($PB_PID)
+	DAEMONS+=("$PB_PID:parkblf")
 	wait_for 10 grep -q "listening on" "$T/parkblf.log" ||
 		fail "parkblf did not start"
 	PB_PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' \
