@@ -210,7 +210,8 @@ static int set_value(struct parse_state *ps, const struct config_key *k,
 			*(bool *)field = false;
 		else {
 			config_error(ps->errmb, ps->file, line,
-				     "%s: '%r' is not yes or no", k->name, val);
+				     "%s: '%r' is not yes or no", k->name,
+				     val);
 			return EINVAL;
 		}
 		break;

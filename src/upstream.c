@@ -257,14 +257,14 @@ static void close_handler(int err, const struct sip_msg *msg,
 				retry_after = up->cfg->upstream_retry_max;
 		}
 		else if (msg->scode == 489) {
+			static const struct pl none = PL("(none given)");
 			const struct sip_hdr *ae;
 
 			ae = sip_msg_hdr(msg, SIP_HDR_ALLOW_EVENTS);
 			log_error("upstream: the PBX does not know Event: %s "
-				  "(489); it allows: %r",
+				  "(489); its Allow-Events: %r",
 				  up->cfg->upstream_event,
-				  ae ? &ae->val : &(struct pl)PL("(no "
-								 "Allow-Events)"));
+				  ae ? &ae->val : &none);
 		}
 		(void)re_snprintf(why, sizeof(why), "SUBSCRIBE got %u %r",
 				  msg->scode, &msg->reason);

@@ -21,7 +21,7 @@ for t in "${tests[@]}"; do
 	if T=$T timeout 300 bash "$t" >"$T/test.out" 2>&1; then
 		passed=$((passed + 1))
 		echo "PASS $name ($(( $(date +%s) - start )) s)"
-		rm -rf "$T"
+		[ -n "$KEEP" ] || rm -rf "$T"
 	else
 		failed=$((failed + 1))
 		echo "FAIL $name ($(( $(date +%s) - start )) s), in $T:"
