@@ -34,9 +34,10 @@ HUSH_LD = @echo "  LD      $@";
 endif
 
 # Core sources; every module's module.mk appends to SRCS.
-SRCS := src/log.c src/file.c src/config.c src/orbitmap.c src/store.c src/decoder.c \
-	src/encoder.c src/xmlsafe.c src/notifier.c src/upstream.c \
-	src/capture.c src/app.c
+SRCS := src/log.c src/file.c src/config.c src/orbitmap.c src/store.c
+SRCS += src/decoder.c src/encoder.c src/xmlsafe.c
+SRCS += src/notifier.c src/upstream.c src/capture.c
+SRCS += src/app.c src/metrics.c
 include $(patsubst %,modules/%/module.mk,$(MODULES))
 
 MAIN_SRC := src/main.c

@@ -22,6 +22,11 @@ struct re_printf;
 #define DECL_EXPORTS(name) exports_ ##name
 
 
+/* config: string keys of the configuration in force */
+
+const char *config_module_str(const char *name);
+
+
 /* log */
 
 enum log_level {

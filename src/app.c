@@ -33,6 +33,7 @@ struct app {
 	struct notifier *nt;
 	struct upstream *up;
 	char *domain;
+	uint64_t started;          /**< Start time, ms since the epoch  */
 	struct tmr tmr_stop;
 	bool stopping;
 };
@@ -268,6 +269,7 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 		return ENOMEM;
 
 	tmr_init(&app->tmr_stop);
+	app->started = store_now_ms();
 	app->cfg = mem_ref(cfg);
 	app->map = mem_ref(map);
 
@@ -356,4 +358,46 @@ void app_shutdown(struct app *app)
 
 	tmr_start(&app->tmr_stop, STOP_DEADLINE_MS, stop_deadline, app);
 	sip_close(app->sip, false);
+}
+
+
+/** @return The configuration in force */
+const struct config *app_config(const struct app *app)
+{
+	return app ? app->cfg : NULL;
+}
+
+
+/** @return The orbit map in force */
+const struct orbitmap *app_map(const struct app *app)
+{
+	return app ? app->map : NULL;
+}
+
+
+/** @return The orbit store */
+const struct store *app_store(const struct app *app)
+{
+	return app ? app->store : NULL;
+}
+
+
+/** @return The notifier (phones' subscriptions) */
+const struct notifier *app_notifier(const struct app *app)
+{
+	return app ? app->nt : NULL;
+}
+
+
+/** @return The upstream subscriber */
+const struct upstream *app_upstream(const struct app *app)
+{
+	return app ? app->up : NULL;
+}
+
+
+/** @return Start time, ms since the epoch */
+uint64_t app_started(const struct app *app)
+{
+	return app ? app->started : 0;
 }

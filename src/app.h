@@ -11,5 +11,11 @@ struct app;
 int  app_alloc(struct app **appp, struct config *cfg,
 	       struct orbitmap *map);
 void app_shutdown(struct app *app);
+const struct config    *app_config(const struct app *app);
+const struct orbitmap  *app_map(const struct app *app);
+const struct store     *app_store(const struct app *app);
+const struct notifier  *app_notifier(const struct app *app);
+const struct upstream  *app_upstream(const struct app *app);
+uint64_t app_started(const struct app *app);
 
 #endif

@@ -70,11 +70,34 @@ static const struct config_key keys[] = {
 	 false},
 	{"dialog_lamp",        KEY_LAMP,  OFF(dialog_lamp), "confirmed", 0, 0,
 	 false},
+	{"privacy",            KEY_BOOL,  OFF(privacy), "no", 0, 0, false},
+	{"notify_min_interval", KEY_U32,  OFF(notify_min_interval), "200",
+	 0, 60000, false},
+	{"notify_phone_rate",  KEY_U32,   OFF(notify_phone_rate), "10",
+	 1, 100000, false},
+	{"blf_list",           KEY_STR,   OFF(blf_list), NULL, 0, 0, false},
+	{"vendor_xml_ctype",   KEY_STR,   OFF(vendor_xml_ctype), NULL, 0, 0,
+	 false},
+	{"vendor_xml_ns",      KEY_STR,   OFF(vendor_xml_ns), NULL, 0, 0,
+	 false},
+	{"vendor_xml_dn",      KEY_STR,   OFF(vendor_xml_dn), NULL, 0, 0,
+	 false},
+	{"vendor_xml_call",    KEY_STR,   OFF(vendor_xml_call), NULL, 0, 0,
+	 false},
+	{"vendor_xml_call_id", KEY_STR,   OFF(vendor_xml_call_id), NULL, 0, 0,
+	 false},
+	{"vendor_xml_number",  KEY_STR,   OFF(vendor_xml_number), NULL, 0, 0,
+	 false},
+	{"vendor_xml_name",    KEY_STR,   OFF(vendor_xml_name), NULL, 0, 0,
+	 false},
 	{"log_level",          KEY_LOGLEVEL, OFF(log_level), "info", 0, 0,
 	 false},
 };
 
 enum { KEY_COUNT = sizeof(keys) / sizeof(keys[0]) };
+
+/* The configuration in force, for modules (config_module_str) */
+static const struct config *current;
 
 struct parse_state {
 	struct config *cfg;
@@ -503,4 +526,43 @@ int config_load(struct config **cfgp, const char *file, struct mbuf *errmb)
 	mem_deref(mb);
 
 	return err;
+}
+
+
+/**
+ * Make a configuration the one modules read
+ *
+ * @param cfg Configuration (not referenced), NULL for none
+ */
+void config_set_current(const struct config *cfg)
+{
+	current = cfg;
+}
+
+
+/**
+ * Get a string key of the configuration in force, for modules
+ *
+ * @param name Key name
+ *
+ * @return The value, or NULL if unset or not a string key
+ */
+const char *config_module_str(const char *name)
+{
+	size_t i;
+
+	if (!current || !name)
+		return NULL;
+
+	for (i = 0; i < KEY_COUNT; i++) {
+		if (strcmp(keys[i].name, name))
+			continue;
+		if (keys[i].type != KEY_STR && keys[i].type != KEY_PATH &&
+		    keys[i].type != KEY_URI)
+			return NULL;
+		return *(char * const *)(const void *)((const uint8_t *)current
+						       + keys[i].off);
+	}
+
+	return NULL;
 }

@@ -55,6 +55,17 @@ struct config {
 	uint32_t subscribe_default_expires;
 	bool dialog_all_calls;
 	enum lamp_style dialog_lamp;
+	bool privacy;                 /**< Hide callers on every orbit    */
+	uint32_t notify_min_interval; /**< ms between NOTIFYs per sub     */
+	uint32_t notify_phone_rate;   /**< NOTIFYs/s per phone address    */
+	char *blf_list;               /**< RFC 4662 list name, or NULL    */
+	char *vendor_xml_ctype;       /**< Vendor decoder (modules read   */
+	char *vendor_xml_ns;          /**< these through config_module_str)*/
+	char *vendor_xml_dn;
+	char *vendor_xml_call;
+	char *vendor_xml_call_id;
+	char *vendor_xml_number;
+	char *vendor_xml_name;
 	enum log_level log_level;
 };
 
@@ -62,6 +73,7 @@ int config_parse(struct config **cfgp, const char *file,
 		 const uint8_t *buf, size_t len, struct mbuf *errmb);
 int config_load(struct config **cfgp, const char *file,
 		struct mbuf *errmb);
+void config_set_current(const struct config *cfg);
 void config_error(struct mbuf *errmb, const char *file, unsigned line,
 		  const char *fmt, ...);
 

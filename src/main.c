@@ -159,6 +159,8 @@ int main(int argc, char *argv[])
 	if (err)
 		goto out;
 
+	config_set_current(cfg);
+
 	if (test_only) {
 		(void)re_printf("%s: OK (%u orbits from %s)\n", file,
 				orbitmap_count(map), map->file);
@@ -184,6 +186,7 @@ int main(int argc, char *argv[])
  out:
 	the_app = mem_deref(the_app);
 	mem_deref(map);
+	config_set_current(NULL);
 	mem_deref(cfg);
 	mod_close();
 	xmlCleanupParser();

@@ -16,6 +16,7 @@
 #include "parkblf.h"
 #include "core.h"
 #include "notifier.h"
+#include "metrics.h"
 
 
 enum { GROUP_HASH_SIZE = 256 };
@@ -36,7 +37,6 @@ struct notifier {
 	const struct store *store;
 	char *domain;                 /**< PBX host[:port]                */
 	uint32_t nwatchers;
-	uint64_t notifies;            /**< Documents handed to libre      */
 };
 
 /** One phone subscription */
@@ -224,7 +224,7 @@ static int watcher_notify(struct watcher *w)
 	err = sipevent_notify(w->not, mb, SIPEVENT_ACTIVE, 0, 0);
 	mem_deref(mb);
 	if (!err)
-		++w->nt->notifies;
+		++metrics.notifies_sent;
 
 	return err;
 }
@@ -233,6 +233,9 @@ static int watcher_notify(struct watcher *w)
 static void close_handler(int err, const struct sip_msg *msg, void *arg)
 {
 	struct watcher *w = arg;
+
+	if (err != ETIMEDOUT || msg)
+		++metrics.notifies_failed;
 
 	if (msg && msg->scode) {
 		log_info("notifier: %s from %J ended: NOTIFY got %u %r",
@@ -309,6 +312,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 		(void)sip_treplyf(NULL, NULL, sip, msg, false, 400,
 				  "Missing or Bad Event Header",
 				  "Content-Length: 0\r\n\r\n");
+		++metrics.subscribes_refused;
 		return true;
 	}
 
@@ -319,6 +323,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 				  "Allow-Events: %H\r\n"
 				  "Content-Length: 0\r\n\r\n",
 				  encoder_events_print, NULL);
+		++metrics.subscribes_refused;
 		return true;
 	}
 
@@ -327,6 +332,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 		log_debug("notifier: %J: no orbit '%r'", &msg->src,
 			  &msg->uri.user);
 		(void)sip_treply(NULL, sip, msg, 404, "Not Found");
+		++metrics.subscribes_refused;
 		return true;
 	}
 
@@ -335,6 +341,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 				  "Not Acceptable",
 				  "Accept: %s\r\n"
 				  "Content-Length: 0\r\n\r\n", enc->ctype);
+		++metrics.subscribes_refused;
 		return true;
 	}
 
@@ -346,7 +353,8 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 					  "Min-Expires: %u\r\n"
 					  "Content-Length: 0\r\n\r\n",
 					  nt->cfg->subscribe_min_expires);
-			return true;
+			++metrics.subscribes_refused;
+		return true;
 		}
 	}
 
@@ -375,6 +383,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 
 	list_append(&w->group->watchers, &w->le, w);
 	++nt->nwatchers;
+	++metrics.subscribes_accepted;
 
 	log_debug("notifier: %s subscribed from %J", orbit->name, &msg->src);
 
@@ -390,9 +399,11 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	if (err) {
 		log_warn("notifier: SUBSCRIBE from %J failed: %m",
 			 &msg->src, err);
-		if (!w || !w->not)
+		if (!w || !w->not) {
 			(void)sip_treply(NULL, sip, msg, 500,
 					 "Server Internal Error");
+			++metrics.subscribes_refused;
+		}
 		mem_deref(w);
 	}
 
@@ -491,6 +502,7 @@ void notifier_orbit_changed(struct notifier *nt, const char *name)
 	if (!g)
 		return;
 
+	++metrics.orbit_changes;
 	for (le = list_head(&g->watchers); le; le = le->next) {
 		struct watcher *w = le->data;
 		int err = watcher_notify(w);
@@ -541,6 +553,27 @@ void notifier_close_all(struct notifier *nt, enum sipevent_reason reason,
 	params[0] = reason;
 	params[1] = retry_after;
 	(void)hash_apply(nt->groups, close_group, params);
+}
+
+
+/**
+ * Count the watchers of one orbit
+ *
+ * @param nt   Notifier
+ * @param name Orbit name
+ *
+ * @return Number of subscriptions to that orbit
+ */
+uint32_t notifier_count_orbit(const struct notifier *nt, const char *name)
+{
+	const struct watchgroup *g;
+
+	if (!nt || !name)
+		return 0;
+
+	g = group_find(nt, name);
+
+	return g ? list_count(&g->watchers) : 0;
 }
 
 

@@ -17,5 +17,6 @@ void notifier_orbit_changed(struct notifier *nt, const char *name);
 void notifier_close_all(struct notifier *nt, enum sipevent_reason reason,
 			uint32_t retry_after);
 uint32_t notifier_count(const struct notifier *nt);
+uint32_t notifier_count_orbit(const struct notifier *nt, const char *name);
 
 #endif

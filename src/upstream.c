@@ -18,6 +18,7 @@
 #include "parkblf.h"
 #include "core.h"
 #include "upstream.h"
+#include "metrics.h"
 
 
 enum link_state {
@@ -37,6 +38,7 @@ struct upstream {
 	char *from_uri;
 	char *accept;
 	enum link_state state;
+	uint64_t since;            /**< When state last changed, ms     */
 	uint32_t failures;         /**< Failed attempts since last up   */
 	upstream_update_h *updh;
 	upstream_session_h *sessh;
@@ -70,6 +72,19 @@ static const char *state_name(enum link_state st)
 
 
 static void retry_handler(void *arg);
+
+
+static void set_state(struct upstream *up, enum link_state st)
+{
+	if (st == up->state)
+		return;
+
+	if (st == LINK_UP && up->state == LINK_DOWN)
+		++metrics.upstream_reconnects;
+
+	up->state = st;
+	up->since = store_now_ms();
+}
 
 
 /* Exponential backoff between the bounds, with jitter in [d/2, d] */
@@ -107,7 +122,7 @@ static void schedule_retry(struct upstream *up, uint32_t retry_after,
 			  (unsigned long long)delay);
 	}
 
-	up->state = LINK_DOWN;
+	set_state(up, LINK_DOWN);
 	tmr_start(&up->tmr_retry, delay, retry_handler, up);
 }
 
@@ -140,11 +155,12 @@ static void notify_handler(struct sip *sip, const struct sip_msg *msg,
 	int err;
 
 	capture_write(up->cap, msg);
+	++metrics.upstream_notifies;
 
 	if (up->state != LINK_UP) {
 		log_info("upstream: link %s -> up (%s)",
 			 state_name(up->state), up->cfg->upstream_uri);
-		up->state = LINK_UP;
+		set_state(up, LINK_UP);
 		up->failures = 0;
 	}
 
@@ -157,6 +173,9 @@ static void notify_handler(struct sip *sip, const struct sip_msg *msg,
 	err = dn_update_alloc(&upd);
 	if (!err)
 		err = decoder_decode(upd, &msg->ctyp, mbuf_buf(msg->mb), len);
+
+	if (err)
+		++metrics.decode_errors;
 
 	switch (err) {
 
@@ -297,8 +316,9 @@ static int subscribe(struct upstream *up)
 	if (err)
 		return err;
 
+	++metrics.upstream_attempts;
 	if (up->state != LINK_DOWN)
-		up->state = LINK_TRYING;
+		set_state(up, LINK_TRYING);
 	log_debug("upstream: SUBSCRIBE %s (Event: %s)", cfg->upstream_uri,
 		  cfg->upstream_event);
 
@@ -443,6 +463,27 @@ int upstream_start(struct upstream *up)
 	retry_handler(up);
 
 	return 0;
+}
+
+
+/**
+ * Get the upstream link state as a word: idle, trying, up or down
+ *
+ * @param up    Upstream subscriber
+ * @param since Where to store when it took that state (ms since the
+ *              epoch), may be NULL
+ *
+ * @return State name
+ */
+const char *upstream_state(const struct upstream *up, uint64_t *since)
+{
+	if (!up)
+		return "idle";
+
+	if (since)
+		*since = up->since;
+
+	return state_name(up->state);
 }
 
 

@@ -1,0 +1,25 @@
+/**
+ * @file metrics.h  Counters for /metrics and /status
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#ifndef PARKBLF_METRICS_H
+#define PARKBLF_METRICS_H
+
+/** Monotonic counters since start-up; one process, one set */
+struct metrics {
+	uint64_t subscribes_accepted;  /**< Phone SUBSCRIBEs taken         */
+	uint64_t subscribes_refused;   /**< ... answered 4xx/5xx           */
+	uint64_t notifies_sent;        /**< Documents handed to libre      */
+	uint64_t notifies_failed;      /**< Subscriptions ended by a NOTIFY
+					    failure (481, timeout, ...)    */
+	uint64_t upstream_attempts;    /**< SUBSCRIBEs sent upstream       */
+	uint64_t upstream_reconnects;  /**< Link up again after down       */
+	uint64_t upstream_notifies;    /**< NOTIFYs received upstream      */
+	uint64_t decode_errors;        /**< Upstream bodies refused        */
+	uint64_t orbit_changes;        /**< Orbit state changes fanned out */
+};
+
+extern struct metrics metrics;
+
+#endif
