@@ -36,8 +36,9 @@ endif
 # Core sources; every module's module.mk appends to SRCS.
 SRCS := src/log.c src/file.c src/config.c src/orbitmap.c src/store.c
 SRCS += src/decoder.c src/encoder.c src/xmlsafe.c
-SRCS += src/notifier.c src/upstream.c src/capture.c
+SRCS += src/notifier.c src/pacer.c src/upstream.c src/capture.c
 SRCS += src/app.c src/metrics.c
+SRCS += src/httpd.c
 include $(patsubst %,modules/%/module.mk,$(MODULES))
 
 MAIN_SRC := src/main.c

@@ -148,6 +148,7 @@ struct orbit_view {
 	size_t callc;
 	bool occupied;             /**< Busy even with callc == 0          */
 	bool all_calls;            /**< One <dialog> per call              */
+	bool privacy;              /**< Leave the callers out              */
 	enum lamp_style lamp;
 };
 

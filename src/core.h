@@ -90,6 +90,7 @@ struct orbit {
 	char *retrieve;      /**< What a key press dials: "*10"           */
 	char *park;          /**< What a transfer to the key dials        */
 	char *label;         /**< Shown on the key, may be NULL           */
+	int privacy;         /**< -1 as configured, 0 show, 1 hide caller */
 	unsigned line;       /**< Line in the map file                    */
 };
 

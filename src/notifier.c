@@ -17,6 +17,7 @@
 #include "core.h"
 #include "notifier.h"
 #include "metrics.h"
+#include "pacer.h"
 
 
 enum { GROUP_HASH_SIZE = 256 };
@@ -35,6 +36,7 @@ struct notifier {
 	const struct config *cfg;
 	const struct orbitmap *map;   /**< Map in force (not owned)       */
 	const struct store *store;
+	struct pacer *pacer;          /**< NOTIFY coalescing and pacing   */
 	char *domain;                 /**< PBX host[:port]                */
 	uint32_t nwatchers;
 };
@@ -45,6 +47,7 @@ struct watcher {
 	struct notifier *nt;
 	struct watchgroup *group;     /**< Referenced                     */
 	struct sipnot *not;
+	struct pacer_slot *pace;
 	const struct encoder *enc;
 	char *entity;                 /**< The URI the phone subscribed to */
 	struct sa peer;
@@ -69,6 +72,7 @@ static void watcher_destructor(void *arg)
 		list_unlink(&w->le);
 		--w->nt->nwatchers;
 	}
+	w->pace = mem_deref(w->pace);
 	w->not = mem_deref(w->not);
 	mem_deref(w->group);
 	mem_deref(w->entity);
@@ -80,6 +84,7 @@ static void notifier_destructor(void *arg)
 	struct notifier *nt = arg;
 
 	notifier_close_all(nt, SIPEVENT_DEACTIVATED, 0);
+	mem_deref(nt->pacer);
 	mem_deref(nt->groups);
 	mem_deref(nt->domain);
 }
@@ -178,6 +183,8 @@ static int render(struct mbuf **mbp, struct watcher *w,
 	view.callc = n;
 	view.occupied = store_occupied(nt->store, orbit->dn);
 	view.all_calls = nt->cfg->dialog_all_calls;
+	view.privacy = orbit->privacy < 0 ? nt->cfg->privacy
+		: orbit->privacy == 1;
 	view.lamp = nt->cfg->dialog_lamp;
 
 	mb = mbuf_alloc(512);
@@ -227,6 +234,17 @@ static int watcher_notify(struct watcher *w)
 		++metrics.notifies_sent;
 
 	return err;
+}
+
+
+static void send_handler(void *arg)
+{
+	struct watcher *w = arg;
+	int err = watcher_notify(w);
+
+	if (err)
+		log_warn("notifier: %s to %J: %m", w->group->name, &w->peer,
+			 err);
 }
 
 
@@ -369,6 +387,8 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	w->peer = msg->src;
 	err  = pl_strdup(&w->entity, &msg->ruri);
 	err |= group_get(&w->group, nt, orbit->name);
+	err |= pacer_slot_alloc(&w->pace, nt->pacer, &msg->src,
+				send_handler, w);
 	if (err)
 		goto out;
 
@@ -387,7 +407,8 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 
 	log_debug("notifier: %s subscribed from %J", orbit->name, &msg->src);
 
-	/* the first NOTIFY is not automatic */
+	/* the first NOTIFY is not automatic, and must not wait */
+	pacer_sent(w->pace);
 	err = watcher_notify(w);
 	if (err) {
 		log_warn("notifier: %s: first NOTIFY failed: %m",
@@ -444,6 +465,8 @@ int notifier_alloc(struct notifier **ntp, struct sip *sip,
 
 	err  = str_dup(&nt->domain, domain);
 	err |= hash_alloc(&nt->groups, GROUP_HASH_SIZE);
+	err |= pacer_alloc(&nt->pacer, cfg->notify_min_interval,
+			   cfg->notify_phone_rate);
 	if (err)
 		goto out;
 
@@ -505,11 +528,8 @@ void notifier_orbit_changed(struct notifier *nt, const char *name)
 	++metrics.orbit_changes;
 	for (le = list_head(&g->watchers); le; le = le->next) {
 		struct watcher *w = le->data;
-		int err = watcher_notify(w);
 
-		if (err)
-			log_warn("notifier: %s to %J: %m", name, &w->peer,
-				 err);
+		pacer_request(w->pace);
 	}
 }
 

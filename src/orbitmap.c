@@ -1,7 +1,8 @@
 /**
  * @file orbitmap.c  The orbit map: which name watches which PBX orbit
  *
- * One orbit per line: NAME DN [retrieve=DIAL] [park=DIAL] [label="TEXT"]
+ * One orbit per line:
+ *   NAME DN [retrieve=DIAL] [park=DIAL] [label="TEXT"] [privacy=yes|no]
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -195,8 +196,8 @@ static int set_option(struct parse_state *ps, struct orbit *o,
 
 	if (!sep) {
 		config_error(ps->errmb, ps->file, lineno,
-			     "unexpected '%r' (options are retrieve=, park= "
-			     "and label=)", tok);
+			     "unexpected '%r' (options are retrieve=, park=, "
+			     "label= and privacy=)", tok);
 		return EINVAL;
 	}
 
@@ -204,6 +205,24 @@ static int set_option(struct parse_state *ps, struct orbit *o,
 	key.l = sep - tok->p;
 	val.p = sep + 1;
 	val.l = tok->l - key.l - 1;
+
+	if (!pl_strcmp(&key, "privacy")) {
+		if (o->privacy >= 0) {
+			config_error(ps->errmb, ps->file, lineno,
+				     "privacy= given twice");
+			return EINVAL;
+		}
+		if (!pl_strcmp(&val, "yes"))
+			o->privacy = 1;
+		else if (!pl_strcmp(&val, "no"))
+			o->privacy = 0;
+		else {
+			config_error(ps->errmb, ps->file, lineno,
+				     "privacy: '%r' is not yes or no", &val);
+			return EINVAL;
+		}
+		return 0;
+	}
 
 	if (!pl_strcmp(&key, "retrieve"))
 		fieldp = &o->retrieve;
@@ -214,7 +233,7 @@ static int set_option(struct parse_state *ps, struct orbit *o,
 	else {
 		config_error(ps->errmb, ps->file, lineno,
 			     "unknown option '%r' (options are retrieve=, "
-			     "park= and label=)", &key);
+			     "park=, label= and privacy=)", &key);
 		return EINVAL;
 	}
 
@@ -299,6 +318,7 @@ static int parse_line(struct parse_state *ps, const struct pl *line,
 		return ENOMEM;
 
 	o->line = lineno;
+	o->privacy = -1;
 	err  = pl_strdup(&o->name, &name);
 	err |= pl_strdup(&o->dn, &dn);
 	if (err)

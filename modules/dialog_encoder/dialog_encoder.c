@@ -6,7 +6,8 @@
  * occupied orbit is one dialog for the oldest call (the one a retrieve
  * takes), or one per call, oldest first.  No call-id or tags: with them
  * phones try a Replaces pickup that the PBX cannot match.  The config
- * keys dialog_all_calls and dialog_lamp reach it through the view.
+ * keys dialog_all_calls, dialog_lamp and privacy (and the orbit's
+ * privacy=) reach it through the view.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -56,7 +57,7 @@ static int print_call(struct mbuf *mb, const struct orbit_view *v,
 			   v->retrieve_uri);
 
 	err |= mbuf_printf(mb, "  <remote>\r\n");
-	if (call->number || call->name)
+	if (!v->privacy && (call->number || call->name))
 		err |= print_identity(mb, call->name,
 				      call->number ? call->number
 				      : "anonymous", v->domain);

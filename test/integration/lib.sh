@@ -194,7 +194,7 @@ notifies() {
 	[ -f "$T/$1.msg" ] || return 0
 	awk '
 		/^(UDP|TCP) message received/ { inmsg = 1; first = 1; next }
-		/^(UDP|TCP) message sent/ || /^-{10,}/ {
+		/^(UDP|TCP) message sent/ || /^-----/ {
 			if (inmsg && isnotify) print body
 			inmsg = 0; isnotify = 0; body = ""; inbody = 0
 			next
@@ -248,4 +248,16 @@ expect_refusal() {
 		"127.0.0.1:$PB_PORT" >"$T/refuse.out" 2>&1 ||
 		fail "SUBSCRIBE to $1 with [$5] was not answered $2" \
 			"($3 ~ $4): $(cat "$T/refuse.err" 2>/dev/null)"
+}
+
+# last_notify_time NAME: seconds since midnight (UTC, with fraction) at
+# which NAME received its last NOTIFY
+last_notify_time() {
+	awk '
+		/^-----/ { split($3, t, ":"); ts = t[1] * 3600 + t[2] * 60 + t[3] }
+		/^(UDP|TCP) message received/ { rcv = 1; next }
+		rcv && /^NOTIFY / { last = ts }
+		/^[A-Z]/ { rcv = 0 }
+		END { printf "%.3f\n", last }
+	' "$T/$1.msg"
 }

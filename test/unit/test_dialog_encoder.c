@@ -194,6 +194,26 @@ static void test_busy_without_details(void **state)
 }
 
 
+static void test_privacy(void **state)
+{
+	struct orbit_view v;
+	struct doc *d;
+	(void)state;
+
+	view_init(&v);
+	v.callv = two_calls;
+	v.callc = 2;
+	v.privacy = true;
+	d = encode(&v);
+
+	expect(d, "/d:dialog-info/d:dialog/d:state", "confirmed");
+	expect(d, "count(//d:remote/d:identity)", "0");
+	expect(d, "/d:dialog-info/d:dialog/d:remote/d:target/@uri",
+	       "sip:*10@pbx.example.com");
+	doc_free(d);
+}
+
+
 static void test_escape_everything(void **state)
 {
 	static const struct orbit_call evil[] = {
@@ -225,6 +245,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_oldest_call_only),
 	cmocka_unit_test(test_all_calls_early),
 	cmocka_unit_test(test_busy_without_details),
+	cmocka_unit_test(test_privacy),
 	cmocka_unit_test(test_escape_everything),
 };
 

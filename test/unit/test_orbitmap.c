@@ -38,7 +38,7 @@ static void test_valid_map(void **state)
 		"park-1 *00 retrieve=*10 label=\"Orbit 0\"\n"
 		"park-2\t*01   # default retrieve and park\n"
 		"park-3 *02 park=*02 retrieve=*12 label=\"Say \\\"hi\\\"\"\n"
-		"lobby 701 label=Lobby\r\n";
+		"lobby 701 label=Lobby privacy=yes\r\n";
 	(void)state;
 
 	assert_int_equal(0, parse(&map, text, err));
@@ -63,6 +63,8 @@ static void test_valid_map(void **state)
 	o = find(map, "lobby");
 	assert_string_equal("701", o->retrieve);   /* no 3CX pattern */
 	assert_string_equal("Lobby", o->label);
+	assert_int_equal(1, o->privacy);
+	assert_int_equal(-1, find(map, "park-1")->privacy);
 
 	assert_null(find(map, "park-9"));
 	assert_true(orbitmap_has_dn(map, "*01"));
@@ -109,7 +111,8 @@ static void test_errors(void **state)
 		"park-5 *05 colour=red\n"            /* 6 */
 		"park-6 *06 label=\"open\n"          /* 7 */
 		"park-7 *07 retrieve=*17 retrieve=*1\n"  /* 8 */
-		"park-8 *08 retrieve=<sip:x>\n";     /* 9 */
+		"park-8 *08 retrieve=<sip:x>\n"     /* 9 */
+		"park-9 *09 privacy=maybe\n";       /* 10 */
 	(void)state;
 
 	assert_int_equal(EINVAL, parse(&map, text, err));
@@ -132,6 +135,8 @@ static void test_errors(void **state)
 	assert_non_null(strstr(e, "orbits.conf:8: retrieve= given twice"));
 	assert_non_null(strstr(e, "orbits.conf:9: retrieve: '<sip:x>' is "
 			       "not a dial string"));
+	assert_non_null(strstr(e, "orbits.conf:10: privacy: 'maybe' is "
+			       "not yes or no"));
 
 	mem_deref(err);
 }

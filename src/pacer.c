@@ -1,0 +1,276 @@
+/**
+ * @file pacer.c  Coalescing and pacing of NOTIFYs
+ *
+ * Two limits, so that no phone drowns:
+ *
+ *  - per subscription, at most one NOTIFY per min_interval; changes in
+ *    between are coalesced, and the NOTIFY that goes out renders the
+ *    state at that moment (latest wins, never a stale one);
+ *  - per phone address (IP, any port), at most phone_rate NOTIFYs per
+ *    second with a burst of phone_rate, by the generic cell rate
+ *    algorithm (virtual scheduling); some phones drop NOTIFYs past
+ *    about 10 per second.
+ *
+ * A burst after a reload or a restart is spread out by the same rules.
+ * Config keys: notify_min_interval, notify_phone_rate.
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+#include "pacer.h"
+
+
+enum { PHONE_HASH_SIZE = 256 };
+
+struct pacer {
+	struct hash *phones;        /**< struct phone by IP address       */
+	uint64_t interval_ms;       /**< Per subscription                 */
+	uint64_t emission_us;       /**< 1/phone_rate, microseconds       */
+	uint64_t tolerance_us;      /**< Burst: phone_rate NOTIFYs        */
+};
+
+/** One phone address and when it may next get a NOTIFY */
+struct phone {
+	struct le he;
+	struct sa addr;
+	uint64_t tat_us;            /**< Theoretical arrival time         */
+};
+
+struct pacer_slot {
+	struct pacer *p;            /**< Referenced                       */
+	struct phone *phone;        /**< Referenced                       */
+	struct tmr tmr;
+	uint64_t last_ms;           /**< Last send, 0 = never             */
+	pacer_send_h *sendh;
+	void *arg;
+};
+
+
+static void pacer_destructor(void *arg)
+{
+	struct pacer *p = arg;
+
+	hash_flush(p->phones);
+	mem_deref(p->phones);
+}
+
+
+static void phone_destructor(void *arg)
+{
+	struct phone *ph = arg;
+
+	hash_unlink(&ph->he);
+}
+
+
+static void slot_destructor(void *arg)
+{
+	struct pacer_slot *s = arg;
+
+	tmr_cancel(&s->tmr);
+	mem_deref(s->phone);
+	mem_deref(s->p);
+}
+
+
+/**
+ * Allocate a pacer
+ *
+ * @param pp              Where to store the pacer
+ * @param min_interval_ms Shortest time between two NOTIFYs of one
+ *                        subscription (0 = no limit)
+ * @param phone_rate      NOTIFYs per second per phone address (> 0)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int pacer_alloc(struct pacer **pp, uint32_t min_interval_ms,
+		uint32_t phone_rate)
+{
+	struct pacer *p;
+	int err;
+
+	if (!pp || !phone_rate)
+		return EINVAL;
+
+	p = mem_zalloc(sizeof(*p), pacer_destructor);
+	if (!p)
+		return ENOMEM;
+
+	err = hash_alloc(&p->phones, PHONE_HASH_SIZE);
+	if (err) {
+		mem_deref(p);
+		return err;
+	}
+
+	p->interval_ms = min_interval_ms;
+	p->emission_us = 1000000 / phone_rate;
+	p->tolerance_us = p->emission_us * (phone_rate - 1);
+	*pp = p;
+
+	return 0;
+}
+
+
+static bool phone_cmp(struct le *le, void *arg)
+{
+	const struct phone *ph = le->data;
+
+	return sa_cmp(&ph->addr, arg, SA_ADDR);
+}
+
+
+static int phone_get(struct phone **php, struct pacer *p,
+		     const struct sa *peer)
+{
+	uint32_t key = sa_hash(peer, SA_ADDR);
+	struct phone *ph;
+
+	ph = list_ledata(hash_lookup(p->phones, key, phone_cmp,
+				     (void *)peer));
+	if (ph) {
+		*php = mem_ref(ph);
+		return 0;
+	}
+
+	ph = mem_zalloc(sizeof(*ph), phone_destructor);
+	if (!ph)
+		return ENOMEM;
+
+	ph->addr = *peer;
+	/* the hash holds no reference: the last slot unlinks it */
+	hash_append(p->phones, key, &ph->he, ph);
+	*php = ph;
+
+	return 0;
+}
+
+
+/**
+ * Allocate the pacing state of one subscription
+ *
+ * @param sp    Where to store the slot
+ * @param p     Pacer
+ * @param peer  The phone's address (its IP is what is paced)
+ * @param sendh Called when a NOTIFY may go out
+ * @param arg   Handler argument
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int pacer_slot_alloc(struct pacer_slot **sp, struct pacer *p,
+		     const struct sa *peer, pacer_send_h *sendh, void *arg)
+{
+	struct pacer_slot *s;
+	int err;
+
+	if (!sp || !p || !peer || !sendh)
+		return EINVAL;
+
+	s = mem_zalloc(sizeof(*s), slot_destructor);
+	if (!s)
+		return ENOMEM;
+
+	tmr_init(&s->tmr);
+	s->p = mem_ref(p);
+	s->sendh = sendh;
+	s->arg = arg;
+
+	err = phone_get(&s->phone, p, peer);
+	if (err)
+		mem_deref(s);
+	else
+		*sp = s;
+
+	return err;
+}
+
+
+/* ms until both limits allow a send; 0 = now */
+static uint64_t wait_ms(const struct pacer_slot *s, uint64_t now_ms)
+{
+	const struct pacer *p = s->p;
+	uint64_t now_us = now_ms * 1000, wait = 0, earliest;
+
+	if (s->last_ms && now_ms < s->last_ms + p->interval_ms)
+		wait = s->last_ms + p->interval_ms - now_ms;
+
+	earliest = s->phone->tat_us > p->tolerance_us ?
+		s->phone->tat_us - p->tolerance_us : 0;
+	if (earliest > now_us) {
+		uint64_t w = (earliest - now_us + 999) / 1000;
+
+		if (w > wait)
+			wait = w;
+	}
+
+	return wait;
+}
+
+
+/**
+ * Record a NOTIFY that went out without asking (the first one of a
+ * subscription must not wait)
+ *
+ * @param s Slot
+ */
+void pacer_sent(struct pacer_slot *s)
+{
+	uint64_t now_ms = tmr_jiffies();
+	uint64_t now_us = now_ms * 1000;
+	struct phone *ph;
+
+	if (!s)
+		return;
+
+	ph = s->phone;
+	s->last_ms = now_ms;
+	ph->tat_us = (ph->tat_us > now_us ? ph->tat_us : now_us) +
+		s->p->emission_us;
+}
+
+
+static void timeout_handler(void *arg)
+{
+	pacer_request(arg);
+}
+
+
+/**
+ * Ask to send the latest state: now if both limits allow, otherwise
+ * once they do (several requests meanwhile make one NOTIFY)
+ *
+ * @param s Slot
+ */
+void pacer_request(struct pacer_slot *s)
+{
+	uint64_t w;
+
+	if (!s)
+		return;
+
+	w = wait_ms(s, tmr_jiffies());
+	if (w) {
+		/* restarting would only delay: the timer already runs */
+		if (!tmr_isrunning(&s->tmr))
+			tmr_start(&s->tmr, w, timeout_handler, s);
+		return;
+	}
+
+	tmr_cancel(&s->tmr);
+	pacer_sent(s);
+	s->sendh(s->arg);
+}
+
+
+/**
+ * Tell whether a NOTIFY is waiting for its turn
+ *
+ * @param s Slot
+ *
+ * @return true if one is scheduled
+ */
+bool pacer_pending(const struct pacer_slot *s)
+{
+	return s && tmr_isrunning(&s->tmr);
+}

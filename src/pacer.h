@@ -1,0 +1,24 @@
+/**
+ * @file pacer.h  Coalescing and pacing of NOTIFYs
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#ifndef PARKBLF_PACER_H
+#define PARKBLF_PACER_H
+
+struct pacer;
+struct pacer_slot;
+
+/** Send now; the slot's owner renders the latest state */
+typedef void (pacer_send_h)(void *arg);
+
+int  pacer_alloc(struct pacer **pp, uint32_t min_interval_ms,
+		 uint32_t phone_rate);
+int  pacer_slot_alloc(struct pacer_slot **sp, struct pacer *p,
+		      const struct sa *peer, pacer_send_h *sendh,
+		      void *arg);
+void pacer_sent(struct pacer_slot *s);
+void pacer_request(struct pacer_slot *s);
+bool pacer_pending(const struct pacer_slot *s);
+
+#endif
