@@ -11,7 +11,8 @@ PREFIX   ?= /usr/local
 BUILD    ?= build
 
 # Statically linked modules, in registration order.
-MODULES  := dialog_decoder rlmi_decoder dialog_encoder
+MODULES  := dialog_decoder rlmi_decoder dialog_encoder \
+	presence_encoder pidf_decoder vendorxml_decoder
 
 CC       ?= cc
 PKGS     := libre libxml-2.0
@@ -37,7 +38,7 @@ endif
 SRCS := src/log.c src/file.c src/config.c src/orbitmap.c src/store.c
 SRCS += src/decoder.c src/encoder.c src/xmlsafe.c
 SRCS += src/notifier.c src/pacer.c src/upstream.c src/capture.c
-SRCS += src/app.c src/metrics.c
+SRCS += src/app.c src/metrics.c src/acl.c src/registrar.c src/redirect.c
 SRCS += src/httpd.c
 include $(patsubst %,modules/%/module.mk,$(MODULES))
 

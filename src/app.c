@@ -3,7 +3,8 @@
  *
  * Wires the pieces together: upstream NOTIFYs are decoded into the
  * store; a DN whose calls changed is mapped to its orbits, and each
- * orbit's watchers get a NOTIFY.  Config key: sip_listen.
+ * orbit's watchers get a NOTIFY.  Config keys: sip_listen,
+ * http_listen.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -14,6 +15,9 @@
 #include "notifier.h"
 #include "upstream.h"
 #include "app.h"
+#include "acl.h"
+#include "registrar.h"
+#include "httpd.h"
 
 
 enum {
@@ -32,6 +36,8 @@ struct app {
 	struct sip_lsnr *lsnr;
 	struct notifier *nt;
 	struct upstream *up;
+	struct acl *acl;           /**< subscribe_allow              */
+	struct httpd *httpd;       /**< NULL without http_listen    */
 	char *domain;
 	uint64_t started;          /**< Start time, ms since the epoch  */
 	struct tmr tmr_stop;
@@ -44,6 +50,7 @@ static void destructor(void *arg)
 	struct app *app = arg;
 
 	tmr_cancel(&app->tmr_stop);
+	app->httpd = mem_deref(app->httpd);
 	app->up = mem_deref(app->up);
 	app->nt = mem_deref(app->nt);
 	app->sock = mem_deref(app->sock);
@@ -53,6 +60,7 @@ static void destructor(void *arg)
 		app->sip = mem_deref(app->sip);
 	}
 	mem_deref(app->dnsc);
+	mem_deref(app->acl);
 	mem_deref(app->store);
 	mem_deref(app->map);
 	mem_deref(app->cfg);
@@ -96,9 +104,26 @@ static void upstream_session(void *arg)
 }
 
 
+/* subscribe_allow; refused requests are answered 403 here */
+static bool allowed(struct app *app, const struct sip_msg *msg)
+{
+	if (acl_allows(app->acl, &msg->src))
+		return true;
+
+	log_info("app: %r from %J refused: not in subscribe_allow",
+		 &msg->met, &msg->src);
+	(void)sip_treply(NULL, app->sip, msg, 403, "Forbidden");
+
+	return false;
+}
+
+
 static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 {
 	struct app *app = arg;
+
+	if (!allowed(app, msg))
+		return true;
 
 	if (app->stopping) {
 		(void)sip_treplyf(NULL, NULL, app->sip, msg, false, 503,
@@ -113,21 +138,36 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-/* Phones ping their server with OPTIONS; answer instead of 501 */
-static bool options_handler(const struct sip_msg *msg, void *arg)
+/* Requests of phones' parkblf accounts: OPTIONS pings, REGISTER, and
+   INVITEs of key presses; anything else gets libre's 501 */
+static bool request_handler(const struct sip_msg *msg, void *arg)
 {
 	struct app *app = arg;
 
-	if (pl_strcmp(&msg->met, "OPTIONS"))
-		return false;
+	if (!pl_strcmp(&msg->met, "OPTIONS")) {
+		(void)sip_treplyf(NULL, NULL, app->sip, msg, false, 200, "OK",
+				  "Allow: SUBSCRIBE, NOTIFY, OPTIONS, "
+				  "REGISTER, INVITE, ACK, CANCEL\r\n"
+				  "Allow-Events: %H\r\n"
+				  "Content-Length: 0\r\n\r\n",
+				  encoder_events_print, NULL);
+		return true;
+	}
 
-	(void)sip_treplyf(NULL, NULL, app->sip, msg, false, 200, "OK",
-			  "Allow: SUBSCRIBE, NOTIFY, OPTIONS\r\n"
-			  "Allow-Events: %H\r\n"
-			  "Content-Length: 0\r\n\r\n",
-			  encoder_events_print, NULL);
+	if (!pl_strcmp(&msg->met, "REGISTER")) {
+		if (allowed(app, msg))
+			registrar_reply(app->sip, msg);
+		return true;
+	}
 
-	return true;
+	/* a new INVITE; in-dialog ones have no business here */
+	if (!pl_strcmp(&msg->met, "INVITE") && !pl_isset(&msg->to.tag)) {
+		if (allowed(app, msg))
+			redirect_reply(app->sip, msg, app->map, app->domain);
+		return true;
+	}
+
+	return false;
 }
 
 
@@ -257,6 +297,7 @@ static void dns_init(struct app *app)
  */
 int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 {
+	struct pl allow;
 	struct app *app;
 	size_t i;
 	int err;
@@ -274,6 +315,11 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	app->map = mem_ref(map);
 
 	err = upstream_domain(&app->domain, cfg->upstream_uri);
+	if (err)
+		goto out;
+
+	pl_set_str(&allow, cfg->subscribe_allow);
+	err = acl_alloc(&app->acl, &allow, NULL);
 	if (err)
 		goto out;
 
@@ -298,7 +344,7 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	if (err)
 		goto out;
 
-	err = sip_listen(&app->lsnr, app->sip, true, options_handler, app);
+	err = sip_listen(&app->lsnr, app->sip, true, request_handler, app);
 	if (err)
 		goto out;
 
@@ -312,6 +358,13 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 			     upstream_update, upstream_session, app);
 	if (err)
 		goto out;
+
+	/* SA_ADDR, not SA_ALL: port 0 (one the OS picks) is fine */
+	if (sa_isset(&cfg->http_listen, SA_ADDR)) {
+		err = httpd_alloc(&app->httpd, &cfg->http_listen, app);
+		if (err)
+			goto out;
+	}
 
 	log_info("app: %u orbits from %s; upstream %s (Event: %s)",
 		 orbitmap_count(map), map->file, cfg->upstream_uri,
@@ -353,6 +406,7 @@ void app_shutdown(struct app *app)
 	app->stopping = true;
 	log_info("app: stopping");
 
+	app->httpd = mem_deref(app->httpd);
 	app->up = mem_deref(app->up);
 	notifier_close_all(app->nt, SIPEVENT_PROBATION, SHUTDOWN_RETRY_S);
 

@@ -12,6 +12,7 @@
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
+#include "acl.h"
 
 
 enum key_type {
@@ -24,6 +25,7 @@ enum key_type {
 	KEY_ADDRS,    /**< Repeatable address key                      */
 	KEY_LAMP,
 	KEY_LOGLEVEL,
+	KEY_ACL,      /**< Networks, kept as text once checked         */
 };
 
 struct config_key {
@@ -70,6 +72,9 @@ static const struct config_key keys[] = {
 	 false},
 	{"dialog_lamp",        KEY_LAMP,  OFF(dialog_lamp), "confirmed", 0, 0,
 	 false},
+	{"subscribe_allow",    KEY_ACL,   OFF(subscribe_allow),
+	 "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,"
+	 "fc00::/7,fe80::/10", 0, 0, false},
 	{"privacy",            KEY_BOOL,  OFF(privacy), "no", 0, 0, false},
 	{"notify_min_interval", KEY_U32,  OFF(notify_min_interval), "200",
 	 0, 60000, false},
@@ -109,14 +114,21 @@ struct parse_state {
 };
 
 
+/* Keys whose field is a mem string */
+static bool is_string(enum key_type type)
+{
+	return type == KEY_STR || type == KEY_PATH || type == KEY_URI ||
+		type == KEY_ACL;
+}
+
+
 static void destructor(void *arg)
 {
 	struct config *cfg = arg;
 	size_t i;
 
 	for (i = 0; i < KEY_COUNT; i++) {
-		if (keys[i].type == KEY_STR || keys[i].type == KEY_PATH ||
-		    keys[i].type == KEY_URI) {
+		if (is_string(keys[i].type)) {
 			char **sp = (char **)(void *)((uint8_t *)cfg +
 						      keys[i].off);
 			*sp = mem_deref(*sp);
@@ -279,6 +291,24 @@ static int set_value(struct parse_state *ps, const struct config_key *k,
 		}
 		break;
 
+	case KEY_ACL: {
+		struct acl *acl = NULL;
+		struct pl bad = PL_INIT;
+
+		err = acl_alloc(&acl, val, &bad);
+		mem_deref(acl);
+		if (err == EINVAL) {
+			config_error(ps->errmb, ps->file, line,
+				     "%s: '%r' is not ADDRESS[/PREFIX] (list "
+				     "separated by commas, at most 64)",
+				     k->name, &bad);
+			return EINVAL;
+		}
+		if (!err)
+			err = pl_strdup((char **)field, val);
+		break;
+	}
+
 	case KEY_LOGLEVEL:
 		if (!pl_strcmp(val, "debug"))
 			*(enum log_level *)field = LOG_LEVEL_DEBUG;
@@ -371,8 +401,7 @@ static void line_handler(const struct pl *line, unsigned lineno, void *arg)
 	}
 
 	/* replace the default */
-	if (keys[i].type == KEY_STR || keys[i].type == KEY_PATH ||
-	    keys[i].type == KEY_URI) {
+	if (is_string(keys[i].type)) {
 		char **sp = (char **)(void *)((uint8_t *)ps->cfg +
 					      keys[i].off);
 		*sp = mem_deref(*sp);
@@ -557,8 +586,7 @@ const char *config_module_str(const char *name)
 	for (i = 0; i < KEY_COUNT; i++) {
 		if (strcmp(keys[i].name, name))
 			continue;
-		if (keys[i].type != KEY_STR && keys[i].type != KEY_PATH &&
-		    keys[i].type != KEY_URI)
+		if (!is_string(keys[i].type))
 			return NULL;
 		return *(char * const *)(const void *)((const uint8_t *)current
 						       + keys[i].off);

@@ -55,6 +55,7 @@ struct config {
 	uint32_t subscribe_default_expires;
 	bool dialog_all_calls;
 	enum lamp_style dialog_lamp;
+	char *subscribe_allow;        /**< Networks that may use parkblf  */
 	bool privacy;                 /**< Hide callers on every orbit    */
 	uint32_t notify_min_interval; /**< ms between NOTIFYs per sub     */
 	uint32_t notify_phone_rate;   /**< NOTIFYs/s per phone address    */

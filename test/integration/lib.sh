@@ -5,6 +5,8 @@
 # Sourced by each test_*.sh with BUILD and T (a fresh temp dir) set.
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# bash 5.2: & in ${var//pattern/string} would stand for the match
+shopt -u patsub_replacement 2>/dev/null
 PIDS=()
 PHONES=0
 
@@ -236,19 +238,44 @@ last_callers() {
 		grep -v '^park' | paste -sd '|'
 }
 
-# expect_refusal ORBIT CODE HEADER REGEX EXTRA_HEADERS
-expect_refusal() {
-	local port
+# expect_response METHOD ORBIT CODE HEADER REGEX EXTRA_HEADERS [AFTER]:
+# one request to ORBIT must be answered CODE with HEADER matching REGEX
+expect_response() {
+	local port re=$5
 	port=$(free_port)
-	scenario expect.xml.in "$T/refuse.xml" "CODE=$2" "HEADER=$3" \
-		"HEADER_RE=$4" "EXTRA_HEADERS=$5"
-	sipp -sf "$T/refuse.xml" -s "$1" -i 127.0.0.1 -p "$port" -m 1 \
+	# the regex sits in an XML attribute
+	re=${re//&/&amp;}
+	re=${re//</&lt;}
+	re=${re//>/&gt;}
+	re=${re//\"/&quot;}
+	scenario expect.xml.in "$T/request.xml" "METHOD=$1" "CODE=$3" \
+		"HEADER=$4" "HEADER_RE=$re" "EXTRA_HEADERS=$6" "AFTER=${7:-}"
+	sipp -sf "$T/request.xml" -s "$2" -i 127.0.0.1 -p "$port" -m 1 \
 		-timeout 15s -timeout_error -nostdin \
-		-trace_err -error_file "$T/refuse.err" \
-		"127.0.0.1:$PB_PORT" >"$T/refuse.out" 2>&1 ||
-		fail "SUBSCRIBE to $1 with [$5] was not answered $2" \
-			"($3 ~ $4): $(cat "$T/refuse.err" 2>/dev/null)"
+		-trace_err -error_file "$T/request.err" \
+		"127.0.0.1:$PB_PORT" >"$T/request.out" 2>&1 ||
+		fail "$1 to $2 with [$6] was not answered $3" \
+			"($4 ~ $5): $(cat "$T/request.err" 2>/dev/null)"
 }
+
+# expect_refusal ORBIT CODE HEADER REGEX EXTRA_HEADERS: for a SUBSCRIBE
+expect_refusal() {
+	expect_response SUBSCRIBE "$@"
+}
+
+# The ACK a phone sends for a final non-2xx answer to its INVITE
+ACK_AFTER='<send><![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      [last_Via:]
+      From: <sip:phone@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>'
+
 
 # last_notify_time NAME: seconds since midnight (UTC, with fraction) at
 # which NAME received its last NOTIFY

@@ -16,6 +16,7 @@
 
 static const struct unit_group *groups[] = {
 	&unit_config,
+	&unit_acl,
 	&unit_orbitmap,
 	&unit_store,
 	&unit_dialog_decoder,
