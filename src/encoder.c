@@ -88,8 +88,9 @@ int encoder_events_print(struct re_printf *pf, void *unused)
 
 
 /**
- * Print text with the five XML special characters escaped; control
- * characters that XML 1.0 forbids are left out
+ * Print text with the five XML special characters escaped, tab, CR
+ * and LF as character references; control characters that XML 1.0
+ * forbids are left out
  *
  * @param pf  Print function
  * @param str Text, NULL prints nothing
@@ -114,17 +115,24 @@ int xml_escape_print(struct re_printf *pf, const char *str)
 		case '>':  esc = "&gt;";   break;
 		case '"':  esc = "&quot;"; break;
 		case '\'': esc = "&apos;"; break;
+		/* as references, so that attribute values keep them and no
+		   line of a multipart body can start inside our text */
+		case '\t': esc = "&#9;";  break;
+		case '\n': esc = "&#10;"; break;
+		case '\r': esc = "&#13;"; break;
 		default:
-			if ((unsigned char)*p < 0x20 && *p != '\t' &&
-			    *p != '\n' && *p != '\r')
+			if ((unsigned char)*p < 0x20)
 				esc = "";
 			else
 				continue;
 			break;
 		}
 
-		err  = pf->vph(start, p - start, pf->arg);
-		err |= re_hprintf(pf, "%s", esc);
+		/* a zero-length write is an error for some print handlers */
+		if (p > start)
+			err = pf->vph(start, p - start, pf->arg);
+		if (!err && *esc)
+			err = re_hprintf(pf, "%s", esc);
 		start = p + 1;
 	}
 

@@ -240,7 +240,35 @@ static void test_escape_everything(void **state)
 }
 
 
+/* Like fwrite-based handlers: a zero-length write is an error */
+static int strict_vph(const char *p, size_t size, void *arg)
+{
+	struct mbuf *mb = arg;
+
+	if (!size)
+		return EINVAL;
+
+	return mbuf_write_mem(mb, (const uint8_t *)p, size);
+}
+
+
+static void test_escape_adjacent(void **state)
+{
+	struct mbuf *mb = mbuf_alloc(64);
+	struct re_printf pf = {strict_vph, mb};
+	(void)state;
+
+	/* escapes back to back, and at both ends */
+	assert_int_equal(0, xml_escape_print(&pf, "<&>\"b\x01\x02\nc'"));
+	assert_int_equal(0, mbuf_write_u8(mb, 0));
+	assert_string_equal("&lt;&amp;&gt;&quot;b&#10;c&apos;",
+			    (char *)mb->buf);
+	mem_deref(mb);
+}
+
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_escape_adjacent),
 	cmocka_unit_test(test_idle),
 	cmocka_unit_test(test_oldest_call_only),
 	cmocka_unit_test(test_all_calls_early),
