@@ -1,0 +1,858 @@
+/**
+ * @file httpd.c  HTTP endpoint: /status, /metrics, /parks.xml
+ *
+ * GET /status     the daemon's state as JSON (admins, monitoring)
+ * GET /metrics    counters and gauges, Prometheus text format 0.0.4
+ * GET /parks.xml  the orbits and their parked callers as a phone
+ *                 XML-browser page (?vendor=yealink|cisco|polycom|snom|
+ *                 grandstream, default yealink), each entry dialing the
+ *                 orbit's retrieve code
+ *
+ * Everything is rendered per request from the daemon's read-only
+ * accessors; nothing is cached.  Strings from the PBX (caller numbers
+ * and names) and from the orbit map are untrusted: they are escaped for
+ * the format they land in, and invalid UTF-8 becomes U+FFFD so that
+ * every document stays well-formed.
+ *
+ * Config key: http_listen.
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <string.h>
+#include <time.h>
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+#include "notifier.h"
+#include "upstream.h"
+#include "metrics.h"
+#include "app.h"
+#include "httpd.h"
+
+
+enum {
+	BODY_SIZE = 4096,     /**< Initial size of a response body       */
+	TIME_SIZE = 32,       /**< Room for an ISO 8601 time             */
+};
+
+struct httpd {
+	struct http_sock *sock;
+	const struct app *app;   /**< Owner (not referenced: it owns us) */
+};
+
+/** A counter of struct metrics as /metrics exports it */
+struct counter {
+	const char *name;        /**< parkblf_<name>_total                */
+	const char *help;
+	const uint64_t *val;
+};
+
+static const struct counter counters[] = {
+	{"subscribes_accepted", "Phone SUBSCRIBEs accepted.",
+	 &metrics.subscribes_accepted},
+	{"subscribes_refused", "Phone SUBSCRIBEs refused (4xx/5xx).",
+	 &metrics.subscribes_refused},
+	{"notifies_sent", "NOTIFY documents sent to phones.",
+	 &metrics.notifies_sent},
+	{"notifies_failed",
+	 "Phone subscriptions ended by a failed NOTIFY.",
+	 &metrics.notifies_failed},
+	{"upstream_attempts", "SUBSCRIBEs sent to the PBX.",
+	 &metrics.upstream_attempts},
+	{"upstream_reconnects",
+	 "Times the upstream link came back up after being down.",
+	 &metrics.upstream_reconnects},
+	{"upstream_notifies", "NOTIFYs received from the PBX.",
+	 &metrics.upstream_notifies},
+	{"decode_errors", "Upstream bodies refused as undecodable.",
+	 &metrics.decode_errors},
+	{"orbit_changes", "Orbit state changes fanned out to phones.",
+	 &metrics.orbit_changes},
+};
+
+
+/*
+ * Escaping
+ */
+
+/* Length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid */
+static size_t utf8_len(const uint8_t *p, size_t n)
+{
+	size_t len, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	else if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+
+	if (n < len)
+		return 0;
+
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	}
+
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return 0;
+
+	return len;
+}
+
+
+/* A JSON string with its quotes, or null */
+static int json_string_print(struct re_printf *pf, const char *str)
+{
+	const uint8_t *p, *end;
+	int err;
+
+	if (!str)
+		return re_hprintf(pf, "null");
+
+	p = (const uint8_t *)str;
+	end = p + strlen(str);
+
+	err = re_hprintf(pf, "\"");
+
+	while (p < end && !err) {
+		size_t n = utf8_len(p, (size_t)(end - p));
+
+		if (!n) {
+			err = re_hprintf(pf, "\\ufffd");
+			n = 1;
+		}
+		else if (*p == '"' || *p == '\\')
+			err = re_hprintf(pf, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			err = re_hprintf(pf, "\\u%04x", *p);
+		else
+			err = pf->vph((const char *)p, n, pf->arg);
+
+		p += n;
+	}
+
+	err |= re_hprintf(pf, "\"");
+
+	return err;
+}
+
+
+/* XML character data or attribute value; control characters dropped */
+static int xml_text_print(struct re_printf *pf, const char *str)
+{
+	const uint8_t *p, *end;
+	int err = 0;
+
+	if (!str)
+		return 0;
+
+	p = (const uint8_t *)str;
+	end = p + strlen(str);
+
+	while (p < end && !err) {
+		size_t n = utf8_len(p, (size_t)(end - p));
+
+		if (!n) {
+			err = re_hprintf(pf, "\xef\xbf\xbd");
+			n = 1;
+		}
+		else if (*p == '&')
+			err = re_hprintf(pf, "&amp;");
+		else if (*p == '<')
+			err = re_hprintf(pf, "&lt;");
+		else if (*p == '>')
+			err = re_hprintf(pf, "&gt;");
+		else if (*p == '"')
+			err = re_hprintf(pf, "&quot;");
+		else if (*p == '\'')
+			err = re_hprintf(pf, "&apos;");
+		else if (*p >= 0x20 || *p == '\t' || *p == '\n' ||
+			 *p == '\r')
+			err = pf->vph((const char *)p, n, pf->arg);
+
+		p += n;
+	}
+
+	return err;
+}
+
+
+/* A dial string inside a URL: percent-encoded (e.g. '#' as %23) */
+static int url_dial_print(struct re_printf *pf, const char *str)
+{
+	const char *p;
+	int err = 0;
+
+	for (p = str; p && *p && !err; p++) {
+		const char c = *p;
+
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || strchr("*+-._~", c))
+			err = re_hprintf(pf, "%c", c);
+		else
+			err = re_hprintf(pf, "%%%02X", (uint8_t)c);
+	}
+
+	return err;
+}
+
+
+/* A Prometheus label value: backslash, double quote and newline escaped */
+static int prom_label_print(struct re_printf *pf, const char *str)
+{
+	const char *p;
+	int err = 0;
+
+	for (p = str; p && *p && !err; p++) {
+		if (*p == '\\')
+			err = re_hprintf(pf, "\\\\");
+		else if (*p == '"')
+			err = re_hprintf(pf, "\\\"");
+		else if (*p == '\n')
+			err = re_hprintf(pf, "\\n");
+		else
+			err = re_hprintf(pf, "%c", *p);
+	}
+
+	return err;
+}
+
+
+/* ISO 8601 in UTC, e.g. 2026-01-31T12:00:00Z */
+static const char *iso_time(char *buf, size_t sz, uint64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) ||
+	    !strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return "1970-01-01T00:00:00Z";
+
+	return buf;
+}
+
+
+static uint64_t elapsed_ms(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
+
+/* Whether a caller may be shown for this orbit (the privacy switch) */
+static bool orbit_shows_caller(const struct orbit *orbit,
+			       const struct config *cfg)
+{
+	if (orbit->privacy >= 0)
+		return orbit->privacy == 0;
+
+	return !(cfg && cfg->privacy);
+}
+
+
+/*
+ * GET /status
+ */
+
+static int status_call_print(struct mbuf *mb, const struct parked_call *pc,
+			     uint64_t now)
+{
+	char tbuf[TIME_SIZE];
+
+	return mbuf_printf(mb, "{\"number\":%H,\"name\":%H,"
+			   "\"parked_at\":\"%s\",\"parked_s\":%llu}",
+			   json_string_print, pc->number,
+			   json_string_print, pc->name,
+			   iso_time(tbuf, sizeof(tbuf), pc->parked_at),
+			   (unsigned long long)
+			   (elapsed_ms(now, pc->parked_at) / 1000));
+}
+
+
+static int status_orbit_print(struct mbuf *mb, const struct app *app,
+			      const struct orbit *orbit, uint64_t now)
+{
+	const struct store *store = app_store(app);
+	const struct list *calls = store_calls(store, orbit->dn);
+	struct le *le;
+	int err;
+
+	err = mbuf_printf(mb, "{\"name\":%H,\"dn\":%H,\"label\":%H,"
+			  "\"retrieve\":%H,\"watchers\":%u,"
+			  "\"occupied\":%s,\"calls\":[",
+			  json_string_print, orbit->name,
+			  json_string_print, orbit->dn,
+			  json_string_print, orbit->label,
+			  json_string_print, orbit->retrieve,
+			  notifier_count_orbit(app_notifier(app),
+					       orbit->name),
+			  store_occupied(store, orbit->dn) ?
+			  "true" : "false");
+
+	for (le = calls ? list_head(calls) : NULL; le && !err;
+	     le = le->next) {
+		err = status_call_print(mb, le->data, now);
+		if (!err && le->next)
+			err = mbuf_write_u8(mb, ',');
+	}
+
+	if (!err)
+		err = mbuf_printf(mb, "]}");
+
+	return err;
+}
+
+
+static int status_render(struct mbuf *mb, const struct app *app)
+{
+	const struct config *cfg = app_config(app);
+	const struct orbitmap *map = app_map(app);
+	uint64_t now = store_now_ms(), since = 0;
+	const char *state;
+	char tbuf[TIME_SIZE];
+	struct le *le;
+	int err;
+
+	state = upstream_state(app_upstream(app), &since);
+
+	err = mbuf_printf(mb, "{\"version\":\"%s\",\"uptime_s\":%llu,"
+			  "\"upstream\":{\"uri\":%H,\"state\":%H,",
+			  PARKBLF_VERSION,
+			  (unsigned long long)
+			  (elapsed_ms(now, app_started(app)) / 1000),
+			  json_string_print, cfg ? cfg->upstream_uri : NULL,
+			  json_string_print, state);
+	if (err)
+		return err;
+
+	if (since)
+		err = mbuf_printf(mb, "\"since\":\"%s\"},",
+				  iso_time(tbuf, sizeof(tbuf), since));
+	else
+		err = mbuf_printf(mb, "\"since\":null},");
+
+	err |= mbuf_printf(mb, "\"subscriptions\":%u,\"orbits\":[",
+			   notifier_count(app_notifier(app)));
+
+	for (le = map ? list_head(&map->orbits) : NULL; le && !err;
+	     le = le->next) {
+		err = status_orbit_print(mb, app, le->data, now);
+		if (!err && le->next)
+			err = mbuf_write_u8(mb, ',');
+	}
+
+	if (!err)
+		err = mbuf_printf(mb, "]}\n");
+
+	return err;
+}
+
+
+/*
+ * GET /metrics
+ */
+
+static int gauge_print(struct mbuf *mb, const char *name, const char *help,
+		       uint64_t val)
+{
+	return mbuf_printf(mb, "# HELP parkblf_%s %s\n"
+			   "# TYPE parkblf_%s gauge\n"
+			   "parkblf_%s %llu\n",
+			   name, help, name, name, (unsigned long long)val);
+}
+
+
+/* Whether an orbit earlier in the map watches the same DN */
+static bool dn_seen_before(const struct orbit *orbit)
+{
+	const struct le *le;
+
+	for (le = orbit->le.prev; le; le = le->prev) {
+		const struct orbit *o = le->data;
+
+		if (!strcmp(o->dn, orbit->dn))
+			return true;
+	}
+
+	return false;
+}
+
+
+static int metrics_render(struct mbuf *mb, const struct app *app)
+{
+	const struct orbitmap *map = app_map(app);
+	const struct store *store = app_store(app);
+	const struct notifier *nt = app_notifier(app);
+	const struct le *first = map ? list_head(&map->orbits) : NULL;
+	const struct le *le;
+	uint64_t parked = 0;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(counters) && !err; i++) {
+		const struct counter *c = &counters[i];
+
+		err = mbuf_printf(mb, "# HELP parkblf_%s_total %s\n"
+				  "# TYPE parkblf_%s_total counter\n"
+				  "parkblf_%s_total %llu\n",
+				  c->name, c->help, c->name, c->name,
+				  (unsigned long long)*c->val);
+	}
+
+	/* several names may watch one DN: count its calls once */
+	for (le = first; le; le = le->next) {
+		const struct orbit *orbit = le->data;
+
+		if (!dn_seen_before(orbit))
+			parked += list_count(store_calls(store, orbit->dn));
+	}
+
+	err |= gauge_print(mb, "subscriptions",
+			   "Active phone subscriptions.",
+			   notifier_count(nt));
+	err |= gauge_print(mb, "upstream_up",
+			   "1 if the PBX subscription delivers NOTIFYs.",
+			   upstream_is_up(app_upstream(app)));
+	err |= gauge_print(mb, "orbits", "Orbits in the orbit map.",
+			   orbitmap_count(map));
+	err |= gauge_print(mb, "parked_calls",
+			   "Calls parked in the mapped orbits "
+			   "(each DN counted once).", parked);
+	if (err)
+		return err;
+
+	err = mbuf_printf(mb, "# HELP parkblf_orbit_parked_calls "
+			  "Calls parked in the orbit.\n"
+			  "# TYPE parkblf_orbit_parked_calls gauge\n");
+	for (le = first; le && !err; le = le->next) {
+		const struct orbit *orbit = le->data;
+
+		err = mbuf_printf(mb, "parkblf_orbit_parked_calls"
+				  "{orbit=\"%H\"} %u\n",
+				  prom_label_print, orbit->name,
+				  list_count(store_calls(store, orbit->dn)));
+	}
+
+	err |= mbuf_printf(mb, "# HELP parkblf_orbit_watchers "
+			   "Phone subscriptions to the orbit.\n"
+			   "# TYPE parkblf_orbit_watchers gauge\n");
+	for (le = first; le && !err; le = le->next) {
+		const struct orbit *orbit = le->data;
+
+		err = mbuf_printf(mb, "parkblf_orbit_watchers"
+				  "{orbit=\"%H\"} %u\n",
+				  prom_label_print, orbit->name,
+				  notifier_count_orbit(nt, orbit->name));
+	}
+
+	return err;
+}
+
+
+/*
+ * GET /parks.xml?vendor=...
+ *
+ * One entry per orbit: a title (label, else name) and a status (the
+ * oldest caller, the one the retrieve code takes, with how long it has
+ * waited, or "free").  Selecting the entry dials the retrieve code.
+ */
+
+typedef int (vendor_item_h)(struct mbuf *mb, const struct orbit *orbit,
+			    const char *title, const char *status);
+
+/** One phone vendor's XML-browser format */
+struct vendor {
+	const char *name;        /**< ?vendor= value                      */
+	const char *ctype;
+	const char *head;
+	const char *tail;
+	vendor_item_h *itemh;
+};
+
+
+/*
+ * Yealink XML Browser Developer's Guide, TextMenu object:
+ * YealinkIPPhoneTextMenu > Title, MenuItem > Prompt, URI, Dial.  <Dial>
+ * is what the phone dials on off-hook or the Dial soft key; <URI> is
+ * run on Select, here the Dial: internal URI.
+ */
+static int yealink_item(struct mbuf *mb, const struct orbit *orbit,
+			const char *title, const char *status)
+{
+	return mbuf_printf(mb, " <MenuItem>\n"
+			   "  <Prompt>%H: %H</Prompt>\n"
+			   "  <URI>Dial:%H</URI>\n"
+			   "  <Dial>%H</Dial>\n"
+			   " </MenuItem>\n",
+			   xml_text_print, title, xml_text_print, status,
+			   xml_text_print, orbit->retrieve,
+			   xml_text_print, orbit->retrieve);
+}
+
+
+/*
+ * Cisco Unified IP Phone Services Application Development Notes:
+ * CiscoIPPhoneMenu > Title, Prompt, MenuItem > Name, URL; the URL is
+ * the Dial:{dialSequence} telephony URI (digits, *, #).
+ */
+static int cisco_item(struct mbuf *mb, const struct orbit *orbit,
+		      const char *title, const char *status)
+{
+	return mbuf_printf(mb, " <MenuItem>\n"
+			   "  <Name>%H: %H</Name>\n"
+			   "  <URL>Dial:%H</URL>\n"
+			   " </MenuItem>\n",
+			   xml_text_print, title, xml_text_print, status,
+			   xml_text_print, orbit->retrieve);
+}
+
+
+/*
+ * Snom XML Minibrowser: SnomIPPhoneMenu > Title, MenuItem > Name, URL;
+ * the URL is the snom://mb_nop scheme with the numberdial fragment
+ * ("Fragments" page of the Snom wiki), which dials without loading a
+ * page.
+ */
+static int snom_item(struct mbuf *mb, const struct orbit *orbit,
+		     const char *title, const char *status)
+{
+	return mbuf_printf(mb, " <MenuItem>\n"
+			   "  <Name>%H: %H</Name>\n"
+			   "  <URL>snom://mb_nop#numberdial=%H</URL>\n"
+			   " </MenuItem>\n",
+			   xml_text_print, title, xml_text_print, status,
+			   url_dial_print, orbit->retrieve);
+}
+
+
+/*
+ * Polycom Web Application Developer's Guide: the microbrowser shows
+ * XHTML (well-formed, lowercase tags); a tel:// link places a call.
+ */
+static int polycom_item(struct mbuf *mb, const struct orbit *orbit,
+			const char *title, const char *status)
+{
+	return mbuf_printf(mb, "<p><a href=\"tel://%H\">%H: %H</a></p>\n",
+			   url_dial_print, orbit->retrieve,
+			   xml_text_print, title, xml_text_print, status);
+}
+
+
+/*
+ * Grandstream XML phonebook guide (GXP16xx/17xx/21xx): AddressBook >
+ * Contact > FirstName, LastName, Phone > phonenumber, accountindex.
+ * Calling a contact dials its phonenumber; the phone shows the state as
+ * of its last phonebook download.
+ */
+static int grandstream_item(struct mbuf *mb, const struct orbit *orbit,
+			    const char *title, const char *status)
+{
+	return mbuf_printf(mb, " <Contact>\n"
+			   "  <FirstName>%H</FirstName>\n"
+			   "  <LastName>%H</LastName>\n"
+			   "  <Phone>\n"
+			   "   <phonenumber>%H</phonenumber>\n"
+			   "   <accountindex>0</accountindex>\n"
+			   "  </Phone>\n"
+			   " </Contact>\n",
+			   xml_text_print, title, xml_text_print, status,
+			   xml_text_print, orbit->retrieve);
+}
+
+
+#define XML_DECL "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+#define PAGE_TITLE "Parked calls"
+
+static const struct vendor vendors[] = {
+	{"yealink", "text/xml; charset=utf-8",
+	 XML_DECL "<YealinkIPPhoneTextMenu style=\"none\">\n"
+	 " <Title>" PAGE_TITLE "</Title>\n",
+	 "</YealinkIPPhoneTextMenu>\n", yealink_item},
+	{"cisco", "text/xml; charset=utf-8",
+	 XML_DECL "<CiscoIPPhoneMenu>\n"
+	 " <Title>" PAGE_TITLE "</Title>\n"
+	 " <Prompt>Select to retrieve</Prompt>\n",
+	 "</CiscoIPPhoneMenu>\n", cisco_item},
+	{"snom", "text/xml; charset=utf-8",
+	 XML_DECL "<SnomIPPhoneMenu>\n"
+	 " <Title>" PAGE_TITLE "</Title>\n",
+	 "</SnomIPPhoneMenu>\n", snom_item},
+	{"polycom", "text/html; charset=utf-8",
+	 XML_DECL "<html xmlns=\"http://www.w3.org/1999/xhtml\">\n"
+	 "<head><title>" PAGE_TITLE "</title></head>\n<body>\n",
+	 "</body>\n</html>\n", polycom_item},
+	{"grandstream", "text/xml; charset=utf-8",
+	 XML_DECL "<AddressBook>\n",
+	 "</AddressBook>\n", grandstream_item},
+};
+
+
+static const struct vendor *vendor_find(const struct pl *name)
+{
+	size_t i;
+
+	if (!pl_isset(name))
+		return &vendors[0];
+
+	for (i = 0; i < ARRAY_SIZE(vendors); i++) {
+		if (!pl_strcasecmp(name, vendors[i].name))
+			return &vendors[i];
+	}
+
+	return NULL;
+}
+
+
+/* The value of parameter name in a query string ("?a=b&c=d") */
+static bool query_get(const struct pl *prm, const char *name,
+		      struct pl *val)
+{
+	const size_t nlen = strlen(name);
+	struct pl rest = *prm;
+
+	if (rest.l && rest.p[0] == '?') {
+		++rest.p;
+		--rest.l;
+	}
+
+	while (rest.l) {
+		const char *amp = pl_strchr(&rest, '&');
+		const size_t len = amp ? (size_t)(amp - rest.p) : rest.l;
+
+		if (len > nlen && rest.p[nlen] == '=' &&
+		    !memcmp(rest.p, name, nlen)) {
+			val->p = rest.p + nlen + 1;
+			val->l = len - nlen - 1;
+			return true;
+		}
+
+		if (!amp)
+			break;
+
+		rest.l -= len + 1;
+		rest.p = amp + 1;
+	}
+
+	return false;
+}
+
+
+/* What an entry says after its title: the oldest caller, or "free" */
+static int entry_status(char **statusp, const struct app *app,
+			const struct orbit *orbit, uint64_t now)
+{
+	const struct store *store = app_store(app);
+	const struct list *calls = store_calls(store, orbit->dn);
+	const struct le *le = calls ? list_head(calls) : NULL;
+	const struct parked_call *pc;
+	uint32_t mins, more;
+
+	if (!store_occupied(store, orbit->dn))
+		return re_sdprintf(statusp, "free");
+
+	if (!le || !orbit_shows_caller(orbit, app_config(app)))
+		return re_sdprintf(statusp, "occupied");
+
+	pc = le->data;
+	mins = (uint32_t)(elapsed_ms(now, pc->parked_at) / 60000);
+	more = list_count(calls) - 1;
+
+	if (more)
+		return re_sdprintf(statusp, "%s%s%s (%u min) +%u more",
+				   pc->number ? pc->number : "unknown",
+				   pc->name ? " " : "",
+				   pc->name ? pc->name : "", mins, more);
+
+	return re_sdprintf(statusp, "%s%s%s (%u min)",
+			   pc->number ? pc->number : "unknown",
+			   pc->name ? " " : "",
+			   pc->name ? pc->name : "", mins);
+}
+
+
+static int parks_render(struct mbuf *mb, const struct app *app,
+			const struct vendor *vendor)
+{
+	const struct orbitmap *map = app_map(app);
+	uint64_t now = store_now_ms();
+	struct le *le;
+	int err;
+
+	err = mbuf_write_str(mb, vendor->head);
+
+	for (le = map ? list_head(&map->orbits) : NULL; le && !err;
+	     le = le->next) {
+		const struct orbit *orbit = le->data;
+		char *status = NULL;
+
+		err = entry_status(&status, app, orbit, now);
+		if (!err)
+			err = vendor->itemh(mb, orbit, orbit->label ?
+					    orbit->label : orbit->name,
+					    status);
+
+		mem_deref(status);
+	}
+
+	if (!err)
+		err = mbuf_write_str(mb, vendor->tail);
+
+	return err;
+}
+
+
+/*
+ * Requests
+ */
+
+/* A short text answer; none after the headers for HEAD (RFC 9110) */
+static void reply_text(struct http_conn *conn, const struct http_msg *msg,
+		       uint16_t scode, const char *reason,
+		       const char *extra, const char *text)
+{
+	const bool head = !pl_strcmp(&msg->met, "HEAD");
+
+	(void)http_reply(conn, scode, reason,
+			 "%s"
+			 "Content-Type: text/plain; charset=utf-8\r\n"
+			 "Content-Length: %zu\r\n"
+			 "\r\n"
+			 "%s",
+			 extra, strlen(text), head ? "" : text);
+}
+
+
+static void request_handler(struct http_conn *conn,
+			    const struct http_msg *msg, void *arg)
+{
+	struct httpd *hd = arg;
+	const struct vendor *vendor = NULL;
+	const char *ctype;
+	struct mbuf *mb = NULL;
+	struct pl val = PL_INIT;
+	int err;
+
+	if (pl_strcmp(&msg->path, "/status") &&
+	    pl_strcmp(&msg->path, "/metrics") &&
+	    pl_strcmp(&msg->path, "/parks.xml")) {
+		reply_text(conn, msg, 404, "Not Found", "", "not found\n");
+		return;
+	}
+
+	if (pl_strcmp(&msg->met, "GET")) {
+		reply_text(conn, msg, 405, "Method Not Allowed",
+			   "Allow: GET\r\n", "only GET is allowed\n");
+		return;
+	}
+
+	if (!pl_strcmp(&msg->path, "/parks.xml")) {
+		(void)query_get(&msg->prm, "vendor", &val);
+		vendor = vendor_find(&val);
+		if (!vendor) {
+			reply_text(conn, msg, 400, "Bad Request", "",
+				   "unknown vendor: use yealink, cisco, "
+				   "polycom, snom or grandstream\n");
+			return;
+		}
+	}
+
+	mb = mbuf_alloc(BODY_SIZE);
+	if (!mb) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	if (vendor) {
+		ctype = vendor->ctype;
+		err = parks_render(mb, hd->app, vendor);
+	}
+	else if (!pl_strcmp(&msg->path, "/status")) {
+		ctype = "application/json";
+		err = status_render(mb, hd->app);
+	}
+	else {
+		ctype = "text/plain; version=0.0.4; charset=utf-8";
+		err = metrics_render(mb, hd->app);
+	}
+	if (err)
+		goto out;
+
+	err = http_reply(conn, 200, "OK",
+			 "Content-Type: %s\r\n"
+			 "Content-Length: %zu\r\n"
+			 "Cache-Control: no-store\r\n"
+			 "\r\n"
+			 "%b",
+			 ctype, mb->end, mb->buf, mb->end);
+
+ out:
+	if (err) {
+		log_warn("http: %r %r: %m", &msg->met, &msg->path, err);
+		(void)http_ereply(conn, 500, "Internal Server Error");
+	}
+
+	mem_deref(mb);
+}
+
+
+static void destructor(void *arg)
+{
+	struct httpd *hd = arg;
+
+	mem_deref(hd->sock);
+}
+
+
+/**
+ * Start the HTTP endpoint
+ *
+ * @param hp    Where to store the endpoint
+ * @param laddr Address to listen on (port 0: one the OS chooses)
+ * @param app   The daemon whose state it serves; must outlive it
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int httpd_alloc(struct httpd **hp, const struct sa *laddr,
+		const struct app *app)
+{
+	struct httpd *hd;
+	struct sa la;
+	int err;
+
+	if (!hp || !laddr || !app)
+		return EINVAL;
+
+	hd = mem_zalloc(sizeof(*hd), destructor);
+	if (!hd)
+		return ENOMEM;
+
+	hd->app = app;
+
+	err = http_listen(&hd->sock, laddr, request_handler, hd);
+	if (err) {
+		log_error("http: cannot listen on %J: %m", laddr, err);
+		goto out;
+	}
+
+	/* port 0: log the port the OS chose */
+	err = tcp_sock_local_get(http_sock_tcp(hd->sock), &la);
+	if (err)
+		goto out;
+
+	log_info("http: listening on %J", &la);
+
+ out:
+	if (err)
+		mem_deref(hd);
+	else
+		*hp = hd;
+
+	return err;
+}
