@@ -1,0 +1,1 @@
+SRCS += modules/pidf_decoder/pidf_decoder.c

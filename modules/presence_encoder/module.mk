@@ -1,0 +1,1 @@
+SRCS += modules/presence_encoder/presence_encoder.c

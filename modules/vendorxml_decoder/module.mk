@@ -1,0 +1,1 @@
+SRCS += modules/vendorxml_decoder/vendorxml_decoder.c

@@ -1,0 +1,272 @@
+/**
+ * @file test_presence_encoder.c  Event: presence bodies as a softphone
+ *                                reads them
+ *
+ * Every document is parsed back with libxml2 and checked with XPath;
+ * the literal rpid: prefix is checked as text, because that is what
+ * baresip matches.
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <string.h>
+#include <re.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+#include "parkblf.h"
+#include "core.h"
+#include "unit.h"
+
+
+struct doc {
+	xmlDoc *doc;
+	xmlXPathContext *ctx;
+	char text[8192];
+};
+
+
+static struct doc *encode(const struct orbit_view *view)
+{
+	static const struct pl event = PL("presence");
+	const struct encoder *enc = encoder_find(&event);
+	struct mbuf *mb = mbuf_alloc(1024);
+	struct doc *d = mem_zalloc(sizeof(*d), NULL);
+
+	assert_non_null(enc);
+	assert_string_equal("application/pidf+xml", enc->ctype);
+	assert_int_equal(0, enc->encodeh(mb, view));
+	assert_true(mb->end < sizeof(d->text));
+	memcpy(d->text, mb->buf, mb->end);
+
+	assert_int_equal(0, xmlsafe_parse(&d->doc, mb->buf, mb->end));
+	d->ctx = xmlXPathNewContext(d->doc);
+	xmlXPathRegisterNs(d->ctx, (const xmlChar *)"p",
+			   (const xmlChar *)"urn:ietf:params:xml:ns:pidf");
+	xmlXPathRegisterNs(d->ctx, (const xmlChar *)"r",
+			   (const xmlChar *)"urn:ietf:params:xml:ns:pidf:"
+			   "rpid");
+	xmlXPathRegisterNs(d->ctx, (const xmlChar *)"m",
+			   (const xmlChar *)"urn:ietf:params:xml:ns:pidf:"
+			   "data-model");
+	mem_deref(mb);
+
+	return d;
+}
+
+
+static void doc_free(struct doc *d)
+{
+	xmlXPathFreeContext(d->ctx);
+	xmlsafe_free(d->doc);
+	mem_deref(d);
+}
+
+
+/* The string value of an XPath expression */
+static void expect(struct doc *d, const char *xpath, const char *value)
+{
+	xmlXPathObject *o;
+	char expr[256];
+
+	(void)re_snprintf(expr, sizeof(expr), "string(%s)", xpath);
+	o = xmlXPathEvalExpression((const xmlChar *)expr, d->ctx);
+	assert_non_null(o);
+	if (strcmp((const char *)o->stringval, value)) {
+		print_error("%s: got '%s', want '%s'\n%s\n", xpath,
+			    o->stringval, value, d->text);
+	}
+	assert_string_equal(value, (const char *)o->stringval);
+	xmlXPathFreeObject(o);
+}
+
+
+static const struct orbit_call two_calls[] = {
+	{"c-old", "+4930111", "Alice <&> \"A\"", 75},
+	{"c-new", "200", NULL, 3},
+};
+
+
+static void view_init(struct orbit_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->entity = "sip:park-1@parkblf.example.com;user=phone";
+	v->name = "park-1";
+	v->label = "Orbit 0";
+	v->retrieve_uri = "sip:*10@pbx.example.com";
+	v->domain = "pbx.example.com";
+	v->version = 7;
+}
+
+
+static void test_idle(void **state)
+{
+	struct orbit_view v;
+	struct doc *d;
+	(void)state;
+
+	view_init(&v);
+	d = encode(&v);
+
+	expect(d, "/p:presence/@entity",
+	       "sip:park-1@parkblf.example.com;user=phone");
+	expect(d, "count(/p:presence/p:tuple)", "1");
+	expect(d, "/p:presence/p:tuple/p:status/p:basic", "open");
+	expect(d, "/p:presence/p:tuple/p:contact", "sip:*10@pbx.example.com");
+	expect(d, "/p:presence/p:tuple/p:note", "free");
+	expect(d, "count(//r:activities)", "0");
+	assert_null(strstr(d->text, "on-the-phone"));
+	doc_free(d);
+}
+
+
+static void test_one_call(void **state)
+{
+	struct orbit_view v;
+	struct doc *d;
+	(void)state;
+
+	view_init(&v);
+	v.callv = two_calls;
+	v.callc = 1;
+	d = encode(&v);
+
+	expect(d, "/p:presence/p:tuple/p:status/p:basic", "open");
+	expect(d, "count(/p:presence/m:person/r:activities/*)", "1");
+	expect(d, "count(/p:presence/m:person/r:activities/"
+	       "r:on-the-phone)", "1");
+	expect(d, "/p:presence/p:tuple/p:note",
+	       "Parked: +4930111 Alice <&> \"A\"");
+
+	/* baresip matches these texts literally */
+	assert_non_null(strstr(d->text, "<rpid:on-the-phone/>"));
+	assert_non_null(strstr(d->text, "xmlns:rpid=\"urn:ietf:params:xml:"
+			       "ns:pidf:rpid\""));
+	assert_non_null(strstr(d->text, "xmlns:dm=\"urn:ietf:params:xml:"
+			       "ns:pidf:data-model\""));
+	assert_non_null(strstr(d->text, "<basic>open</basic>"));
+	doc_free(d);
+}
+
+
+static void test_two_calls(void **state)
+{
+	struct orbit_view v;
+	struct doc *d;
+	(void)state;
+
+	view_init(&v);
+	v.callv = two_calls;
+	v.callc = 2;
+	d = encode(&v);
+
+	expect(d, "/p:presence/p:tuple/p:note",
+	       "2 calls parked, oldest: +4930111 Alice <&> \"A\"");
+	expect(d, "count(//r:on-the-phone)", "1");
+	doc_free(d);
+
+	/* the oldest caller with only a number */
+	v.callv = &two_calls[1];
+	v.callc = 1;
+	d = encode(&v);
+	expect(d, "/p:presence/p:tuple/p:note", "Parked: 200");
+	doc_free(d);
+}
+
+
+static void test_privacy(void **state)
+{
+	struct orbit_view v;
+	struct doc *d;
+	(void)state;
+
+	view_init(&v);
+	v.callv = two_calls;
+	v.callc = 2;
+	v.privacy = true;
+	d = encode(&v);
+	expect(d, "/p:presence/p:tuple/p:note", "2 calls parked");
+	expect(d, "count(//r:on-the-phone)", "1");
+	assert_null(strstr(d->text, "4930111"));
+	assert_null(strstr(d->text, "Alice"));
+	doc_free(d);
+
+	v.callc = 1;
+	d = encode(&v);
+	expect(d, "/p:presence/p:tuple/p:note", "Parked");
+	doc_free(d);
+}
+
+
+static void test_busy_without_details(void **state)
+{
+	struct orbit_view v;
+	struct doc *d;
+	(void)state;
+
+	view_init(&v);
+	v.occupied = true;
+	d = encode(&v);
+
+	expect(d, "/p:presence/p:tuple/p:status/p:basic", "open");
+	expect(d, "count(//r:on-the-phone)", "1");
+	expect(d, "/p:presence/p:tuple/p:note", "Parked");
+	doc_free(d);
+}
+
+
+static void test_escape_everything(void **state)
+{
+	static const struct orbit_call evil[] = {
+		{"id\"><x", "1<2", "</note>&amp;\x01", 0},
+	};
+	struct orbit_view v;
+	struct doc *d;
+	(void)state;
+
+	view_init(&v);
+	v.entity = "sip:park-1@h;x=\"<>\"";
+	v.name = "<park&1>";
+	v.retrieve_uri = "sip:*10@h;a=\"&\"";
+	v.callv = evil;
+	v.callc = 1;
+	d = encode(&v);
+
+	expect(d, "/p:presence/@entity", "sip:park-1@h;x=\"<>\"");
+	expect(d, "/p:presence/p:tuple/p:contact", "sip:*10@h;a=\"&\"");
+	expect(d, "/p:presence/p:tuple/p:note", "Parked: 1<2 </note>&amp;");
+	doc_free(d);
+}
+
+
+static void test_bad_view(void **state)
+{
+	static const struct pl event = PL("presence");
+	const struct encoder *enc = encoder_find(&event);
+	struct mbuf *mb = mbuf_alloc(64);
+	struct orbit_view v;
+	(void)state;
+
+	assert_non_null(enc);
+	view_init(&v);
+	v.entity = NULL;
+	assert_int_equal(EINVAL, enc->encodeh(mb, &v));
+	view_init(&v);
+	v.callc = 1;
+	assert_int_equal(EINVAL, enc->encodeh(mb, &v));
+	assert_int_equal(EINVAL, enc->encodeh(NULL, &v));
+	mem_deref(mb);
+}
+
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_idle),
+	cmocka_unit_test(test_one_call),
+	cmocka_unit_test(test_two_calls),
+	cmocka_unit_test(test_privacy),
+	cmocka_unit_test(test_busy_without_details),
+	cmocka_unit_test(test_escape_everything),
+	cmocka_unit_test(test_bad_view),
+};
+
+const struct unit_group unit_presence_encoder =
+	UNIT_GROUP(presence_encoder, tests);
