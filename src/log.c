@@ -4,6 +4,7 @@
  * Copyright (C) 2026 The parkblf authors
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <re.h>
 #define DEBUG_MODULE "log"
@@ -36,13 +37,21 @@ void log_set_level(enum log_level level)
 void log_printf(enum log_level level, const char *fmt, ...)
 {
 	static const char *prefix[] = {"debug", "info", "warning", "error"};
+	/* sd-daemon(3) levels, for the journal: debug, info, warning, err */
+	static const char *sd_prefix[] = {"<7>", "<6>", "<4>", "<3>"};
+	static int journal = -1;
 	va_list ap;
 
 	if (level < min_level)
 		return;
 
+	/* systemd sets JOURNAL_STREAM when stderr is the journal */
+	if (journal < 0)
+		journal = getenv("JOURNAL_STREAM") != NULL;
+
 	va_start(ap, fmt);
-	(void)re_fprintf(stderr, "parkblf: %s: %v\n", prefix[level], fmt,
+	(void)re_fprintf(stderr, "%sparkblf: %s: %v\n",
+			 journal ? sd_prefix[level] : "", prefix[level], fmt,
 			 &ap);
 	va_end(ap);
 }
