@@ -2,12 +2,16 @@
 #
 # Targets: all (daemon + fake PBX), check (unit + integration tests),
 # unit, integration, asan (the whole suite under ASan+UBSan), demo,
-# ccheck, install, clean.  V=1 prints full commands.
+# ccheck, install, uninstall, clean.  V=1 prints full commands.
 
 .DEFAULT_GOAL := all
 PROJECT  := parkblf
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
+SYSCONFDIR ?= /etc
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
 BUILD    ?= build
 
 # Statically linked modules, in registration order.
@@ -37,9 +41,12 @@ endif
 # Core sources; every module's module.mk appends to SRCS.
 SRCS := src/log.c src/file.c src/config.c src/orbitmap.c src/store.c
 SRCS += src/decoder.c src/encoder.c src/xmlsafe.c
-SRCS += src/notifier.c src/pacer.c src/upstream.c src/capture.c
+SRCS += src/notifier.c src/pacer.c src/blflist.c
+SRCS += src/upstream.c src/capture.c
+SRCS += src/reload.c
 SRCS += src/app.c src/metrics.c src/acl.c src/registrar.c src/redirect.c
 SRCS += src/httpd.c
+SRCS += src/provision.c
 include $(patsubst %,modules/%/module.mk,$(MODULES))
 
 MAIN_SRC := src/main.c
@@ -50,7 +57,8 @@ BIN      := $(BUILD)/parkblf
 include test/fakepbx/fakepbx.mk
 include test/unit/unit.mk
 
-.PHONY: all check unit integration asan demo ccheck install clean
+.PHONY: all check unit integration asan valgrind demo ccheck install \
+	uninstall clean
 
 all: $(BIN) $(FAKEPBX_BIN)
 
@@ -90,17 +98,54 @@ asan:
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" check
 
+# The whole suite with parkblf under valgrind (memcheck): any error or
+# definite leak makes parkblf exit 99, which fails the test.
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite
+valgrind: all $(UNIT_BIN)
+	$(Q)$(VALGRIND) $(UNIT_BIN)
+	$(Q)PARKBLF_WRAP="$(VALGRIND)" test/integration/run.sh $(BUILD)
+
 demo: all
 	$(Q)test/demo.sh $(BUILD)
 
 ccheck:
 	$(Q)test/ccheck.sh
 
+# The binary, the man pages and the systemd unit under PREFIX; the
+# sample config and orbit map in SYSCONFDIR/parkblf only where absent
+# (an admin's files are never overwritten: the new samples then land
+# beside them as *.sample).  uninstall keeps SYSCONFDIR/parkblf/*.conf.
+ETCDIR := $(DESTDIR)$(SYSCONFDIR)/parkblf
+ETC_FILES := parkblf.conf orbits.conf
+
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/doc/parkblf
-	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/parkblf
-	install -m 644 conf/parkblf.conf conf/orbits.conf \
-	  $(DESTDIR)$(PREFIX)/share/doc/parkblf/
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) $(ETCDIR)
+	install -m 755 $(BIN) $(DESTDIR)$(SBINDIR)/parkblf
+	install -m 644 docs/parkblf.8 $(DESTDIR)$(MANDIR)/man8/parkblf.8
+	install -m 644 docs/parkblf.conf.5 \
+	  $(DESTDIR)$(MANDIR)/man5/parkblf.conf.5
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	  -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' conf/parkblf.service \
+	  >$(DESTDIR)$(UNITDIR)/parkblf.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/parkblf.service
+	@for f in $(ETC_FILES); do \
+	  if [ -e "$(ETCDIR)/$$f" ]; then \
+	    echo "  keeping $(ETCDIR)/$$f, new sample as $$f.sample"; \
+	    install -m 644 conf/$$f "$(ETCDIR)/$$f.sample" || exit 1; \
+	  else \
+	    install -m 644 conf/$$f "$(ETCDIR)/$$f" || exit 1; \
+	  fi; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/parkblf \
+	  $(DESTDIR)$(MANDIR)/man8/parkblf.8 \
+	  $(DESTDIR)$(MANDIR)/man5/parkblf.conf.5 \
+	  $(DESTDIR)$(UNITDIR)/parkblf.service \
+	  $(patsubst %,$(ETCDIR)/%.sample,$(ETC_FILES))
+	@echo "  kept $(ETCDIR) (configuration)"
 
 clean:
 	rm -rf build build-asan

@@ -9,6 +9,9 @@
  * Copyright (C) 2026 The parkblf authors
  */
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
+#include <sys/socket.h>
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
@@ -17,6 +20,7 @@
 #include "app.h"
 #include "acl.h"
 #include "registrar.h"
+#include "reload.h"
 #include "httpd.h"
 
 
@@ -37,6 +41,7 @@ struct app {
 	struct notifier *nt;
 	struct upstream *up;
 	struct acl *acl;           /**< subscribe_allow              */
+	struct reload *reload;     /**< Orbit map watch              */
 	struct httpd *httpd;       /**< NULL without http_listen    */
 	char *domain;
 	uint64_t started;          /**< Start time, ms since the epoch  */
@@ -50,6 +55,7 @@ static void destructor(void *arg)
 	struct app *app = arg;
 
 	tmr_cancel(&app->tmr_stop);
+	app->reload = mem_deref(app->reload);
 	app->httpd = mem_deref(app->httpd);
 	app->up = mem_deref(app->up);
 	app->nt = mem_deref(app->nt);
@@ -171,6 +177,80 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 }
 
 
+static bool orbit_differs(const struct orbit *a, const struct orbit *b)
+{
+	return strcmp(a->dn, b->dn) || strcmp(a->retrieve, b->retrieve) ||
+		strcmp(a->park, b->park) || a->privacy != b->privacy ||
+		(!a->label != !b->label) ||
+		(a->label && strcmp(a->label, b->label));
+}
+
+
+/* A new orbit map from the file; a bad one leaves the old in force */
+static void map_reload(void *arg)
+{
+	struct app *app = arg;
+	struct orbitmap *map = NULL, *old = app->map;
+	unsigned added = 0, removed = 0, changed = 0;
+	bool new_dns = false;
+	struct le *le;
+	int err;
+
+	err = orbitmap_load(&map, app->cfg->orbit_map, NULL);
+	if (err) {
+		log_error("reload: %s not loaded (%m); the map in force "
+			  "stays (%u orbits)", app->cfg->orbit_map, err,
+			  orbitmap_count(old));
+		return;
+	}
+
+	/* removed orbits end their subscriptions first */
+	for (le = list_head(&old->orbits); le; le = le->next) {
+		const struct orbit *o = le->data;
+		struct pl name;
+
+		pl_set_str(&name, o->name);
+		if (!orbitmap_find(map, &name)) {
+			notifier_orbit_removed(app->nt, o->name);
+			++removed;
+		}
+	}
+
+	app->map = map;
+	notifier_set_map(app->nt, map);
+	store_clear_unmapped(app->store, map);
+
+	for (le = list_head(&map->orbits); le; le = le->next) {
+		const struct orbit *o = le->data, *was;
+		struct pl name;
+
+		pl_set_str(&name, o->name);
+		was = orbitmap_find(old, &name);
+		if (!orbitmap_has_dn(old, o->dn))
+			new_dns = true;
+
+		if (was && !orbit_differs(was, o))
+			continue;
+
+		if (was)
+			++changed;
+		else
+			++added;
+		notifier_orbit_changed(app->nt, o->name);
+	}
+
+	log_info("reload: %u orbits from %s (%u added, %u removed, %u "
+		 "changed)", orbitmap_count(map), map->file, added, removed,
+		 changed);
+	mem_deref(old);
+
+	/* the PBX only reports a DN again when it changes: ask it for
+	   everything, so new orbits start from the truth */
+	if (new_dns)
+		upstream_resync(app->up);
+}
+
+
 static void exit_handler(void *arg)
 {
 	struct app *app = arg;
@@ -180,21 +260,47 @@ static void exit_handler(void *arg)
 }
 
 
+/* A port free for both UDP and TCP on an address (for port 0) */
+static int free_port(struct sa *la)
+{
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		int fdu, fdt, ok;
+
+		sa_set_port(la, 0);
+		fdu = socket(sa_af(la), SOCK_DGRAM, 0);
+		if (fdu < 0)
+			return errno;
+		ok = !bind(fdu, &la->u.sa, la->len) &&
+			!getsockname(fdu, &la->u.sa, &la->len);
+		fdt = ok ? socket(sa_af(la), SOCK_STREAM, 0) : -1;
+		ok = fdt >= 0 && !bind(fdt, &la->u.sa, la->len);
+		if (fdt >= 0)
+			(void)close(fdt);
+		(void)close(fdu);
+		if (ok)
+			return 0;
+	}
+
+	return EADDRINUSE;
+}
+
+
 static int transport_add(struct app *app, const struct sa *laddr)
 {
 	struct sa la = *laddr;
-	int err;
+	int err = 0;
+
+	/* port 0: one port the OS picks, the same for UDP and TCP */
+	if (!sa_port(&la))
+		err = free_port(&la);
+	if (err)
+		goto out;
 
 	err = sip_transp_add(app->sip, SIP_TRANSP_UDP, &la);
 	if (err)
 		goto out;
-
-	/* port 0: TCP takes the port the OS gave UDP */
-	if (!sa_port(&la)) {
-		err = sip_transp_laddr(app->sip, &la, SIP_TRANSP_UDP, laddr);
-		if (err)
-			goto out;
-	}
 
 	err = sip_transp_add(app->sip, SIP_TRANSP_TCP, &la);
 	if (err)
@@ -359,6 +465,10 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	if (err)
 		goto out;
 
+	err = reload_alloc(&app->reload, cfg->orbit_map, map_reload, app);
+	if (err)
+		goto out;
+
 	/* SA_ADDR, not SA_ALL: port 0 (one the OS picks) is fine */
 	if (sa_isset(&cfg->http_listen, SA_ADDR)) {
 		err = httpd_alloc(&app->httpd, &cfg->http_listen, app);
@@ -406,6 +516,7 @@ void app_shutdown(struct app *app)
 	app->stopping = true;
 	log_info("app: stopping");
 
+	app->reload = mem_deref(app->reload);
 	app->httpd = mem_deref(app->httpd);
 	app->up = mem_deref(app->up);
 	notifier_close_all(app->nt, SIPEVENT_PROBATION, SHUTDOWN_RETRY_S);

@@ -2,11 +2,13 @@
  * @file main.c  parkblf: BLF keys for PBX park orbits
  *
  * Usage: parkblf [-t] -f FILE
+ *        parkblf provision VENDOR -f FILE [-a ADDRESS[:PORT]]
  *
  * Copyright (C) 2026 The parkblf authors
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <signal.h>
 #include <unistd.h>
 #include <getopt.h>
@@ -16,6 +18,7 @@
 #include "parkblf.h"
 #include "core.h"
 #include "app.h"
+#include "provision.h"
 
 
 static struct app *the_app;
@@ -25,6 +28,8 @@ static void usage(void)
 {
 	(void)re_fprintf(stderr,
 			 "usage: parkblf [-t] [-v] -f FILE\n"
+			 "       parkblf provision VENDOR -f FILE "
+			 "[-a ADDRESS[:PORT]] [-k FIRST]\n"
 			 "  -f FILE  configuration file\n"
 			 "  -t       check the configuration and the orbit "
 			 "map, then exit\n"
@@ -111,6 +116,9 @@ int main(int argc, char *argv[])
 	bool test_only = false, verbose = false;
 	int c, err, ret = 1;
 
+	if (argc > 1 && !strcmp(argv[1], "provision"))
+		return provision_main(argc - 1, argv + 1);
+
 	while ((c = getopt(argc, argv, "f:tvh")) != -1) {
 		switch (c) {
 
@@ -151,15 +159,16 @@ int main(int argc, char *argv[])
 	log_init_libre();
 	xmlInitParser();
 
-	err = modules_init();
-	if (err)
-		goto out;
-
 	err = load(&cfg, &map, file);
 	if (err)
 		goto out;
 
+	/* modules read their own keys at init */
 	config_set_current(cfg);
+
+	err = modules_init();
+	if (err)
+		goto out;
 
 	if (test_only) {
 		(void)re_printf("%s: OK (%u orbits from %s)\n", file,

@@ -18,6 +18,7 @@
 #include "notifier.h"
 #include "metrics.h"
 #include "pacer.h"
+#include "blflist.h"
 
 
 enum { GROUP_HASH_SIZE = 256 };
@@ -37,6 +38,7 @@ struct notifier {
 	const struct orbitmap *map;   /**< Map in force (not owned)       */
 	const struct store *store;
 	struct pacer *pacer;          /**< NOTIFY coalescing and pacing   */
+	struct blflist *lists;        /**< RFC 4662 list subscriptions    */
 	char *domain;                 /**< PBX host[:port]                */
 	uint32_t nwatchers;
 };
@@ -84,6 +86,7 @@ static void notifier_destructor(void *arg)
 	struct notifier *nt = arg;
 
 	notifier_close_all(nt, SIPEVENT_DEACTIVATED, 0);
+	mem_deref(nt->lists);
 	mem_deref(nt->pacer);
 	mem_deref(nt->groups);
 	mem_deref(nt->domain);
@@ -135,17 +138,28 @@ static int group_get(struct watchgroup **gp, struct notifier *nt,
 }
 
 
-/* Render this watcher's next document for the orbit's current state */
-static int render(struct mbuf **mbp, struct watcher *w,
-		  const struct orbit *orbit)
+/**
+ * Append one orbit's current state, as a document of an encoder
+ *
+ * @param mb      Buffer to append to
+ * @param nt      Notifier
+ * @param orbit   Orbit
+ * @param enc     Encoder
+ * @param entity  The URI the document is about
+ * @param version Document version
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int notifier_encode_orbit(struct mbuf *mb, const struct notifier *nt,
+			  const struct orbit *orbit,
+			  const struct encoder *enc, const char *entity,
+			  uint32_t version)
 {
-	const struct notifier *nt = w->nt;
 	const struct list *calls = store_calls(nt->store, orbit->dn);
 	struct orbit_call *callv = NULL;
 	struct orbit_view view;
 	char *retrieve_uri = NULL;
 	uint64_t now = store_now_ms();
-	struct mbuf *mb = NULL;
 	size_t n = 0;
 	struct le *le;
 	int err;
@@ -173,12 +187,12 @@ static int render(struct mbuf **mbp, struct watcher *w,
 	}
 
 	memset(&view, 0, sizeof(view));
-	view.entity = w->entity;
+	view.entity = entity;
 	view.name = orbit->name;
 	view.label = orbit->label;
 	view.retrieve_uri = retrieve_uri;
 	view.domain = nt->domain;
-	view.version = w->version;
+	view.version = version;
 	view.callv = callv;
 	view.callc = n;
 	view.occupied = store_occupied(nt->store, orbit->dn);
@@ -187,28 +201,38 @@ static int render(struct mbuf **mbp, struct watcher *w,
 		: orbit->privacy == 1;
 	view.lamp = nt->cfg->dialog_lamp;
 
-	mb = mbuf_alloc(512);
-	if (!mb) {
-		err = ENOMEM;
-		goto out;
-	}
-
-	err = w->enc->encodeh(mb, &view);
-	if (err)
-		goto out;
-
-	mb->pos = 0;
-	++w->version;
+	err = enc->encodeh(mb, &view);
 
  out:
 	mem_deref(retrieve_uri);
 	mem_deref(callv);
-	if (err)
-		mem_deref(mb);
-	else
-		*mbp = mb;
 
 	return err;
+}
+
+
+/* Render this watcher's next document for the orbit's current state */
+static int render(struct mbuf **mbp, struct watcher *w,
+		  const struct orbit *orbit)
+{
+	struct mbuf *mb = mbuf_alloc(512);
+	int err;
+
+	if (!mb)
+		return ENOMEM;
+
+	err = notifier_encode_orbit(mb, w->nt, orbit, w->enc, w->entity,
+				    w->version);
+	if (err) {
+		mem_deref(mb);
+		return err;
+	}
+
+	mb->pos = 0;
+	++w->version;
+	*mbp = mb;
+
+	return 0;
 }
 
 
@@ -345,6 +369,27 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 		return true;
 	}
 
+	if (pl_isset(&msg->expires)) {
+		expires = pl_u32(&msg->expires);
+		if (expires > 0 && expires < nt->cfg->subscribe_min_expires) {
+			(void)sip_treplyf(NULL, NULL, sip, msg, false, 423,
+					  "Interval Too Brief",
+					  "Min-Expires: %u\r\n"
+					  "Content-Length: 0\r\n\r\n",
+					  nt->cfg->subscribe_min_expires);
+			++metrics.subscribes_refused;
+		return true;
+		}
+	}
+
+	if (nt->cfg->blf_list &&
+	    !pl_strcmp(&msg->uri.user, nt->cfg->blf_list)) {
+		if (blflist_subscribe(nt->lists, sip, nt->sock, msg, &se,
+				      nt->cfg))
+			++metrics.subscribes_refused;
+		return true;
+	}
+
 	orbit = orbitmap_find(nt->map, &msg->uri.user);
 	if (!orbit) {
 		log_debug("notifier: %J: no orbit '%r'", &msg->src,
@@ -361,19 +406,6 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 				  "Content-Length: 0\r\n\r\n", enc->ctype);
 		++metrics.subscribes_refused;
 		return true;
-	}
-
-	if (pl_isset(&msg->expires)) {
-		expires = pl_u32(&msg->expires);
-		if (expires > 0 && expires < nt->cfg->subscribe_min_expires) {
-			(void)sip_treplyf(NULL, NULL, sip, msg, false, 423,
-					  "Interval Too Brief",
-					  "Min-Expires: %u\r\n"
-					  "Content-Length: 0\r\n\r\n",
-					  nt->cfg->subscribe_min_expires);
-			++metrics.subscribes_refused;
-		return true;
-		}
 	}
 
 	w = mem_zalloc(sizeof(*w), watcher_destructor);
@@ -467,6 +499,7 @@ int notifier_alloc(struct notifier **ntp, struct sip *sip,
 	err |= hash_alloc(&nt->groups, GROUP_HASH_SIZE);
 	err |= pacer_alloc(&nt->pacer, cfg->notify_min_interval,
 			   cfg->notify_phone_rate);
+	err |= blflist_alloc(&nt->lists, nt);
 	if (err)
 		goto out;
 
@@ -521,11 +554,13 @@ void notifier_orbit_changed(struct notifier *nt, const char *name)
 	if (!nt || !name)
 		return;
 
+	++metrics.orbit_changes;
+	blflist_orbit_changed(nt->lists, name);
+
 	g = group_find(nt, name);
 	if (!g)
 		return;
 
-	++metrics.orbit_changes;
 	for (le = list_head(&g->watchers); le; le = le->next) {
 		struct watcher *w = le->data;
 
@@ -573,6 +608,7 @@ void notifier_close_all(struct notifier *nt, enum sipevent_reason reason,
 	params[0] = reason;
 	params[1] = retry_after;
 	(void)hash_apply(nt->groups, close_group, params);
+	blflist_close_all(nt->lists, reason, retry_after);
 }
 
 
@@ -607,4 +643,65 @@ uint32_t notifier_count_orbit(const struct notifier *nt, const char *name)
 uint32_t notifier_count(const struct notifier *nt)
 {
 	return nt ? nt->nwatchers : 0;
+}
+
+
+/**
+ * Get the orbit map in force
+ *
+ * @param nt Notifier
+ *
+ * @return Orbit map
+ */
+const struct orbitmap *notifier_map(const struct notifier *nt)
+{
+	return nt ? nt->map : NULL;
+}
+
+
+/**
+ * Allocate a pacing slot for a subscription of this notifier
+ *
+ * @param sp    Where to store the slot
+ * @param nt    Notifier
+ * @param peer  The phone's address
+ * @param sendh Called when a NOTIFY may go out
+ * @param arg   Handler argument
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int notifier_pacer_slot(struct pacer_slot **sp, struct notifier *nt,
+			const struct sa *peer, pacer_send_h *sendh, void *arg)
+{
+	if (!nt)
+		return EINVAL;
+
+	return pacer_slot_alloc(sp, nt->pacer, peer, sendh, arg);
+}
+
+
+/**
+ * End every subscription to an orbit that is no longer in the map
+ *
+ * @param nt   Notifier
+ * @param name Orbit name
+ */
+void notifier_orbit_removed(struct notifier *nt, const char *name)
+{
+	struct watchgroup *g;
+	uint32_t params[2] = {SIPEVENT_NORESOURCE, 0};
+
+	if (!nt || !name)
+		return;
+
+	blflist_orbit_changed(nt->lists, name);
+
+	g = group_find(nt, name);
+	if (!g)
+		return;
+
+	log_info("notifier: %s removed from the map: ending %u "
+		 "subscription(s) (noresource)", name,
+		 list_count(&g->watchers));
+	(void)close_group(&g->he, params);
 }

@@ -14,9 +14,20 @@ int  notifier_alloc(struct notifier **ntp, struct sip *sip,
 bool notifier_subscribe_handler(const struct sip_msg *msg, void *arg);
 void notifier_set_map(struct notifier *nt, const struct orbitmap *map);
 void notifier_orbit_changed(struct notifier *nt, const char *name);
+void notifier_orbit_removed(struct notifier *nt, const char *name);
 void notifier_close_all(struct notifier *nt, enum sipevent_reason reason,
 			uint32_t retry_after);
 uint32_t notifier_count(const struct notifier *nt);
+const struct orbitmap *notifier_map(const struct notifier *nt);
+struct pacer_slot;
+typedef void (pacer_send_h)(void *arg);
+int  notifier_pacer_slot(struct pacer_slot **sp, struct notifier *nt,
+			 const struct sa *peer, pacer_send_h *sendh,
+			 void *arg);
+int  notifier_encode_orbit(struct mbuf *mb, const struct notifier *nt,
+			   const struct orbit *orbit,
+			   const struct encoder *enc, const char *entity,
+			   uint32_t version);
 uint32_t notifier_count_orbit(const struct notifier *nt, const char *name);
 
 #endif

@@ -467,6 +467,23 @@ int upstream_start(struct upstream *up)
 
 
 /**
+ * Ask the PBX for its whole picture again: a new subscription, whose
+ * initial report covers every DN
+ *
+ * @param up Upstream subscriber
+ */
+void upstream_resync(struct upstream *up)
+{
+	if (!up || !up->sub)
+		return;   /* not subscribed: the next attempt brings it */
+
+	log_info("upstream: subscribing again for the full state");
+	up->sub = mem_deref(up->sub);
+	retry_handler(up);
+}
+
+
+/**
  * Get the upstream link state as a word: idle, trying, up or down
  *
  * @param up    Upstream subscriber

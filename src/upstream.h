@@ -19,6 +19,7 @@ int  upstream_alloc(struct upstream **upp, struct sip *sip,
 		    void *arg);
 int  upstream_start(struct upstream *up);
 bool upstream_is_up(const struct upstream *up);
+void upstream_resync(struct upstream *up);
 const char *upstream_state(const struct upstream *up, uint64_t *since);
 int  upstream_domain(char **domainp, const char *uri);
 

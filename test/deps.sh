@@ -4,7 +4,8 @@
 set -e
 
 pkgs="make gcc pkg-config libre-dev libxml2-dev libcmocka-dev sip-tester
-iproute2 procps"
+iproute2 procps curl jq libxml2-utils baresip-core
+linphone-cli"
 
 missing=
 for p in $pkgs; do

@@ -129,13 +129,15 @@ write_config() {
 }
 
 # start_parkblf: sets PB_PORT once listening and the upstream link is up
+# PARKBLF_WRAP runs it under a tool (make valgrind)
 start_parkblf() {
-	"$BUILD/parkblf" -f "$T/parkblf.conf" >>"$T/parkblf.log" 2>&1 &
+	${PARKBLF_WRAP:-} "$BUILD/parkblf" -f "$T/parkblf.conf" \
+		>>"$T/parkblf.log" 2>&1 &
 	PB_PID=$!
 	DAEMONS+=("$PB_PID:parkblf")
-	wait_for 10 grep -q "listening on" "$T/parkblf.log" ||
+	wait_for 10 grep -q "sip: listening on" "$T/parkblf.log" ||
 		fail "parkblf did not start"
-	PB_PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' \
+	PB_PORT=$(sed -n 's/.*sip: listening on 127.0.0.1:\([0-9]*\).*/\1/p' \
 		"$T/parkblf.log" | tail -n 1)
 	wait_upstream_up
 }
@@ -174,7 +176,7 @@ start_phone() {
 	# the caller's KEY=VALUE come first: the first one of a key wins
 	scenario watch.xml.in "$T/$name.xml" "$@" EVENT=dialog \
 		ACCEPT=application/dialog-info+xml EXPIRES=600 \
-		QUIET_MS=8000 NOTIFY_CODE=200
+		QUIET_MS=8000 NOTIFY_CODE=200 "EXTRA_HEADERS=X-Phone: sipp"
 	sipp -sf "$T/$name.xml" -s "$orbit" -i 127.0.0.1 -p "$port" \
 		-m 1 -timeout 120s -timeout_error -nostdin \
 		-trace_msg -message_file "$T/$name.msg" \

@@ -22,6 +22,9 @@ static const struct unit_group *groups[] = {
 	&unit_dialog_decoder,
 	&unit_rlmi_decoder,
 	&unit_dialog_encoder,
+	&unit_presence_encoder,
+	&unit_pidf_decoder,
+	&unit_vendorxml_decoder,
 };
 
 

@@ -23,7 +23,8 @@ struct unit_group {
 
 extern const struct unit_group unit_acl;
 extern const struct unit_group unit_config, unit_orbitmap, unit_store,
-	unit_dialog_decoder, unit_rlmi_decoder, unit_dialog_encoder;
+	unit_dialog_decoder, unit_rlmi_decoder, unit_dialog_encoder,
+	unit_presence_encoder, unit_pidf_decoder, unit_vendorxml_decoder;
 
 struct mbuf *unit_fixture(const char *name);
 struct dn_update *unit_decode(const char *ctype, const struct mbuf *mb,

@@ -2,7 +2,8 @@
 UNIT_SRCS := test/unit/main.c test/unit/test_config.c test/unit/test_acl.c \
 	test/unit/test_orbitmap.c test/unit/test_store.c \
 	test/unit/test_dialog_decoder.c test/unit/test_rlmi_decoder.c \
-	test/unit/test_dialog_encoder.c
+	test/unit/test_dialog_encoder.c test/unit/test_presence_encoder.c \
+	test/unit/test_pidf_decoder.c test/unit/test_vendorxml_decoder.c
 UNIT_BIN  := $(BUILD)/unittest
 
 $(UNIT_BIN): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(CORELIB)

@@ -1,0 +1,478 @@
+/**
+ * @file blflist.c  BLF lists (RFC 4662): every orbit in one subscription
+ *
+ * A phone that supports resource lists subscribes once to the list name
+ * (config key blf_list) with Supported: eventlist and gets
+ * multipart/related NOTIFYs: an RLMI document listing the orbits, and
+ * one dialog-info document per orbit, made by the same encoder as for
+ * single keys.  The first NOTIFY is full state; later ones carry only
+ * the orbits that changed, coalesced and paced like any NOTIFY.
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <string.h>
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+#include "notifier.h"
+#include "pacer.h"
+#include "blflist.h"
+#include "metrics.h"
+
+
+static const char boundary[] = "parkblf-rlmi-7d2f9c";
+static const char ctype[] =
+	"multipart/related;type=\"application/rlmi+xml\";"
+	"start=\"<rlmi@parkblf>\";boundary=\"parkblf-rlmi-7d2f9c\"";
+
+/** One orbit as one list subscription has seen it */
+struct resource {
+	struct le le;
+	char *name;
+	uint32_t version;        /**< Next dialog-info version          */
+	bool dirty;              /**< Changed since the last NOTIFY     */
+};
+
+/** One list subscription */
+struct listwatcher {
+	struct le le;            /**< In blflist.watchers               */
+	struct blflist *bl;
+	struct sipnot *not;
+	struct pacer_slot *pace;
+	char *entity;            /**< The list URI subscribed to        */
+	char *host;              /**< host[:port] for resource URIs     */
+	struct sa peer;
+	struct list resources;   /**< struct resource, map order        */
+	uint32_t version;        /**< Next RLMI version                 */
+	bool full;               /**< Next NOTIFY must be full state    */
+};
+
+struct blflist {
+	struct list watchers;
+	struct notifier *nt;
+	const struct encoder *enc;
+};
+
+
+static void resource_destructor(void *arg)
+{
+	struct resource *r = arg;
+
+	list_unlink(&r->le);
+	mem_deref(r->name);
+}
+
+
+static void watcher_destructor(void *arg)
+{
+	struct listwatcher *lw = arg;
+
+	list_unlink(&lw->le);
+	lw->pace = mem_deref(lw->pace);
+	lw->not = mem_deref(lw->not);
+	list_flush(&lw->resources);
+	mem_deref(lw->entity);
+	mem_deref(lw->host);
+}
+
+
+static void blflist_destructor(void *arg)
+{
+	struct blflist *bl = arg;
+
+	blflist_close_all(bl, SIPEVENT_DEACTIVATED, 0);
+}
+
+
+/**
+ * Allocate the list subscriptions of a notifier
+ *
+ * @param blp Where to store them
+ * @param nt  Notifier (must outlive them)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int blflist_alloc(struct blflist **blp, struct notifier *nt)
+{
+	static const struct pl dialog = PL("dialog");
+	struct blflist *bl;
+
+	if (!blp || !nt)
+		return EINVAL;
+
+	bl = mem_zalloc(sizeof(*bl), blflist_destructor);
+	if (!bl)
+		return ENOMEM;
+
+	bl->nt = nt;
+	bl->enc = encoder_find(&dialog);
+	*blp = bl;
+
+	return 0;
+}
+
+
+static struct resource *resource_find(const struct listwatcher *lw,
+				      const char *name)
+{
+	struct le *le;
+
+	for (le = list_head(&lw->resources); le; le = le->next) {
+		struct resource *r = le->data;
+
+		if (!strcmp(r->name, name))
+			return r;
+	}
+
+	return NULL;
+}
+
+
+/* Resources follow the map: new orbits are added, gone ones dropped */
+static int resources_sync(struct listwatcher *lw,
+			  const struct orbitmap *map)
+{
+	struct le *le;
+	int err = 0;
+
+	for (le = list_head(&lw->resources); le; ) {
+		struct resource *r = le->data;
+		struct pl name;
+
+		le = le->next;
+		pl_set_str(&name, r->name);
+		if (!orbitmap_find(map, &name)) {
+			mem_deref(r);
+			lw->full = true;
+		}
+	}
+
+	for (le = list_head(&map->orbits); le && !err; le = le->next) {
+		const struct orbit *o = le->data;
+		struct resource *r;
+
+		if (resource_find(lw, o->name))
+			continue;
+
+		r = mem_zalloc(sizeof(*r), resource_destructor);
+		if (!r)
+			return ENOMEM;
+		err = str_dup(&r->name, o->name);
+		if (err) {
+			mem_deref(r);
+			break;
+		}
+		list_append(&lw->resources, &r->le, r);
+		lw->full = true;
+	}
+
+	return err;
+}
+
+
+static int part_print(struct mbuf *mb, struct listwatcher *lw,
+		      struct resource *r, const struct orbit *orbit)
+{
+	char *uri = NULL;
+	int err;
+
+	err = re_sdprintf(&uri, "sip:%s@%s", r->name, lw->host);
+	if (err)
+		return err;
+
+	err  = mbuf_printf(mb, "--%s\r\n"
+			   "Content-Transfer-Encoding: binary\r\n"
+			   "Content-ID: <%s.%u@parkblf>\r\n"
+			   "Content-Type: application/dialog-info+xml;"
+			   "charset=\"UTF-8\"\r\n\r\n",
+			   boundary, r->name, r->version);
+	err |= notifier_encode_orbit(mb, lw->bl->nt, orbit, lw->bl->enc, uri,
+				     r->version);
+	err |= mbuf_printf(mb, "\r\n");
+	++r->version;
+
+	mem_deref(uri);
+
+	return err;
+}
+
+
+/* The next document: full, or the orbits changed since the last one */
+static int render(struct mbuf **mbp, struct listwatcher *lw)
+{
+	const struct orbitmap *map = notifier_map(lw->bl->nt);
+	struct mbuf *mb, *parts;
+	bool full;
+	struct le *le;
+	int err;
+
+	err = resources_sync(lw, map);
+	if (err)
+		return err;
+
+	full = lw->full;
+	mb = mbuf_alloc(2048);
+	parts = mbuf_alloc(2048);
+	if (!mb || !parts) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	err = mbuf_printf(mb, "--%s\r\n"
+			  "Content-Transfer-Encoding: binary\r\n"
+			  "Content-ID: <rlmi@parkblf>\r\n"
+			  "Content-Type: application/rlmi+xml;"
+			  "charset=\"UTF-8\"\r\n\r\n"
+			  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+			  "<list xmlns=\"urn:ietf:params:xml:ns:rlmi\" "
+			  "uri=\"%H\" version=\"%u\" fullState=\"%s\">\r\n",
+			  boundary, xml_escape_print, lw->entity,
+			  lw->version, full ? "true" : "false");
+
+	for (le = list_head(&lw->resources); le && !err; le = le->next) {
+		struct resource *r = le->data;
+		const struct orbit *orbit;
+		struct pl name;
+
+		if (!full && !r->dirty)
+			continue;
+
+		pl_set_str(&name, r->name);
+		orbit = orbitmap_find(map, &name);
+
+		err  = mbuf_printf(mb, " <resource uri=\"sip:%H@%H\">\r\n",
+				   xml_escape_print, r->name,
+				   xml_escape_print, lw->host);
+		if (orbit->label)
+			err |= mbuf_printf(mb, "  <name>%H</name>\r\n",
+					   xml_escape_print, orbit->label);
+		err |= mbuf_printf(mb, "  <instance id=\"%H\" state=\"active\""
+				   " cid=\"%H.%u@parkblf\"/>\r\n"
+				   " </resource>\r\n",
+				   xml_escape_print, r->name,
+				   xml_escape_print, r->name, r->version);
+		err |= part_print(parts, lw, r, orbit);
+		r->dirty = false;
+	}
+
+	err |= mbuf_printf(mb, "</list>\r\n\r\n");
+	err |= mbuf_write_mem(mb, parts->buf, parts->end);
+	err |= mbuf_printf(mb, "--%s--\r\n", boundary);
+	if (err)
+		goto out;
+
+	mb->pos = 0;
+	++lw->version;
+	lw->full = false;
+
+ out:
+	mem_deref(parts);
+	if (err)
+		mem_deref(mb);
+	else
+		*mbp = mb;
+
+	return err;
+}
+
+
+static void send_handler(void *arg)
+{
+	struct listwatcher *lw = arg;
+	struct mbuf *mb;
+	int err;
+
+	err = render(&mb, lw);
+	if (!err) {
+		err = sipevent_notify(lw->not, mb, SIPEVENT_ACTIVE, 0, 0);
+		mem_deref(mb);
+	}
+
+	if (err)
+		log_warn("blflist: NOTIFY to %J: %m", &lw->peer, err);
+	else
+		++metrics.notifies_sent;
+}
+
+
+static void close_handler(int err, const struct sip_msg *msg, void *arg)
+{
+	struct listwatcher *lw = arg;
+
+	if (err != ETIMEDOUT || msg)
+		++metrics.notifies_failed;
+
+	if (msg && msg->scode)
+		log_info("blflist: list from %J ended: NOTIFY got %u %r",
+			 &lw->peer, msg->scode, &msg->reason);
+	else
+		log_debug("blflist: list from %J ended: %m", &lw->peer, err);
+
+	mem_deref(lw);
+}
+
+
+static bool accepts_multipart(const struct sip_msg *msg)
+{
+	struct le *le;
+	bool any = false;
+
+	for (le = list_head(&msg->hdrl); le; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+
+		if (hdr->id != SIP_HDR_ACCEPT)
+			continue;
+		any = true;
+		if (!re_regex(hdr->val.p, hdr->val.l, "multipart/related") ||
+		    !re_regex(hdr->val.p, hdr->val.l, "multipart/\\*") ||
+		    !re_regex(hdr->val.p, hdr->val.l, "\\*/\\*"))
+			return true;
+	}
+
+	return !any;
+}
+
+
+/**
+ * Take a SUBSCRIBE to the list name (the event package is checked)
+ *
+ * @param bl      List subscriptions
+ * @param sip     SIP stack
+ * @param sock    SIP event socket
+ * @param msg     The SUBSCRIBE
+ * @param se      Its decoded Event header
+ * @param cfg     Configuration
+ *
+ * @return 0 if a subscription was made, otherwise errorcode (answered)
+ */
+int blflist_subscribe(struct blflist *bl, struct sip *sip,
+		      struct sipevent_sock *sock, const struct sip_msg *msg,
+		      const struct sipevent_event *se,
+		      const struct config *cfg)
+{
+	struct listwatcher *lw = NULL;
+	int err;
+
+	if (!bl->enc || !sip_msg_hdr_has_value(msg, SIP_HDR_SUPPORTED,
+					       "eventlist")) {
+		(void)sip_treplyf(NULL, NULL, sip, msg, false, 421,
+				  "Extension Required",
+				  "Require: eventlist\r\n"
+				  "Content-Length: 0\r\n\r\n");
+		return EPROTO;
+	}
+
+	if (!accepts_multipart(msg)) {
+		(void)sip_treplyf(NULL, NULL, sip, msg, false, 406,
+				  "Not Acceptable",
+				  "Accept: multipart/related, "
+				  "application/rlmi+xml, "
+				  "application/dialog-info+xml\r\n"
+				  "Content-Length: 0\r\n\r\n");
+		return EPROTO;
+	}
+
+	lw = mem_zalloc(sizeof(*lw), watcher_destructor);
+	if (!lw)
+		return ENOMEM;
+
+	lw->bl = bl;
+	lw->peer = msg->src;
+	lw->full = true;
+
+	err  = pl_strdup(&lw->entity, &msg->ruri);
+	err |= re_sdprintf(&lw->host, msg->uri.port ? "%r:%u" : "%r",
+			   &msg->uri.host, msg->uri.port);
+	err |= notifier_pacer_slot(&lw->pace, bl->nt, &msg->src,
+				   send_handler, lw);
+	if (err)
+		goto out;
+
+	err = sipevent_accept(&lw->not, sock, msg, NULL, se, 200, "OK",
+			      cfg->subscribe_min_expires,
+			      cfg->subscribe_default_expires,
+			      cfg->subscribe_max_expires, cfg->blf_list,
+			      ctype, NULL, NULL, false, close_handler, lw,
+			      "Require: eventlist\r\n");
+	if (err)
+		goto out;
+
+	list_append(&bl->watchers, &lw->le, lw);
+	++metrics.subscribes_accepted;
+	log_debug("blflist: list subscribed from %J", &msg->src);
+
+	pacer_sent(lw->pace);
+	send_handler(lw);
+
+ out:
+	if (err) {
+		if (!lw->not)
+			(void)sip_treply(NULL, sip, msg, 500,
+					 "Server Internal Error");
+		mem_deref(lw);
+	}
+
+	return err;
+}
+
+
+/**
+ * Mark an orbit changed for every list subscription
+ *
+ * @param bl   List subscriptions
+ * @param name Orbit name
+ */
+void blflist_orbit_changed(struct blflist *bl, const char *name)
+{
+	struct le *le;
+
+	if (!bl || !name)
+		return;
+
+	for (le = list_head(&bl->watchers); le; le = le->next) {
+		struct listwatcher *lw = le->data;
+		struct resource *r = resource_find(lw, name);
+
+		if (r)
+			r->dirty = true;
+		else
+			lw->full = true;   /* a new orbit: send everything */
+		pacer_request(lw->pace);
+	}
+}
+
+
+/**
+ * End every list subscription with a final NOTIFY
+ *
+ * @param bl          List subscriptions
+ * @param reason      Subscription-State reason
+ * @param retry_after Retry-after seconds, 0 for none
+ */
+void blflist_close_all(struct blflist *bl, enum sipevent_reason reason,
+		       uint32_t retry_after)
+{
+	if (!bl)
+		return;
+
+	while (!list_isempty(&bl->watchers)) {
+		struct listwatcher *lw = list_head(&bl->watchers)->data;
+
+		(void)sipevent_notify(lw->not, NULL, SIPEVENT_TERMINATED,
+				      reason, retry_after);
+		mem_deref(lw);
+	}
+}
+
+
+/**
+ * Count the list subscriptions
+ *
+ * @param bl List subscriptions
+ *
+ * @return Number of list subscriptions
+ */
+uint32_t blflist_count(const struct blflist *bl)
+{
+	return bl ? list_count(&bl->watchers) : 0;
+}

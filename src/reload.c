@@ -1,0 +1,170 @@
+/**
+ * @file reload.c  Orbit map reload: on SIGHUP and when the file changes
+ *
+ * SIGHUP reaches the loop through a self-pipe; the file is also checked
+ * every RELOAD_CHECK_MS (modification time, size, inode), which is
+ * cheap and works where inotify does not (network file systems, editors
+ * that replace the file).  A map with problems is reported line by line
+ * and the map in force stays.
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+#include "reload.h"
+
+
+enum { RELOAD_CHECK_MS = 1000 };
+
+struct reload {
+	char *path;
+	struct stat st;            /**< The file as last loaded          */
+	struct tmr tmr;
+	reload_h *h;
+	void *arg;
+};
+
+static int hup_pipe[2] = {-1, -1};
+
+
+static void destructor(void *arg)
+{
+	struct reload *rl = arg;
+
+	tmr_cancel(&rl->tmr);
+	if (hup_pipe[0] >= 0) {
+		fd_close(hup_pipe[0]);
+		(void)signal(SIGHUP, SIG_DFL);
+		(void)close(hup_pipe[0]);
+		(void)close(hup_pipe[1]);
+		hup_pipe[0] = hup_pipe[1] = -1;
+	}
+	mem_deref(rl->path);
+}
+
+
+/* Signal context: only write a byte */
+static void sighup(int sig)
+{
+	const char b = 'h';
+	int saved = errno;
+	(void)sig;
+
+	(void)write(hup_pipe[1], &b, 1);
+	errno = saved;
+}
+
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
+		a->st_size == b->st_size &&
+		a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+		a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+
+static void run(struct reload *rl, const char *why)
+{
+	struct stat st;
+
+	if (stat(rl->path, &st))
+		memset(&st, 0, sizeof(st));
+
+	rl->st = st;
+	log_info("reload: %s: %s", rl->path, why);
+	rl->h(rl->arg);
+}
+
+
+static void hup_handler(int flags, void *arg)
+{
+	struct reload *rl = arg;
+	char buf[64];
+	(void)flags;
+
+	while (read(hup_pipe[0], buf, sizeof(buf)) > 0)
+		;
+
+	run(rl, "SIGHUP");
+}
+
+
+static void check_handler(void *arg)
+{
+	struct reload *rl = arg;
+	struct stat st;
+
+	tmr_start(&rl->tmr, RELOAD_CHECK_MS, check_handler, rl);
+
+	if (stat(rl->path, &st))
+		return;    /* being replaced: look again next time */
+
+	if (!same_file(&st, &rl->st))
+		run(rl, "the file changed");
+}
+
+
+/**
+ * Watch a file: call a handler on SIGHUP and when the file changes
+ *
+ * @param rlp  Where to store the watch
+ * @param path File to watch
+ * @param h    Reload handler
+ * @param arg  Handler argument
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int reload_alloc(struct reload **rlp, const char *path, reload_h *h,
+		 void *arg)
+{
+	struct reload *rl;
+	int err;
+
+	if (!rlp || !path || !h || hup_pipe[0] >= 0)
+		return EINVAL;
+
+	rl = mem_zalloc(sizeof(*rl), destructor);
+	if (!rl)
+		return ENOMEM;
+
+	tmr_init(&rl->tmr);
+	rl->h = h;
+	rl->arg = arg;
+
+	err = str_dup(&rl->path, path);
+	if (err)
+		goto out;
+
+	if (stat(path, &rl->st))
+		memset(&rl->st, 0, sizeof(rl->st));
+
+	if (pipe(hup_pipe)) {
+		err = errno;
+		goto out;
+	}
+	(void)fcntl(hup_pipe[0], F_SETFL, O_NONBLOCK);
+	(void)fcntl(hup_pipe[1], F_SETFL, O_NONBLOCK);
+
+	err = fd_listen(hup_pipe[0], FD_READ, hup_handler, rl);
+	if (err)
+		goto out;
+
+	(void)signal(SIGHUP, sighup);
+	tmr_start(&rl->tmr, RELOAD_CHECK_MS, check_handler, rl);
+
+ out:
+	if (err)
+		mem_deref(rl);
+	else
+		*rlp = rl;
+
+	return err;
+}
