@@ -26,6 +26,9 @@
 
 enum {
 	STOP_DEADLINE_MS  = 3000,   /**< Longest graceful stop             */
+	SWEEP_QUIET_MS    = 1000,   /**< Initial report over after this    */
+	SWEEP_MAX_MS      = 10000,  /**< ... or at the latest after this   */
+	STARTUP_RETRY_S   = 5,      /**< retry-after before the first up   */
 	SHUTDOWN_RETRY_S  = 10,     /**< retry-after told to phones        */
 	MAX_TRANSPORTS    = 64,
 };
@@ -46,6 +49,12 @@ struct app {
 	char *domain;
 	uint64_t started;          /**< Start time, ms since the epoch  */
 	struct tmr tmr_stop;
+	struct tmr tmr_grace;      /**< Link down: until phones are told */
+	struct tmr tmr_sweep;      /**< End of a session's first report */
+	uint64_t session_start;    /**< tmr_jiffies of the last SUBSCRIBE */
+	bool sweep_pending;        /**< First report of a session running */
+	bool ever_up;              /**< The link has been up once        */
+	bool unknown;              /**< Down past the grace: no lamps    */
 	bool stopping;
 };
 
@@ -55,7 +64,11 @@ static void destructor(void *arg)
 	struct app *app = arg;
 
 	tmr_cancel(&app->tmr_stop);
+	tmr_cancel(&app->tmr_grace);
+	tmr_cancel(&app->tmr_sweep);
 	app->reload = mem_deref(app->reload);
+	tmr_cancel(&app->tmr_grace);
+	tmr_cancel(&app->tmr_sweep);
 	app->httpd = mem_deref(app->httpd);
 	app->up = mem_deref(app->up);
 	app->nt = mem_deref(app->nt);
@@ -91,6 +104,15 @@ static void dn_changed(const char *dn, void *arg)
 }
 
 
+static void sweep_handler(void *arg)
+{
+	struct app *app = arg;
+
+	app->sweep_pending = false;
+	store_session_sweep(app->store);
+}
+
+
 static void upstream_update(const struct dn_update *upd, void *arg)
 {
 	struct app *app = arg;
@@ -99,6 +121,13 @@ static void upstream_update(const struct dn_update *upd, void *arg)
 	err = store_apply(app->store, app->map, upd, store_now_ms());
 	if (err)
 		log_warn("app: applying an upstream update failed: %m", err);
+
+	/* the first report of a session may come in many NOTIFYs: once
+	   they pause, DNs it did not mention are idle */
+	if (app->sweep_pending &&
+	    tmr_jiffies() < app->session_start + SWEEP_MAX_MS)
+		tmr_start(&app->tmr_sweep, SWEEP_QUIET_MS, sweep_handler,
+			  app);
 }
 
 
@@ -107,6 +136,49 @@ static void upstream_session(void *arg)
 	struct app *app = arg;
 
 	store_new_session(app->store);
+	app->sweep_pending = true;
+	app->session_start = tmr_jiffies();
+	tmr_cancel(&app->tmr_sweep);
+}
+
+
+/* Down past the grace period: no lamp may claim a state we don't know.
+   Subscriptions end with reason=deactivated, which RFC 6665 phones
+   answer by subscribing again at once; they then get 503 with
+   Retry-After until the PBX is back, and their keys show "unknown".
+   (probation would be the textbook reason, but e.g. baresip ignores
+   its retry-after and waits 5 minutes.) */
+static void grace_handler(void *arg)
+{
+	struct app *app = arg;
+
+	app->unknown = true;
+	log_warn("app: upstream down for %u s: ending %u phone "
+		 "subscription(s) (deactivated); new ones get 503 with "
+		 "Retry-After %u until it is back", app->cfg->upstream_grace,
+		 notifier_count(app->nt), app->cfg->unknown_retry_after);
+	notifier_close_all(app->nt, SIPEVENT_DEACTIVATED, 0);
+}
+
+
+static void upstream_link(bool up, void *arg)
+{
+	struct app *app = arg;
+
+	if (up) {
+		tmr_cancel(&app->tmr_grace);
+		if (app->unknown)
+			log_info("app: upstream back: phones may subscribe "
+				 "again");
+		app->unknown = false;
+		app->ever_up = true;
+		return;
+	}
+
+	if (!app->unknown && !tmr_isrunning(&app->tmr_grace))
+		tmr_start(&app->tmr_grace,
+			  (uint64_t)app->cfg->upstream_grace * 1000,
+			  grace_handler, app);
 }
 
 
@@ -137,6 +209,17 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 				  "Retry-After: %u\r\n"
 				  "Content-Length: 0\r\n\r\n",
 				  SHUTDOWN_RETRY_S);
+		return true;
+	}
+
+	/* the PBX's state is not known: no lamp rather than a wrong one */
+	if (!app->ever_up || app->unknown) {
+		(void)sip_treplyf(NULL, NULL, app->sip, msg, false, 503,
+				  "PBX State Unknown",
+				  "Retry-After: %u\r\n"
+				  "Content-Length: 0\r\n\r\n",
+				  app->unknown ? app->cfg->unknown_retry_after
+				  : STARTUP_RETRY_S);
 		return true;
 	}
 
@@ -416,6 +499,8 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 		return ENOMEM;
 
 	tmr_init(&app->tmr_stop);
+	tmr_init(&app->tmr_grace);
+	tmr_init(&app->tmr_sweep);
 	app->started = store_now_ms();
 	app->cfg = mem_ref(cfg);
 	app->map = mem_ref(map);
@@ -461,7 +546,8 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	notifier_set_map(app->nt, map);
 
 	err = upstream_alloc(&app->up, app->sip, app->sock, cfg,
-			     upstream_update, upstream_session, app);
+			     upstream_update, upstream_session, upstream_link,
+			     app);
 	if (err)
 		goto out;
 

@@ -48,6 +48,8 @@ struct config {
 	uint32_t upstream_expires;
 	uint32_t upstream_retry_min;  /**< Backoff bounds, seconds        */
 	uint32_t upstream_retry_max;
+	uint32_t upstream_grace;      /**< s down before phones are told  */
+	uint32_t unknown_retry_after; /**< retry-after told then, s       */
 	char *orbit_map;              /**< Resolved against the conf dir  */
 	struct sa http_listen;
 	uint32_t subscribe_min_expires;
@@ -136,6 +138,7 @@ int  store_apply(struct store *store, const struct orbitmap *map,
 const struct list *store_calls(const struct store *store, const char *dn);
 bool store_occupied(const struct store *store, const char *dn);
 void store_new_session(struct store *store);
+void store_session_sweep(struct store *store);
 void store_clear_unmapped(struct store *store, const struct orbitmap *map);
 uint64_t store_now_ms(void);
 

@@ -25,11 +25,13 @@ struct dnstate {
 	bool has_version;
 	uint32_t version;      /**< Last document version applied         */
 	uint64_t gen;          /**< Update generation that last saw it    */
+	uint64_t session;      /**< Upstream session that last saw it     */
 };
 
 struct store {
 	struct hash *dns;      /**< struct dnstate by DN                  */
 	uint64_t gen;
+	uint64_t session;      /**< Current upstream session              */
 	store_change_h *changeh;
 	void *arg;
 };
@@ -307,6 +309,7 @@ static int apply_report(struct store *store, const struct dn_report *rep,
 		return err;
 
 	ds->gen = store->gen;
+	ds->session = store->session;
 
 	if (rep->has_version && ds->has_version &&
 	    rep->version <= ds->version) {
@@ -471,7 +474,40 @@ void store_new_session(struct store *store)
 	if (!store)
 		return;
 
+	++store->session;
 	(void)hash_apply(store->dns, reset_version, NULL);
+}
+
+
+static bool clear_unreported(struct le *le, void *arg)
+{
+	struct dnstate *ds = le->data;
+	struct store *store = arg;
+
+	/* clear_unseen compares generations: make this one unseen */
+	if (ds->session != store->session)
+		ds->gen = store->gen - 1;
+	else
+		ds->gen = store->gen;
+
+	return clear_unseen(le, store);
+}
+
+
+/**
+ * End the initial report of an upstream session: DNs it did not
+ * mention are idle (a PBX may report only busy DNs, or every DN; both
+ * then leave the true picture)
+ *
+ * @param store Store
+ */
+void store_session_sweep(struct store *store)
+{
+	if (!store)
+		return;
+
+	++store->gen;
+	(void)hash_apply(store->dns, clear_unreported, store);
 }
 
 

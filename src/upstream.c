@@ -42,6 +42,7 @@ struct upstream {
 	uint32_t failures;         /**< Failed attempts since last up   */
 	upstream_update_h *updh;
 	upstream_session_h *sessh;
+	upstream_link_h *linkh;
 	void *arg;
 };
 
@@ -84,6 +85,9 @@ static void set_state(struct upstream *up, enum link_state st)
 
 	up->state = st;
 	up->since = store_now_ms();
+
+	if (st == LINK_UP || st == LINK_DOWN)
+		up->linkh(st == LINK_UP, up->arg);
 }
 
 
@@ -380,6 +384,7 @@ int upstream_domain(char **domainp, const char *uri)
  * @param cfg   Configuration (must outlive the subscriber)
  * @param updh  Handler for decoded updates
  * @param sessh Handler for the start of each new subscription
+ * @param linkh Handler for the link going up or down
  * @param arg   Handler argument
  *
  * @return 0 if success, otherwise errorcode
@@ -387,13 +392,13 @@ int upstream_domain(char **domainp, const char *uri)
 int upstream_alloc(struct upstream **upp, struct sip *sip,
 		   struct sipevent_sock *sock, const struct config *cfg,
 		   upstream_update_h *updh, upstream_session_h *sessh,
-		   void *arg)
+		   upstream_link_h *linkh, void *arg)
 {
 	struct upstream *up;
 	char *domain = NULL;
 	int err;
 
-	if (!upp || !sip || !sock || !cfg || !updh || !sessh)
+	if (!upp || !sip || !sock || !cfg || !updh || !sessh || !linkh)
 		return EINVAL;
 
 	up = mem_zalloc(sizeof(*up), destructor);
@@ -405,6 +410,7 @@ int upstream_alloc(struct upstream **upp, struct sip *sip,
 	up->cfg = cfg;
 	up->updh = updh;
 	up->sessh = sessh;
+	up->linkh = linkh;
 	up->arg = arg;
 	tmr_init(&up->tmr_retry);
 

@@ -12,11 +12,13 @@ struct upstream;
 typedef void (upstream_update_h)(const struct dn_update *upd, void *arg);
 /** A new subscription (dialog) starts: versions start over */
 typedef void (upstream_session_h)(void *arg);
+/** The link went up (NOTIFYs arrive) or down */
+typedef void (upstream_link_h)(bool up, void *arg);
 
 int  upstream_alloc(struct upstream **upp, struct sip *sip,
 		    struct sipevent_sock *sock, const struct config *cfg,
 		    upstream_update_h *updh, upstream_session_h *sessh,
-		    void *arg);
+		    upstream_link_h *linkh, void *arg);
 int  upstream_start(struct upstream *up);
 bool upstream_is_up(const struct upstream *up);
 void upstream_resync(struct upstream *up);

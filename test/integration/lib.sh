@@ -290,3 +290,70 @@ last_notify_time() {
 		END { printf "%.3f\n", last }
 	' "$T/$1.msg"
 }
+
+# start_baresip ORBIT: a real softphone (baresip, presence module) that
+# watches ORBIT as its contact "p1"; read what it shows with bs_status
+# and expect_bs.  Sets BS_PID.
+start_baresip() {
+	BS_DIR="$T/baresip"
+	BS_CTRL=$(free_port)
+	BS_SIP=$(free_port)
+	mkdir -p "$BS_DIR"
+	cat >"$BS_DIR/config" <<-EOM
+	poll_method		epoll
+	sip_listen		127.0.0.1:$BS_SIP
+	dns_server		127.0.0.1:53
+	audio_player		nil
+	audio_source		ausine,nil
+	audio_alert		nil
+	module_path		/usr/lib/baresip/modules
+	module			g711.so
+	module			ausine.so
+	module_app		account.so
+	module_app		contact.so
+	module_app		menu.so
+	module_app		presence.so
+	module_app		ctrl_tcp.so
+	ctrl_tcp_listen		127.0.0.1:$BS_CTRL
+	EOM
+	echo '<sip:watcher@127.0.0.1>;regint=0;pubint=0;mwi=no' \
+		>"$BS_DIR/accounts"
+	echo "\"p1\" <sip:$1@127.0.0.1:$PB_PORT>;presence=p2p" \
+		>"$BS_DIR/contacts"
+
+	baresip -f "$BS_DIR" </dev/null >"$T/baresip.log" 2>&1 &
+	BS_PID=$!
+	PIDS+=("$BS_PID")
+	wait_for 10 bs_contacts >/dev/null 2>&1 ||
+		fail "baresip ctrl_tcp did not answer: $(tail "$T/baresip.log")"
+}
+
+# bs_contacts: the contact list as baresip shows it, colours stripped
+# (ctrl_tcp speaks netstrings: LENGTH:JSON,)
+bs_contacts() {
+	local cmd='{"command":"contacts","params":"","token":"t"}' len reply
+	exec 8<>"/dev/tcp/127.0.0.1/$BS_CTRL" || return 1
+	printf '%d:%s,' "${#cmd}" "$cmd" >&8
+	IFS= read -r -d ':' -t 5 len <&8 && [ -n "$len" ] &&
+		IFS= read -r -N "$len" -t 5 reply <&8
+	exec 8>&-
+	[ -n "$reply" ] || return 1
+	printf '%b\n' "$reply" | sed 's/\x1b\[[0-9;]*m//g'
+}
+
+# bs_status: the status word shown for p1
+bs_status() {
+	bs_contacts 2>/dev/null | awk '/ p1 <sip:park-1@/ {
+		for (i = 2; i <= NF; i++) if ($i == "p1") { print $(i - 1); exit }
+	}'
+}
+
+# expect_bs STATUS [SECONDS]: wait until baresip shows p1 with STATUS
+expect_bs() {
+	wait_for "${2:-15}" bs_is "$1" ||
+		fail "baresip shows '$(bs_status)' for p1, want $1:" \
+			"$(bs_contacts 2>&1 | tail -n 5)" \
+			"$(tail -n 20 "$T/baresip.log")"
+}
+bs_is() { [ "$(bs_status)" = "$1" ]; }
+

@@ -235,6 +235,33 @@ static void test_fullstate_clears_unreported(void **state)
 }
 
 
+static void test_session_sweep(void **state)
+{
+	struct fixture *f = *state;
+	const char *one[] = {"c1:100:Alice:0"};
+	const char *two[] = {"c2:200:Bob:0"};
+
+	apply(f, update("*00", 3, false, one, 1), 1000);
+	apply(f, update("*01", 7, false, two, 1), 1000);
+	assert_int_equal(2, f->nchanged);
+
+	/* a new upstream session whose first report names only *01 */
+	store_new_session(f->store);
+	apply(f, update("*01", 0, false, two, 1), 2000);
+	assert_int_equal(2, f->nchanged);
+	store_session_sweep(f->store);
+
+	assert_int_equal(3, f->nchanged);
+	assert_string_equal("*00", f->changed[2]);
+	assert_false(store_occupied(f->store, "*00"));
+	assert_true(store_occupied(f->store, "*01"));
+
+	/* sweeping again changes nothing */
+	store_session_sweep(f->store);
+	assert_int_equal(3, f->nchanged);
+}
+
+
 static void test_caller_change_is_change(void **state)
 {
 	struct fixture *f = *state;
@@ -257,6 +284,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_partial),
 	T(test_unmapped_dn_ignored),
 	T(test_fullstate_clears_unreported),
+	T(test_session_sweep),
 	T(test_caller_change_is_change),
 };
 
