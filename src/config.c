@@ -54,7 +54,7 @@ static const struct config_key keys[] = {
 	{"upstream_capture",   KEY_PATH,  OFF(upstream_capture), NULL, 0, 0,
 	 false},
 	{"upstream_expires",   KEY_U32,   OFF(upstream_expires), "600",
-	 60, 86400, false},
+	 10, 86400, false},
 	{"upstream_retry_min", KEY_U32,   OFF(upstream_retry_min), "1",
 	 1, 3600, false},
 	{"upstream_retry_max", KEY_U32,   OFF(upstream_retry_max), "60",

@@ -114,7 +114,7 @@ static void test_errors_have_file_and_line(void **state)
 		"sip_listen 127.0.0.1:5070\n"                  /* 1 */
 		"upstream_uri http://example.com/\n"           /* 2 */
 		"orbit_map orbits.conf\n"                      /* 3 */
-		"upstream_expires 10\n"                        /* 4 */
+		"upstream_expires 9\n"                         /* 4 */
 		"upstream_retry_max soon\n"                    /* 5 */
 		"dialog_all_calls maybe\n"                     /* 6 */
 		"dialog_lamp blinking\n"                       /* 7 */
@@ -133,8 +133,8 @@ static void test_errors_have_file_and_line(void **state)
 
 	assert_non_null(strstr(e, "parkblf.conf:2: upstream_uri: "
 			       "'http://example.com/' is not a sip:"));
-	assert_non_null(strstr(e, ":4: upstream_expires: 10 is out of "
-			       "range 60..86400"));
+	assert_non_null(strstr(e, ":4: upstream_expires: 9 is out of "
+			       "range 10..86400"));
 	assert_non_null(strstr(e, ":5: upstream_retry_max: 'soon' is not "
 			       "a number"));
 	assert_non_null(strstr(e, ":6: dialog_all_calls: 'maybe' is not "
