@@ -29,6 +29,7 @@ enum {
 	SWEEP_QUIET_MS    = 1000,   /**< Initial report over after this    */
 	SWEEP_MAX_MS      = 10000,  /**< ... or at the latest after this   */
 	STARTUP_RETRY_S   = 5,      /**< retry-after before the first up   */
+	LIMIT_RETRY_S     = 60,     /**< retry-after over a limit          */
 	SHUTDOWN_RETRY_S  = 10,     /**< retry-after told to phones        */
 	MAX_TRANSPORTS    = 64,
 };
@@ -209,6 +210,18 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 				  "Retry-After: %u\r\n"
 				  "Content-Length: 0\r\n\r\n",
 				  SHUTDOWN_RETRY_S);
+		return true;
+	}
+
+	if (notifier_over_limit(app->nt, &msg->src)) {
+		log_warn("app: SUBSCRIBE from %J refused: over "
+			 "subscribe_max_total or subscribe_max_per_source",
+			 &msg->src);
+		(void)sip_treplyf(NULL, NULL, app->sip, msg, false, 503,
+				  "Too Many Subscriptions",
+				  "Retry-After: %u\r\n"
+				  "Content-Length: 0\r\n\r\n",
+				  LIMIT_RETRY_S);
 		return true;
 	}
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
@@ -72,6 +73,10 @@ static const struct config_key keys[] = {
 	 "3600", 1, 604800, false},
 	{"subscribe_default_expires", KEY_U32,
 	 OFF(subscribe_default_expires), "3600", 1, 604800, false},
+	{"subscribe_max_total", KEY_U32,  OFF(subscribe_max_total), "50000",
+	 1, 10000000, false},
+	{"subscribe_max_per_source", KEY_U32, OFF(subscribe_max_per_source),
+	 "1000", 1, 10000000, false},
 	{"dialog_all_calls",   KEY_BOOL,  OFF(dialog_all_calls), "no", 0, 0,
 	 false},
 	{"dialog_lamp",        KEY_LAMP,  OFF(dialog_lamp), "confirmed", 0, 0,
@@ -546,6 +551,7 @@ int config_parse(struct config **cfgp, const char *file,
  */
 int config_load(struct config **cfgp, const char *file, struct mbuf *errmb)
 {
+	struct stat st;
 	struct mbuf *mb;
 	int err;
 
@@ -557,6 +563,13 @@ int config_load(struct config **cfgp, const char *file, struct mbuf *errmb)
 
 	err = config_parse(cfgp, file, mb->buf, mb->end, errmb);
 	mem_deref(mb);
+
+	if (!err && (*cfgp)->upstream_password && !stat(file, &st) &&
+	    (st.st_mode & S_IROTH)) {
+		log_warn("config: %s holds upstream_password and is "
+			 "readable by everyone (mode %03o): chmod o-r it",
+			 file, (unsigned)(st.st_mode & 0777));
+	}
 
 	return err;
 }

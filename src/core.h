@@ -55,6 +55,8 @@ struct config {
 	uint32_t subscribe_min_expires;
 	uint32_t subscribe_max_expires;
 	uint32_t subscribe_default_expires;
+	uint32_t subscribe_max_total;     /**< Subscriptions in all      */
+	uint32_t subscribe_max_per_source;/**< ... from one IP address   */
 	bool dialog_all_calls;
 	enum lamp_style dialog_lamp;
 	char *subscribe_allow;        /**< Networks that may use parkblf  */

@@ -705,3 +705,26 @@ void notifier_orbit_removed(struct notifier *nt, const char *name)
 		 list_count(&g->watchers));
 	(void)close_group(&g->he, params);
 }
+
+
+/**
+ * Tell whether one more subscription from an address would be over
+ * subscribe_max_total or subscribe_max_per_source
+ *
+ * @param nt   Notifier
+ * @param peer Source address
+ *
+ * @return true if it must be refused
+ */
+bool notifier_over_limit(const struct notifier *nt, const struct sa *peer)
+{
+	if (!nt)
+		return true;
+
+	if (nt->nwatchers + blflist_count(nt->lists) >=
+	    nt->cfg->subscribe_max_total)
+		return true;
+
+	return pacer_count(nt->pacer, peer) >=
+		nt->cfg->subscribe_max_per_source;
+}

@@ -264,6 +264,29 @@ void pacer_request(struct pacer_slot *s)
 
 
 /**
+ * Count the subscriptions from one phone address
+ *
+ * @param p    Pacer
+ * @param peer Address (the IP counts)
+ *
+ * @return Number of subscriptions paced for that address
+ */
+uint32_t pacer_count(const struct pacer *p, const struct sa *peer)
+{
+	const struct phone *ph;
+
+	if (!p || !peer)
+		return 0;
+
+	ph = list_ledata(hash_lookup(p->phones, sa_hash(peer, SA_ADDR),
+				     phone_cmp, (void *)peer));
+
+	/* every slot of that address holds one reference */
+	return ph ? mem_nrefs(ph) : 0;
+}
+
+
+/**
  * Tell whether a NOTIFY is waiting for its turn
  *
  * @param s Slot

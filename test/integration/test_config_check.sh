@@ -9,6 +9,15 @@ out=$("$BUILD/parkblf" -t -f "$T/parkblf.conf" 2>&1) ||
 echo "$out" | grep -q "OK (3 orbits" || fail "no summary: $out"
 log "good config: exit 0, 3 orbits"
 
+chmod 644 "$T/parkblf.conf"
+"$BUILD/parkblf" -t -f "$T/parkblf.conf" 2>&1 |
+	grep -q "holds upstream_password and is readable by everyone" ||
+	fail "no warning for a world-readable password"
+chmod 600 "$T/parkblf.conf"
+"$BUILD/parkblf" -t -f "$T/parkblf.conf" 2>&1 | grep -q "readable" &&
+	fail "warning for a private file"
+log "world-readable config with a password: warned"
+
 printf 'park-1 *00\npark-1 *01\npark-2\n' >"$T/orbits.conf"
 if out=$("$BUILD/parkblf" -t -f "$T/parkblf.conf" 2>&1); then
 	fail "bad orbit map accepted"

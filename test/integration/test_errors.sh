@@ -2,7 +2,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_fakepbx
-write_config "subscribe_min_expires 120"
+write_config "subscribe_min_expires 120" "subscribe_max_per_source 2"
 start_parkblf
 
 ev=$'Event: dialog\nAccept: application/dialog-info+xml\nExpires: 600'
@@ -31,6 +31,16 @@ start_phone ok park-1 \
 expect_last ok '<state>terminated</state>'
 phone_done ok
 log "Accept list with dialog-info: 200"
+
+# over subscribe_max_per_source (2 here; all phones are 127.0.0.1)
+start_phone x1 park-1 QUIET_MS=3000
+start_phone x2 park-2 QUIET_MS=3000
+expect_last x1 '<state>terminated</state>'
+expect_last x2 '<state>terminated</state>'
+expect_refusal park-3 503 "Retry-After:" "60" "$ev"
+phone_done x1
+phone_done x2
+log "a third subscription from one address: 503 with Retry-After: 60"
 
 # the daemon is still serving
 kill -0 "$PB_PID" || fail "parkblf died"
