@@ -1,8 +1,10 @@
 # parkblf Makefile: one GNU make file, objects under build/.
 #
 # Targets: all (daemon + fake PBX), check (unit + integration tests),
-# unit, integration, asan (the whole suite under ASan+UBSan), demo,
-# ccheck, install, uninstall, clean.  V=1 prints full commands.
+# unit, integration, asan (the whole suite under ASan+UBSan), fuzz
+# (libFuzzer targets, clang), bench (benchmark, docs/BENCHMARKS.md),
+# demo, ccheck, install, uninstall, clean.
+# V=1 prints full commands.
 
 .DEFAULT_GOAL := all
 PROJECT  := parkblf
@@ -45,6 +47,7 @@ SRCS += src/notifier.c src/pacer.c src/blflist.c
 SRCS += src/upstream.c src/capture.c
 SRCS += src/reload.c
 SRCS += src/app.c src/metrics.c src/acl.c src/registrar.c src/redirect.c
+SRCS += src/subauth.c
 SRCS += src/httpd.c
 SRCS += src/provision.c
 include $(patsubst %,modules/%/module.mk,$(MODULES))
@@ -56,9 +59,11 @@ BIN      := $(BUILD)/parkblf
 
 include test/fakepbx/fakepbx.mk
 include test/unit/unit.mk
+include test/fuzz/fuzz.mk
+include test/bench/bench.mk
 
 .PHONY: all check unit integration asan valgrind demo ccheck install \
-	uninstall clean
+	uninstall clean fuzz fuzz-build
 
 all: $(BIN) $(FAKEPBX_BIN)
 
@@ -148,6 +153,6 @@ uninstall:
 	@echo "  kept $(ETCDIR) (configuration)"
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz build-bench
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -21,6 +21,7 @@
 #include "acl.h"
 #include "registrar.h"
 #include "reload.h"
+#include "subauth.h"
 #include "httpd.h"
 
 
@@ -45,6 +46,8 @@ struct app {
 	struct notifier *nt;
 	struct upstream *up;
 	struct acl *acl;           /**< subscribe_allow              */
+	struct subauth *auth;      /**< subscribe_users, or NULL     */
+	struct tls *tls;           /**< sip_tls_cert, or NULL        */
 	struct reload *reload;     /**< Orbit map watch              */
 	struct httpd *httpd;       /**< NULL without http_listen    */
 	char *domain;
@@ -79,8 +82,10 @@ static void destructor(void *arg)
 		sip_close(app->sip, true);
 		app->sip = mem_deref(app->sip);
 	}
+	mem_deref(app->tls);
 	mem_deref(app->dnsc);
 	mem_deref(app->acl);
+	mem_deref(app->auth);
 	mem_deref(app->store);
 	mem_deref(app->map);
 	mem_deref(app->cfg);
@@ -183,17 +188,18 @@ static void upstream_link(bool up, void *arg)
 }
 
 
-/* subscribe_allow; refused requests are answered 403 here */
+/* subscribe_allow, then subscriber credentials if subscribe_users is
+   set; refused requests are answered here (403, 401) */
 static bool allowed(struct app *app, const struct sip_msg *msg)
 {
-	if (acl_allows(app->acl, &msg->src))
-		return true;
+	if (!acl_allows(app->acl, &msg->src)) {
+		log_info("app: %r from %J refused: not in subscribe_allow",
+			 &msg->met, &msg->src);
+		(void)sip_treply(NULL, app->sip, msg, 403, "Forbidden");
+		return false;
+	}
 
-	log_info("app: %r from %J refused: not in subscribe_allow",
-		 &msg->met, &msg->src);
-	(void)sip_treply(NULL, app->sip, msg, 403, "Forbidden");
-
-	return false;
+	return !app->auth || subauth_check(app->auth, app->sip, msg);
 }
 
 
@@ -412,6 +418,32 @@ static int transport_add(struct app *app, const struct sa *laddr)
 }
 
 
+/* SIP over TLS for phones; the PEM file holds certificate and key */
+static int tls_listen_add(struct app *app, const struct sa *laddr,
+			  const char *cert)
+{
+	struct sa la = *laddr;
+	int err;
+
+	err = tls_alloc(&app->tls, TLS_METHOD_SSLV23, cert, NULL);
+	if (err) {
+		log_error("sip: cannot load sip_tls_cert %s: %m", cert, err);
+		return err;
+	}
+
+	if (!sa_port(&la))
+		err = free_port(&la);
+	if (!err)
+		err = sip_transp_add(app->sip, SIP_TRANSP_TLS, &la, app->tls);
+	if (err)
+		log_error("sip: cannot listen on %J (tls): %m", laddr, err);
+	else
+		log_info("sip: listening on %J (tls)", &la);
+
+	return err;
+}
+
+
 struct if_walk {
 	struct sa addrv[MAX_TRANSPORTS];
 	size_t addrc;
@@ -542,6 +574,19 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 		err = listen_add(app, &cfg->listenv[i]);
 	if (err)
 		goto out;
+
+	if (cfg->tls_cert) {
+		err = tls_listen_add(app, &cfg->tls_listen, cfg->tls_cert);
+		if (err)
+			goto out;
+	}
+
+	if (cfg->subscribe_users) {
+		err = subauth_load(&app->auth, cfg->subscribe_users,
+				   cfg->subscribe_realm, NULL);
+		if (err)
+			goto out;
+	}
 
 	err = sipevent_listen(&app->sock, app->sip, 1024, 32,
 			      subscribe_handler, app);

@@ -84,6 +84,12 @@ static const struct config_key keys[] = {
 	{"subscribe_allow",    KEY_ACL,   OFF(subscribe_allow),
 	 "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,"
 	 "fc00::/7,fe80::/10", 0, 0, false},
+	{"subscribe_users",    KEY_PATH,  OFF(subscribe_users), NULL, 0, 0,
+	 false},
+	{"subscribe_realm",    KEY_STR,   OFF(subscribe_realm), "parkblf",
+	 0, 0, false},
+	{"sip_tls_listen",     KEY_ADDR,  OFF(tls_listen), NULL, 0, 0, false},
+	{"sip_tls_cert",       KEY_PATH,  OFF(tls_cert), NULL, 0, 0, false},
 	{"privacy",            KEY_BOOL,  OFF(privacy), "no", 0, 0, false},
 	{"notify_min_interval", KEY_U32,  OFF(notify_min_interval), "200",
 	 0, 60000, false},
@@ -465,6 +471,11 @@ static void check_keys(struct parse_state *ps)
 			     "is missing");
 		++ps->errors;
 	}
+	if (sa_isset(&cfg->tls_listen, SA_ADDR) != (cfg->tls_cert != NULL)) {
+		config_error(ps->errmb, ps->file, eof,
+			     "sip_tls_listen and sip_tls_cert go together");
+		++ps->errors;
+	}
 	if (cfg->upstream_retry_min > cfg->upstream_retry_max) {
 		config_error(ps->errmb, ps->file, eof,
 			     "upstream_retry_min (%u) is above "
@@ -567,8 +578,10 @@ int config_load(struct config **cfgp, const char *file, struct mbuf *errmb)
 	if (!err && (*cfgp)->upstream_password && !stat(file, &st) &&
 	    (st.st_mode & S_IROTH)) {
 		log_warn("config: %s holds upstream_password and is "
-			 "readable by everyone (mode %03o): chmod o-r it",
-			 file, (unsigned)(st.st_mode & 0777));
+			 "readable by everyone (mode %u%u%u): chmod o-r it",
+			 file, (unsigned)(st.st_mode >> 6) & 7,
+			 (unsigned)(st.st_mode >> 3) & 7,
+			 (unsigned)st.st_mode & 7);
 	}
 
 	return err;

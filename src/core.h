@@ -60,6 +60,10 @@ struct config {
 	bool dialog_all_calls;
 	enum lamp_style dialog_lamp;
 	char *subscribe_allow;        /**< Networks that may use parkblf  */
+	char *subscribe_users;        /**< Digest users file, or NULL     */
+	char *subscribe_realm;        /**< Digest realm for phones        */
+	struct sa tls_listen;         /**< SIP over TLS for phones        */
+	char *tls_cert;               /**< PEM: certificate and key       */
 	bool privacy;                 /**< Hide callers on every orbit    */
 	uint32_t notify_min_interval; /**< ms between NOTIFYs per sub     */
 	uint32_t notify_phone_rate;   /**< NOTIFYs/s per phone address    */

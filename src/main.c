@@ -18,6 +18,7 @@
 #include "parkblf.h"
 #include "core.h"
 #include "app.h"
+#include "subauth.h"
 #include "provision.h"
 
 
@@ -171,6 +172,17 @@ int main(int argc, char *argv[])
 		goto out;
 
 	if (test_only) {
+		/* the daemon loads the users file itself; check it here */
+		if (cfg->subscribe_users) {
+			struct subauth *sa = NULL;
+
+			err = subauth_load(&sa, cfg->subscribe_users,
+					   cfg->subscribe_realm, NULL);
+			mem_deref(sa);
+			if (err)
+				goto out;
+		}
+
 		(void)re_printf("%s: OK (%u orbits from %s)\n", file,
 				orbitmap_count(map), map->file);
 		ret = 0;
