@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs every test: unit and integration tests on a normal build, then
-# the same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# the same suite under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then a short pass of each libFuzzer target.
 # Installs missing Debian packages first.
 #
 # Usage: sh test/check.sh
@@ -10,3 +11,4 @@ sh test/deps.sh
 make -j2 all
 make check
 make asan
+make fuzz FUZZ_SECONDS=20

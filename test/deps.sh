@@ -5,7 +5,7 @@ set -e
 
 pkgs="make gcc pkg-config libre-dev libxml2-dev libcmocka-dev sip-tester
 iproute2 procps curl jq libxml2-utils baresip-core
-linphone-cli"
+linphone-cli clang libclang-rt-14-dev"
 
 missing=
 for p in $pkgs; do
