@@ -7,68 +7,20 @@
  */
 #include <string.h>
 #include <re.h>
-#include <libxml/tree.h>
-#include <libxml/xpath.h>
-#include <libxml/xpathInternals.h>
 #include "parkblf.h"
 #include "core.h"
 #include "unit.h"
 
 
-struct doc {
-	xmlDoc *doc;
-	xmlXPathContext *ctx;
-	char text[8192];
+static const char * const ns[] = {
+	"d", "urn:ietf:params:xml:ns:dialog-info", NULL
 };
 
 
-static struct doc *encode(const struct orbit_view *view)
+static struct unit_doc *encode(const struct orbit_view *view)
 {
-	static const struct pl event = PL("dialog");
-	const struct encoder *enc = encoder_find(&event);
-	struct mbuf *mb = mbuf_alloc(1024);
-	struct doc *d = mem_zalloc(sizeof(*d), NULL);
-
-	assert_non_null(enc);
-	assert_string_equal("application/dialog-info+xml", enc->ctype);
-	assert_int_equal(0, enc->encodeh(mb, view));
-	assert_true(mb->end < sizeof(d->text));
-	memcpy(d->text, mb->buf, mb->end);
-
-	assert_int_equal(0, xmlsafe_parse(&d->doc, mb->buf, mb->end));
-	d->ctx = xmlXPathNewContext(d->doc);
-	xmlXPathRegisterNs(d->ctx, (const xmlChar *)"d",
-			   (const xmlChar *)"urn:ietf:params:xml:ns:"
-			   "dialog-info");
-	mem_deref(mb);
-
-	return d;
-}
-
-
-static void doc_free(struct doc *d)
-{
-	xmlXPathFreeContext(d->ctx);
-	xmlsafe_free(d->doc);
-	mem_deref(d);
-}
-
-
-/* The string value of an XPath expression */
-static void expect(struct doc *d, const char *xpath, const char *value)
-{
-	xmlXPathObject *o;
-	char expr[256];
-
-	(void)re_snprintf(expr, sizeof(expr), "string(%s)", xpath);
-	o = xmlXPathEvalExpression((const xmlChar *)expr, d->ctx);
-	assert_non_null(o);
-	if (strcmp((const char *)o->stringval, value)) {
-		print_error("%s: got '%s', want '%s'\n%s\n", xpath,
-			    o->stringval, value, d->text);
-	}
-	assert_string_equal(value, (const char *)o->stringval);
-	xmlXPathFreeObject(o);
+	return unit_encode("dialog", "application/dialog-info+xml", view,
+			   ns);
 }
 
 
@@ -93,27 +45,27 @@ static void view_init(struct orbit_view *v)
 static void test_idle(void **state)
 {
 	struct orbit_view v;
-	struct doc *d;
+	struct unit_doc *d;
 	(void)state;
 
 	view_init(&v);
 	d = encode(&v);
 
-	expect(d, "/d:dialog-info/@version", "7");
-	expect(d, "/d:dialog-info/@state", "full");
-	expect(d, "/d:dialog-info/@entity",
+	unit_expect(d, "/d:dialog-info/@version", "7");
+	unit_expect(d, "/d:dialog-info/@state", "full");
+	unit_expect(d, "/d:dialog-info/@entity",
 	       "sip:park-1@parkblf.example.com;user=phone");
-	expect(d, "count(/d:dialog-info/d:dialog)", "1");
-	expect(d, "/d:dialog-info/d:dialog/@id", "park-1-idle");
-	expect(d, "/d:dialog-info/d:dialog/d:state", "terminated");
-	doc_free(d);
+	unit_expect(d, "count(/d:dialog-info/d:dialog)", "1");
+	unit_expect(d, "/d:dialog-info/d:dialog/@id", "park-1-idle");
+	unit_expect(d, "/d:dialog-info/d:dialog/d:state", "terminated");
+	unit_doc_free(d);
 }
 
 
 static void test_oldest_call_only(void **state)
 {
 	struct orbit_view v;
-	struct doc *d;
+	struct unit_doc *d;
 	(void)state;
 
 	view_init(&v);
@@ -121,36 +73,36 @@ static void test_oldest_call_only(void **state)
 	v.callc = 2;
 	d = encode(&v);
 
-	expect(d, "count(/d:dialog-info/d:dialog)", "1");
-	expect(d, "/d:dialog-info/d:dialog/@id", "c-old");
-	expect(d, "/d:dialog-info/d:dialog/@direction", "recipient");
-	expect(d, "/d:dialog-info/d:dialog/d:state", "confirmed");
-	expect(d, "/d:dialog-info/d:dialog/d:duration", "75");
-	expect(d, "/d:dialog-info/d:dialog/d:remote/d:identity",
+	unit_expect(d, "count(/d:dialog-info/d:dialog)", "1");
+	unit_expect(d, "/d:dialog-info/d:dialog/@id", "c-old");
+	unit_expect(d, "/d:dialog-info/d:dialog/@direction", "recipient");
+	unit_expect(d, "/d:dialog-info/d:dialog/d:state", "confirmed");
+	unit_expect(d, "/d:dialog-info/d:dialog/d:duration", "75");
+	unit_expect(d, "/d:dialog-info/d:dialog/d:remote/d:identity",
 	       "sip:+4930111@pbx.example.com");
-	expect(d, "/d:dialog-info/d:dialog/d:remote/d:identity/@display",
+	unit_expect(d, "/d:dialog-info/d:dialog/d:remote/d:identity/@display",
 	       "Alice <&> \"A\"");
-	expect(d, "/d:dialog-info/d:dialog/d:remote/d:target/@uri",
+	unit_expect(d, "/d:dialog-info/d:dialog/d:remote/d:target/@uri",
 	       "sip:*10@pbx.example.com");
-	expect(d, "/d:dialog-info/d:dialog/d:local/d:identity",
+	unit_expect(d, "/d:dialog-info/d:dialog/d:local/d:identity",
 	       "sip:park-1@parkblf.example.com;user=phone");
-	expect(d, "/d:dialog-info/d:dialog/d:local/d:identity/@display",
+	unit_expect(d, "/d:dialog-info/d:dialog/d:local/d:identity/@display",
 	       "Orbit 0");
-	expect(d, "/d:dialog-info/d:dialog/d:local/d:target/@uri",
+	unit_expect(d, "/d:dialog-info/d:dialog/d:local/d:target/@uri",
 	       "sip:*10@pbx.example.com");
 
 	/* no call-id or tags: phones would try a Replaces pickup */
-	expect(d, "count(//@call-id)", "0");
-	expect(d, "count(//@local-tag)", "0");
-	expect(d, "count(//@remote-tag)", "0");
-	doc_free(d);
+	unit_expect(d, "count(//@call-id)", "0");
+	unit_expect(d, "count(//@local-tag)", "0");
+	unit_expect(d, "count(//@remote-tag)", "0");
+	unit_doc_free(d);
 }
 
 
 static void test_all_calls_early(void **state)
 {
 	struct orbit_view v;
-	struct doc *d;
+	struct unit_doc *d;
 	(void)state;
 
 	view_init(&v);
@@ -161,43 +113,44 @@ static void test_all_calls_early(void **state)
 	v.label = NULL;
 	d = encode(&v);
 
-	expect(d, "count(/d:dialog-info/d:dialog)", "2");
-	expect(d, "/d:dialog-info/d:dialog[1]/@id", "c-old");
-	expect(d, "/d:dialog-info/d:dialog[2]/@id", "c-new");
-	expect(d, "/d:dialog-info/d:dialog[2]/d:state", "early");
-	expect(d, "/d:dialog-info/d:dialog[2]/d:remote/d:identity",
+	unit_expect(d, "count(/d:dialog-info/d:dialog)", "2");
+	unit_expect(d, "/d:dialog-info/d:dialog[1]/@id", "c-old");
+	unit_expect(d, "/d:dialog-info/d:dialog[2]/@id", "c-new");
+	unit_expect(d, "/d:dialog-info/d:dialog[2]/d:state", "early");
+	unit_expect(d, "/d:dialog-info/d:dialog[2]/d:remote/d:identity",
 	       "sip:200@pbx.example.com");
-	expect(d, "count(/d:dialog-info/d:dialog[2]/d:remote/d:identity/"
+	unit_expect(d, "count(/d:dialog-info/d:dialog[2]/d:remote/d:identity/"
 	       "@display)", "0");
 	/* without a label the key shows the orbit name */
-	expect(d, "/d:dialog-info/d:dialog[1]/d:local/d:identity/@display",
+	unit_expect(d,
+		    "/d:dialog-info/d:dialog[1]/d:local/d:identity/@display",
 	       "park-1");
-	doc_free(d);
+	unit_doc_free(d);
 }
 
 
 static void test_busy_without_details(void **state)
 {
 	struct orbit_view v;
-	struct doc *d;
+	struct unit_doc *d;
 	(void)state;
 
 	view_init(&v);
 	v.occupied = true;
 	d = encode(&v);
 
-	expect(d, "count(/d:dialog-info/d:dialog)", "1");
-	expect(d, "/d:dialog-info/d:dialog/d:state", "confirmed");
-	expect(d, "count(/d:dialog-info/d:dialog/d:remote/d:identity)",
+	unit_expect(d, "count(/d:dialog-info/d:dialog)", "1");
+	unit_expect(d, "/d:dialog-info/d:dialog/d:state", "confirmed");
+	unit_expect(d, "count(/d:dialog-info/d:dialog/d:remote/d:identity)",
 	       "0");
-	doc_free(d);
+	unit_doc_free(d);
 }
 
 
 static void test_privacy(void **state)
 {
 	struct orbit_view v;
-	struct doc *d;
+	struct unit_doc *d;
 	(void)state;
 
 	view_init(&v);
@@ -206,11 +159,11 @@ static void test_privacy(void **state)
 	v.privacy = true;
 	d = encode(&v);
 
-	expect(d, "/d:dialog-info/d:dialog/d:state", "confirmed");
-	expect(d, "count(//d:remote/d:identity)", "0");
-	expect(d, "/d:dialog-info/d:dialog/d:remote/d:target/@uri",
+	unit_expect(d, "/d:dialog-info/d:dialog/d:state", "confirmed");
+	unit_expect(d, "count(//d:remote/d:identity)", "0");
+	unit_expect(d, "/d:dialog-info/d:dialog/d:remote/d:target/@uri",
 	       "sip:*10@pbx.example.com");
-	doc_free(d);
+	unit_doc_free(d);
 }
 
 
@@ -220,7 +173,7 @@ static void test_escape_everything(void **state)
 		{"id\"><x", "1<2", "</identity>&amp;\x01", 0},
 	};
 	struct orbit_view v;
-	struct doc *d;
+	struct unit_doc *d;
 	(void)state;
 
 	view_init(&v);
@@ -230,13 +183,13 @@ static void test_escape_everything(void **state)
 	v.callc = 1;
 	d = encode(&v);
 
-	expect(d, "/d:dialog-info/@entity", "sip:park-1@h;x=\"<>\"");
-	expect(d, "/d:dialog-info/d:dialog/@id", "id\"><x");
-	expect(d, "/d:dialog-info/d:dialog/d:remote/d:identity/@display",
+	unit_expect(d, "/d:dialog-info/@entity", "sip:park-1@h;x=\"<>\"");
+	unit_expect(d, "/d:dialog-info/d:dialog/@id", "id\"><x");
+	unit_expect(d, "/d:dialog-info/d:dialog/d:remote/d:identity/@display",
 	       "</identity>&amp;");
-	expect(d, "/d:dialog-info/d:dialog/d:local/d:identity/@display",
+	unit_expect(d, "/d:dialog-info/d:dialog/d:local/d:identity/@display",
 	       "Tom & Jerry's");
-	doc_free(d);
+	unit_doc_free(d);
 }
 
 

@@ -10,73 +10,22 @@
  */
 #include <string.h>
 #include <re.h>
-#include <libxml/tree.h>
-#include <libxml/xpath.h>
-#include <libxml/xpathInternals.h>
 #include "parkblf.h"
 #include "core.h"
 #include "unit.h"
 
 
-struct doc {
-	xmlDoc *doc;
-	xmlXPathContext *ctx;
-	char text[8192];
+static const char * const ns[] = {
+	"p", "urn:ietf:params:xml:ns:pidf",
+	"r", "urn:ietf:params:xml:ns:pidf:rpid",
+	"m", "urn:ietf:params:xml:ns:pidf:data-model",
+	NULL
 };
 
 
-static struct doc *encode(const struct orbit_view *view)
+static struct unit_doc *encode(const struct orbit_view *view)
 {
-	static const struct pl event = PL("presence");
-	const struct encoder *enc = encoder_find(&event);
-	struct mbuf *mb = mbuf_alloc(1024);
-	struct doc *d = mem_zalloc(sizeof(*d), NULL);
-
-	assert_non_null(enc);
-	assert_string_equal("application/pidf+xml", enc->ctype);
-	assert_int_equal(0, enc->encodeh(mb, view));
-	assert_true(mb->end < sizeof(d->text));
-	memcpy(d->text, mb->buf, mb->end);
-
-	assert_int_equal(0, xmlsafe_parse(&d->doc, mb->buf, mb->end));
-	d->ctx = xmlXPathNewContext(d->doc);
-	xmlXPathRegisterNs(d->ctx, (const xmlChar *)"p",
-			   (const xmlChar *)"urn:ietf:params:xml:ns:pidf");
-	xmlXPathRegisterNs(d->ctx, (const xmlChar *)"r",
-			   (const xmlChar *)"urn:ietf:params:xml:ns:pidf:"
-			   "rpid");
-	xmlXPathRegisterNs(d->ctx, (const xmlChar *)"m",
-			   (const xmlChar *)"urn:ietf:params:xml:ns:pidf:"
-			   "data-model");
-	mem_deref(mb);
-
-	return d;
-}
-
-
-static void doc_free(struct doc *d)
-{
-	xmlXPathFreeContext(d->ctx);
-	xmlsafe_free(d->doc);
-	mem_deref(d);
-}
-
-
-/* The string value of an XPath expression */
-static void expect(struct doc *d, const char *xpath, const char *value)
-{
-	xmlXPathObject *o;
-	char expr[256];
-
-	(void)re_snprintf(expr, sizeof(expr), "string(%s)", xpath);
-	o = xmlXPathEvalExpression((const xmlChar *)expr, d->ctx);
-	assert_non_null(o);
-	if (strcmp((const char *)o->stringval, value)) {
-		print_error("%s: got '%s', want '%s'\n%s\n", xpath,
-			    o->stringval, value, d->text);
-	}
-	assert_string_equal(value, (const char *)o->stringval);
-	xmlXPathFreeObject(o);
+	return unit_encode("presence", "application/pidf+xml", view, ns);
 }
 
 
@@ -101,28 +50,29 @@ static void view_init(struct orbit_view *v)
 static void test_idle(void **state)
 {
 	struct orbit_view v;
-	struct doc *d;
+	struct unit_doc *d;
 	(void)state;
 
 	view_init(&v);
 	d = encode(&v);
 
-	expect(d, "/p:presence/@entity",
+	unit_expect(d, "/p:presence/@entity",
 	       "sip:park-1@parkblf.example.com;user=phone");
-	expect(d, "count(/p:presence/p:tuple)", "1");
-	expect(d, "/p:presence/p:tuple/p:status/p:basic", "open");
-	expect(d, "/p:presence/p:tuple/p:contact", "sip:*10@pbx.example.com");
-	expect(d, "/p:presence/p:tuple/p:note", "free");
-	expect(d, "count(//r:activities)", "0");
+	unit_expect(d, "count(/p:presence/p:tuple)", "1");
+	unit_expect(d, "/p:presence/p:tuple/p:status/p:basic", "open");
+	unit_expect(d, "/p:presence/p:tuple/p:contact",
+		    "sip:*10@pbx.example.com");
+	unit_expect(d, "/p:presence/p:tuple/p:note", "free");
+	unit_expect(d, "count(//r:activities)", "0");
 	assert_null(strstr(d->text, "on-the-phone"));
-	doc_free(d);
+	unit_doc_free(d);
 }
 
 
 static void test_one_call(void **state)
 {
 	struct orbit_view v;
-	struct doc *d;
+	struct unit_doc *d;
 	(void)state;
 
 	view_init(&v);
@@ -130,11 +80,11 @@ static void test_one_call(void **state)
 	v.callc = 1;
 	d = encode(&v);
 
-	expect(d, "/p:presence/p:tuple/p:status/p:basic", "open");
-	expect(d, "count(/p:presence/m:person/r:activities/*)", "1");
-	expect(d, "count(/p:presence/m:person/r:activities/"
+	unit_expect(d, "/p:presence/p:tuple/p:status/p:basic", "open");
+	unit_expect(d, "count(/p:presence/m:person/r:activities/*)", "1");
+	unit_expect(d, "count(/p:presence/m:person/r:activities/"
 	       "r:on-the-phone)", "1");
-	expect(d, "/p:presence/p:tuple/p:note",
+	unit_expect(d, "/p:presence/p:tuple/p:note",
 	       "Parked: +4930111 Alice <&> \"A\"");
 
 	/* baresip matches these texts literally */
@@ -144,14 +94,14 @@ static void test_one_call(void **state)
 	assert_non_null(strstr(d->text, "xmlns:dm=\"urn:ietf:params:xml:"
 			       "ns:pidf:data-model\""));
 	assert_non_null(strstr(d->text, "<basic>open</basic>"));
-	doc_free(d);
+	unit_doc_free(d);
 }
 
 
 static void test_two_calls(void **state)
 {
 	struct orbit_view v;
-	struct doc *d;
+	struct unit_doc *d;
 	(void)state;
 
 	view_init(&v);
@@ -159,24 +109,24 @@ static void test_two_calls(void **state)
 	v.callc = 2;
 	d = encode(&v);
 
-	expect(d, "/p:presence/p:tuple/p:note",
+	unit_expect(d, "/p:presence/p:tuple/p:note",
 	       "2 calls parked, oldest: +4930111 Alice <&> \"A\"");
-	expect(d, "count(//r:on-the-phone)", "1");
-	doc_free(d);
+	unit_expect(d, "count(//r:on-the-phone)", "1");
+	unit_doc_free(d);
 
 	/* the oldest caller with only a number */
 	v.callv = &two_calls[1];
 	v.callc = 1;
 	d = encode(&v);
-	expect(d, "/p:presence/p:tuple/p:note", "Parked: 200");
-	doc_free(d);
+	unit_expect(d, "/p:presence/p:tuple/p:note", "Parked: 200");
+	unit_doc_free(d);
 }
 
 
 static void test_privacy(void **state)
 {
 	struct orbit_view v;
-	struct doc *d;
+	struct unit_doc *d;
 	(void)state;
 
 	view_init(&v);
@@ -184,33 +134,33 @@ static void test_privacy(void **state)
 	v.callc = 2;
 	v.privacy = true;
 	d = encode(&v);
-	expect(d, "/p:presence/p:tuple/p:note", "2 calls parked");
-	expect(d, "count(//r:on-the-phone)", "1");
+	unit_expect(d, "/p:presence/p:tuple/p:note", "2 calls parked");
+	unit_expect(d, "count(//r:on-the-phone)", "1");
 	assert_null(strstr(d->text, "4930111"));
 	assert_null(strstr(d->text, "Alice"));
-	doc_free(d);
+	unit_doc_free(d);
 
 	v.callc = 1;
 	d = encode(&v);
-	expect(d, "/p:presence/p:tuple/p:note", "Parked");
-	doc_free(d);
+	unit_expect(d, "/p:presence/p:tuple/p:note", "Parked");
+	unit_doc_free(d);
 }
 
 
 static void test_busy_without_details(void **state)
 {
 	struct orbit_view v;
-	struct doc *d;
+	struct unit_doc *d;
 	(void)state;
 
 	view_init(&v);
 	v.occupied = true;
 	d = encode(&v);
 
-	expect(d, "/p:presence/p:tuple/p:status/p:basic", "open");
-	expect(d, "count(//r:on-the-phone)", "1");
-	expect(d, "/p:presence/p:tuple/p:note", "Parked");
-	doc_free(d);
+	unit_expect(d, "/p:presence/p:tuple/p:status/p:basic", "open");
+	unit_expect(d, "count(//r:on-the-phone)", "1");
+	unit_expect(d, "/p:presence/p:tuple/p:note", "Parked");
+	unit_doc_free(d);
 }
 
 
@@ -220,7 +170,7 @@ static void test_escape_everything(void **state)
 		{"id\"><x", "1<2", "</note>&amp;\x01", 0},
 	};
 	struct orbit_view v;
-	struct doc *d;
+	struct unit_doc *d;
 	(void)state;
 
 	view_init(&v);
@@ -231,10 +181,11 @@ static void test_escape_everything(void **state)
 	v.callc = 1;
 	d = encode(&v);
 
-	expect(d, "/p:presence/@entity", "sip:park-1@h;x=\"<>\"");
-	expect(d, "/p:presence/p:tuple/p:contact", "sip:*10@h;a=\"&\"");
-	expect(d, "/p:presence/p:tuple/p:note", "Parked: 1<2 </note>&amp;");
-	doc_free(d);
+	unit_expect(d, "/p:presence/@entity", "sip:park-1@h;x=\"<>\"");
+	unit_expect(d, "/p:presence/p:tuple/p:contact", "sip:*10@h;a=\"&\"");
+	unit_expect(d, "/p:presence/p:tuple/p:note",
+		    "Parked: 1<2 </note>&amp;");
+	unit_doc_free(d);
 }
 
 

@@ -27,6 +27,20 @@ extern const struct unit_group unit_config, unit_orbitmap, unit_store,
 	unit_presence_encoder, unit_pidf_decoder, unit_vendorxml_decoder;
 
 struct mbuf *unit_fixture(const char *name);
+
+/** An encoder's document, parsed back */
+struct unit_doc {
+	struct _xmlDoc *doc;
+	struct _xmlXPathContext *ctx;
+	char text[8192];      /**< The document as encoded            */
+};
+
+struct orbit_view;
+struct unit_doc *unit_encode(const char *event, const char *ctype,
+			     const struct orbit_view *view,
+			     const char * const *nsv);
+void unit_doc_free(struct unit_doc *d);
+void unit_expect(struct unit_doc *d, const char *xpath, const char *value);
 struct dn_update *unit_decode(const char *ctype, const struct mbuf *mb,
 			      int *errp);
 
