@@ -71,8 +71,6 @@ static void destructor(void *arg)
 	tmr_cancel(&app->tmr_grace);
 	tmr_cancel(&app->tmr_sweep);
 	app->reload = mem_deref(app->reload);
-	tmr_cancel(&app->tmr_grace);
-	tmr_cancel(&app->tmr_sweep);
 	app->httpd = mem_deref(app->httpd);
 	app->up = mem_deref(app->up);
 	app->nt = mem_deref(app->nt);
@@ -662,6 +660,8 @@ void app_shutdown(struct app *app)
 
 	app->reload = mem_deref(app->reload);
 	app->httpd = mem_deref(app->httpd);
+	tmr_cancel(&app->tmr_grace);
+	tmr_cancel(&app->tmr_sweep);
 	app->up = mem_deref(app->up);
 	notifier_close_all(app->nt, SIPEVENT_PROBATION, SHUTDOWN_RETRY_S);
 

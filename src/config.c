@@ -60,6 +60,8 @@ static const struct config_key keys[] = {
 	 1, 3600, false},
 	{"upstream_retry_max", KEY_U32,   OFF(upstream_retry_max), "60",
 	 1, 86400, false},
+	{"upstream_keepalive", KEY_U32,   OFF(upstream_keepalive), "15",
+	 0, 3600, false},
 	{"upstream_grace",     KEY_U32,   OFF(upstream_grace), "10",
 	 0, 3600, false},
 	{"unknown_retry_after", KEY_U32,  OFF(unknown_retry_after), "30",

@@ -49,6 +49,7 @@ struct config {
 	uint32_t upstream_retry_min;  /**< Backoff bounds, seconds        */
 	uint32_t upstream_retry_max;
 	uint32_t upstream_grace;      /**< s down before phones are told  */
+	uint32_t upstream_keepalive;  /**< s between OPTIONS pings, 0 off */
 	uint32_t unknown_retry_after; /**< retry-after told then, s       */
 	char *orbit_map;              /**< Resolved against the conf dir  */
 	struct sa http_listen;

@@ -7,9 +7,14 @@
  * fails, it is set up again after an exponential backoff with jitter,
  * or after the Retry-After the PBX asked for.
  *
+ * A PBX that goes silent is only noticed by libre when a refresh has
+ * failed for minutes; so while the link is up, an OPTIONS ping goes to
+ * the PBX every upstream_keepalive seconds, and two unanswered pings
+ * in a row (any answer counts) take the link down.
+ *
  * Config keys: upstream_uri, upstream_user, upstream_password,
  * upstream_event, upstream_accept, upstream_expires, upstream_capture,
- * upstream_retry_min, upstream_retry_max.
+ * upstream_retry_min, upstream_retry_max, upstream_keepalive.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -34,6 +39,11 @@ struct upstream {
 	const struct config *cfg;
 	struct sipsub *sub;
 	struct tmr tmr_retry;
+	struct tmr tmr_ka;         /**< Keepalive: next OPTIONS ping     */
+	struct sip_request *ka_req;/**< The ping in flight, or NULL      */
+	struct uri route;          /**< upstream_uri, for the pings      */
+	char *uri;                 /**< Its storage                      */
+	uint32_t ka_missed;        /**< Pings unanswered in a row        */
 	struct capture *cap;
 	char *from_uri;
 	char *accept;
@@ -52,7 +62,10 @@ static void destructor(void *arg)
 	struct upstream *up = arg;
 
 	tmr_cancel(&up->tmr_retry);
+	tmr_cancel(&up->tmr_ka);
+	up->ka_req = mem_deref(up->ka_req);
 	up->sub = mem_deref(up->sub);     /* sends Expires: 0 */
+	mem_deref(up->uri);
 	mem_deref(up->cap);
 	mem_deref(up->from_uri);
 	mem_deref(up->accept);
@@ -73,6 +86,7 @@ static const char *state_name(enum link_state st)
 
 
 static void retry_handler(void *arg);
+static void keepalive_handler(void *arg);
 
 
 static void set_state(struct upstream *up, enum link_state st)
@@ -85,6 +99,16 @@ static void set_state(struct upstream *up, enum link_state st)
 
 	up->state = st;
 	up->since = store_now_ms();
+
+	if (st == LINK_UP && up->cfg->upstream_keepalive) {
+		up->ka_missed = 0;
+		tmr_start(&up->tmr_ka, up->cfg->upstream_keepalive * 1000ULL,
+			  keepalive_handler, up);
+	}
+	else if (st != LINK_UP) {
+		tmr_cancel(&up->tmr_ka);
+		up->ka_req = mem_deref(up->ka_req);
+	}
 
 	if (st == LINK_UP || st == LINK_DOWN)
 		up->linkh(st == LINK_UP, up->arg);
@@ -128,6 +152,51 @@ static void schedule_retry(struct upstream *up, uint32_t retry_after,
 
 	set_state(up, LINK_DOWN);
 	tmr_start(&up->tmr_retry, delay, retry_handler, up);
+}
+
+
+static void keepalive_resp(int err, const struct sip_msg *msg, void *arg)
+{
+	struct upstream *up = arg;
+
+	/* any final answer, even 4xx, shows the PBX is there */
+	if (!err && msg && msg->scode >= 200)
+		up->ka_missed = 0;
+
+	up->ka_req = mem_deref(up->ka_req);
+}
+
+
+static void keepalive_handler(void *arg)
+{
+	struct upstream *up = arg;
+	int err;
+
+	/* the last ping got no answer in a whole interval */
+	if (up->ka_req) {
+		up->ka_req = mem_deref(up->ka_req);
+		if (++up->ka_missed >= 2) {
+			up->sub = mem_deref(up->sub);
+			schedule_retry(up, 0, "the PBX does not answer "
+				       "(2 OPTIONS pings unanswered)");
+			return;
+		}
+	}
+
+	err = sip_requestf(&up->ka_req, up->sip, true, "OPTIONS", up->uri,
+			   &up->route, NULL, NULL, keepalive_resp, up,
+			   "To: <%s>\r\n"
+			   "From: <%s>;tag=%016llx\r\n"
+			   "Call-ID: %016llx\r\n"
+			   "CSeq: 1 OPTIONS\r\n"
+			   "Max-Forwards: 70\r\n"
+			   "Content-Length: 0\r\n\r\n",
+			   up->uri, up->from_uri, rand_u64(), rand_u64());
+	if (err)
+		log_debug("upstream: OPTIONS ping: %m", err);
+
+	tmr_start(&up->tmr_ka, up->cfg->upstream_keepalive * 1000ULL,
+		  keepalive_handler, up);
 }
 
 
@@ -396,6 +465,7 @@ int upstream_alloc(struct upstream **upp, struct sip *sip,
 {
 	struct upstream *up;
 	char *domain = NULL;
+	struct pl pl;
 	int err;
 
 	if (!upp || !sip || !sock || !cfg || !updh || !sessh || !linkh)
@@ -413,10 +483,20 @@ int upstream_alloc(struct upstream **upp, struct sip *sip,
 	up->linkh = linkh;
 	up->arg = arg;
 	tmr_init(&up->tmr_retry);
+	tmr_init(&up->tmr_ka);
 
 	err = upstream_domain(&domain, cfg->upstream_uri);
 	if (err)
 		goto out;
+
+	err = str_dup(&up->uri, cfg->upstream_uri);
+	if (err)
+		goto out;
+	pl_set_str(&pl, up->uri);
+	if (uri_decode(&up->route, &pl)) {
+		err = EINVAL;
+		goto out;
+	}
 
 	err = re_sdprintf(&up->from_uri, "sip:%s@%s",
 			  cfg->upstream_user ? cfg->upstream_user : "parkblf",

@@ -1,7 +1,8 @@
 # The upstream failure matrix, driven by the fake PBX: each failure is
 # logged once with its cause, the next attempt waits as it should
 # (backoff, Retry-After, retry-after=), and the link comes back with the
-# lamps right.  upstream_retry_max is 2 s here (lib.sh).
+# lamps right.  upstream_retry_max is 2 s here (lib.sh), the keepalive
+# ping 1 s.
 . "$(dirname "$0")/lib.sh"
 
 # last_retry_ms: the delay of the last scheduled retry
@@ -48,7 +49,7 @@ kill -TERM "$PBX_PID"; wait "$PBX_PID"
 
 # the rest against a PBX with the right password
 start_fakepbx
-write_config "upstream_expires 10"
+write_config "upstream_expires 10" "upstream_keepalive 1"
 start_parkblf
 start_phone p park-1 QUIET_MS=60000
 expect_last p '<state>terminated</state>'
@@ -113,16 +114,31 @@ log "refresh answered 481 (PBX forgot us): re-subscribed, lamp shows Bob"
 kill -KILL "$PBX_PID"
 wait "$PBX_PID" 2>/dev/null
 printf 'park *00 call-3 300 Carol\n' >"$T/restart.txt"
+rm -f "$T/pbx.ports"
 "$BUILD/fakepbx" -l "127.0.0.1:$PBX_PORT" -c 127.0.0.1:0 -P "$T/pbx.ports" \
 	-u 9999 -p secret -s "$T/restart.txt" >/dev/null 2>>"$T/fakepbx.log" &
 PBX_PID=$!
 DAEMONS+=("$PBX_PID:fakepbx")
+wait_for 10 test -s "$T/pbx.ports" || fail "fake PBX did not restart"
+PBX_CTL=$(sed -n 's/.*control=\([0-9]*\).*/\1/p' "$T/pbx.ports")
 DOWNS=$((DOWNS + 1))      # its refresh meets the new PBX: 481
 UPS=$((UPS + 1))
 wait_upstream_up "$UPS"
 expect_last p '>sip:300@' 30
 [ "$(last_callers p)" = "300 Carol" ] || fail "after restart: $(last_callers p)"
 log "PBX restarted with another state: lamp shows Carol"
+
+# 7. the PBX goes silent: the OPTIONS pings notice it within seconds
+pbx silent on >/dev/null
+DOWNS=$((DOWNS + 1))
+wait_for 10 log_count_ge "$DOWNS" 'link up -> down' ||
+	fail "silent PBX not noticed"
+grep -q 'down: the PBX does not answer (2 OPTIONS' "$T/parkblf.log" ||
+	fail "silent PBX: no clear log line"
+pbx silent off >/dev/null
+UPS=$((UPS + 1))
+wait_upstream_up "$UPS"
+log "silent PBX: down after 2 unanswered pings (1 s apart), then back"
 
 [ "$(grep -c 'link .* -> down' "$T/parkblf.log")" -eq "$DOWNS" ] ||
 	fail "link-down lines: $(grep -c 'link .* -> down' "$T/parkblf.log")" \
