@@ -21,7 +21,7 @@ MODULES  := dialog_decoder rlmi_decoder dialog_encoder \
 	presence_encoder pidf_decoder vendorxml_decoder
 
 CC       ?= cc
-PKGS     := libre libxml-2.0
+PKGS     := libre libxml-2.0 sqlite3
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6 \
 	-DPARKBLF_VERSION=\"$(VERSION)\" \
@@ -47,7 +47,7 @@ SRCS += src/notifier.c src/pacer.c src/blflist.c
 SRCS += src/upstream.c src/capture.c
 SRCS += src/reload.c
 SRCS += src/app.c src/metrics.c src/acl.c src/registrar.c src/redirect.c
-SRCS += src/subauth.c
+SRCS += src/subauth.c src/persist.c src/resume.c
 SRCS += src/httpd.c
 SRCS += src/provision.c
 include $(patsubst %,modules/%/module.mk,$(MODULES))

@@ -22,6 +22,8 @@
 #include "registrar.h"
 #include "reload.h"
 #include "subauth.h"
+#include "persist.h"
+#include "resume.h"
 #include "httpd.h"
 
 
@@ -31,6 +33,7 @@ enum {
 	SWEEP_MAX_MS      = 10000,  /**< ... or at the latest after this   */
 	STARTUP_RETRY_S   = 5,      /**< retry-after before the first up   */
 	LIMIT_RETRY_S     = 60,     /**< retry-after over a limit          */
+	PERSIST_STOP_MS   = 1000,   /**< Stop with subscriptions kept      */
 	SHUTDOWN_RETRY_S  = 10,     /**< retry-after told to phones        */
 	MAX_TRANSPORTS    = 64,
 };
@@ -47,6 +50,9 @@ struct app {
 	struct upstream *up;
 	struct acl *acl;           /**< subscribe_allow              */
 	struct subauth *auth;      /**< subscribe_users, or NULL     */
+	struct persist *db;        /**< state_db, or NULL            */
+	struct resume *resume;     /**< Subscriptions of the last run */
+	struct sip_lsnr *lsnr_dlg; /**< Sees in-dialog SUBSCRIBEs    */
 	struct tls *tls;           /**< sip_tls_cert, or NULL        */
 	struct reload *reload;     /**< Orbit map watch              */
 	struct httpd *httpd;       /**< NULL without http_listen    */
@@ -73,9 +79,15 @@ static void destructor(void *arg)
 	app->reload = mem_deref(app->reload);
 	app->httpd = mem_deref(app->httpd);
 	app->up = mem_deref(app->up);
+	/* subscriptions kept in the database must not be ended by the
+	   libre objects going away: no transport, no final NOTIFY */
+	if (app->db && app->sip)
+		sip_transp_flush(app->sip);
+	app->resume = mem_deref(app->resume);
 	app->nt = mem_deref(app->nt);
 	app->sock = mem_deref(app->sock);
 	app->lsnr = mem_deref(app->lsnr);
+	app->lsnr_dlg = mem_deref(app->lsnr_dlg);
 	if (app->sip) {
 		sip_close(app->sip, true);
 		app->sip = mem_deref(app->sip);
@@ -84,6 +96,7 @@ static void destructor(void *arg)
 	mem_deref(app->dnsc);
 	mem_deref(app->acl);
 	mem_deref(app->auth);
+	mem_deref(app->db);
 	mem_deref(app->store);
 	mem_deref(app->map);
 	mem_deref(app->cfg);
@@ -96,6 +109,7 @@ static void orbit_changed(struct orbit *orbit, void *arg)
 	struct app *app = arg;
 
 	notifier_orbit_changed(app->nt, orbit->name);
+	resume_orbit_changed(app->resume, orbit->name);
 }
 
 
@@ -114,6 +128,10 @@ static void sweep_handler(void *arg)
 
 	app->sweep_pending = false;
 	store_session_sweep(app->store);
+
+	/* the PBX's picture is complete: phones of the last run may now
+	   be told the truth */
+	resume_start(app->resume);
 }
 
 
@@ -162,6 +180,7 @@ static void grace_handler(void *arg)
 		 "Retry-After %u until it is back", app->cfg->upstream_grace,
 		 notifier_count(app->nt), app->cfg->unknown_retry_after);
 	notifier_close_all(app->nt, SIPEVENT_DEACTIVATED, 0);
+	resume_close_all(app->resume, SIPEVENT_DEACTIVATED);
 }
 
 
@@ -244,6 +263,25 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 }
 
 
+/* In-dialog SUBSCRIBEs, before libre's notifier sees them: those of a
+   subscription resumed from the database are answered here; the others
+   only update the saved expiry */
+static bool dialog_handler(const struct sip_msg *msg, void *arg)
+{
+	struct app *app = arg;
+
+	if (pl_strcmp(&msg->met, "SUBSCRIBE") || !pl_isset(&msg->to.tag))
+		return false;
+
+	if (resume_subscribe(app->resume, msg))
+		return true;
+
+	notifier_observe(app->nt, msg);
+
+	return false;
+}
+
+
 /* Requests of phones' parkblf accounts: OPTIONS pings, REGISTER, and
    INVITEs of key presses; anything else gets libre's 501 */
 static bool request_handler(const struct sip_msg *msg, void *arg)
@@ -312,6 +350,7 @@ static void map_reload(void *arg)
 		pl_set_str(&name, o->name);
 		if (!orbitmap_find(map, &name)) {
 			notifier_orbit_removed(app->nt, o->name);
+			resume_orbit_removed(app->resume, o->name);
 			++removed;
 		}
 	}
@@ -586,6 +625,10 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 			goto out;
 	}
 
+	err = sip_listen(&app->lsnr_dlg, app->sip, true, dialog_handler, app);
+	if (err)
+		goto out;
+
 	err = sipevent_listen(&app->sock, app->sip, 1024, 32,
 			      subscribe_handler, app);
 	if (err)
@@ -600,6 +643,14 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	if (err)
 		goto out;
 	notifier_set_map(app->nt, map);
+
+	if (cfg->state_db && !persist_open(&app->db, cfg->state_db)) {
+		notifier_set_persist(app->nt, app->db);
+		err = resume_load(&app->resume, app->db, app->sip, app->nt,
+				  cfg);
+		if (err)
+			goto out;
+	}
 
 	err = upstream_alloc(&app->up, app->sip, app->sock, cfg,
 			     upstream_update, upstream_session, upstream_link,
@@ -636,9 +687,11 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 
 static void stop_deadline(void *arg)
 {
-	(void)arg;
+	struct app *app = arg;
 
-	log_warn("app: peers did not answer in time; stopping anyway");
+	if (!app->db)
+		log_warn("app: peers did not answer in time; stopping "
+			 "anyway");
 	re_cancel();
 }
 
@@ -663,9 +716,20 @@ void app_shutdown(struct app *app)
 	tmr_cancel(&app->tmr_grace);
 	tmr_cancel(&app->tmr_sweep);
 	app->up = mem_deref(app->up);
-	notifier_close_all(app->nt, SIPEVENT_PROBATION, SHUTDOWN_RETRY_S);
 
-	tmr_start(&app->tmr_stop, STOP_DEADLINE_MS, stop_deadline, app);
+	if (app->db) {
+		/* the subscriptions stay in the database for the next run;
+		   the upstream un-SUBSCRIBE gets a moment to be answered */
+		notifier_flush(app->nt);
+		tmr_start(&app->tmr_stop, PERSIST_STOP_MS, stop_deadline,
+			  app);
+	}
+	else {
+		notifier_close_all(app->nt, SIPEVENT_PROBATION,
+				   SHUTDOWN_RETRY_S);
+		tmr_start(&app->tmr_stop, STOP_DEADLINE_MS, stop_deadline,
+			  app);
+	}
 	sip_close(app->sip, false);
 }
 

@@ -67,6 +67,7 @@ static const struct config_key keys[] = {
 	{"unknown_retry_after", KEY_U32,  OFF(unknown_retry_after), "30",
 	 1, 3600, false},
 	{"orbit_map",          KEY_PATH,  OFF(orbit_map), NULL, 0, 0, true},
+	{"state_db",           KEY_PATH,  OFF(state_db), NULL, 0, 0, false},
 	{"http_listen",        KEY_ADDR,  OFF(http_listen), NULL, 0, 0,
 	 false},
 	{"subscribe_min_expires", KEY_U32, OFF(subscribe_min_expires), "60",

@@ -52,6 +52,7 @@ struct config {
 	uint32_t upstream_keepalive;  /**< s between OPTIONS pings, 0 off */
 	uint32_t unknown_retry_after; /**< retry-after told then, s       */
 	char *orbit_map;              /**< Resolved against the conf dir  */
+	char *state_db;               /**< SQLite file, or NULL           */
 	struct sa http_listen;
 	uint32_t subscribe_min_expires;
 	uint32_t subscribe_max_expires;

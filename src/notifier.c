@@ -19,9 +19,14 @@
 #include "metrics.h"
 #include "pacer.h"
 #include "blflist.h"
+#include "persist.h"
 
 
-enum { GROUP_HASH_SIZE = 256 };
+enum {
+	GROUP_HASH_SIZE  = 256,
+	CALLID_HASH_SIZE = 1024,
+	FLUSH_MS         = 1000,   /**< Versions saved at most this late */
+};
 
 /** The watchers of one orbit name */
 struct watchgroup {
@@ -39,6 +44,10 @@ struct notifier {
 	const struct store *store;
 	struct pacer *pacer;          /**< NOTIFY coalescing and pacing   */
 	struct blflist *lists;        /**< RFC 4662 list subscriptions    */
+	struct persist *db;           /**< state_db, or NULL              */
+	struct hash *by_callid;       /**< struct watcher by Call-ID      */
+	struct list dirty;            /**< Watchers with unsaved versions */
+	struct tmr tmr_flush;
 	char *domain;                 /**< PBX host[:port]                */
 	uint32_t nwatchers;
 };
@@ -54,6 +63,11 @@ struct watcher {
 	char *entity;                 /**< The URI the phone subscribed to */
 	struct sa peer;
 	uint32_t version;             /**< Next document version          */
+	struct le he_callid;          /**< In notifier.by_callid          */
+	struct le le_dirty;           /**< In notifier.dirty              */
+	char *callid;
+	char *rtag;                   /**< The phone's tag                */
+	uint64_t expires_at;          /**< ms since the epoch             */
 };
 
 
@@ -74,10 +88,37 @@ static void watcher_destructor(void *arg)
 		list_unlink(&w->le);
 		--w->nt->nwatchers;
 	}
+	hash_unlink(&w->he_callid);
+	list_unlink(&w->le_dirty);
 	w->pace = mem_deref(w->pace);
 	w->not = mem_deref(w->not);
 	mem_deref(w->group);
 	mem_deref(w->entity);
+	mem_deref(w->callid);
+	mem_deref(w->rtag);
+}
+
+
+/* The subscription ends for good: it is not to be resumed */
+static void watcher_forget(struct watcher *w)
+{
+	if (w->callid)
+		(void)persist_delete(w->nt->db, w->callid, w->rtag);
+}
+
+
+/* Free a group's watchers without a word to the phones */
+static bool drop_group(struct le *le, void *arg)
+{
+	struct watchgroup *g = le->data;
+	(void)arg;
+
+	mem_ref(g);
+	while (!list_isempty(&g->watchers))
+		mem_deref(list_head(&g->watchers)->data);
+	mem_deref(g);
+
+	return false;
 }
 
 
@@ -85,8 +126,16 @@ static void notifier_destructor(void *arg)
 {
 	struct notifier *nt = arg;
 
-	notifier_close_all(nt, SIPEVENT_DEACTIVATED, 0);
+	tmr_cancel(&nt->tmr_flush);
+	notifier_flush(nt);
+	/* with a database, subscriptions outlive the process: the owner
+	   takes the transports away first, so nothing is sent here */
+	if (nt->db)
+		(void)hash_apply(nt->groups, drop_group, NULL);
+	else
+		notifier_close_all(nt, SIPEVENT_DEACTIVATED, 0);
 	mem_deref(nt->lists);
+	mem_deref(nt->by_callid);
 	mem_deref(nt->pacer);
 	mem_deref(nt->groups);
 	mem_deref(nt->domain);
@@ -236,6 +285,34 @@ static int render(struct mbuf **mbp, struct watcher *w,
 }
 
 
+/**
+ * Save the document versions of the watchers that sent one
+ *
+ * @param nt Notifier
+ */
+void notifier_flush(struct notifier *nt)
+{
+	if (!nt || list_isempty(&nt->dirty))
+		return;
+
+	(void)persist_begin(nt->db);
+	while (!list_isempty(&nt->dirty)) {
+		struct watcher *w = list_head(&nt->dirty)->data;
+
+		list_unlink(&w->le_dirty);
+		(void)persist_update(nt->db, w->callid, w->rtag, w->version,
+				     0, w->expires_at);
+	}
+	(void)persist_commit(nt->db);
+}
+
+
+static void flush_handler(void *arg)
+{
+	notifier_flush(arg);
+}
+
+
 static int watcher_notify(struct watcher *w)
 {
 	const struct orbit *orbit;
@@ -257,7 +334,125 @@ static int watcher_notify(struct watcher *w)
 	if (!err)
 		++metrics.notifies_sent;
 
+	/* versions are saved in batches (notifier_flush) */
+	if (!err && w->callid && !w->le_dirty.list) {
+		list_append(&w->nt->dirty, &w->le_dirty, w);
+		if (!tmr_isrunning(&w->nt->tmr_flush))
+			tmr_start(&w->nt->tmr_flush, FLUSH_MS, flush_handler,
+				  w->nt);
+	}
+
 	return err;
+}
+
+
+static uint32_t granted(const struct notifier *nt, const struct sip_msg *msg)
+{
+	uint32_t e = pl_isset(&msg->expires) ? pl_u32(&msg->expires)
+		: nt->cfg->subscribe_default_expires;
+
+	return e > nt->cfg->subscribe_max_expires ?
+		nt->cfg->subscribe_max_expires : e;
+}
+
+
+/* Store what a NOTIFY on this dialog needs after a restart */
+static int watcher_save(struct watcher *w, const struct sip_msg *msg)
+{
+	const struct sip_hdr *ct = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	char *ltag = NULL, *local = NULL, *remote = NULL, *target = NULL;
+	struct persist_sub s;
+	struct sip_addr addr;
+	int err;
+
+	if (!ct || sip_addr_decode(&addr, &ct->val))
+		return EBADMSG;
+
+	w->expires_at = store_now_ms() + granted(w->nt, msg) * 1000ULL;
+
+	err  = pl_strdup(&w->callid, &msg->callid);
+	err |= pl_strdup(&w->rtag, &msg->from.tag);
+	err |= re_sdprintf(&ltag, "%016llx", msg->tag);
+	err |= pl_strdup(&local, &msg->to.auri);
+	err |= pl_strdup(&remote, &msg->from.auri);
+	err |= pl_strdup(&target, &addr.auri);
+	if (err)
+		goto out;
+
+	hash_append(w->nt->by_callid, hash_joaat_str(w->callid),
+		    &w->he_callid, w);
+
+	memset(&s, 0, sizeof(s));
+	s.callid = w->callid;
+	s.ltag = ltag;
+	s.rtag = w->rtag;
+	s.local = local;
+	s.remote = remote;
+	s.target = target;
+	s.orbit = w->group->name;
+	s.event = w->enc->event;
+	s.entity = w->entity;
+	s.expires_at = w->expires_at;
+	s.version = w->version;
+	s.tp = msg->tp;
+	err = persist_save(w->nt->db, &s);
+
+ out:
+	mem_deref(ltag);
+	mem_deref(local);
+	mem_deref(remote);
+	mem_deref(target);
+
+	return err;
+}
+
+
+static bool callid_cmp(struct le *le, void *arg)
+{
+	const struct watcher *w = le->data;
+	const struct sip_msg *msg = arg;
+
+	return !pl_strcmp(&msg->callid, w->callid) &&
+		!pl_strcmp(&msg->from.tag, w->rtag);
+}
+
+
+/**
+ * See an in-dialog SUBSCRIBE before libre answers it: a refresh moves
+ * the saved expiry
+ *
+ * @param nt  Notifier
+ * @param msg The SUBSCRIBE
+ */
+void notifier_observe(struct notifier *nt, const struct sip_msg *msg)
+{
+	struct watcher *w;
+
+	if (!nt || !nt->db || !msg)
+		return;
+
+	w = list_ledata(hash_lookup(nt->by_callid,
+				    hash_joaat_pl(&msg->callid), callid_cmp,
+				    (void *)msg));
+	if (!w)
+		return;
+
+	w->expires_at = store_now_ms() + granted(nt, msg) * 1000ULL;
+	(void)persist_update(nt->db, w->callid, w->rtag, w->version, 0,
+			     w->expires_at);
+}
+
+
+/**
+ * Keep phone subscriptions in a database, so they survive a restart
+ *
+ * @param nt Notifier
+ * @param db Database (not referenced; must outlive the notifier)
+ */
+void notifier_set_persist(struct notifier *nt, struct persist *db)
+{
+	if (nt)
+		nt->db = db;
 }
 
 
@@ -278,6 +473,8 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 
 	if (err != ETIMEDOUT || msg)
 		++metrics.notifies_failed;
+
+	watcher_forget(w);
 
 	if (msg && msg->scode) {
 		log_info("notifier: %s from %J ended: NOTIFY got %u %r",
@@ -437,6 +634,10 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	++nt->nwatchers;
 	++metrics.subscribes_accepted;
 
+	if (nt->db && watcher_save(w, msg))
+		log_warn("notifier: %s from %J: not saved; it will not "
+			 "survive a restart", orbit->name, &msg->src);
+
 	log_debug("notifier: %s subscribed from %J", orbit->name, &msg->src);
 
 	/* the first NOTIFY is not automatic, and must not wait */
@@ -500,6 +701,8 @@ int notifier_alloc(struct notifier **ntp, struct sip *sip,
 	err |= pacer_alloc(&nt->pacer, cfg->notify_min_interval,
 			   cfg->notify_phone_rate);
 	err |= blflist_alloc(&nt->lists, nt);
+	err |= hash_alloc(&nt->by_callid, CALLID_HASH_SIZE);
+	tmr_init(&nt->tmr_flush);
 	if (err)
 		goto out;
 
@@ -582,6 +785,7 @@ static bool close_group(struct le *le, void *arg)
 		(void)sipevent_notify(w->not, NULL, SIPEVENT_TERMINATED,
 				      (enum sipevent_reason)params[0],
 				      params[1]);
+		watcher_forget(w);
 		mem_deref(w);
 	}
 	mem_deref(g);

@@ -18,6 +18,10 @@ void notifier_orbit_removed(struct notifier *nt, const char *name);
 void notifier_close_all(struct notifier *nt, enum sipevent_reason reason,
 			uint32_t retry_after);
 uint32_t notifier_count(const struct notifier *nt);
+struct persist;
+void notifier_set_persist(struct notifier *nt, struct persist *db);
+void notifier_observe(struct notifier *nt, const struct sip_msg *msg);
+void notifier_flush(struct notifier *nt);
 bool notifier_over_limit(const struct notifier *nt, const struct sa *peer);
 const struct orbitmap *notifier_map(const struct notifier *nt);
 struct pacer_slot;

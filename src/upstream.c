@@ -159,11 +159,10 @@ static void keepalive_resp(int err, const struct sip_msg *msg, void *arg)
 {
 	struct upstream *up = arg;
 
-	/* any final answer, even 4xx, shows the PBX is there */
+	/* any final answer, even 4xx, shows the PBX is there; libre has
+	   cleared up->ka_req by then */
 	if (!err && msg && msg->scode >= 200)
 		up->ka_missed = 0;
-
-	up->ka_req = mem_deref(up->ka_req);
 }
 
 

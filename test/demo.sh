@@ -34,6 +34,7 @@ upstream_user 9999
 upstream_password secret
 orbit_map $SRC/conf/orbits.conf
 upstream_capture $(pwd)/$D/capture.txt
+state_db $(pwd)/$D/state.db
 EOC
 
 addrs=$(ip -4 -o addr show 2>/dev/null | awk '{sub(/\/.*/, "", $4); print $4}')

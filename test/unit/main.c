@@ -17,6 +17,7 @@
 static const struct unit_group *groups[] = {
 	&unit_config,
 	&unit_acl,
+	&unit_persist,
 	&unit_orbitmap,
 	&unit_store,
 	&unit_dialog_decoder,

@@ -1,0 +1,322 @@
+/**
+ * @file persist.c  Phone subscriptions kept in SQLite across restarts
+ *
+ * Phones refresh rarely (often hourly): after a restart, or a crash,
+ * parkblf must NOTIFY them on their existing dialogs.  Each phone
+ * subscription is a row, written when it is made, refreshed or ended;
+ * document versions are written in batches.  WAL journal, so a crash
+ * leaves the database consistent.  A database that cannot be opened or
+ * read is renamed aside (*.corrupt) and a new one started: never fatal.
+ * Config key: state_db.
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+#include "persist.h"
+
+
+struct persist {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *ins;
+	sqlite3_stmt *del;
+	sqlite3_stmt *upd;
+};
+
+static const char schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=NORMAL;"
+	"CREATE TABLE IF NOT EXISTS subs ("
+	" callid TEXT NOT NULL, rtag TEXT NOT NULL, ltag TEXT NOT NULL,"
+	" local TEXT NOT NULL, remote TEXT NOT NULL, target TEXT NOT NULL,"
+	" orbit TEXT NOT NULL, event TEXT NOT NULL, entity TEXT NOT NULL,"
+	" expires_at INTEGER NOT NULL, cseq INTEGER NOT NULL,"
+	" version INTEGER NOT NULL, tp INTEGER NOT NULL,"
+	" PRIMARY KEY (callid, rtag));";
+
+
+static void destructor(void *arg)
+{
+	struct persist *p = arg;
+
+	sqlite3_finalize(p->ins);
+	sqlite3_finalize(p->del);
+	sqlite3_finalize(p->upd);
+	if (p->db)
+		sqlite3_close(p->db);
+	mem_deref(p->path);
+}
+
+
+static int prepare(struct persist *p)
+{
+	int rc;
+
+	rc = sqlite3_exec(p->db, schema, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(p->db,
+			"INSERT OR REPLACE INTO subs VALUES "
+			"(?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &p->ins, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(p->db,
+			"DELETE FROM subs WHERE callid=? AND rtag=?", -1,
+			&p->del, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(p->db,
+			"UPDATE subs SET version=?, cseq=?, expires_at=? "
+			"WHERE callid=? AND rtag=?", -1, &p->upd, NULL);
+	/* a database that reads back wrong is no better than none */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(p->db, "SELECT count(*) FROM subs", NULL,
+				  NULL, NULL);
+
+	return rc;
+}
+
+
+static void close_db(struct persist *p)
+{
+	sqlite3_finalize(p->ins);
+	sqlite3_finalize(p->del);
+	sqlite3_finalize(p->upd);
+	p->ins = p->del = p->upd = NULL;
+	sqlite3_close(p->db);
+	p->db = NULL;
+}
+
+
+/**
+ * Open (or create) the subscription database
+ *
+ * @param pp   Where to store the handle
+ * @param path Database file
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int persist_open(struct persist **pp, const char *path)
+{
+	struct persist *p;
+	int rc, err;
+
+	if (!pp || !path)
+		return EINVAL;
+
+	p = mem_zalloc(sizeof(*p), destructor);
+	if (!p)
+		return ENOMEM;
+
+	err = str_dup(&p->path, path);
+	if (err)
+		goto out;
+
+	rc = sqlite3_open(path, &p->db);
+	if (rc == SQLITE_OK)
+		rc = prepare(p);
+
+	if (rc != SQLITE_OK) {
+		char aside[512];
+
+		log_error("persist: %s: %s; setting it aside and starting "
+			  "afresh", path, p->db ? sqlite3_errmsg(p->db)
+			  : sqlite3_errstr(rc));
+		close_db(p);
+		(void)re_snprintf(aside, sizeof(aside), "%s.corrupt", path);
+		if (rename(path, aside))
+			(void)remove(path);
+		(void)re_snprintf(aside, sizeof(aside), "%s-wal", path);
+		(void)remove(aside);
+		(void)re_snprintf(aside, sizeof(aside), "%s-shm", path);
+		(void)remove(aside);
+
+		rc = sqlite3_open(path, &p->db);
+		if (rc == SQLITE_OK)
+			rc = prepare(p);
+		if (rc != SQLITE_OK) {
+			log_error("persist: %s: %s; subscriptions will not "
+				  "survive a restart", path,
+				  p->db ? sqlite3_errmsg(p->db)
+				  : sqlite3_errstr(rc));
+			err = EIO;
+		}
+	}
+
+ out:
+	if (err)
+		mem_deref(p);
+	else
+		*pp = p;
+
+	return err;
+}
+
+
+static int step(struct persist *p, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		log_warn("persist: %s", sqlite3_errmsg(p->db));
+		return EIO;
+	}
+
+	return 0;
+}
+
+
+/**
+ * Store a subscription (insert or replace)
+ *
+ * @param p Database
+ * @param s Subscription
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int persist_save(struct persist *p, const struct persist_sub *s)
+{
+	sqlite3_stmt *st;
+
+	if (!p || !s)
+		return EINVAL;
+
+	st = p->ins;
+	sqlite3_bind_text(st, 1, s->callid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, s->rtag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, s->ltag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, s->local, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, s->remote, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, s->target, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, s->orbit, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, s->event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, s->entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)s->expires_at);
+	sqlite3_bind_int64(st, 11, s->cseq);
+	sqlite3_bind_int64(st, 12, s->version);
+	sqlite3_bind_int(st, 13, s->tp);
+
+	return step(p, st);
+}
+
+
+/**
+ * Forget a subscription
+ *
+ * @param p      Database
+ * @param callid Call-ID
+ * @param rtag   The phone's tag
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int persist_delete(struct persist *p, const char *callid, const char *rtag)
+{
+	if (!p || !callid || !rtag)
+		return EINVAL;
+
+	sqlite3_bind_text(p->del, 1, callid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(p->del, 2, rtag, -1, SQLITE_STATIC);
+
+	return step(p, p->del);
+}
+
+
+/**
+ * Update what changes during a subscription
+ *
+ * @param p          Database
+ * @param callid     Call-ID
+ * @param rtag       The phone's tag
+ * @param version    Next document version
+ * @param cseq       Last CSeq used (0: libre's)
+ * @param expires_at ms since the epoch
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int persist_update(struct persist *p, const char *callid, const char *rtag,
+		   uint32_t version, uint32_t cseq, uint64_t expires_at)
+{
+	if (!p || !callid || !rtag)
+		return EINVAL;
+
+	sqlite3_bind_int64(p->upd, 1, version);
+	sqlite3_bind_int64(p->upd, 2, cseq);
+	sqlite3_bind_int64(p->upd, 3, (sqlite3_int64)expires_at);
+	sqlite3_bind_text(p->upd, 4, callid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(p->upd, 5, rtag, -1, SQLITE_STATIC);
+
+	return step(p, p->upd);
+}
+
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
+
+/**
+ * Call a handler for every stored subscription
+ *
+ * @param p   Database
+ * @param h   Handler
+ * @param arg Handler argument
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int persist_load(struct persist *p, persist_load_h *h, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (!p || !h)
+		return EINVAL;
+
+	rc = sqlite3_prepare_v2(p->db, "SELECT callid, rtag, ltag, local, "
+				"remote, target, orbit, event, entity, "
+				"expires_at, cseq, version, tp FROM subs",
+				-1, &st, NULL);
+	while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		struct persist_sub s;
+
+		s.callid = col(st, 0);
+		s.rtag = col(st, 1);
+		s.ltag = col(st, 2);
+		s.local = col(st, 3);
+		s.remote = col(st, 4);
+		s.target = col(st, 5);
+		s.orbit = col(st, 6);
+		s.event = col(st, 7);
+		s.entity = col(st, 8);
+		s.expires_at = (uint64_t)sqlite3_column_int64(st, 9);
+		s.cseq = (uint32_t)sqlite3_column_int64(st, 10);
+		s.version = (uint32_t)sqlite3_column_int64(st, 11);
+		s.tp = sqlite3_column_int(st, 12);
+		h(&s, arg);
+	}
+	sqlite3_finalize(st);
+
+	return rc == SQLITE_OK ? 0 : EIO;
+}
+
+
+/** Start a batch of writes @return 0 if success */
+int persist_begin(struct persist *p)
+{
+	return p && sqlite3_exec(p->db, "BEGIN", NULL, NULL, NULL) ==
+		SQLITE_OK ? 0 : EIO;
+}
+
+
+/** End a batch of writes @return 0 if success */
+int persist_commit(struct persist *p)
+{
+	return p && sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL) ==
+		SQLITE_OK ? 0 : EIO;
+}

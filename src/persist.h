@@ -1,0 +1,41 @@
+/**
+ * @file persist.h  Phone subscriptions kept in SQLite across restarts
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#ifndef PARKBLF_PERSIST_H
+#define PARKBLF_PERSIST_H
+
+struct persist;
+
+/** One stored phone subscription: what a NOTIFY on its dialog needs */
+struct persist_sub {
+	const char *callid;
+	const char *ltag;      /**< Our tag                              */
+	const char *rtag;      /**< The phone's tag                      */
+	const char *local;     /**< Our URI (the To of the SUBSCRIBE)     */
+	const char *remote;    /**< The phone's From, without tag        */
+	const char *target;    /**< The phone's Contact URI              */
+	const char *orbit;     /**< Orbit name                           */
+	const char *event;     /**< Event package                        */
+	const char *entity;    /**< The URI subscribed to                */
+	uint64_t expires_at;   /**< ms since the epoch                   */
+	uint32_t cseq;         /**< Last CSeq we used, 0 = libre's        */
+	uint32_t version;      /**< Next document version                */
+	int tp;                /**< enum sip_transp                      */
+};
+
+typedef void (persist_load_h)(const struct persist_sub *s, void *arg);
+
+int  persist_open(struct persist **pp, const char *path);
+int  persist_save(struct persist *p, const struct persist_sub *s);
+int  persist_delete(struct persist *p, const char *callid,
+		    const char *rtag);
+int  persist_update(struct persist *p, const char *callid,
+		    const char *rtag, uint32_t version, uint32_t cseq,
+		    uint64_t expires_at);
+int  persist_load(struct persist *p, persist_load_h *h, void *arg);
+int  persist_begin(struct persist *p);
+int  persist_commit(struct persist *p);
+
+#endif
