@@ -1,0 +1,20 @@
+# Load generator of the benchmark (make bench; not installed).
+LOADGEN_SRCS := test/bench/loadgen.c
+LOADGEN_BIN  := $(BUILD)/loadgen
+
+$(LOADGEN_BIN): $(patsubst %.c,$(BUILD)/%.o,$(LOADGEN_SRCS))
+	$(HUSH_LD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# built with the rest, so that it keeps compiling
+all: $(LOADGEN_BIN)
+
+.PHONY: bench
+
+# The benchmark (not part of check): an optimised build without
+# sanitizers in build-bench, then test/bench/bench.sh.  Knobs:
+# BENCH_RUNS=N, BENCH_QUICK=1, BENCH_SCALES="1k 10k 50k",
+# BENCH_PROFILE=1 (perf or callgrind profiles).
+bench:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-bench OPT="-O2 -g" \
+	  EXTRA_CFLAGS= EXTRA_LDFLAGS= all
+	$(Q)test/bench/bench.sh build-bench

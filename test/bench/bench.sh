@@ -1,0 +1,278 @@
+#!/bin/bash
+# bench.sh [BUILD]: the parkblf benchmark (make bench; docs/BENCHMARKS.md).
+#
+# For each run and each scale: a fresh fake PBX and parkblf (generated
+# config: no pacing, no throttling), then BUILD/loadgen as many phones
+# on loopback (127.1.0.0/16 source addresses).  Prints each run's raw
+# lines, then medians with spread (min..max) over the runs, and last the
+# one-line summary (figures of the 10k scale).
+#
+# Scales (PHONES x KEYS over ORBITS, watchers per orbit):
+#   1k   100 x 10 over 10 orbits,   100 watchers per orbit
+#   10k  1000 x 10 over 10 orbits,  1000 watchers per orbit
+#   50k  5000 x 10 over 50 orbits,  1000 watchers per orbit
+#
+# Knobs: BENCH_RUNS (default 3; 1 with BENCH_QUICK=1), BENCH_QUICK=1
+# (1k and 10k only, shorter phases), BENCH_SCALES ("1k 10k 50k"),
+# BENCH_TPUT_S (throughput seconds, 5), BENCH_ROUNDS (fan-out rounds,
+# each a park and a retrieve: 5), BENCH_WINDOW (outstanding SUBSCRIBEs,
+# 64), BENCH_SETUP_LIMIT (seconds of SUBSCRIBEs at most, 60; the rest
+# is reported as not_sent), BENCH_PROFILE=1 (profile parkblf at the 10k scale with perf, or
+# callgrind without perf; reports land in BENCH_OUT), BENCH_OUT (where
+# raw output goes; default a new /tmp/parkblf-bench.XXXXXX).
+#
+# Every process started here is stopped by PID; loopback only.
+
+set -u
+shopt -u patsub_replacement 2>/dev/null
+
+BUILD=${1:-build-bench}
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$SRC" || exit 1
+
+QUICK=${BENCH_QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+	RUNS=${BENCH_RUNS:-1}
+	SCALES=${BENCH_SCALES:-"1k 10k"}
+	TPUT_S=${BENCH_TPUT_S:-2}
+	ROUNDS=${BENCH_ROUNDS:-5}
+else
+	RUNS=${BENCH_RUNS:-3}
+	SCALES=${BENCH_SCALES:-"1k 10k 50k"}
+	TPUT_S=${BENCH_TPUT_S:-5}
+	ROUNDS=${BENCH_ROUNDS:-5}
+fi
+WINDOW=${BENCH_WINDOW:-64}
+LIMIT=${BENCH_SETUP_LIMIT:-60}
+PROFILE=${BENCH_PROFILE:-0}
+OUT=${BENCH_OUT:-$(mktemp -d /tmp/parkblf-bench.XXXXXX)}
+mkdir -p "$OUT"
+
+for b in parkblf fakepbx loadgen; do
+	[ -x "$BUILD/$b" ] || { echo "bench: $BUILD/$b missing" >&2; exit 1; }
+done
+
+# parkblf on CPU 0, the fake PBX and the load generator on CPU 1
+PIN_PB=() PIN_LG=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+	PIN_PB=(taskset -c 0)
+	PIN_LG=(taskset -c 1)
+fi
+
+# the 50k scale needs 5000 sockets
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+
+PB_PID= PBX_PID= PERF_PID=
+stop() {
+	local pid
+	for pid in $PERF_PID $PB_PID $PBX_PID; do
+		kill -TERM "$pid" 2>/dev/null || continue
+		( sleep 8; kill -KILL "$pid" 2>/dev/null ) &
+		wait "$pid" 2>/dev/null
+		kill "$!" 2>/dev/null
+		wait "$!" 2>/dev/null
+	done
+	PB_PID= PBX_PID= PERF_PID=
+}
+trap 'stop; exit 1' INT TERM
+trap stop EXIT
+
+wait_for() {
+	local i
+	for ((i = 0; i < $1 * 20; i++)); do
+		"${@:2}" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+free_port() {
+	local p
+	while :; do
+		p=$(shuf -i 20000-59999 -n 1)
+		ss -Hlun "sport = :$p" | grep -q . && continue
+		ss -Hltn "sport = :$p" | grep -q . && continue
+		echo "$p"
+		return
+	done
+}
+
+# scale -> "PHONES KEYS ORBITS"
+params() {
+	case $1 in
+	1k) echo "100 10 10" ;;
+	10k) echo "1000 10 10" ;;
+	50k) echo "5000 10 50" ;;
+	*) echo "bench: unknown scale $1" >&2; exit 1 ;;
+	esac
+}
+
+# start DIR ORBITS [WRAP...]: fake PBX and parkblf; sets PB_PID, PB_PORT,
+# PBX_PID, PBX_CTL
+start() {
+	local d=$1 m=$2 i dns=
+	shift 2
+	rm -rf "$d"
+	mkdir -p "$d"
+	for ((i = 1; i <= m; i++)); do
+		echo "park-$i $((70000 + i)) retrieve=$((80000 + i))" \
+			"label=\"Bench $i\""
+		dns+="${dns:+,}$((70000 + i))"
+	done >"$d/orbits.conf"
+
+	"${PIN_LG[@]}" "$BUILD/fakepbx" -l 127.0.0.1:0 -c 127.0.0.1:0 \
+		-P "$d/pbx.ports" -u 9999 -p secret -d "$dns" \
+		>"$d/fakepbx.out" 2>"$d/fakepbx.log" &
+	PBX_PID=$!
+	wait_for 10 test -s "$d/pbx.ports" ||
+		{ echo "bench: no fake PBX"; return 1; }
+	local pbx_port
+	pbx_port=$(sed -n 's/.*sip=\([0-9]*\).*/\1/p' "$d/pbx.ports")
+	PBX_CTL=$(sed -n 's/.*control=\([0-9]*\).*/\1/p' "$d/pbx.ports")
+
+	PB_PORT=$(free_port)
+	cat >"$d/parkblf.conf" <<-EOM
+	sip_listen 127.0.0.1:$PB_PORT
+	upstream_uri sip:any-dn@127.0.0.1:$pbx_port
+	upstream_user 9999
+	upstream_password secret
+	orbit_map orbits.conf
+	subscribe_allow 127.0.0.0/8
+	subscribe_min_expires 60
+	subscribe_default_expires 3600
+	subscribe_max_expires 3600
+	notify_min_interval 0
+	notify_phone_rate 100000
+	log_level info
+	EOM
+	"${PIN_PB[@]}" "$@" "$BUILD/parkblf" -f "$d/parkblf.conf" \
+		>"$d/parkblf.log" 2>&1 &
+	PB_PID=$!
+	wait_for 20 grep -Eq 'link [a-z]+ -> up' "$d/parkblf.log" ||
+		{ echo "bench: parkblf did not come up"; return 1; }
+	# the initial burst: one NOTIFY per DN
+	sleep 0.5
+}
+
+# one SCALE in DIR; loadgen output to DIR/loadgen.out
+run_scale() {
+	local scale=$1 d=$2 np nk nm
+	read -r np nk nm <<<"$(params "$scale")"
+	start "$d" "$nm" || return 1
+	"${PIN_LG[@]}" timeout 600 "$BUILD/loadgen" \
+		-t "127.0.0.1:$PB_PORT" -c "$PBX_CTL" -n "$np" -k "$nk" -m "$nm" -w "$WINDOW" \
+		-f "$ROUNDS" -T "$TPUT_S" -P "$PB_PID" -L "$LIMIT" \
+		>"$d/loadgen.out" 2>"$d/loadgen.err"
+	local rc=$?
+	stop
+	[ $rc = 0 ] || echo "bench: loadgen exited $rc (see $d)" >&2
+	return $rc
+}
+
+echo "bench: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)," \
+	"$(nproc) cores, kernel $(uname -r), runs=$RUNS scales='$SCALES'" \
+	"tput=${TPUT_S}s rounds=$ROUNDS window=$WINDOW out=$OUT"
+
+for ((r = 1; r <= RUNS; r++)); do
+	for s in $SCALES; do
+		d="$OUT/run$r-$s"
+		run_scale "$s" "$d"
+		sed "s/^/run=$r scale=$s /" "$d/loadgen.out"
+	done
+done >"$OUT/raw.txt"
+cat "$OUT/raw.txt"
+
+# median (min..max) of one key of one phase at one scale
+stat() {
+	awk -v sc="$1" -v ph="$2" -v key="$3" '
+		$2 == "scale=" sc && $3 == ph {
+			for (i = 4; i <= NF; i++) {
+				split($i, kv, "=")
+				if (kv[1] == key && kv[2] != "-1") v[n++] = kv[2] + 0
+			}
+		}
+		END {
+			if (!n) { print "n/a"; exit }
+			for (i = 0; i < n; i++)
+				for (j = i + 1; j < n; j++)
+					if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+			med = n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
+			fmt = (med >= 100 || med == int(med)) ? "%.0f" : "%.3g"
+			printf fmt " (" fmt ".." fmt ")\n", med, v[0], v[n - 1]
+		}' "$OUT/raw.txt"
+}
+
+med() { stat "$@" | cut -d' ' -f1; }
+
+echo
+echo "bench: medians over $RUNS run(s), (min..max)"
+for s in $SCALES; do
+	read -r np nk nm <<<"$(params "$s")"
+	echo "== $s: $((np * nk)) subscriptions ($np phones x $nk keys," \
+		"$nm orbits, $((np * nk / nm)) watchers per orbit)"
+	echo "  setup:      $(stat "$s" setup subs_per_s) subs/s;" \
+		"all established in $(stat "$s" setup time_s) s;" \
+		"failed $(stat "$s" setup failed);" \
+		"not sent (deadline) $(stat "$s" setup not_sent);" \
+		"retransmits $(stat "$s" setup retransmits)"
+	echo "  memory:     $(stat "$s" memory bytes_per_sub) bytes/sub" \
+		"(rss0 $(stat "$s" memory rss0))"
+	echo "  fan-out:    p50 $(stat "$s" fanout p50_ms) ms," \
+		"p99 $(stat "$s" fanout p99_ms) ms," \
+		"max $(stat "$s" fanout max_ms) ms;" \
+		"last watcher p50 $(stat "$s" fanout last_p50_ms) ms;" \
+		"missing $(stat "$s" fanout missing)"
+	echo "  throughput: $(stat "$s" throughput notify_per_s) NOTIFY/s;" \
+		"$(stat "$s" throughput cpu_s_per_1k_notify) CPU s per 1k" \
+		"NOTIFYs; udp drops $(stat "$s" throughput udp_drops)"
+done
+
+if [[ " $SCALES " != *" 50k "* ]]; then
+	echo "  (50k not run: BENCH_SCALES or BENCH_QUICK=1)"
+fi
+
+if [ "$PROFILE" = 1 ]; then
+	d="$OUT/profile"
+	read -r np nk nm <<<"$(params 10k)"
+	if perf record -o /dev/null -e cpu-clock true 2>/dev/null; then
+		start "$d" "$nm" && {
+			perf record -e cpu-clock -g -o "$d/perf.data" \
+				-p "$PB_PID" 2>"$d/perf.err" &
+			PERF_PID=$!
+			"${PIN_LG[@]}" timeout 600 "$BUILD/loadgen" \
+				-t "127.0.0.1:$PB_PORT" -c "$PBX_CTL" \
+				-n "$np" -k "$nk" -m "$nm" -w "$WINDOW" \
+				-f "$ROUNDS" -T "$TPUT_S" -P "$PB_PID" \
+				>"$d/loadgen.out" 2>&1
+			kill -INT "$PERF_PID"
+			wait "$PERF_PID"
+			PERF_PID=
+			stop
+			perf report -i "$d/perf.data" --no-children \
+				--sort symbol --stdio 2>/dev/null |
+				grep -v '^$' >"$d/perf.txt"
+			echo "bench: profile in $d/perf.txt"
+		}
+	else
+		start "$d" "$nm" valgrind --tool=callgrind \
+			--callgrind-out-file="$d/callgrind.out" && {
+			"${PIN_LG[@]}" timeout 600 "$BUILD/loadgen" \
+				-t "127.0.0.1:$PB_PORT" -c "$PBX_CTL" \
+				-n 100 -k "$nk" -m "$nm" -f 3 -T 2 \
+				>"$d/loadgen.out" 2>&1
+			stop
+			callgrind_annotate "$d/callgrind.out" \
+				>"$d/callgrind.txt" 2>/dev/null
+			echo "bench: profile in $d/callgrind.txt"
+		}
+	fi
+fi
+
+# the summary: the 10k scale (or the largest one run)
+sum=10k
+[[ " $SCALES " == *" 10k "* ]] || sum=${SCALES##* }
+echo "bench: subs_per_s=$(med $sum setup subs_per_s)" \
+	"notify_per_s=$(med $sum throughput notify_per_s)" \
+	"p99_ms_1000=$(med $sum fanout p99_ms)" \
+	"cpu_s_per_1k_notify=$(med $sum throughput cpu_s_per_1k_notify)" \
+	"bytes_per_sub=$(med $sum memory bytes_per_sub)"

@@ -1,0 +1,1301 @@
+/**
+ * @file loadgen.c  Load generator for the parkblf benchmark
+ *
+ * Acts as many phones on loopback: PHONES UDP sockets, each bound to its
+ * own source address (127.1.0.1, 127.1.0.2, ... or -s ADDRS shared
+ * round-robin), each with KEYS subscriptions (Event: dialog) to orbits
+ * park-1 ... park-ORBITS; key j of phone p watches orbit
+ * (p * KEYS + j) % ORBITS + 1.  Every NOTIFY is answered 200 at once,
+ * like a phone, and recorded (receive time, subscription, version).
+ *
+ * It runs three phases and prints one "key=value" line for each:
+ *
+ *  setup     SUBSCRIBEs with at most WINDOW transactions outstanding
+ *            (or at RATE per second, open loop); established = a 2xx
+ *            answer; a non-2xx answer or 8 s without one is a failure.
+ *  fanout    ROUNDS times: park a call on an orbit, then retrieve it,
+ *            each through the fake PBX's control socket.  Latency of a
+ *            watcher = arrival of its NOTIFY (read from the socket,
+ *            CLOCK_MONOTONIC) minus the time taken right before the
+ *            command is written to the control socket.
+ *  throughput park/retrieve on the orbits in turn for SECS seconds, at
+ *            most 4 changes' worth of NOTIFYs outstanding; NOTIFYs
+ *            received per second, and parkblf's CPU time (-P PID).
+ *
+ * Usage:
+ *
+ *   loadgen -t ADDR:PORT [-c CTLPORT] [-n PHONES] [-k KEYS]
+ *           [-m ORBITS] [-b DNBASE] [-a FIRSTADDR] [-s ADDRS]
+ *           [-w WINDOW] [-r RATE] [-f ROUNDS] [-T SECS] [-P PID]
+ *           [-o FILE] [-x EXPIRES] [-L SECS]
+ *
+ * -L stops sending new SUBSCRIBEs SECS seconds into the setup phase
+ * (reported as not_sent), so that a slow daemon cannot stall the run.
+ * The DN of orbit park-N is DNBASE + N (default 70000 + N).  -o writes
+ * one line per NOTIFY received: "t_us sub orbit version phase".
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#define _GNU_SOURCE 1
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <getopt.h>
+#include <sys/socket.h>
+#include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <re.h>
+
+
+enum {
+	SUB_IDLE = 0,
+	SUB_PENDING,
+	SUB_OK,
+	SUB_FAILED,
+	SUB_ENDED,
+};
+
+enum phase {
+	PH_SETUP = 0,
+	PH_SETTLE,
+	PH_FANOUT,
+	PH_TPUT,
+	PH_DRAIN,
+	PH_DONE,
+};
+
+enum {
+	T1_MS          = 500,
+	TX_TIMEOUT_MS  = 8000,
+	TICK_MS        = 5,
+	EVENT_WAIT_MS  = 5000,
+	QUIET_MS       = 30,
+	TPUT_WARMUP_MS = 500,
+	TPUT_WINDOW    = 4,
+	STALL_MS       = 200,
+	DRAIN_IDLE_MS  = 300,
+	DRAIN_MAX_MS   = 5000,
+	MAX_RECORDS    = 8000000,
+	RCVBUF         = 1 << 20,
+};
+
+struct sub {
+	struct le le;           /**< In the outstanding list          */
+	uint64_t t_tx;          /**< First SUBSCRIBE sent, us          */
+	uint64_t t_retx;        /**< Next retransmission due, us       */
+	uint32_t rto_ms;
+	uint32_t cseq;          /**< Last NOTIFY CSeq seen             */
+	uint32_t version;       /**< Last dialog-info version seen     */
+	int32_t event;          /**< Last fan-out event it counted in  */
+	uint16_t orbit;         /**< 0-based                           */
+	uint8_t state;
+	uint8_t ntx;
+	bool initial;           /**< Its first NOTIFY arrived          */
+};
+
+struct phone {
+	int fd;
+	struct sa laddr;
+};
+
+struct record {
+	uint64_t t_us;
+	uint32_t sub;
+	uint32_t version;
+	uint8_t phase;
+};
+
+static struct {
+	/* options */
+	struct sa target;
+	uint16_t ctl_port;
+	uint32_t nphones, keys, norbits, dnbase, naddrs, window, rate;
+	uint32_t rounds, tput_s, expires, limit_s;
+	int pid;
+	const char *outfile;
+	struct in_addr first;
+
+	/* state */
+	struct phone *phones;
+	struct sub *subs;
+	uint32_t nsubs;
+	uint32_t **orbit_subs;    /**< Per orbit: its subscriptions    */
+	uint32_t *orbit_nsubs;
+	bool *orbit_busy;         /**< A call is parked there          */
+	struct list outstanding;
+	uint32_t noutstanding;
+	uint32_t next_sub;
+	uint32_t not_sent;        /**< Cut off by the -L deadline      */
+	uint32_t nok, nfailed, nretx, ninitial, nended, nstray;
+	uint32_t code_fail[7];    /**< Failures by class, 0 = timeout  */
+	uint64_t t_setup0, t_last_ok, t_last_initial;
+	enum phase phase;
+	struct tmr tick;
+	unsigned runid;
+
+	/* control connection to the fake PBX */
+	int ctl_fd;
+	char ctl_buf[512];
+	size_t ctl_len;
+	uint32_t ctl_waiting;     /**< Commands without a reply yet    */
+	uint32_t ncmd;
+
+	/* fan-out */
+	int32_t event;            /**< Current event, -1 = none        */
+	uint32_t event_orbit;
+	bool event_park;
+	uint64_t event_t0;
+	uint64_t event_done_at;   /**< When the last watcher got it    */
+	uint32_t event_left;
+	uint32_t nevents;
+	uint32_t event_missing, event_wrong;
+	double *lat;              /**< Every watcher's latency, ms     */
+	size_t nlat, lat_cap;
+	double *last;             /**< Per event: the slowest, ms      */
+
+	/* throughput */
+	uint64_t tp_t0, tp_win0, tp_win1, tp_last_progress;
+	uint64_t tp_expected, tp_received;
+	uint64_t tp_n0, tp_n1;
+	double tp_cpu0, tp_cpu1;
+	uint32_t tp_changes, tp_stalls, tp_next_orbit;
+
+	/* all NOTIFYs */
+	uint64_t nnotify;
+	struct record *rec;
+	size_t nrec, rec_cap;
+
+	/* parkblf's counters */
+	double cpu_setup0, cpu_setup1;
+	long rss0, rss1;
+	long drops0;
+	int exit_code;
+} g;
+
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+
+/* parkblf's utime + stime, seconds; -1 if unknown */
+static double proc_cpu(void)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	long tck = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	size_t n;
+
+	if (g.pid <= 0)
+		return -1;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", g.pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	(void)fclose(f);
+	buf[n] = '\0';
+
+	/* the command name may hold blanks: fields count from its ')' */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+			 "%*u %lu %lu", &ut, &st) != 2)
+		return -1;
+
+	return (double)(ut + st) / (double)(tck > 0 ? tck : 100);
+}
+
+
+/* parkblf's VmRSS, bytes; -1 if unknown */
+static long proc_rss(void)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	if (g.pid <= 0)
+		return -1;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/status", g.pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	}
+	(void)fclose(f);
+
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+
+/* UDP datagrams dropped for a full receive buffer (this netns) */
+static long udp_drops(void)
+{
+	char hdr[512], val[512];
+	long v = -1;
+	FILE *f = fopen("/proc/net/snmp", "r");
+
+	if (!f)
+		return -1;
+
+	while (fgets(hdr, sizeof(hdr), f) && fgets(val, sizeof(val), f)) {
+		char *h, *x, *hs, *xs;
+		int i = 0, col = -1;
+
+		if (strncmp(hdr, "Udp:", 4))
+			continue;
+		for (h = strtok_r(hdr, " \n", &hs); h;
+		     h = strtok_r(NULL, " \n", &hs), i++) {
+			if (!strcmp(h, "RcvbufErrors"))
+				col = i;
+		}
+		for (x = strtok_r(val, " \n", &xs), i = 0; x;
+		     x = strtok_r(NULL, " \n", &xs), i++) {
+			if (i == col)
+				v = atol(x);
+		}
+		break;
+	}
+	(void)fclose(f);
+
+	return v;
+}
+
+
+static void record(uint32_t si, uint32_t version, uint64_t t)
+{
+	struct record *r;
+
+	if (!g.outfile || g.nrec >= MAX_RECORDS)
+		return;
+
+	if (g.nrec == g.rec_cap) {
+		size_t cap = g.rec_cap ? g.rec_cap * 2 : 65536;
+		void *p = realloc(g.rec, cap * sizeof(*g.rec));
+
+		if (!p)
+			return;
+		g.rec = p;
+		g.rec_cap = cap;
+	}
+
+	r = &g.rec[g.nrec++];
+	r->t_us = t;
+	r->sub = si;
+	r->version = version;
+	r->phase = (uint8_t)g.phase;
+}
+
+
+static void lat_add(double ms)
+{
+	if (g.nlat == g.lat_cap) {
+		size_t cap = g.lat_cap ? g.lat_cap * 2 : 65536;
+		void *p = realloc(g.lat, cap * sizeof(*g.lat));
+
+		if (!p)
+			return;
+		g.lat = p;
+		g.lat_cap = cap;
+	}
+	g.lat[g.nlat++] = ms;
+}
+
+
+/* --- SUBSCRIBE ------------------------------------------------------ */
+
+static void send_subscribe(uint32_t si)
+{
+	struct sub *s = &g.subs[si];
+	struct phone *ph = &g.phones[si / g.keys];
+	char buf[1024];
+	int n;
+
+	n = re_snprintf(buf, sizeof(buf),
+			"SUBSCRIBE sip:park-%u@%J SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP %J;branch=z9hG4bKlg%u.%u;rport\r\n"
+			"Max-Forwards: 70\r\n"
+			"From: <sip:phone%u@%j>;tag=lg%u\r\n"
+			"To: <sip:park-%u@%J>\r\n"
+			"Call-ID: lg%u-%u@loadgen\r\n"
+			"CSeq: 1 SUBSCRIBE\r\n"
+			"Contact: <sip:phone%u@%J>\r\n"
+			"Event: dialog\r\n"
+			"Accept: application/dialog-info+xml\r\n"
+			"Expires: %u\r\n"
+			"User-Agent: parkblf-loadgen\r\n"
+			"Content-Length: 0\r\n\r\n",
+			s->orbit + 1, &g.target, &ph->laddr, si, g.runid,
+			si / g.keys, &ph->laddr, si, s->orbit + 1,
+			&g.target, si, g.runid, si / g.keys, &ph->laddr,
+			g.expires);
+	if (n <= 0)
+		return;
+
+	if (sendto(ph->fd, buf, (size_t)n, 0, &g.target.u.sa,
+		   g.target.len) < 0 && errno != EAGAIN)
+		(void)re_fprintf(stderr, "loadgen: send: %m\n", errno);
+}
+
+
+static void sub_start(uint32_t si, uint64_t t)
+{
+	struct sub *s = &g.subs[si];
+
+	s->state = SUB_PENDING;
+	s->t_tx = t;
+	s->rto_ms = T1_MS;
+	s->t_retx = t + T1_MS * 1000;
+	s->ntx = 1;
+	list_append(&g.outstanding, &s->le, s);
+	++g.noutstanding;
+	send_subscribe(si);
+}
+
+
+static void sub_done(struct sub *s)
+{
+	if (s->le.list) {
+		list_unlink(&s->le);
+		--g.noutstanding;
+	}
+}
+
+
+static void sub_fail(struct sub *s, unsigned code)
+{
+	sub_done(s);
+	s->state = SUB_FAILED;
+	++g.nfailed;
+	++g.code_fail[code / 100 < 7 ? code / 100 : 0];
+}
+
+
+static void setup_fill(uint64_t t)
+{
+	if (g.limit_s && t - g.t_setup0 >= g.limit_s * 1000000ULL) {
+		g.not_sent += g.nsubs - g.next_sub;
+		g.next_sub = g.nsubs;
+		return;
+	}
+
+	if (g.rate) {
+		uint64_t due = (t - g.t_setup0) * g.rate / 1000000 + 1;
+
+		while (g.next_sub < g.nsubs && g.next_sub < due)
+			sub_start(g.next_sub++, t);
+		return;
+	}
+
+	while (g.next_sub < g.nsubs && g.noutstanding < g.window)
+		sub_start(g.next_sub++, t);
+}
+
+
+static void setup_retransmit(uint64_t t)
+{
+	struct le *le = list_head(&g.outstanding);
+
+	while (le) {
+		struct sub *s = le->data;
+
+		le = le->next;
+		if (t < s->t_retx)
+			continue;
+		if (t - s->t_tx >= TX_TIMEOUT_MS * 1000ULL) {
+			sub_fail(s, 0);
+			continue;
+		}
+		s->rto_ms = s->rto_ms * 2 > 4000 ? 4000 : s->rto_ms * 2;
+		s->t_retx = t + s->rto_ms * 1000ULL;
+		++s->ntx;
+		++g.nretx;
+		send_subscribe((uint32_t)(s - g.subs));
+	}
+}
+
+
+/* --- messages from parkblf ----------------------------------------- */
+
+struct hdrs {
+	struct pl callid;
+	struct pl cseq;
+	struct pl substate;
+	const char *body;
+	size_t bodyl;
+};
+
+
+static bool hname(const char *p, size_t l, const char *full,
+		  const char *compact)
+{
+	size_t fl = strlen(full);
+
+	return (l == fl && !strncasecmp(p, full, fl)) ||
+		(compact && l == 1 && (*p | 0x20) == *compact);
+}
+
+
+/* Split the headers; copy Via, From, To, Call-ID and CSeq to reply */
+static int parse(const char *buf, size_t len, struct hdrs *h,
+		 struct mbuf *reply)
+{
+	const char *p = buf, *end = buf + len, *eol;
+	bool first = true;
+
+	memset(h, 0, sizeof(*h));
+
+	for (; p < end; p = eol + 1) {
+		const char *colon, *v, *ve;
+		size_t nl;
+
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			return EBADMSG;
+		ve = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
+		if (ve == p) {
+			h->body = eol + 1;
+			h->bodyl = (size_t)(end - h->body);
+			return 0;
+		}
+		if (first) {
+			first = false;
+			continue;
+		}
+		colon = memchr(p, ':', (size_t)(ve - p));
+		if (!colon)
+			continue;
+		nl = (size_t)(colon - p);
+		while (nl && (p[nl - 1] == ' ' || p[nl - 1] == '\t'))
+			--nl;
+		v = colon + 1;
+		while (v < ve && (*v == ' ' || *v == '\t'))
+			++v;
+
+		if (hname(p, nl, "Call-ID", "i")) {
+			h->callid.p = v;
+			h->callid.l = (size_t)(ve - v);
+		}
+		else if (hname(p, nl, "CSeq", NULL)) {
+			h->cseq.p = v;
+			h->cseq.l = (size_t)(ve - v);
+		}
+		else if (hname(p, nl, "Subscription-State", NULL)) {
+			h->substate.p = v;
+			h->substate.l = (size_t)(ve - v);
+			continue;
+		}
+		else if (!hname(p, nl, "Via", "v") &&
+			 !hname(p, nl, "From", "f") &&
+			 !hname(p, nl, "To", "t")) {
+			continue;
+		}
+
+		if (reply)
+			(void)mbuf_write_mem(reply, (const uint8_t *)p,
+					     (size_t)(eol + 1 - p));
+	}
+
+	return EBADMSG;
+}
+
+
+/* Our subscription index from a Call-ID "lgN-RUNID@loadgen" */
+static int sub_index(const struct pl *callid, uint32_t *si)
+{
+	struct pl n;
+
+	if (re_regex(callid->p, callid->l, "lg[0-9]+-", &n))
+		return ENOENT;
+	*si = pl_u32(&n);
+
+	return *si < g.nsubs ? 0 : ENOENT;
+}
+
+
+static void handle_response(const char *buf, size_t len, uint64_t t)
+{
+	struct hdrs h;
+	unsigned code;
+	uint32_t si;
+	struct sub *s;
+
+	if (len < 12 || parse(buf, len, &h, NULL) ||
+	    sub_index(&h.callid, &si))
+		return;
+
+	code = (unsigned)atoi(buf + 8);
+	s = &g.subs[si];
+	if (code < 200 || s->state != SUB_PENDING)
+		return;
+
+	if (code >= 300) {
+		sub_fail(s, code);
+		return;
+	}
+
+	sub_done(s);
+	s->state = SUB_OK;
+	++g.nok;
+	g.t_last_ok = t;
+	if (g.phase == PH_SETUP)
+		setup_fill(t);
+}
+
+
+static void fanout_seen(struct sub *s, bool busy, uint64_t t);
+static void tput_progress(uint64_t t);
+
+
+static void handle_notify(struct phone *ph, const char *buf, size_t len,
+			  const struct sa *src, uint64_t t)
+{
+	static struct mbuf *reply;
+	const char *di, *vp;
+	struct hdrs h;
+	struct sub *s;
+	uint32_t si, cseq, version = 0;
+	bool busy;
+
+	if (!reply) {
+		reply = mbuf_alloc(1024);
+		if (!reply)
+			return;
+	}
+	mbuf_rewind(reply);
+	(void)mbuf_write_str(reply, "SIP/2.0 200 OK\r\n");
+
+	if (parse(buf, len, &h, reply))
+		return;
+
+	(void)mbuf_write_str(reply, "Content-Length: 0\r\n\r\n");
+	(void)sendto(ph->fd, reply->buf, reply->end, 0, &src->u.sa,
+		     src->len);
+
+	if (sub_index(&h.callid, &si)) {
+		++g.nstray;
+		return;
+	}
+	s = &g.subs[si];
+
+	/* a retransmission was answered again, and is not counted */
+	cseq = pl_u32(&h.cseq);
+	if (s->cseq && cseq <= s->cseq)
+		return;
+	s->cseq = cseq;
+
+	if (h.substate.l >= 10 && !strncasecmp(h.substate.p, "terminated",
+					       10)) {
+		if (s->state == SUB_OK || s->state == SUB_PENDING) {
+			sub_done(s);
+			s->state = SUB_ENDED;
+			++g.nended;
+		}
+		return;
+	}
+
+	di = h.body ? memmem(h.body, h.bodyl, "<dialog-info", 12) : NULL;
+	vp = di ? memmem(di, h.bodyl - (size_t)(di - h.body),
+			 "version=\"", 9) : NULL;
+	if (vp)
+		version = (uint32_t)strtoul(vp + 9, NULL, 10);
+	busy = h.body && !memmem(h.body, h.bodyl, "<state>terminated", 17);
+
+	s->version = version;
+	++g.nnotify;
+	record(si, version, t);
+
+	if (!s->initial) {
+		s->initial = true;
+		++g.ninitial;
+		g.t_last_initial = t;
+		return;
+	}
+
+	if (g.phase == PH_FANOUT)
+		fanout_seen(s, busy, t);
+	else if (g.phase == PH_TPUT || g.phase == PH_DRAIN)
+		tput_progress(t);
+}
+
+
+static void phone_readable(int flags, void *arg)
+{
+	struct phone *ph = arg;
+	char buf[8192];
+	int i;
+	(void)flags;
+
+	for (i = 0; i < 64; i++) {
+		struct sa src;
+		ssize_t n;
+		uint64_t t;
+
+		sa_init(&src, AF_INET);
+		src.len = sizeof(src.u);
+		n = recvfrom(ph->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT,
+			     &src.u.sa, &src.len);
+		if (n <= 0)
+			break;
+		t = now_us();
+		buf[n] = '\0';
+
+		if (!strncmp(buf, "SIP/2.0 ", 8))
+			handle_response(buf, (size_t)n, t);
+		else if (!strncmp(buf, "NOTIFY ", 7))
+			handle_notify(ph, buf, (size_t)n, &src, t);
+	}
+}
+
+
+/* --- the fake PBX's control socket --------------------------------- */
+
+static int ctl_send(const char *cmd, uint64_t *t0)
+{
+	size_t l = strlen(cmd);
+
+	/* the latency clock starts right before the command is written */
+	if (t0)
+		*t0 = now_us();
+	if (write(g.ctl_fd, cmd, l) != (ssize_t)l) {
+		(void)re_fprintf(stderr, "loadgen: control write: %m\n",
+				 errno);
+		return EIO;
+	}
+	++g.ctl_waiting;
+	++g.ncmd;
+
+	return 0;
+}
+
+
+static void ctl_readable(int flags, void *arg)
+{
+	ssize_t n;
+	char *nl;
+	(void)flags;
+	(void)arg;
+
+	n = read(g.ctl_fd, g.ctl_buf + g.ctl_len,
+		 sizeof(g.ctl_buf) - 1 - g.ctl_len);
+	if (n <= 0) {
+		if (n < 0 && errno == EAGAIN)
+			return;
+		(void)re_fprintf(stderr, "loadgen: control closed\n");
+		fd_close(g.ctl_fd);
+		g.exit_code = 2;
+		re_cancel();
+		return;
+	}
+	g.ctl_len += (size_t)n;
+	g.ctl_buf[g.ctl_len] = '\0';
+
+	while ((nl = strchr(g.ctl_buf, '\n'))) {
+		*nl = '\0';
+		if (strncmp(g.ctl_buf, "ok", 2))
+			(void)re_fprintf(stderr, "loadgen: fake PBX: %s\n",
+					 g.ctl_buf);
+		if (g.ctl_waiting)
+			--g.ctl_waiting;
+		g.ctl_len -= (size_t)(nl + 1 - g.ctl_buf);
+		memmove(g.ctl_buf, nl + 1, g.ctl_len + 1);
+	}
+	if (g.ctl_len == sizeof(g.ctl_buf) - 1)
+		g.ctl_len = 0;
+}
+
+
+static int ctl_connect(void)
+{
+	struct sockaddr_in sin;
+	int one = 1;
+
+	g.ctl_fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (g.ctl_fd < 0)
+		return errno;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(g.ctl_port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(g.ctl_fd, (struct sockaddr *)&sin, sizeof(sin)))
+		return errno;
+	(void)setsockopt(g.ctl_fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			 sizeof(one));
+	(void)fcntl(g.ctl_fd, F_SETFL, O_NONBLOCK);
+
+	return fd_listen(g.ctl_fd, FD_READ, ctl_readable, NULL);
+}
+
+
+/* park or retrieve on an orbit (0-based) */
+static int orbit_toggle(uint32_t o, uint64_t *t0)
+{
+	char cmd[128];
+
+	if (g.orbit_busy[o])
+		(void)re_snprintf(cmd, sizeof(cmd), "retrieve %u\n",
+				  g.dnbase + o + 1);
+	else
+		(void)re_snprintf(cmd, sizeof(cmd),
+				  "park %u bench-%u 5551%04u Bench Caller\n",
+				  g.dnbase + o + 1, g.ncmd, g.ncmd % 10000);
+	g.orbit_busy[o] = !g.orbit_busy[o];
+
+	return ctl_send(cmd, t0);
+}
+
+
+/* --- phases -------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+
+static double pct(double *v, size_t n, double p)
+{
+	size_t i;
+
+	if (!n)
+		return -1;
+	i = (size_t)(p * (double)(n - 1) + 0.5);
+
+	return v[i < n ? i : n - 1];
+}
+
+
+static void phase_next(uint64_t t);
+
+
+static void fanout_start_event(uint64_t t)
+{
+	uint32_t o = (uint32_t)g.nevents / 2 % g.norbits;
+	uint32_t i;
+
+	g.event = (int32_t)g.nevents;
+	g.event_orbit = o;
+	g.event_park = !g.orbit_busy[o];
+	g.event_left = 0;
+	for (i = 0; i < g.orbit_nsubs[o]; i++) {
+		if (g.subs[g.orbit_subs[o][i]].state == SUB_OK)
+			++g.event_left;
+	}
+	g.event_done_at = 0;
+	(void)t;
+
+	if (orbit_toggle(o, &g.event_t0))
+		re_cancel();
+}
+
+
+static void fanout_end_event(uint64_t t)
+{
+	if (g.event_left) {
+		g.event_missing += g.event_left;
+		g.last[g.nevents] = (double)(t - g.event_t0) / 1000.0;
+	}
+	else {
+		g.last[g.nevents] = (double)(g.event_done_at - g.event_t0) /
+			1000.0;
+	}
+	++g.nevents;
+	g.event = -1;
+}
+
+
+static void fanout_seen(struct sub *s, bool busy, uint64_t t)
+{
+	if (g.event < 0 || s->orbit != g.event_orbit ||
+	    s->event == g.event || t < g.event_t0)
+		return;
+
+	s->event = g.event;
+	if (busy != g.event_park)
+		++g.event_wrong;
+	lat_add((double)(t - g.event_t0) / 1000.0);
+	if (g.event_left && !--g.event_left)
+		g.event_done_at = t;
+}
+
+
+static void fanout_tick(uint64_t t)
+{
+	if (g.event < 0) {
+		if (g.nevents >= 2 * g.rounds) {
+			phase_next(t);
+			return;
+		}
+		fanout_start_event(t);
+		return;
+	}
+
+	/* next event once this one is complete and the link quiet */
+	if ((!g.event_left && t - g.event_done_at >= QUIET_MS * 1000) ||
+	    t - g.event_t0 >= EVENT_WAIT_MS * 1000ULL)
+		fanout_end_event(t);
+}
+
+
+static void tput_progress(uint64_t t)
+{
+	++g.tp_received;
+	g.tp_last_progress = t;
+}
+
+
+static void tput_tick(uint64_t t)
+{
+	uint64_t per = g.nsubs / g.norbits;
+
+	if (!g.tp_win0 && t - g.tp_t0 >= TPUT_WARMUP_MS * 1000) {
+		g.tp_win0 = t;
+		g.tp_n0 = g.tp_received;
+		g.tp_cpu0 = proc_cpu();
+	}
+	if (g.tp_win0 && t - g.tp_win0 >= g.tput_s * 1000000ULL) {
+		g.tp_win1 = t;
+		g.tp_n1 = g.tp_received;
+		g.tp_cpu1 = proc_cpu();
+		phase_next(t);
+		return;
+	}
+
+	/* keep at most TPUT_WINDOW changes' worth of NOTIFYs in flight;
+	   a lost or coalesced NOTIFY must not stall the pipe for good */
+	if (t - g.tp_last_progress >= STALL_MS * 1000) {
+		++g.tp_stalls;
+		g.tp_expected = g.tp_received;
+		g.tp_last_progress = t;
+	}
+	while (g.tp_expected < g.tp_received + TPUT_WINDOW * per) {
+		uint32_t o = g.tp_next_orbit++ % g.norbits;
+
+		if (orbit_toggle(o, NULL)) {
+			re_cancel();
+			return;
+		}
+		g.tp_expected += g.orbit_nsubs[o];
+		++g.tp_changes;
+	}
+}
+
+
+static void report_setup(void)
+{
+	double secs = g.t_last_ok > g.t_setup0 ?
+		(double)(g.t_last_ok - g.t_setup0) / 1e6 : 0;
+	double isecs = g.t_last_initial > g.t_setup0 ?
+		(double)(g.t_last_initial - g.t_setup0) / 1e6 : 0;
+	long drops = udp_drops();
+
+	(void)re_printf("setup subs=%u ok=%u failed=%u timeouts=%u "
+			"fail4xx=%u fail5xx=%u not_sent=%u retransmits=%u "
+			"time_s=%.3f "
+			"subs_per_s=%.0f initial_notifies=%u "
+			"all_initial_s=%.3f cpu_s=%.2f udp_drops=%ld\n",
+			g.nsubs, g.nok, g.nfailed, g.code_fail[0],
+			g.code_fail[4], g.code_fail[5], g.not_sent, g.nretx,
+			secs,
+			secs > 0 ? g.nok / secs : 0.0, g.ninitial, isecs,
+			g.cpu_setup1 - g.cpu_setup0,
+			drops >= 0 && g.drops0 >= 0 ? drops - g.drops0 : -1);
+	(void)re_printf("memory pid=%d rss0=%ld rss1=%ld subs=%u "
+			"bytes_per_sub=%.0f\n", g.pid, g.rss0, g.rss1, g.nok,
+			g.nok && g.rss0 > 0 ?
+			(double)(g.rss1 - g.rss0) / g.nok : -1.0);
+	g.drops0 = drops;
+}
+
+
+static void report_fanout(void)
+{
+	size_t i;
+	double lastv[4096];
+	size_t nl = g.nevents < 4096 ? g.nevents : 4096;
+	long drops = udp_drops();
+
+	for (i = 0; i < nl; i++)
+		lastv[i] = g.last[i];
+	qsort(g.lat, g.nlat, sizeof(*g.lat), cmp_double);
+	qsort(lastv, nl, sizeof(*lastv), cmp_double);
+
+	(void)re_printf("fanout watchers=%u events=%u samples=%zu "
+			"p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
+			"last_p50_ms=%.3f last_max_ms=%.3f missing=%u "
+			"wrong_state=%u udp_drops=%ld\n",
+			g.nsubs / g.norbits, g.nevents, g.nlat,
+			pct(g.lat, g.nlat, 0.50), pct(g.lat, g.nlat, 0.99),
+			g.nlat ? g.lat[g.nlat - 1] : -1.0,
+			pct(lastv, nl, 0.50), nl ? lastv[nl - 1] : -1.0,
+			g.event_missing, g.event_wrong,
+			drops >= 0 && g.drops0 >= 0 ? drops - g.drops0 : -1);
+	g.drops0 = drops;
+}
+
+
+static void report_tput(void)
+{
+	double secs = (double)(g.tp_win1 - g.tp_win0) / 1e6;
+	uint64_t n = g.tp_n1 - g.tp_n0;
+	double cpu = g.tp_cpu1 - g.tp_cpu0;
+	long drops = udp_drops();
+
+	(void)re_printf("throughput secs=%.2f notifies=%llu "
+			"notify_per_s=%.0f changes=%u stalls=%u cpu_s=%.2f "
+			"cpu_s_per_1k_notify=%.4f udp_drops=%ld\n",
+			secs, (unsigned long long)n,
+			secs > 0 ? (double)n / secs : 0.0, g.tp_changes,
+			g.tp_stalls, cpu,
+			n && g.tp_cpu0 >= 0 ? cpu * 1000.0 / (double)n : -1.0,
+			drops >= 0 && g.drops0 >= 0 ? drops - g.drops0 : -1);
+	g.drops0 = drops;
+}
+
+
+static void phase_next(uint64_t t)
+{
+	switch (g.phase) {
+
+	case PH_SETUP:
+		g.phase = PH_SETTLE;
+		break;
+
+	case PH_SETTLE:
+		g.cpu_setup1 = proc_cpu();
+		g.rss1 = proc_rss();
+		report_setup();
+		g.phase = PH_FANOUT;
+		if (g.ctl_port && g.rounds && g.nok)
+			break;
+		/* fall through */
+
+	case PH_FANOUT:
+		if (g.nevents)
+			report_fanout();
+		g.phase = PH_TPUT;
+		g.tp_t0 = t;
+		g.tp_last_progress = t;
+		if (g.ctl_port && g.tput_s && g.nok)
+			break;
+		/* fall through */
+
+	case PH_TPUT:
+		if (g.tp_win1)
+			report_tput();
+		g.phase = PH_DRAIN;
+		g.tp_last_progress = t;
+		g.tp_t0 = t;
+		break;
+
+	default:
+		g.phase = PH_DONE;
+		re_cancel();
+		break;
+	}
+}
+
+
+static void tick(void *arg)
+{
+	uint64_t t = now_us();
+	(void)arg;
+
+	switch (g.phase) {
+
+	case PH_SETUP:
+		setup_retransmit(t);
+		setup_fill(t);
+		if (g.next_sub == g.nsubs && list_isempty(&g.outstanding))
+			phase_next(t);
+		break;
+
+	case PH_SETTLE:
+		/* every initial NOTIFY in, or 2 s of silence */
+		if (g.ninitial >= g.nok || (g.t_last_initial &&
+		    t - g.t_last_initial > 2000000) ||
+		    (!g.t_last_initial && t - g.t_last_ok > 2000000))
+			phase_next(t);
+		break;
+
+	case PH_FANOUT:
+		fanout_tick(t);
+		break;
+
+	case PH_TPUT:
+		tput_tick(t);
+		break;
+
+	case PH_DRAIN:
+		if (t - g.tp_last_progress >= DRAIN_IDLE_MS * 1000 ||
+		    t - g.tp_t0 >= DRAIN_MAX_MS * 1000)
+			phase_next(t);
+		break;
+
+	default:
+		break;
+	}
+
+	if (g.phase != PH_DONE)
+		tmr_start(&g.tick, TICK_MS, tick, NULL);
+}
+
+
+/* --- set-up --------------------------------------------------------- */
+
+static int phones_open(void)
+{
+	uint32_t p;
+	int one = 1;
+
+	for (p = 0; p < g.nphones; p++) {
+		struct phone *ph = &g.phones[p];
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+		int buf = RCVBUF;
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(ntohl(g.first.s_addr) +
+					    p % g.naddrs);
+		ph->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		if (ph->fd < 0)
+			return errno;
+		(void)setsockopt(ph->fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				 sizeof(one));
+		if (setsockopt(ph->fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf,
+			       sizeof(buf)))
+			(void)setsockopt(ph->fd, SOL_SOCKET, SO_RCVBUF,
+					 &buf, sizeof(buf));
+		if (bind(ph->fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+		    getsockname(ph->fd, (struct sockaddr *)&sin, &sl))
+			return errno;
+		sa_init(&ph->laddr, AF_INET);
+		(void)sa_set_sa(&ph->laddr, (struct sockaddr *)&sin);
+		if (fd_listen(ph->fd, FD_READ, phone_readable, ph))
+			return EMFILE;
+	}
+
+	return 0;
+}
+
+
+static int subs_init(void)
+{
+	uint32_t si, o;
+
+	g.nsubs = g.nphones * g.keys;
+	g.subs = calloc(g.nsubs, sizeof(*g.subs));
+	g.orbit_subs = calloc(g.norbits, sizeof(*g.orbit_subs));
+	g.orbit_nsubs = calloc(g.norbits, sizeof(*g.orbit_nsubs));
+	g.orbit_busy = calloc(g.norbits, sizeof(*g.orbit_busy));
+	g.last = calloc(2 * g.rounds + 1, sizeof(*g.last));
+	if (!g.subs || !g.orbit_subs || !g.orbit_nsubs || !g.orbit_busy ||
+	    !g.last)
+		return ENOMEM;
+
+	for (si = 0; si < g.nsubs; si++) {
+		g.subs[si].orbit = (uint16_t)(si % g.norbits);
+		g.subs[si].event = -1;
+		++g.orbit_nsubs[si % g.norbits];
+	}
+	for (o = 0; o < g.norbits; o++) {
+		g.orbit_subs[o] = calloc(g.orbit_nsubs[o] + 1,
+					 sizeof(**g.orbit_subs));
+		if (!g.orbit_subs[o])
+			return ENOMEM;
+		g.orbit_nsubs[o] = 0;
+	}
+	for (si = 0; si < g.nsubs; si++) {
+		o = g.subs[si].orbit;
+		g.orbit_subs[o][g.orbit_nsubs[o]++] = si;
+	}
+
+	return 0;
+}
+
+
+static void write_records(void)
+{
+	FILE *f;
+	size_t i;
+
+	if (!g.outfile)
+		return;
+	f = fopen(g.outfile, "w");
+	if (!f) {
+		(void)re_fprintf(stderr, "loadgen: %s: %m\n", g.outfile,
+				 errno);
+		return;
+	}
+	for (i = 0; i < g.nrec; i++) {
+		const struct record *r = &g.rec[i];
+
+		(void)fprintf(f, "%llu %u %u %u %u\n",
+			      (unsigned long long)r->t_us, r->sub,
+			      g.subs[r->sub].orbit + 1, r->version,
+			      r->phase);
+	}
+	(void)fclose(f);
+}
+
+
+static void signal_handler(int sig)
+{
+	(void)re_fprintf(stderr, "loadgen: signal %d\n", sig);
+	g.exit_code = 3;
+	re_cancel();
+}
+
+
+static void usage(void)
+{
+	(void)re_fprintf(stderr,
+			 "usage: loadgen -t ADDR:PORT [-c CTLPORT] "
+			 "[-n PHONES] [-k KEYS] [-m ORBITS]\n"
+			 "  [-b DNBASE] [-a FIRSTADDR] [-s ADDRS] "
+			 "[-w WINDOW] [-r RATE] [-f ROUNDS]\n"
+			 "  [-T SECS] [-P PID] [-o FILE] [-x EXPIRES] "
+			 "[-L SECS]\n");
+}
+
+
+int main(int argc, char *argv[])
+{
+	struct rlimit rl;
+	int c, err;
+
+	g.nphones = 100;
+	g.keys = 10;
+	g.norbits = 10;
+	g.dnbase = 70000;
+	g.window = 64;
+	g.rounds = 10;
+	g.tput_s = 5;
+	g.expires = 3600;
+	g.event = -1;
+	g.runid = (unsigned)getpid();
+	(void)inet_pton(AF_INET, "127.1.0.1", &g.first);
+
+	while ((c = getopt(argc, argv, "t:c:n:k:m:b:a:s:w:r:f:T:P:o:x:L:"))
+	       != -1) {
+		switch (c) {
+
+		case 't':
+			if (sa_decode(&g.target, optarg, strlen(optarg))) {
+				usage();
+				return 2;
+			}
+			break;
+
+		case 'c': g.ctl_port = (uint16_t)atoi(optarg); break;
+		case 'n': g.nphones = (uint32_t)atol(optarg); break;
+		case 'k': g.keys = (uint32_t)atol(optarg); break;
+		case 'm': g.norbits = (uint32_t)atol(optarg); break;
+		case 'b': g.dnbase = (uint32_t)atol(optarg); break;
+		case 's': g.naddrs = (uint32_t)atol(optarg); break;
+		case 'w': g.window = (uint32_t)atol(optarg); break;
+		case 'r': g.rate = (uint32_t)atol(optarg); break;
+		case 'f': g.rounds = (uint32_t)atol(optarg); break;
+		case 'T': g.tput_s = (uint32_t)atol(optarg); break;
+		case 'P': g.pid = atoi(optarg); break;
+		case 'o': g.outfile = optarg; break;
+		case 'x': g.expires = (uint32_t)atol(optarg); break;
+		case 'L': g.limit_s = (uint32_t)atol(optarg); break;
+
+		case 'a':
+			if (inet_pton(AF_INET, optarg, &g.first) != 1) {
+				usage();
+				return 2;
+			}
+			break;
+
+		default:
+			usage();
+			return 2;
+		}
+	}
+
+	if (!sa_isset(&g.target, SA_ALL) || !g.nphones || !g.keys ||
+	    !g.norbits || g.norbits > 65535 || !g.window) {
+		usage();
+		return 2;
+	}
+	if (!g.naddrs || g.naddrs > g.nphones)
+		g.naddrs = g.nphones;
+
+	/* one socket per phone */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) &&
+	    rl.rlim_cur < g.nphones + 64) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	err = libre_init();
+	if (err)
+		return 1;
+	(void)fd_setsize((int)g.nphones + 128);
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	err = subs_init();
+	if (!err)
+		g.phones = calloc(g.nphones, sizeof(*g.phones));
+	if (!err && !g.phones)
+		err = ENOMEM;
+	if (!err)
+		err = phones_open();
+	if (err) {
+		(void)re_fprintf(stderr, "loadgen: %u phones: %m\n",
+				 g.nphones, err);
+		return 1;
+	}
+	if (g.ctl_port) {
+		err = ctl_connect();
+		if (err) {
+			(void)re_fprintf(stderr, "loadgen: control port "
+					 "%u: %m\n", g.ctl_port, err);
+			return 1;
+		}
+	}
+
+	g.rss0 = proc_rss();
+	g.cpu_setup0 = proc_cpu();
+	g.drops0 = udp_drops();
+	g.t_setup0 = now_us();
+	tmr_init(&g.tick);
+	tick(NULL);
+
+	err = re_main(signal_handler);
+
+	tmr_cancel(&g.tick);
+	write_records();
+	if (g.ctl_port)
+		fd_close(g.ctl_fd);
+	for (c = 0; c < (int)g.nphones; c++) {
+		fd_close(g.phones[c].fd);
+		(void)close(g.phones[c].fd);
+	}
+	libre_close();
+
+	return g.exit_code ? g.exit_code : (g.phase == PH_DONE ? 0 : 1);
+}
