@@ -9,6 +9,7 @@
  * Copyright (C) 2026 The parkblf authors
  */
 #include <string.h>
+#include <strings.h>
 #include <errno.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -481,6 +482,42 @@ static int tls_listen_add(struct app *app, const struct sa *laddr,
 }
 
 
+/* A ;transport=tls upstream without a TLS listener of our own: a TLS
+   transport for the outgoing connection.  libre 1.1.0 does
+   not verify the PBX's certificate (nor send SNI): the link is safe
+   from eavesdropping, not from an active attacker. */
+static int tls_client_add(struct app *app, const struct sa *near)
+{
+	struct sa la = *near;
+	int err;
+
+	err = tls_alloc(&app->tls, TLS_METHOD_SSLV23, NULL, NULL);
+	if (err)
+		return err;
+
+	if (sa_is_any(&la))
+		err = sip_transp_laddr(app->sip, &la, SIP_TRANSP_UDP, NULL);
+	if (!err)
+		err = free_port(&la);
+	if (!err)
+		err = sip_transp_add(app->sip, SIP_TRANSP_TLS, &la, app->tls);
+	if (err)
+		log_error("sip: no TLS transport for the upstream link: %m",
+			  err);
+	else
+		log_info("sip: TLS for the upstream link from %j (the PBX's "
+			 "certificate is not verified)", &la);
+
+	return err;
+}
+
+
+static bool upstream_needs_tls(const char *uri)
+{
+	return strstr(uri, "transport=tls") != NULL;
+}
+
+
 struct if_walk {
 	struct sa addrv[MAX_TRANSPORTS];
 	size_t addrc;
@@ -602,7 +639,8 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 
 	dns_init(app);
 
-	err = sip_alloc(&app->sip, app->dnsc, 32, 32, 32,
+	/* hash sizes for tens of thousands of phone transactions */
+	err = sip_alloc(&app->sip, app->dnsc, 8192, 8192, 256,
 			"parkblf/" PARKBLF_VERSION, exit_handler, app);
 	if (err)
 		goto out;
@@ -614,6 +652,11 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 
 	if (cfg->tls_cert) {
 		err = tls_listen_add(app, &cfg->tls_listen, cfg->tls_cert);
+		if (err)
+			goto out;
+	}
+	else if (upstream_needs_tls(cfg->upstream_uri)) {
+		err = tls_client_add(app, &cfg->listenv[0]);
 		if (err)
 			goto out;
 	}
@@ -629,7 +672,7 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	if (err)
 		goto out;
 
-	err = sipevent_listen(&app->sock, app->sip, 1024, 32,
+	err = sipevent_listen(&app->sock, app->sip, 8192, 32,
 			      subscribe_handler, app);
 	if (err)
 		goto out;

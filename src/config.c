@@ -234,6 +234,14 @@ static int set_value(struct parse_state *ps, const struct config_key *k,
 				     k->name, val);
 			return EINVAL;
 		}
+		/* libre 1.1.0 routes only sip: URIs */
+		if (!pl_strcasecmp(&uri.scheme, "sips")) {
+			config_error(ps->errmb, ps->file, line,
+				     "%s: sips: URIs are not supported; for "
+				     "TLS write sip:...;transport=tls",
+				     k->name);
+			return EINVAL;
+		}
 		err = pl_strdup((char **)field, val);
 		break;
 	}

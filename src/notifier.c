@@ -25,6 +25,7 @@
 enum {
 	GROUP_HASH_SIZE  = 256,
 	CALLID_HASH_SIZE = 1024,
+	FANOUT_BATCH     = 64,     /**< NOTIFYs per main-loop turn      */
 	FLUSH_MS         = 1000,   /**< Versions saved at most this late */
 };
 
@@ -33,6 +34,8 @@ struct watchgroup {
 	struct le he;
 	char *name;
 	struct list watchers;
+	struct tmr tmr_fanout;        /**< Next batch of a fan-out        */
+	uint64_t gen;                 /**< Changes fanned out so far      */
 };
 
 struct notifier {
@@ -63,6 +66,7 @@ struct watcher {
 	char *entity;                 /**< The URI the phone subscribed to */
 	struct sa peer;
 	uint32_t version;             /**< Next document version          */
+	uint64_t gen;                 /**< Last change of its group seen  */
 	struct le he_callid;          /**< In notifier.by_callid          */
 	struct le le_dirty;           /**< In notifier.dirty              */
 	char *callid;
@@ -75,6 +79,7 @@ static void group_destructor(void *arg)
 {
 	struct watchgroup *g = arg;
 
+	tmr_cancel(&g->tmr_fanout);
 	hash_unlink(&g->he);
 	mem_deref(g->name);
 }
@@ -173,6 +178,7 @@ static int group_get(struct watchgroup **gp, struct notifier *nt,
 	if (!g)
 		return ENOMEM;
 
+	tmr_init(&g->tmr_fanout);
 	err = str_dup(&g->name, name);
 	if (err) {
 		mem_deref(g);
@@ -630,6 +636,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	if (err)
 		goto out;
 
+	w->gen = w->group->gen;
 	list_append(&w->group->watchers, &w->le, w);
 	++nt->nwatchers;
 	++metrics.subscribes_accepted;
@@ -743,6 +750,35 @@ void notifier_set_map(struct notifier *nt, const struct orbitmap *map)
 }
 
 
+/* One batch of a fan-out.  Sending every NOTIFY of a big orbit in one
+   loop turn overflows the UDP receive buffer with the phones' 200 OKs
+   (each lost one costs a retransmission 500 ms later), so at most
+   FANOUT_BATCH go out per turn and the answers are read in between.
+   Done watchers move to the tail, so a batch starts at the head. */
+static void fanout_handler(void *arg)
+{
+	struct watchgroup *g = arg;
+	unsigned n = 0;
+
+	while (!list_isempty(&g->watchers)) {
+		struct watcher *w = list_head(&g->watchers)->data;
+
+		if (w->gen == g->gen)
+			return;                 /* everyone has it */
+
+		if (n++ == FANOUT_BATCH) {
+			tmr_start(&g->tmr_fanout, 0, fanout_handler, g);
+			return;
+		}
+
+		w->gen = g->gen;
+		list_unlink(&w->le);
+		list_append(&g->watchers, &w->le, w);
+		pacer_request(w->pace);
+	}
+}
+
+
 /**
  * Send every watcher of an orbit the orbit's current state
  *
@@ -752,7 +788,6 @@ void notifier_set_map(struct notifier *nt, const struct orbitmap *map)
 void notifier_orbit_changed(struct notifier *nt, const char *name)
 {
 	struct watchgroup *g;
-	struct le *le;
 
 	if (!nt || !name)
 		return;
@@ -764,11 +799,9 @@ void notifier_orbit_changed(struct notifier *nt, const char *name)
 	if (!g)
 		return;
 
-	for (le = list_head(&g->watchers); le; le = le->next) {
-		struct watcher *w = le->data;
-
-		pacer_request(w->pace);
-	}
+	/* a change during a fan-out restarts it: everyone gets the latest */
+	++g->gen;
+	fanout_handler(g);
 }
 
 

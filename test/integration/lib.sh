@@ -66,6 +66,11 @@ wait_for() {
 	done
 }
 
+# ss_listens PORT: something listens on TCP PORT
+ss_listens() {
+	ss -Hltn "sport = :$1" | grep -q .
+}
+
 # A UDP+TCP port nobody listens on (for sipp, which cannot use port 0)
 free_port() {
 	local p

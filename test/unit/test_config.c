@@ -71,7 +71,7 @@ static void test_all_keys(void **state)
 		"  \n"
 		"sip_listen 127.0.0.1:5070\n"
 		"sip_listen [::1]:5070   # IPv6 too\n"
-		"upstream_uri sips:any-dn@pbx.example.com:5061\r\n"
+		"upstream_uri sip:any-dn@pbx.example.com:5061;transport=tls\r\n"
 		"upstream_user 9999\n"
 		"upstream_password s3cret\n"
 		"upstream_event presence\n"
@@ -87,6 +87,7 @@ static void test_all_keys(void **state)
 	(void)state;
 
 	assert_int_equal(0, parse(&cfg, text, err));
+	assert_int_equal(0, err->end);
 	assert_int_equal(2, cfg->listenc);
 	assert_int_equal(AF_INET6, sa_af(&cfg->listenv[1]));
 	assert_string_equal("9999", cfg->upstream_user);
@@ -123,7 +124,8 @@ static void test_errors_have_file_and_line(void **state)
 		"upstream_user\n"                              /* 10 */
 		"upstream_password two words\n"                /* 11 */
 		"http_listen 0.0.0.0:8088\n"                   /* 12 */
-		"sip_listen localhost\n";                      /* 13 */
+		"sip_listen localhost\n"                       /* 13 */
+		"upstream_uri sips:any-dn@pbx\n";              /* 14 */
 	const char *e;
 	(void)state;
 
@@ -149,6 +151,9 @@ static void test_errors_have_file_and_line(void **state)
 			       "address"));
 	assert_non_null(strstr(e, ":13: sip_listen: 'localhost' is not "
 			       "ADDRESS:PORT"));
+	assert_non_null(strstr(e, ":14: upstream_uri: sips: URIs are not "
+			       "supported; for TLS write "
+			       "sip:...;transport=tls"));
 
 	mem_deref(err);
 }
