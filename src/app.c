@@ -761,9 +761,12 @@ void app_shutdown(struct app *app)
 	app->up = mem_deref(app->up);
 
 	if (app->db) {
-		/* the subscriptions stay in the database for the next run;
-		   the upstream un-SUBSCRIBE gets a moment to be answered */
+		/* the subscriptions stay in the database for the next run
+		   (list subscriptions are not kept: they are told); the
+		   upstream un-SUBSCRIBE gets a moment to be answered */
 		notifier_flush(app->nt);
+		notifier_close_lists(app->nt, SIPEVENT_PROBATION,
+				     SHUTDOWN_RETRY_S);
 		tmr_start(&app->tmr_stop, PERSIST_STOP_MS, stop_deadline,
 			  app);
 	}

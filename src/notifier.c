@@ -965,3 +965,18 @@ bool notifier_over_limit(const struct notifier *nt, const struct sa *peer)
 	return pacer_count(nt->pacer, peer) >=
 		nt->cfg->subscribe_max_per_source;
 }
+
+
+/**
+ * End the list subscriptions (they are not kept in the database)
+ *
+ * @param nt          Notifier
+ * @param reason      Subscription-State reason
+ * @param retry_after Retry-after seconds, 0 for none
+ */
+void notifier_close_lists(struct notifier *nt, enum sipevent_reason reason,
+			  uint32_t retry_after)
+{
+	if (nt)
+		blflist_close_all(nt->lists, reason, retry_after);
+}

@@ -22,6 +22,8 @@ struct persist;
 void notifier_set_persist(struct notifier *nt, struct persist *db);
 void notifier_observe(struct notifier *nt, const struct sip_msg *msg);
 void notifier_flush(struct notifier *nt);
+void notifier_close_lists(struct notifier *nt, enum sipevent_reason reason,
+			  uint32_t retry_after);
 bool notifier_over_limit(const struct notifier *nt, const struct sa *peer);
 const struct orbitmap *notifier_map(const struct notifier *nt);
 struct pacer_slot;
