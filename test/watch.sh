@@ -15,7 +15,7 @@ sed -e 's/@EVENT@/dialog/' -e 's#@ACCEPT@#application/dialog-info+xml#' \
 	-e 's/@EXPIRES@/3600/' -e 's/@QUIET_MS@/3600000/' \
 	-e 's/@NOTIFY_CODE@/200/' -e 's/@EXTRA_HEADERS@/X-Phone: watch/' "$here/sipp/watch.xml.in" >"$d/watch.xml"
 : >"$d/msg"
-sipp -sf "$d/watch.xml" -s "$orbit" -i 127.0.0.1 -p "$(shuf -i 20000-59999 -n 1)" \
+sipp -sf "$d/watch.xml" -s "$orbit" -i 127.0.0.1 -p "$(shuf -i 10000-32000 -n 1)" \
 	-m 1 -nostdin -trace_msg -message_file "$d/msg" "$target" \
 	>/dev/null 2>&1 &
 sipp=$!

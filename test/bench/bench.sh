@@ -89,7 +89,7 @@ wait_for() {
 free_port() {
 	local p
 	while :; do
-		p=$(shuf -i 20000-59999 -n 1)
+		p=$(shuf -i 10000-32000 -n 1)
 		ss -Hlun "sport = :$p" | grep -q . && continue
 		ss -Hltn "sport = :$p" | grep -q . && continue
 		echo "$p"

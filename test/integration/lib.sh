@@ -71,13 +71,14 @@ ss_listens() {
 	ss -Hltn "sport = :$1" | grep -q .
 }
 
-# A UDP+TCP port nobody listens on (for sipp, which cannot use port 0)
+# A UDP+TCP port no socket uses (for sipp, which cannot use port 0),
+# below the kernel's ephemeral range, so that no outgoing connection
+# takes it between the check and the bind
 free_port() {
 	local p
 	while :; do
-		p=$(shuf -i 20000-59999 -n 1)
-		ss -Hlun "sport = :$p" | grep -q . && continue
-		ss -Hltn "sport = :$p" | grep -q . && continue
+		p=$(shuf -i 10000-32000 -n 1)
+		ss -Hantu "sport = :$p" | grep -q . && continue
 		echo "$p"
 		return
 	done
