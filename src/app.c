@@ -25,6 +25,7 @@
 #include "subauth.h"
 #include "persist.h"
 #include "resume.h"
+#include "metrics.h"
 #include "httpd.h"
 
 
@@ -221,44 +222,43 @@ static bool allowed(struct app *app, const struct sip_msg *msg)
 }
 
 
+/* A SUBSCRIBE refused for now: 503 with Retry-After, counted */
+static bool refuse(struct app *app, const struct sip_msg *msg,
+		   const char *reason, uint32_t retry_after)
+{
+	(void)sip_treplyf(NULL, NULL, app->sip, msg, false, 503, reason,
+			  "Retry-After: %u\r\n"
+			  "Content-Length: 0\r\n\r\n", retry_after);
+	++metrics.subscribes_refused;
+
+	return true;
+}
+
+
 static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 {
 	struct app *app = arg;
 
-	if (!allowed(app, msg))
-		return true;
-
-	if (app->stopping) {
-		(void)sip_treplyf(NULL, NULL, app->sip, msg, false, 503,
-				  "Shutting Down",
-				  "Retry-After: %u\r\n"
-				  "Content-Length: 0\r\n\r\n",
-				  SHUTDOWN_RETRY_S);
+	if (!allowed(app, msg)) {
+		++metrics.subscribes_refused;
 		return true;
 	}
+
+	if (app->stopping)
+		return refuse(app, msg, "Shutting Down", SHUTDOWN_RETRY_S);
 
 	if (notifier_over_limit(app->nt, &msg->src)) {
 		log_warn("app: SUBSCRIBE from %J refused: over "
 			 "subscribe_max_total or subscribe_max_per_source",
 			 &msg->src);
-		(void)sip_treplyf(NULL, NULL, app->sip, msg, false, 503,
-				  "Too Many Subscriptions",
-				  "Retry-After: %u\r\n"
-				  "Content-Length: 0\r\n\r\n",
-				  LIMIT_RETRY_S);
-		return true;
+		return refuse(app, msg, "Too Many Subscriptions",
+			      LIMIT_RETRY_S);
 	}
 
 	/* the PBX's state is not known: no lamp rather than a wrong one */
-	if (!app->ever_up || app->unknown) {
-		(void)sip_treplyf(NULL, NULL, app->sip, msg, false, 503,
-				  "PBX State Unknown",
-				  "Retry-After: %u\r\n"
-				  "Content-Length: 0\r\n\r\n",
-				  app->unknown ? app->cfg->unknown_retry_after
-				  : STARTUP_RETRY_S);
-		return true;
-	}
+	if (!app->ever_up || app->unknown)
+		return refuse(app, msg, "PBX State Unknown", app->unknown ?
+			      app->cfg->unknown_retry_after : STARTUP_RETRY_S);
 
 	return notifier_subscribe_handler(msg, app->nt);
 }

@@ -14,6 +14,7 @@
 # here, so a closed port is noticed at once (UDP would wait 32 s)
 PBX_PORT=$(free_port)
 write_config "upstream_grace 2" "unknown_retry_after 6" \
+	"http_listen 127.0.0.1:0" \
 	"upstream_uri sip:any-dn@127.0.0.1:$PBX_PORT;transport=tcp"
 "$BUILD/parkblf" -f "$T/parkblf.conf" >>"$T/parkblf.log" 2>&1 &
 PB_PID=$!
@@ -29,6 +30,17 @@ wait_for 10 log_count_ge 3 'upstream: (SUBSCRIBE sip|attempt)' ||
 [ "$(grep -c 'link .* -> down' "$T/parkblf.log")" -eq 1 ] ||
 	fail "the link state was logged per retry"
 log "PBX unreachable: 503 with Retry-After, one link-down line"
+
+# the refusal is counted in /metrics
+HTTP_PORT=$(sed -n 's/.*http: listening on 127.0.0.1:\([0-9]*\).*/\1/p' \
+	"$T/parkblf.log")
+exec 7<>"/dev/tcp/127.0.0.1/$HTTP_PORT"
+printf 'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&7
+metrics=$(timeout 5 cat <&7)
+exec 7>&-
+echo "$metrics" | grep -q "^parkblf_subscribes_refused_total 1" ||
+	fail "503 not counted: $(echo "$metrics" | grep refused)"
+log "the 503 is counted in parkblf_subscribes_refused_total"
 
 # the fake PBX appears on that port
 "$BUILD/fakepbx" -l "127.0.0.1:$PBX_PORT" -c 127.0.0.1:0 -P "$T/pbx.ports" \
