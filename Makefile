@@ -3,7 +3,8 @@
 # Targets: all (daemon + fake PBX), check (unit + integration tests),
 # unit, integration, asan (the whole suite under ASan+UBSan), fuzz
 # (libFuzzer targets, clang), bench (benchmark, docs/BENCHMARKS.md),
-# demo, ccheck, install, uninstall, clean.
+# soak (10 minutes of chaos under ASan+UBSan), demo, ccheck, install,
+# uninstall, clean.
 # V=1 prints full commands.
 
 .DEFAULT_GOAL := all
@@ -97,11 +98,22 @@ integration: all
 	$(Q)test/integration/run.sh $(BUILD)
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
-asan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build-asan \
 	  OPT="-O1 -g -fno-omit-frame-pointer" \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
-	  EXTRA_LDFLAGS="-fsanitize=address,undefined" check
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined"
+asan:
+	$(Q)$(ASAN_MAKE) check
+
+# The soak test (not part of check): SOAK_SECONDS of a flapping fake
+# PBX, 200 phones, parks, retrieves and map reloads against the
+# ASan+UBSan build; see test/soak/soak.sh.
+.PHONY: asan-build soak
+SOAK_SECONDS ?= 600
+asan-build:
+	$(Q)$(ASAN_MAKE) all
+soak: asan-build
+	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) test/soak/soak.sh build-asan
 
 # The whole suite with parkblf under valgrind (memcheck): any error or
 # definite leak makes parkblf exit 99, which fails the test.
