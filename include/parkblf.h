@@ -166,7 +166,8 @@ void encoder_unregister(struct encoder *enc);
 const struct encoder *encoder_find(const struct pl *event);
 int  encoder_events_print(struct re_printf *pf, void *unused);
 
-/** Print XML-escaped text */
+/** Print XML-escaped text (invalid UTF-8 becomes U+FFFD) */
 int  xml_escape_print(struct re_printf *pf, const char *str);
+size_t utf8_char_len(const uint8_t *p, size_t n);
 
 #endif

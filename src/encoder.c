@@ -88,9 +88,52 @@ int encoder_events_print(struct re_printf *pf, void *unused)
 
 
 /**
- * Print text with the five XML special characters escaped, tab, CR
- * and LF as character references; control characters that XML 1.0
- * forbids are left out
+ * Length of the valid UTF-8 sequence at p
+ *
+ * @param p Text
+ * @param n Bytes left
+ *
+ * @return 1..4, or 0 if the sequence is not valid UTF-8
+ */
+size_t utf8_char_len(const uint8_t *p, size_t n)
+{
+	size_t len, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	else if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+
+	if (n < len)
+		return 0;
+
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	}
+
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return 0;
+
+	return len;
+}
+
+
+/**
+ * Print text for XML character data or an attribute value: the five
+ * special characters escaped, tab, CR and LF as references (so that
+ * attribute values keep them and no line of a multipart body can start
+ * inside our text), other control characters left out, and invalid
+ * UTF-8 (an orbit map label, say) as U+FFFD, so the document stays
+ * well-formed
  *
  * @param pf  Print function
  * @param str Text, NULL prints nothing
@@ -99,45 +142,56 @@ int encoder_events_print(struct re_printf *pf, void *unused)
  */
 int xml_escape_print(struct re_printf *pf, const char *str)
 {
-	const char *p, *start;
+	const uint8_t *p, *start, *end;
 	int err = 0;
 
 	if (!str)
 		return 0;
 
-	for (p = start = str; *p && !err; p++) {
+	p = start = (const uint8_t *)str;
+	end = p + strlen(str);
+
+	while (p < end && !err) {
+		size_t n = utf8_char_len(p, (size_t)(end - p));
 		const char *esc;
 
-		switch (*p) {
-
-		case '&':  esc = "&amp;";  break;
-		case '<':  esc = "&lt;";   break;
-		case '>':  esc = "&gt;";   break;
-		case '"':  esc = "&quot;"; break;
-		case '\'': esc = "&apos;"; break;
-		/* as references, so that attribute values keep them and no
-		   line of a multipart body can start inside our text */
-		case '\t': esc = "&#9;";  break;
-		case '\n': esc = "&#10;"; break;
-		case '\r': esc = "&#13;"; break;
-		default:
-			if ((unsigned char)*p < 0x20)
-				esc = "";
-			else
-				continue;
-			break;
+		if (!n)
+			esc = "\xef\xbf\xbd";
+		else if (*p == '&')
+			esc = "&amp;";
+		else if (*p == '<')
+			esc = "&lt;";
+		else if (*p == '>')
+			esc = "&gt;";
+		else if (*p == '"')
+			esc = "&quot;";
+		else if (*p == '\'')
+			esc = "&apos;";
+		else if (*p == '\t')
+			esc = "&#9;";
+		else if (*p == '\n')
+			esc = "&#10;";
+		else if (*p == '\r')
+			esc = "&#13;";
+		else if (*p < 0x20)
+			esc = "";
+		else {
+			p += n;          /* plain text: written in one go */
+			continue;
 		}
 
 		/* a zero-length write is an error for some print handlers */
 		if (p > start)
-			err = pf->vph(start, p - start, pf->arg);
+			err = pf->vph((const char *)start, p - start,
+				      pf->arg);
 		if (!err && *esc)
 			err = re_hprintf(pf, "%s", esc);
-		start = p + 1;
+		p += n ? n : 1;
+		start = p;
 	}
 
 	if (!err && p > start)
-		err = pf->vph(start, p - start, pf->arg);
+		err = pf->vph((const char *)start, p - start, pf->arg);
 
 	return err;
 }

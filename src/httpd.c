@@ -75,38 +75,6 @@ static const struct counter counters[] = {
  * Escaping
  */
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid */
-static size_t utf8_len(const uint8_t *p, size_t n)
-{
-	size_t len, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	else if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-
-	if (n < len)
-		return 0;
-
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	}
-
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
-		return 0;
-
-	return len;
-}
-
 
 /* A JSON string with its quotes, or null */
 static int json_string_print(struct re_printf *pf, const char *str)
@@ -123,7 +91,7 @@ static int json_string_print(struct re_printf *pf, const char *str)
 	err = re_hprintf(pf, "\"");
 
 	while (p < end && !err) {
-		size_t n = utf8_len(p, (size_t)(end - p));
+		size_t n = utf8_char_len(p, (size_t)(end - p));
 
 		if (!n) {
 			err = re_hprintf(pf, "\\ufffd");
@@ -140,46 +108,6 @@ static int json_string_print(struct re_printf *pf, const char *str)
 	}
 
 	err |= re_hprintf(pf, "\"");
-
-	return err;
-}
-
-
-/* XML character data or attribute value; control characters dropped */
-static int xml_text_print(struct re_printf *pf, const char *str)
-{
-	const uint8_t *p, *end;
-	int err = 0;
-
-	if (!str)
-		return 0;
-
-	p = (const uint8_t *)str;
-	end = p + strlen(str);
-
-	while (p < end && !err) {
-		size_t n = utf8_len(p, (size_t)(end - p));
-
-		if (!n) {
-			err = re_hprintf(pf, "\xef\xbf\xbd");
-			n = 1;
-		}
-		else if (*p == '&')
-			err = re_hprintf(pf, "&amp;");
-		else if (*p == '<')
-			err = re_hprintf(pf, "&lt;");
-		else if (*p == '>')
-			err = re_hprintf(pf, "&gt;");
-		else if (*p == '"')
-			err = re_hprintf(pf, "&quot;");
-		else if (*p == '\'')
-			err = re_hprintf(pf, "&apos;");
-		else if (*p >= 0x20 || *p == '\t' || *p == '\n' ||
-			 *p == '\r')
-			err = pf->vph((const char *)p, n, pf->arg);
-
-		p += n;
-	}
 
 	return err;
 }
@@ -491,9 +419,9 @@ static int yealink_item(struct mbuf *mb, const struct orbit *orbit,
 			   "  <URI>Dial:%H</URI>\n"
 			   "  <Dial>%H</Dial>\n"
 			   " </MenuItem>\n",
-			   xml_text_print, title, xml_text_print, status,
-			   xml_text_print, orbit->retrieve,
-			   xml_text_print, orbit->retrieve);
+			   xml_escape_print, title, xml_escape_print, status,
+			   xml_escape_print, orbit->retrieve,
+			   xml_escape_print, orbit->retrieve);
 }
 
 
@@ -509,8 +437,8 @@ static int cisco_item(struct mbuf *mb, const struct orbit *orbit,
 			   "  <Name>%H: %H</Name>\n"
 			   "  <URL>Dial:%H</URL>\n"
 			   " </MenuItem>\n",
-			   xml_text_print, title, xml_text_print, status,
-			   xml_text_print, orbit->retrieve);
+			   xml_escape_print, title, xml_escape_print, status,
+			   xml_escape_print, orbit->retrieve);
 }
 
 
@@ -527,7 +455,7 @@ static int snom_item(struct mbuf *mb, const struct orbit *orbit,
 			   "  <Name>%H: %H</Name>\n"
 			   "  <URL>snom://mb_nop#numberdial=%H</URL>\n"
 			   " </MenuItem>\n",
-			   xml_text_print, title, xml_text_print, status,
+			   xml_escape_print, title, xml_escape_print, status,
 			   url_dial_print, orbit->retrieve);
 }
 
@@ -541,7 +469,7 @@ static int polycom_item(struct mbuf *mb, const struct orbit *orbit,
 {
 	return mbuf_printf(mb, "<p><a href=\"tel://%H\">%H: %H</a></p>\n",
 			   url_dial_print, orbit->retrieve,
-			   xml_text_print, title, xml_text_print, status);
+			   xml_escape_print, title, xml_escape_print, status);
 }
 
 
@@ -562,8 +490,8 @@ static int grandstream_item(struct mbuf *mb, const struct orbit *orbit,
 			   "   <accountindex>0</accountindex>\n"
 			   "  </Phone>\n"
 			   " </Contact>\n",
-			   xml_text_print, title, xml_text_print, status,
-			   xml_text_print, orbit->retrieve);
+			   xml_escape_print, title, xml_escape_print, status,
+			   xml_escape_print, orbit->retrieve);
 }
 
 

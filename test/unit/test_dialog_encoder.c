@@ -216,6 +216,13 @@ static void test_escape_adjacent(void **state)
 	assert_int_equal(0, mbuf_write_u8(mb, 0));
 	assert_string_equal("&lt;&amp;&gt;&quot;b&#10;c&apos;",
 			    (char *)mb->buf);
+
+	/* invalid UTF-8 (a label in Latin-1, a cut sequence) */
+	mb->pos = mb->end = 0;
+	assert_int_equal(0, xml_escape_print(&pf, "Caf\xe9 \xc3"));
+	assert_int_equal(0, mbuf_write_u8(mb, 0));
+	assert_string_equal("Caf\xef\xbf\xbd \xef\xbf\xbd",
+			    (char *)mb->buf);
 	mem_deref(mb);
 }
 
