@@ -352,13 +352,23 @@ static int watcher_notify(struct watcher *w)
 }
 
 
-static uint32_t granted(const struct notifier *nt, const struct sip_msg *msg)
+/**
+ * The expiry a SUBSCRIBE is granted: what it asks for (or the default),
+ * at most subscribe_max_expires; as libre's notifier grants it
+ *
+ * @param cfg Configuration
+ * @param msg SUBSCRIBE
+ *
+ * @return Seconds
+ */
+uint32_t notifier_granted(const struct config *cfg,
+			  const struct sip_msg *msg)
 {
 	uint32_t e = pl_isset(&msg->expires) ? pl_u32(&msg->expires)
-		: nt->cfg->subscribe_default_expires;
+		: cfg->subscribe_default_expires;
 
-	return e > nt->cfg->subscribe_max_expires ?
-		nt->cfg->subscribe_max_expires : e;
+	return e > cfg->subscribe_max_expires ?
+		cfg->subscribe_max_expires : e;
 }
 
 
@@ -374,7 +384,8 @@ static int watcher_save(struct watcher *w, const struct sip_msg *msg)
 	if (!ct || sip_addr_decode(&addr, &ct->val))
 		return EBADMSG;
 
-	w->expires_at = store_now_ms() + granted(w->nt, msg) * 1000ULL;
+	w->expires_at = store_now_ms() +
+		notifier_granted(w->nt->cfg, msg) * 1000ULL;
 
 	err  = pl_strdup(&w->callid, &msg->callid);
 	err |= pl_strdup(&w->rtag, &msg->from.tag);
@@ -443,7 +454,8 @@ void notifier_observe(struct notifier *nt, const struct sip_msg *msg)
 	if (!w)
 		return;
 
-	w->expires_at = store_now_ms() + granted(nt, msg) * 1000ULL;
+	w->expires_at = store_now_ms() +
+		notifier_granted(nt->cfg, msg) * 1000ULL;
 	(void)persist_update(nt->db, w->callid, w->rtag, w->version, 0,
 			     w->expires_at);
 }

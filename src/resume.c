@@ -463,10 +463,7 @@ bool resume_subscribe(struct resume *rs, const struct sip_msg *msg)
 	if (!r)
 		return false;
 
-	expires = pl_isset(&msg->expires) ? pl_u32(&msg->expires)
-		: rs->cfg->subscribe_default_expires;
-	if (expires > rs->cfg->subscribe_max_expires)
-		expires = rs->cfg->subscribe_max_expires;
+	expires = notifier_granted(rs->cfg, msg);
 
 	(void)sip_treplyf(NULL, NULL, rs->sip, msg, false, 200, "OK",
 			  "Expires: %u\r\n"
