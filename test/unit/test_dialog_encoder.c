@@ -24,31 +24,13 @@ static struct unit_doc *encode(const struct orbit_view *view)
 }
 
 
-static const struct orbit_call two_calls[] = {
-	{"c-old", "+4930111", "Alice <&> \"A\"", 75},
-	{"c-new", "200", NULL, 3},
-};
-
-
-static void view_init(struct orbit_view *v)
-{
-	memset(v, 0, sizeof(*v));
-	v->entity = "sip:park-1@parkblf.example.com;user=phone";
-	v->name = "park-1";
-	v->label = "Orbit 0";
-	v->retrieve_uri = "sip:*10@pbx.example.com";
-	v->domain = "pbx.example.com";
-	v->version = 7;
-}
-
-
 static void test_idle(void **state)
 {
 	struct orbit_view v;
 	struct unit_doc *d;
 	(void)state;
 
-	view_init(&v);
+	unit_view_init(&v);
 	d = encode(&v);
 
 	unit_expect(d, "/d:dialog-info/@version", "7");
@@ -68,8 +50,8 @@ static void test_oldest_call_only(void **state)
 	struct unit_doc *d;
 	(void)state;
 
-	view_init(&v);
-	v.callv = two_calls;
+	unit_view_init(&v);
+	v.callv = unit_two_calls;
 	v.callc = 2;
 	d = encode(&v);
 
@@ -105,8 +87,8 @@ static void test_all_calls_early(void **state)
 	struct unit_doc *d;
 	(void)state;
 
-	view_init(&v);
-	v.callv = two_calls;
+	unit_view_init(&v);
+	v.callv = unit_two_calls;
 	v.callc = 2;
 	v.all_calls = true;
 	v.lamp = LAMP_EARLY;
@@ -135,7 +117,7 @@ static void test_busy_without_details(void **state)
 	struct unit_doc *d;
 	(void)state;
 
-	view_init(&v);
+	unit_view_init(&v);
 	v.occupied = true;
 	d = encode(&v);
 
@@ -153,8 +135,8 @@ static void test_privacy(void **state)
 	struct unit_doc *d;
 	(void)state;
 
-	view_init(&v);
-	v.callv = two_calls;
+	unit_view_init(&v);
+	v.callv = unit_two_calls;
 	v.callc = 2;
 	v.privacy = true;
 	d = encode(&v);
@@ -176,7 +158,7 @@ static void test_escape_everything(void **state)
 	struct unit_doc *d;
 	(void)state;
 
-	view_init(&v);
+	unit_view_init(&v);
 	v.entity = "sip:park-1@h;x=\"<>\"";
 	v.label = "Tom & Jerry's";
 	v.callv = evil;

@@ -29,31 +29,13 @@ static struct unit_doc *encode(const struct orbit_view *view)
 }
 
 
-static const struct orbit_call two_calls[] = {
-	{"c-old", "+4930111", "Alice <&> \"A\"", 75},
-	{"c-new", "200", NULL, 3},
-};
-
-
-static void view_init(struct orbit_view *v)
-{
-	memset(v, 0, sizeof(*v));
-	v->entity = "sip:park-1@parkblf.example.com;user=phone";
-	v->name = "park-1";
-	v->label = "Orbit 0";
-	v->retrieve_uri = "sip:*10@pbx.example.com";
-	v->domain = "pbx.example.com";
-	v->version = 7;
-}
-
-
 static void test_idle(void **state)
 {
 	struct orbit_view v;
 	struct unit_doc *d;
 	(void)state;
 
-	view_init(&v);
+	unit_view_init(&v);
 	d = encode(&v);
 
 	unit_expect(d, "/p:presence/@entity",
@@ -75,8 +57,8 @@ static void test_one_call(void **state)
 	struct unit_doc *d;
 	(void)state;
 
-	view_init(&v);
-	v.callv = two_calls;
+	unit_view_init(&v);
+	v.callv = unit_two_calls;
 	v.callc = 1;
 	d = encode(&v);
 
@@ -104,8 +86,8 @@ static void test_two_calls(void **state)
 	struct unit_doc *d;
 	(void)state;
 
-	view_init(&v);
-	v.callv = two_calls;
+	unit_view_init(&v);
+	v.callv = unit_two_calls;
 	v.callc = 2;
 	d = encode(&v);
 
@@ -115,7 +97,7 @@ static void test_two_calls(void **state)
 	unit_doc_free(d);
 
 	/* the oldest caller with only a number */
-	v.callv = &two_calls[1];
+	v.callv = &unit_two_calls[1];
 	v.callc = 1;
 	d = encode(&v);
 	unit_expect(d, "/p:presence/p:tuple/p:note", "Parked: 200");
@@ -129,8 +111,8 @@ static void test_privacy(void **state)
 	struct unit_doc *d;
 	(void)state;
 
-	view_init(&v);
-	v.callv = two_calls;
+	unit_view_init(&v);
+	v.callv = unit_two_calls;
 	v.callc = 2;
 	v.privacy = true;
 	d = encode(&v);
@@ -153,7 +135,7 @@ static void test_busy_without_details(void **state)
 	struct unit_doc *d;
 	(void)state;
 
-	view_init(&v);
+	unit_view_init(&v);
 	v.occupied = true;
 	d = encode(&v);
 
@@ -173,7 +155,7 @@ static void test_escape_everything(void **state)
 	struct unit_doc *d;
 	(void)state;
 
-	view_init(&v);
+	unit_view_init(&v);
 	v.entity = "sip:park-1@h;x=\"<>\"";
 	v.name = "<park&1>";
 	v.retrieve_uri = "sip:*10@h;a=\"&\"";
@@ -198,10 +180,10 @@ static void test_bad_view(void **state)
 	(void)state;
 
 	assert_non_null(enc);
-	view_init(&v);
+	unit_view_init(&v);
 	v.entity = NULL;
 	assert_int_equal(EINVAL, enc->encodeh(mb, &v));
-	view_init(&v);
+	unit_view_init(&v);
 	v.callc = 1;
 	assert_int_equal(EINVAL, enc->encodeh(mb, &v));
 	assert_int_equal(EINVAL, enc->encodeh(NULL, &v));

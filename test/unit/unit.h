@@ -41,6 +41,8 @@ struct unit_doc *unit_encode(const char *event, const char *ctype,
 			     const char * const *nsv);
 void unit_doc_free(struct unit_doc *d);
 void unit_expect(struct unit_doc *d, const char *xpath, const char *value);
+extern const struct orbit_call unit_two_calls[2];
+void unit_view_init(struct orbit_view *v);
 struct dn_update *unit_decode(const char *ctype, const struct mbuf *mb,
 			      int *errp);
 

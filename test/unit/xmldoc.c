@@ -87,3 +87,27 @@ void unit_expect(struct unit_doc *d, const char *xpath, const char *value)
 	assert_string_equal(value, (const char *)o->stringval);
 	xmlXPathFreeObject(o);
 }
+
+
+/** Two parked calls, oldest first, for the encoder tests */
+const struct orbit_call unit_two_calls[2] = {
+	{"c-old", "+4930111", "Alice <&> \"A\"", 75},
+	{"c-new", "200", NULL, 3},
+};
+
+
+/**
+ * The orbit view the encoder tests start from: park-1, idle
+ *
+ * @param v View to fill in
+ */
+void unit_view_init(struct orbit_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->entity = "sip:park-1@parkblf.example.com;user=phone";
+	v->name = "park-1";
+	v->label = "Orbit 0";
+	v->retrieve_uri = "sip:*10@pbx.example.com";
+	v->domain = "pbx.example.com";
+	v->version = 7;
+}
