@@ -26,14 +26,15 @@ PKGS     := libre libxml-2.0 sqlite3
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6 \
 	-DPARKBLF_VERSION=\"$(VERSION)\" \
-	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wmissing-declarations -Wold-style-definition \
 	-Wdeclaration-after-statement -Wcast-align -Wbad-function-cast \
 	-Iinclude -Isrc $(shell pkg-config --cflags $(PKGS))
 OPT      ?= -O2 -g
 CFLAGS   += $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -MMD -MP
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lpthread
-LDFLAGS  += $(EXTRA_LDFLAGS)
+# src/tmrheap.c replaces libre's timer list; libre.so must bind to it
+LDFLAGS  += -Wl,--export-dynamic-symbol=tmr_* $(EXTRA_LDFLAGS)
 
 ifeq ($(V),)
 Q := @
@@ -42,7 +43,7 @@ HUSH_LD = @echo "  LD      $@";
 endif
 
 # Core sources; every module's module.mk appends to SRCS.
-SRCS := src/log.c src/file.c src/config.c src/orbitmap.c src/store.c
+SRCS := src/tmrheap.c src/log.c src/file.c src/config.c src/orbitmap.c src/store.c
 SRCS += src/decoder.c src/encoder.c src/xmlsafe.c
 SRCS += src/notifier.c src/pacer.c src/blflist.c
 SRCS += src/upstream.c src/capture.c

@@ -15,6 +15,12 @@ struct sipevent_sock;
 extern const struct mod_export *mod_table[];
 
 
+/* tmrheap: libre's timer API, defined here (see tmrheap.c) */
+
+int    tmrheap_selftest(void);
+size_t tmrheap_count(void);
+
+
 /* log */
 
 void log_init_libre(void);

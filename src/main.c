@@ -156,6 +156,10 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 
+	err = tmrheap_selftest();
+	if (err)
+		goto out;
+
 	fd_limit();
 	log_init_libre();
 	xmlInitParser();

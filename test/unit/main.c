@@ -15,6 +15,7 @@
 
 
 static const struct unit_group *groups[] = {
+	&unit_tmrheap,
 	&unit_config,
 	&unit_acl,
 	&unit_persist,
