@@ -33,8 +33,10 @@ CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 OPT      ?= -O2 -g
 CFLAGS   += $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -MMD -MP
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lpthread
-# src/tmrheap.c replaces libre's timer list; libre.so must bind to it
-LDFLAGS  += -Wl,--export-dynamic-symbol=tmr_* $(EXTRA_LDFLAGS)
+# src/tmrheap.c and src/randbuf.c replace libre's timer list and
+# random numbers; libre.so must bind to them
+LDFLAGS  += -Wl,--export-dynamic-symbol=tmr_* \
+	-Wl,--export-dynamic-symbol=rand_* $(EXTRA_LDFLAGS)
 
 ifeq ($(V),)
 Q := @
@@ -43,12 +45,12 @@ HUSH_LD = @echo "  LD      $@";
 endif
 
 # Core sources; every module's module.mk appends to SRCS.
-SRCS := src/tmrheap.c src/log.c src/file.c src/config.c src/orbitmap.c src/store.c
+SRCS := src/interpose.c src/tmrheap.c src/randbuf.c src/log.c src/file.c src/config.c src/orbitmap.c src/store.c
 SRCS += src/decoder.c src/encoder.c src/xmlsafe.c
 SRCS += src/notifier.c src/pacer.c src/blflist.c
 SRCS += src/upstream.c src/capture.c
 SRCS += src/reload.c
-SRCS += src/app.c src/metrics.c src/acl.c src/registrar.c src/redirect.c
+SRCS += src/sipsock.c src/memtrim.c src/app.c src/metrics.c src/acl.c src/registrar.c src/redirect.c
 SRCS += src/subauth.c src/persist.c src/resume.c
 SRCS += src/httpd.c
 SRCS += src/provision.c

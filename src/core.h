@@ -15,10 +15,37 @@ struct sipevent_sock;
 extern const struct mod_export *mod_table[];
 
 
+/* interpose: libre's API defined in the executable */
+
+struct interposed {
+	const char *name;
+	void *fn;
+};
+
+int interpose_check(const char *area, const struct interposed *apiv,
+		    size_t apic);
+
+
 /* tmrheap: libre's timer API, defined here (see tmrheap.c) */
 
 int    tmrheap_selftest(void);
 size_t tmrheap_count(void);
+
+
+/* randbuf: libre's random API, defined here (see randbuf.c) */
+
+int randbuf_selftest(void);
+
+
+/* sipsock */
+
+void sipsock_tune(const struct sip_msg *msg);
+
+
+/* memtrim */
+
+struct memtrim;
+int memtrim_alloc(struct memtrim **mtp);
 
 
 /* log */

@@ -157,6 +157,8 @@ int main(int argc, char *argv[])
 	}
 
 	err = tmrheap_selftest();
+	if (!err)
+		err = randbuf_selftest();
 	if (err)
 		goto out;
 

@@ -52,6 +52,7 @@ struct notifier {
 	struct list dirty;            /**< Watchers with unsaved versions */
 	struct tmr tmr_flush;
 	char *domain;                 /**< PBX host[:port]                */
+	struct mbuf *scratch;         /**< Where documents are rendered   */
 	uint32_t nwatchers;
 };
 
@@ -71,6 +72,7 @@ struct watcher {
 	struct le le_dirty;           /**< In notifier.dirty              */
 	char *callid;
 	char *rtag;                   /**< The phone's tag                */
+	struct mbuf *body;            /**< Last document (sipnot shares it) */
 	uint64_t expires_at;          /**< ms since the epoch             */
 };
 
@@ -101,6 +103,7 @@ static void watcher_destructor(void *arg)
 	mem_deref(w->entity);
 	mem_deref(w->callid);
 	mem_deref(w->rtag);
+	mem_deref(w->body);
 }
 
 
@@ -144,6 +147,7 @@ static void notifier_destructor(void *arg)
 	mem_deref(nt->pacer);
 	mem_deref(nt->groups);
 	mem_deref(nt->domain);
+	mem_deref(nt->scratch);
 }
 
 
@@ -266,26 +270,43 @@ int notifier_encode_orbit(struct mbuf *mb, const struct notifier *nt,
 }
 
 
-/* Render this watcher's next document for the orbit's current state */
+/* Render this watcher's next document for the orbit's current state.
+   The document goes into the watcher's own body buffer, which libre's
+   sipnot shares (it resends it on a refresh): rewritten in place and
+   sized to the document, it is allocated when the subscription starts
+   and again only when a document outgrows it.  A NOTIFY thus leaves no
+   new long-lived allocation among its transaction's short-lived ones,
+   which kept the heap from shrinking after a storm (BENCHMARKS.md). */
 static int render(struct mbuf **mbp, struct watcher *w,
 		  const struct orbit *orbit)
 {
-	struct mbuf *mb = mbuf_alloc(512);
+	struct mbuf *scratch = w->nt->scratch;
+	struct mbuf *body = w->body;
 	int err;
 
-	if (!mb)
-		return ENOMEM;
-
-	err = notifier_encode_orbit(mb, w->nt, orbit, w->enc, w->entity,
-				    w->version);
-	if (err) {
-		mem_deref(mb);
+	mbuf_rewind(scratch);
+	err = notifier_encode_orbit(scratch, w->nt, orbit, w->enc,
+				    w->entity, w->version);
+	if (err)
 		return err;
+
+	if (!body || body->size < scratch->end) {
+		body = mbuf_alloc(scratch->end);
+		if (!body)
+			return ENOMEM;
+
+		mem_deref(w->body);
+		w->body = body;
 	}
 
-	mb->pos = 0;
+	mbuf_rewind(body);
+	err = mbuf_write_mem(body, scratch->buf, scratch->end);
+	if (err)
+		return err;
+
+	body->pos = 0;
 	++w->version;
-	*mbp = mb;
+	*mbp = body;
 
 	return 0;
 }
@@ -336,7 +357,6 @@ static int watcher_notify(struct watcher *w)
 		return err;
 
 	err = sipevent_notify(w->not, mb, SIPEVENT_ACTIVE, 0, 0);
-	mem_deref(mb);
 	if (!err)
 		++metrics.notifies_sent;
 
@@ -721,6 +741,9 @@ int notifier_alloc(struct notifier **ntp, struct sip *sip,
 			   cfg->notify_phone_rate);
 	err |= blflist_alloc(&nt->lists, nt);
 	err |= hash_alloc(&nt->by_callid, CALLID_HASH_SIZE);
+	nt->scratch = mbuf_alloc(2048);
+	if (!nt->scratch)
+		err = ENOMEM;
 	tmr_init(&nt->tmr_flush);
 	if (err)
 		goto out;

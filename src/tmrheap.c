@@ -14,7 +14,7 @@
  * own calls (transactions, dialogs, re_main's loop) to these
  * definitions too; libre's list stays empty.  The Makefile exports
  * the symbols (-Wl,--export-dynamic-symbol) and tmrheap_selftest
- * checks at start-up that libre binds to them.
+ * checks at start-up that libre binds to them (interpose.c).
  *
  * Semantics kept from libre 1.1.0 (src/tmr/tmr.c): struct tmr is the
  * handle, th != NULL means running (tmr_isrunning is an inline that
@@ -31,8 +31,6 @@
  *
  * Copyright (C) 2026 The parkblf authors
  */
-#define _GNU_SOURCE 1  /* RTLD_DEFAULT */
-#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <assert.h>
@@ -292,37 +290,20 @@ size_t tmrheap_count(void)
 }
 
 
-/*
- * Did the interposition take?  libre.so resolves its calls through the
- * global scope, so what dlsym(RTLD_DEFAULT) finds is what libre calls.
- * Were these definitions not exported (a different linker, static
- * libre), libre's timers would silently run from its own list while
- * re_main polled this heap: they would never fire.
+/**
+ * Check that libre's timers run here (see interpose.c)
+ *
+ * @return 0 if so, ENOSYS if libre binds to its own
  */
 int tmrheap_selftest(void)
 {
-	static const struct {
-		const char *name;
-		void *fn;
-	} api[] = {
+	static const struct interposed api[] = {
 		{"tmr_start",        (void *)tmr_start},
 		{"tmr_cancel",       (void *)tmr_cancel},
 		{"tmr_poll",         (void *)tmr_poll},
 		{"tmr_next_timeout", (void *)tmr_next_timeout},
 		{"tmr_get_expire",   (void *)tmr_get_expire},
 	};
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(api); i++) {
-
-		if (dlsym(RTLD_DEFAULT, api[i].name) == api[i].fn)
-			continue;
-
-		log_error("timer: libre does not call this executable's "
-			  "%s; link with -Wl,--export-dynamic-symbol=tmr_*",
-			  api[i].name);
-		return ENOSYS;
-	}
-
-	return 0;
+	return interpose_check("tmr", api, ARRAY_SIZE(api));
 }

@@ -17,7 +17,10 @@
 # BENCH_TPUT_S (throughput seconds, 5), BENCH_ROUNDS (fan-out rounds,
 # each a park and a retrieve: 5), BENCH_WINDOW (outstanding SUBSCRIBEs,
 # 64), BENCH_SETUP_LIMIT (seconds of SUBSCRIBEs at most, 60; the rest
-# is reported as not_sent), BENCH_PROFILE=1 (profile parkblf at the 10k scale with perf, or
+# is reported as not_sent), BENCH_REST_S (idle seconds after the
+# throughput phase before parkblf's RSS is read again, 35: memory held
+# by the subscriptions once the storm's transactions are gone; 0 = no
+# rest phase), BENCH_PROFILE=1 (profile parkblf at the 10k scale with perf, or
 # callgrind without perf; reports land in BENCH_OUT), BENCH_OUT (where
 # raw output goes; default a new /tmp/parkblf-bench.XXXXXX).
 #
@@ -44,6 +47,7 @@ else
 fi
 WINDOW=${BENCH_WINDOW:-64}
 LIMIT=${BENCH_SETUP_LIMIT:-60}
+REST_S=${BENCH_REST_S:-35}
 PROFILE=${BENCH_PROFILE:-0}
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/parkblf-bench.XXXXXX)}
 mkdir -p "$OUT"
@@ -162,7 +166,7 @@ run_scale() {
 	"${PIN_LG[@]}" timeout 600 "$BUILD/loadgen" \
 		-t "127.0.0.1:$PB_PORT" -c "$PBX_CTL" -n "$np" -k "$nk" -m "$nm" -w "$WINDOW" \
 		-f "$ROUNDS" -T "$TPUT_S" -P "$PB_PID" -L "$LIMIT" \
-		>"$d/loadgen.out" 2>"$d/loadgen.err"
+		-W "$REST_S" >"$d/loadgen.out" 2>"$d/loadgen.err"
 	local rc=$?
 	stop
 	[ $rc = 0 ] || echo "bench: loadgen exited $rc (see $d)" >&2
@@ -215,7 +219,9 @@ for s in $SCALES; do
 		"failed $(stat "$s" setup failed);" \
 		"not sent (deadline) $(stat "$s" setup not_sent);" \
 		"retransmits $(stat "$s" setup retransmits)"
-	echo "  memory:     $(stat "$s" memory bytes_per_sub) bytes/sub" \
+	echo "  memory:     $(stat "$s" rest bytes_per_sub) bytes/sub" \
+		"held, ${REST_S} s after the storm;" \
+		"$(stat "$s" memory bytes_per_sub) right after set-up" \
 		"(rss0 $(stat "$s" memory rss0))"
 	echo "  fan-out:    p50 $(stat "$s" fanout p50_ms) ms," \
 		"p99 $(stat "$s" fanout p99_ms) ms," \
@@ -275,4 +281,4 @@ echo "bench: subs_per_s=$(med $sum setup subs_per_s)" \
 	"notify_per_s=$(med $sum throughput notify_per_s)" \
 	"p99_ms_1000=$(med $sum fanout p99_ms)" \
 	"cpu_s_per_1k_notify=$(med $sum throughput cpu_s_per_1k_notify)" \
-	"bytes_per_sub=$(med $sum memory bytes_per_sub)"
+	"bytes_per_sub=$(med $sum rest bytes_per_sub)"

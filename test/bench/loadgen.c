@@ -21,13 +21,16 @@
  *  throughput park/retrieve on the orbits in turn for SECS seconds, at
  *            most 4 changes' worth of NOTIFYs outstanding; NOTIFYs
  *            received per second, and parkblf's CPU time (-P PID).
+ *  rest      (-W SECS, with -P) idle for SECS seconds, still answering,
+ *            then parkblf's RSS again: memory once the transactions
+ *            of the storm are gone (a SUBSCRIBE's lives 32 s).
  *
  * Usage:
  *
  *   loadgen -t ADDR:PORT [-c CTLPORT] [-n PHONES] [-k KEYS]
  *           [-m ORBITS] [-b DNBASE] [-a FIRSTADDR] [-s ADDRS]
  *           [-w WINDOW] [-r RATE] [-f ROUNDS] [-T SECS] [-P PID]
- *           [-o FILE] [-x EXPIRES] [-L SECS]
+ *           [-o FILE] [-x EXPIRES] [-L SECS] [-W SECS]
  *
  * -L stops sending new SUBSCRIBEs SECS seconds into the setup phase
  * (reported as not_sent), so that a slow daemon cannot stall the run.
@@ -69,6 +72,7 @@ enum phase {
 	PH_FANOUT,
 	PH_TPUT,
 	PH_DRAIN,
+	PH_REST,
 	PH_DONE,
 };
 
@@ -177,6 +181,7 @@ static struct {
 	double cpu_setup0, cpu_setup1;
 	long rss0, rss1;
 	long drops0;
+	uint32_t rest_s;            /**< -W: idle seconds, then RSS again */
 	int exit_code;
 } g;
 
@@ -785,6 +790,21 @@ static double pct(double *v, size_t n, double p)
 }
 
 
+/* Memory once the transactions of the storm have ended (the SUBSCRIBEs'
+   server transactions live 32 s): what the subscriptions themselves
+   hold */
+static void report_rest(uint64_t t)
+{
+	const long rss2 = proc_rss();
+
+	(void)re_printf("rest pid=%d idle_s=%.1f rss0=%ld rss2=%ld subs=%u "
+			"bytes_per_sub=%.0f\n", g.pid,
+			(double)(t - g.tp_t0) / 1e6, g.rss0, rss2, g.nok,
+			g.nok && g.rss0 > 0 && rss2 > 0 ?
+			(double)(rss2 - g.rss0) / g.nok : -1.0);
+}
+
+
 static void phase_next(uint64_t t);
 
 
@@ -1008,6 +1028,18 @@ static void phase_next(uint64_t t)
 		g.tp_t0 = t;
 		break;
 
+	case PH_DRAIN:
+		g.phase = PH_REST;
+		g.tp_t0 = t;
+		if (g.rest_s && g.pid)
+			break;
+		/* fall through */
+
+	case PH_REST:
+		if (g.rest_s && g.pid)
+			report_rest(t);
+		/* fall through */
+
 	default:
 		g.phase = PH_DONE;
 		re_cancel();
@@ -1049,6 +1081,11 @@ static void tick(void *arg)
 	case PH_DRAIN:
 		if (t - g.tp_last_progress >= DRAIN_IDLE_MS * 1000 ||
 		    t - g.tp_t0 >= DRAIN_MAX_MS * 1000)
+			phase_next(t);
+		break;
+
+	case PH_REST:
+		if (t - g.tp_t0 >= (uint64_t)g.rest_s * 1000000)
 			phase_next(t);
 		break;
 
@@ -1176,7 +1213,7 @@ static void usage(void)
 			 "  [-b DNBASE] [-a FIRSTADDR] [-s ADDRS] "
 			 "[-w WINDOW] [-r RATE] [-f ROUNDS]\n"
 			 "  [-T SECS] [-P PID] [-o FILE] [-x EXPIRES] "
-			 "[-L SECS]\n");
+			 "[-L SECS] [-W SECS]\n");
 }
 
 
@@ -1197,7 +1234,7 @@ int main(int argc, char *argv[])
 	g.runid = (unsigned)getpid();
 	(void)inet_pton(AF_INET, "127.1.0.1", &g.first);
 
-	while ((c = getopt(argc, argv, "t:c:n:k:m:b:a:s:w:r:f:T:P:o:x:L:"))
+	while ((c = getopt(argc, argv, "t:c:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:"))
 	       != -1) {
 		switch (c) {
 
@@ -1222,6 +1259,7 @@ int main(int argc, char *argv[])
 		case 'o': g.outfile = optarg; break;
 		case 'x': g.expires = (uint32_t)atol(optarg); break;
 		case 'L': g.limit_s = (uint32_t)atol(optarg); break;
+		case 'W': g.rest_s = (uint32_t)atol(optarg); break;
 
 		case 'a':
 			if (inet_pton(AF_INET, optarg, &g.first) != 1) {

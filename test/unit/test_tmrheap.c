@@ -1,5 +1,6 @@
 /**
- * @file test_tmrheap.c  The timer heap keeps libre's timer semantics
+ * @file test_tmrheap.c  libre's timer and random API as parkblf
+ *                      defines them (tmrheap.c, randbuf.c)
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -226,8 +227,48 @@ static void test_restart_and_expiry(void **state)
 }
 
 
+/* libre's tags, branches and Call-IDs come from randbuf.c: strings
+ * of [A-Za-z0-9], every value fresh, across buffer refills */
+static void test_random(void **state)
+{
+	static uint64_t seen[2048];
+	char s[33];
+	uint8_t big[10000];
+	size_t i, j, zeros = 0;
+	(void)state;
+
+	assert_int_equal(0, randbuf_selftest());
+
+	for (i = 0; i < ARRAY_SIZE(seen); i++) {
+		seen[i] = rand_u64();
+		for (j = 0; j < i; j++)
+			assert_true(seen[i] != seen[j]);
+	}
+
+	for (i = 0; i < 200; i++) {
+		rand_str(s, sizeof(s));
+		assert_int_equal(32, strlen(s));
+		for (j = 0; j < 32; j++)
+			assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					       "abcdefghijklmnopqrstuvwxyz"
+					       "0123456789", s[j]));
+	}
+
+	/* more than one 4 KiB buffer at once: no run of zeros */
+	memset(big, 0, sizeof(big));
+	rand_bytes(big, sizeof(big));
+	for (i = 0; i < sizeof(big); i++)
+		zeros += big[i] == 0;
+	assert_true(zeros < 100);           /* ~39 expected */
+
+	rand_str(s, 1);
+	assert_int_equal('\0', s[0]);
+}
+
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_interposed),
+	cmocka_unit_test(test_random),
 	cmocka_unit_test(test_restart_and_expiry),
 	cmocka_unit_test(test_order),
 	cmocka_unit_test(test_handler_frees_owner),

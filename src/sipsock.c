@@ -1,0 +1,96 @@
+/**
+ * @file sipsock.c  SIP UDP sockets sized for fan-out bursts
+ *
+ * One orbit change sends a NOTIFY to each of its watchers, and their
+ * 200 OKs come back faster than libre's main loop reads them (one
+ * datagram per socket per loop turn).  With the kernel's default
+ * receive buffer (net.core.rmem_default, 208 KiB: a few hundred small
+ * datagrams) the answers of a 1,000-watcher fan-out overflow it, and
+ * every lost 200 OK costs a NOTIFY retransmission 500 ms later.
+ *
+ * libre 1.1.0 has no accessor for the sockets of its SIP transports,
+ * but each received message names its socket (msg->sock), so the
+ * first request on a UDP socket gets it a 4 MiB receive buffer:
+ * SO_RCVBUFFORCE where parkblf may (CAP_NET_ADMIN), else SO_RCVBUF,
+ * which the kernel caps at net.core.rmem_max.
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <sys/socket.h>
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+
+
+enum {
+	RCVBUF_WANTED = 4 * 1024 * 1024,
+	RCVBUF_ENOUGH = 1024 * 1024,   /**< Below this: say how to fix  */
+	MAX_SOCKS     = 16,            /**< sip_listen addresses and more */
+};
+
+static struct {
+	const void *done[MAX_SOCKS];   /**< Sockets seen (not referenced) */
+	unsigned n;
+} seen;
+
+
+static int rcvbuf_get(const struct udp_sock *us, int af)
+{
+	const int fd = udp_sock_fd(us, af);
+	int size = 0;
+	socklen_t len = sizeof(size);
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len))
+		return 0;
+
+	return size / 2;  /* the kernel reports twice what it grants */
+}
+
+
+static void tune(struct udp_sock *us, const struct sa *laddr)
+{
+	int size = RCVBUF_WANTED;
+	int got;
+
+	if (udp_setsockopt(us, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+			   sizeof(size)))
+		(void)udp_setsockopt(us, SOL_SOCKET, SO_RCVBUF, &size,
+				     sizeof(size));
+
+	got = rcvbuf_get(us, sa_af(laddr));
+	if (got >= RCVBUF_ENOUGH) {
+		log_info("sip: UDP receive buffer of %J: %d KiB", laddr,
+			 got / 1024);
+	}
+	else {
+		log_warn("sip: UDP receive buffer of %J is %d KiB; phones' "
+			 "answers to a big fan-out may be lost (sysctl "
+			 "net.core.rmem_max=%d raises it)", laddr, got / 1024,
+			 RCVBUF_WANTED);
+	}
+}
+
+
+/**
+ * Give a UDP socket the receive buffer fan-outs need, once
+ *
+ * @param msg A request just received (any transport)
+ */
+void sipsock_tune(const struct sip_msg *msg)
+{
+	unsigned i;
+
+	if (!msg || msg->tp != SIP_TRANSP_UDP || !msg->sock)
+		return;
+
+	for (i = 0; i < seen.n; i++) {
+		if (seen.done[i] == msg->sock)
+			return;
+	}
+
+	if (seen.n == MAX_SOCKS)
+		return;
+
+	seen.done[seen.n++] = msg->sock;
+	tune(msg->sock, &msg->dst);
+}
