@@ -20,6 +20,7 @@
  */
 #include <string.h>
 #include <time.h>
+#include <malloc.h>
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
@@ -319,6 +320,7 @@ static int metrics_render(struct mbuf *mb, const struct app *app)
 	const struct store *store = app_store(app);
 	const struct notifier *nt = app_notifier(app);
 	const struct le *first = map ? list_head(&map->orbits) : NULL;
+	const struct mallinfo2 mi = mallinfo2();
 	const struct le *le;
 	uint64_t parked = 0;
 	size_t i;
@@ -353,6 +355,13 @@ static int metrics_render(struct mbuf *mb, const struct app *app)
 	err |= gauge_print(mb, "parked_calls",
 			   "Calls parked in the mapped orbits "
 			   "(each DN counted once).", parked);
+
+	/* resident size minus these is heap fragmentation */
+	err |= gauge_print(mb, "heap_in_use_bytes",
+			   "Heap bytes allocated (malloc).", mi.uordblks);
+	err |= gauge_print(mb, "heap_free_bytes",
+			   "Heap bytes free but not returned to the system.",
+			   mi.fordblks);
 	if (err)
 		return err;
 

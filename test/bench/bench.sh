@@ -135,6 +135,7 @@ start() {
 	PBX_CTL=$(sed -n 's/.*control=\([0-9]*\).*/\1/p' "$d/pbx.ports")
 
 	PB_PORT=$(free_port)
+	PB_HTTP=$(free_port)
 	cat >"$d/parkblf.conf" <<-EOM
 	sip_listen 127.0.0.1:$PB_PORT
 	upstream_uri sip:any-dn@127.0.0.1:$pbx_port
@@ -147,6 +148,7 @@ start() {
 	subscribe_max_expires 3600
 	notify_min_interval 0
 	notify_phone_rate 100000
+	http_listen 127.0.0.1:$PB_HTTP
 	log_level info
 	EOM
 	"${PIN_PB[@]}" "$@" "$BUILD/parkblf" -f "$d/parkblf.conf" \
@@ -168,6 +170,17 @@ run_scale() {
 		-f "$ROUNDS" -T "$TPUT_S" -P "$PB_PID" -L "$LIMIT" \
 		-W "$REST_S" >"$d/loadgen.out" 2>"$d/loadgen.err"
 	local rc=$?
+	# malloc's view at the end (the subscriptions are still there):
+	# bytes in use per subscription, next to the resident figure
+	curl -s --max-time 5 "http://127.0.0.1:$PB_HTTP/metrics" |
+		awk -v rss0="$(sed -n 's/^memory.* rss0=\([0-9]*\).*/\1/p' \
+			"$d/loadgen.out")" -v n="$((np * nk))" '
+		/^parkblf_heap_in_use_bytes / { u = $2 }
+		/^parkblf_heap_free_bytes / { f = $2 }
+		/^parkblf_subscriptions / { s = $2 }
+		END { if (s) printf "heap subs=%d in_use=%d free=%d " \
+			"in_use_per_sub=%.0f\n", s, u, f, u / s }' \
+		>>"$d/loadgen.out"
 	stop
 	[ $rc = 0 ] || echo "bench: loadgen exited $rc (see $d)" >&2
 	return $rc
@@ -219,10 +232,11 @@ for s in $SCALES; do
 		"failed $(stat "$s" setup failed);" \
 		"not sent (deadline) $(stat "$s" setup not_sent);" \
 		"retransmits $(stat "$s" setup retransmits)"
-	echo "  memory:     $(stat "$s" rest bytes_per_sub) bytes/sub" \
-		"held, ${REST_S} s after the storm;" \
-		"$(stat "$s" memory bytes_per_sub) right after set-up" \
-		"(rss0 $(stat "$s" memory rss0))"
+	echo "  memory:     $(stat "$s" memory bytes_per_sub) bytes/sub" \
+		"right after set-up;" \
+		"RSS $(stat "$s" rest rss2) bytes at rest, ${REST_S} s after" \
+		"the throughput phase (rss0 $(stat "$s" memory rss0));" \
+		"malloc in use $(stat "$s" heap in_use_per_sub) bytes/sub"
 	echo "  fan-out:    p50 $(stat "$s" fanout p50_ms) ms," \
 		"p99 $(stat "$s" fanout p99_ms) ms," \
 		"max $(stat "$s" fanout max_ms) ms;" \
@@ -281,4 +295,4 @@ echo "bench: subs_per_s=$(med $sum setup subs_per_s)" \
 	"notify_per_s=$(med $sum throughput notify_per_s)" \
 	"p99_ms_1000=$(med $sum fanout p99_ms)" \
 	"cpu_s_per_1k_notify=$(med $sum throughput cpu_s_per_1k_notify)" \
-	"bytes_per_sub=$(med $sum rest bytes_per_sub)"
+	"bytes_per_sub=$(med $sum memory bytes_per_sub)"

@@ -117,7 +117,7 @@ for c in subscribes_accepted subscribes_refused notifies_sent \
 		fail "/metrics: no value for $c"
 done
 for g in subscriptions upstream_up orbits parked_calls \
-	orbit_parked_calls orbit_watchers; do
+	orbit_parked_calls orbit_watchers heap_in_use_bytes heap_free_bytes; do
 	grep -qx "# TYPE parkblf_$g gauge" "$T/body" ||
 		fail "/metrics: no TYPE for $g"
 done
@@ -137,6 +137,9 @@ metric 'parkblf_upstream_attempts_total 1'
 metric 'parkblf_subscribes_accepted_total 1'
 [ "$(sed -n 's/^parkblf_notifies_sent_total //p' "$T/body")" -ge 1 ] ||
 	fail "/metrics: no NOTIFY counted as sent"
+# the heap holds at least the orbit map and the subscription
+[ "$(sed -n 's/^parkblf_heap_in_use_bytes //p' "$T/body")" -ge 10000 ] ||
+	fail "/metrics: heap in use missing or implausible"
 log "/metrics: counters and gauges"
 
 # --- /parks.xml, every vendor
