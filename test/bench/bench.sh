@@ -20,9 +20,12 @@
 # is reported as not_sent), BENCH_REST_S (idle seconds after the
 # throughput phase before parkblf's RSS is read again, 35: memory held
 # by the subscriptions once the storm's transactions are gone; 0 = no
-# rest phase), BENCH_PROFILE=1 (profile parkblf at the 10k scale with perf, or
+# rest phase), BENCH_STORM_PCT (the storm phase: new phones with this
+# many subscriptions, in % of the scale's, subscribe at once while
+# orbits change; 50; 0 = no storm), BENCH_PROFILE=1 (profile parkblf at the 10k scale with perf, or
 # callgrind without perf; reports land in BENCH_OUT), BENCH_OUT (where
-# raw output goes; default a new /tmp/parkblf-bench.XXXXXX).
+# raw output goes; default a new /tmp/parkblf-bench.XXXXXX),
+# BENCH_SUMMARIZE=1 (no runs: the summary of BENCH_OUT/raw.txt).
 #
 # Every process started here is stopped by PID; loopback only.
 
@@ -48,6 +51,7 @@ fi
 WINDOW=${BENCH_WINDOW:-64}
 LIMIT=${BENCH_SETUP_LIMIT:-60}
 REST_S=${BENCH_REST_S:-35}
+STORM_PCT=${BENCH_STORM_PCT:-50}
 PROFILE=${BENCH_PROFILE:-0}
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/parkblf-bench.XXXXXX)}
 mkdir -p "$OUT"
@@ -148,6 +152,7 @@ start() {
 	subscribe_max_expires 3600
 	notify_min_interval 0
 	notify_phone_rate 100000
+	subscribe_max_total 1000000
 	http_listen 127.0.0.1:$PB_HTTP
 	log_level info
 	EOM
@@ -168,7 +173,8 @@ run_scale() {
 	"${PIN_LG[@]}" timeout 600 "$BUILD/loadgen" \
 		-t "127.0.0.1:$PB_PORT" -c "$PBX_CTL" -n "$np" -k "$nk" -m "$nm" -w "$WINDOW" \
 		-f "$ROUNDS" -T "$TPUT_S" -P "$PB_PID" -L "$LIMIT" \
-		-W "$REST_S" >"$d/loadgen.out" 2>"$d/loadgen.err"
+		-W "$REST_S" -S "$((np * nk * STORM_PCT / 100))" \
+		>"$d/loadgen.out" 2>"$d/loadgen.err"
 	local rc=$?
 	# malloc's view at the end (the subscriptions are still there):
 	# bytes in use per subscription, next to the resident figure
@@ -190,13 +196,15 @@ echo "bench: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)," \
 	"$(nproc) cores, kernel $(uname -r), runs=$RUNS scales='$SCALES'" \
 	"tput=${TPUT_S}s rounds=$ROUNDS window=$WINDOW out=$OUT"
 
-for ((r = 1; r <= RUNS; r++)); do
-	for s in $SCALES; do
-		d="$OUT/run$r-$s"
-		run_scale "$s" "$d"
-		sed "s/^/run=$r scale=$s /" "$d/loadgen.out"
-	done
-done >"$OUT/raw.txt"
+if [ "${BENCH_SUMMARIZE:-0}" != 1 ]; then
+	for ((r = 1; r <= RUNS; r++)); do
+		for s in $SCALES; do
+			d="$OUT/run$r-$s"
+			run_scale "$s" "$d"
+			sed "s/^/run=$r scale=$s /" "$d/loadgen.out"
+		done
+	done >"$OUT/raw.txt"
+fi
 cat "$OUT/raw.txt"
 
 # median (min..max) of one key of one phase at one scale
@@ -242,6 +250,14 @@ for s in $SCALES; do
 		"max $(stat "$s" fanout max_ms) ms;" \
 		"last watcher p50 $(stat "$s" fanout last_p50_ms) ms;" \
 		"missing $(stat "$s" fanout missing)"
+	echo "  storm:      $(stat "$s" storm subs) new subscriptions in" \
+		"$(stat "$s" storm time_s) s ($(stat "$s" storm subs_per_s)" \
+		"subs/s), failed $(stat "$s" storm failed), retransmits" \
+		"$(stat "$s" storm retransmits); meanwhile fan-out to the" \
+		"established: p50 $(stat "$s" storm_fanout p50_ms) ms," \
+		"p99 $(stat "$s" storm_fanout p99_ms) ms," \
+		"events $(stat "$s" storm_fanout events), missing" \
+		"$(stat "$s" storm_fanout missing)"
 	echo "  throughput: $(stat "$s" throughput notify_per_s) NOTIFY/s;" \
 		"$(stat "$s" throughput cpu_s_per_1k_notify) CPU s per 1k" \
 		"NOTIFYs; udp drops $(stat "$s" throughput udp_drops)"

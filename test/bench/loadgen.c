@@ -21,6 +21,10 @@
  *  throughput park/retrieve on the orbits in turn for SECS seconds, at
  *            most 4 changes' worth of NOTIFYs outstanding; NOTIFYs
  *            received per second, and parkblf's CPU time (-P PID).
+ *  storm     (-S STORM) STORM more subscriptions from new phones, at
+ *            most 1000 unanswered, and meanwhile fan-out events
+ *            (park/retrieve) as in the fan-out phase: the latency of
+ *            the established watchers while the storm lasts.
  *  rest      (-W SECS, with -P) idle for SECS seconds, still answering,
  *            then parkblf's RSS again: memory once the transactions
  *            of the storm are gone (a SUBSCRIBE's lives 32 s).
@@ -30,7 +34,7 @@
  *   loadgen -t ADDR:PORT [-c CTLPORT] [-n PHONES] [-k KEYS]
  *           [-m ORBITS] [-b DNBASE] [-a FIRSTADDR] [-s ADDRS]
  *           [-w WINDOW] [-r RATE] [-f ROUNDS] [-T SECS] [-P PID]
- *           [-o FILE] [-x EXPIRES] [-L SECS] [-W SECS]
+ *           [-o FILE] [-x EXPIRES] [-L SECS] [-W SECS] [-S STORM]
  *
  * -L stops sending new SUBSCRIBEs SECS seconds into the setup phase
  * (reported as not_sent), so that a slow daemon cannot stall the run.
@@ -72,6 +76,7 @@ enum phase {
 	PH_FANOUT,
 	PH_TPUT,
 	PH_DRAIN,
+	PH_STORM,
 	PH_REST,
 	PH_DONE,
 };
@@ -89,6 +94,7 @@ enum {
 	DRAIN_MAX_MS   = 5000,
 	MAX_RECORDS    = 8000000,
 	RCVBUF         = 1 << 20,
+	STORM_WINDOW   = 1000,
 };
 
 struct sub {
@@ -123,6 +129,7 @@ static struct {
 	uint16_t ctl_port;
 	uint32_t nphones, keys, norbits, dnbase, naddrs, window, rate;
 	uint32_t rounds, tput_s, expires, limit_s;
+	uint32_t storm;           /**< -S: subscriptions of the storm  */
 	int pid;
 	const char *outfile;
 	struct in_addr first;
@@ -131,6 +138,7 @@ static struct {
 	struct phone *phones;
 	struct sub *subs;
 	uint32_t nsubs;
+	uint32_t nsetup;          /**< Subscriptions of the set-up     */
 	uint32_t **orbit_subs;    /**< Per orbit: its subscriptions    */
 	uint32_t *orbit_nsubs;
 	bool *orbit_busy;         /**< A call is parked there          */
@@ -171,6 +179,11 @@ static struct {
 	uint64_t tp_n0, tp_n1;
 	double tp_cpu0, tp_cpu1;
 	uint32_t tp_changes, tp_stalls, tp_next_orbit;
+
+	/* storm: fan-out to the established watchers while new phones
+	   subscribe all at once */
+	uint64_t st_t0, st_t1;
+	uint32_t st_ok0, st_failed0, st_retx0;
 
 	/* all NOTIFYs */
 	uint64_t nnotify;
@@ -396,20 +409,30 @@ static void sub_fail(struct sub *s, unsigned code)
 static void setup_fill(uint64_t t)
 {
 	if (g.limit_s && t - g.t_setup0 >= g.limit_s * 1000000ULL) {
-		g.not_sent += g.nsubs - g.next_sub;
-		g.next_sub = g.nsubs;
+		g.not_sent += g.nsetup - g.next_sub;
+		g.next_sub = g.nsetup;
 		return;
 	}
 
 	if (g.rate) {
 		uint64_t due = (t - g.t_setup0) * g.rate / 1000000 + 1;
 
-		while (g.next_sub < g.nsubs && g.next_sub < due)
+		while (g.next_sub < g.nsetup && g.next_sub < due)
 			sub_start(g.next_sub++, t);
 		return;
 	}
 
-	while (g.next_sub < g.nsubs && g.noutstanding < g.window)
+	while (g.next_sub < g.nsetup && g.noutstanding < g.window)
+		sub_start(g.next_sub++, t);
+}
+
+
+/* The storm: every new phone at once, at most STORM_WINDOW
+   SUBSCRIBEs unanswered (what a site's phones do after a power cut,
+   retransmitting at T1 what gets lost) */
+static void storm_fill(uint64_t t)
+{
+	while (g.next_sub < g.nsubs && g.noutstanding < STORM_WINDOW)
 		sub_start(g.next_sub++, t);
 }
 
@@ -562,6 +585,8 @@ static void handle_response(const char *buf, size_t len, uint64_t t)
 	g.t_last_ok = t;
 	if (g.phase == PH_SETUP)
 		setup_fill(t);
+	else if (g.phase == PH_STORM)
+		storm_fill(t);
 }
 
 
@@ -634,7 +659,7 @@ static void handle_notify(struct phone *ph, const char *buf, size_t len,
 		return;
 	}
 
-	if (g.phase == PH_FANOUT)
+	if (g.phase == PH_FANOUT || g.phase == PH_STORM)
 		fanout_seen(s, busy, t);
 	else if (g.phase == PH_TPUT || g.phase == PH_DRAIN)
 		tput_progress(t);
@@ -846,6 +871,10 @@ static void fanout_end_event(uint64_t t)
 
 static void fanout_seen(struct sub *s, bool busy, uint64_t t)
 {
+	/* latency is measured for the established watchers only */
+	if ((uint32_t)(s - g.subs) >= g.nsetup)
+		return;
+
 	if (g.event < 0 || s->orbit != g.event_orbit ||
 	    s->event == g.event || t < g.event_t0)
 		return;
@@ -886,7 +915,7 @@ static void tput_progress(uint64_t t)
 
 static void tput_tick(uint64_t t)
 {
-	uint64_t per = g.nsubs / g.norbits;
+	uint64_t per = g.nsetup / g.norbits;
 
 	if (!g.tp_win0 && t - g.tp_t0 >= TPUT_WARMUP_MS * 1000) {
 		g.tp_win0 = t;
@@ -934,7 +963,7 @@ static void report_setup(void)
 			"time_s=%.3f "
 			"subs_per_s=%.0f initial_notifies=%u "
 			"all_initial_s=%.3f cpu_s=%.2f udp_drops=%ld\n",
-			g.nsubs, g.nok, g.nfailed, g.code_fail[0],
+			g.nsetup, g.nok, g.nfailed, g.code_fail[0],
 			g.code_fail[4], g.code_fail[5], g.not_sent, g.nretx,
 			secs,
 			secs > 0 ? g.nok / secs : 0.0, g.ninitial, isecs,
@@ -948,7 +977,7 @@ static void report_setup(void)
 }
 
 
-static void report_fanout(void)
+static void report_fanout(const char *name)
 {
 	size_t i;
 	double lastv[4096];
@@ -960,11 +989,11 @@ static void report_fanout(void)
 	qsort(g.lat, g.nlat, sizeof(*g.lat), cmp_double);
 	qsort(lastv, nl, sizeof(*lastv), cmp_double);
 
-	(void)re_printf("fanout watchers=%u events=%u samples=%zu "
+	(void)re_printf("%s watchers=%u events=%u samples=%zu "
 			"p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
 			"last_p50_ms=%.3f last_max_ms=%.3f missing=%u "
 			"wrong_state=%u udp_drops=%ld\n",
-			g.nsubs / g.norbits, g.nevents, g.nlat,
+			name, g.nsetup / g.norbits, g.nevents, g.nlat,
 			pct(g.lat, g.nlat, 0.50), pct(g.lat, g.nlat, 0.99),
 			g.nlat ? g.lat[g.nlat - 1] : -1.0,
 			pct(lastv, nl, 0.50), nl ? lastv[nl - 1] : -1.0,
@@ -993,6 +1022,67 @@ static void report_tput(void)
 }
 
 
+static void storm_start(uint64_t t)
+{
+	g.st_t0 = t;
+	g.st_t1 = 0;
+	g.st_ok0 = g.nok;
+	g.st_failed0 = g.nfailed;
+	g.st_retx0 = g.nretx;
+	g.nlat = 0;
+	g.nevents = 0;
+	g.event_missing = 0;
+	g.event_wrong = 0;
+	g.event = -1;
+	g.drops0 = udp_drops();
+	g.next_sub = g.nsetup;
+	storm_fill(t);
+}
+
+
+/* Fan-out events, one after the other, as long as the storm lasts
+   (at most 2 x ROUNDS); latency only of events begun in the storm */
+static void storm_tick(uint64_t t)
+{
+	const bool storming = g.next_sub < g.nsubs ||
+		!list_isempty(&g.outstanding);
+
+	setup_retransmit(t);
+	storm_fill(t);
+	if (!storming && !g.st_t1)
+		g.st_t1 = t;
+
+	if (g.event < 0) {
+		if (!storming || g.nevents >= 2 * g.rounds) {
+			if (!storming)
+				phase_next(t);
+			return;
+		}
+		fanout_start_event(t);
+		return;
+	}
+
+	if ((!g.event_left && t - g.event_done_at >= QUIET_MS * 1000) ||
+	    t - g.event_t0 >= EVENT_WAIT_MS * 1000ULL)
+		fanout_end_event(t);
+}
+
+
+static void report_storm(uint64_t t)
+{
+	const uint64_t t1 = g.st_t1 ? g.st_t1 : t;
+	const double secs = (double)(t1 - g.st_t0) / 1e6;
+	const uint32_t ok = g.nok - g.st_ok0;
+
+	(void)re_printf("storm subs=%u ok=%u failed=%u retransmits=%u "
+			"time_s=%.3f subs_per_s=%.0f\n",
+			g.nsubs - g.nsetup, ok, g.nfailed - g.st_failed0,
+			g.nretx - g.st_retx0, secs,
+			secs > 0 ? ok / secs : 0.0);
+	report_fanout("storm_fanout");
+}
+
+
 static void phase_next(uint64_t t)
 {
 	switch (g.phase) {
@@ -1012,7 +1102,7 @@ static void phase_next(uint64_t t)
 
 	case PH_FANOUT:
 		if (g.nevents)
-			report_fanout();
+			report_fanout("fanout");
 		g.phase = PH_TPUT;
 		g.tp_t0 = t;
 		g.tp_last_progress = t;
@@ -1029,6 +1119,16 @@ static void phase_next(uint64_t t)
 		break;
 
 	case PH_DRAIN:
+		g.phase = PH_STORM;
+		if (g.storm && g.ctl_port && g.rounds) {
+			storm_start(t);
+			break;
+		}
+		/* fall through */
+
+	case PH_STORM:
+		if (g.storm && g.ctl_port && g.rounds)
+			report_storm(t);
 		g.phase = PH_REST;
 		g.tp_t0 = t;
 		if (g.rest_s && g.pid)
@@ -1058,7 +1158,7 @@ static void tick(void *arg)
 	case PH_SETUP:
 		setup_retransmit(t);
 		setup_fill(t);
-		if (g.next_sub == g.nsubs && list_isempty(&g.outstanding))
+		if (g.next_sub == g.nsetup && list_isempty(&g.outstanding))
 			phase_next(t);
 		break;
 
@@ -1082,6 +1182,10 @@ static void tick(void *arg)
 		if (t - g.tp_last_progress >= DRAIN_IDLE_MS * 1000 ||
 		    t - g.tp_t0 >= DRAIN_MAX_MS * 1000)
 			phase_next(t);
+		break;
+
+	case PH_STORM:
+		storm_tick(t);
 		break;
 
 	case PH_REST:
@@ -1141,7 +1245,7 @@ static int subs_init(void)
 {
 	uint32_t si, o;
 
-	g.nsubs = g.nphones * g.keys;
+	g.nsubs = g.nsetup + g.storm;
 	g.subs = calloc(g.nsubs, sizeof(*g.subs));
 	g.orbit_subs = calloc(g.norbits, sizeof(*g.orbit_subs));
 	g.orbit_nsubs = calloc(g.norbits, sizeof(*g.orbit_nsubs));
@@ -1154,7 +1258,8 @@ static int subs_init(void)
 	for (si = 0; si < g.nsubs; si++) {
 		g.subs[si].orbit = (uint16_t)(si % g.norbits);
 		g.subs[si].event = -1;
-		++g.orbit_nsubs[si % g.norbits];
+		if (si < g.nsetup)
+			++g.orbit_nsubs[si % g.norbits];
 	}
 	for (o = 0; o < g.norbits; o++) {
 		g.orbit_subs[o] = calloc(g.orbit_nsubs[o] + 1,
@@ -1163,7 +1268,7 @@ static int subs_init(void)
 			return ENOMEM;
 		g.orbit_nsubs[o] = 0;
 	}
-	for (si = 0; si < g.nsubs; si++) {
+	for (si = 0; si < g.nsetup; si++) {
 		o = g.subs[si].orbit;
 		g.orbit_subs[o][g.orbit_nsubs[o]++] = si;
 	}
@@ -1213,7 +1318,7 @@ static void usage(void)
 			 "  [-b DNBASE] [-a FIRSTADDR] [-s ADDRS] "
 			 "[-w WINDOW] [-r RATE] [-f ROUNDS]\n"
 			 "  [-T SECS] [-P PID] [-o FILE] [-x EXPIRES] "
-			 "[-L SECS] [-W SECS]\n");
+			 "[-L SECS] [-W SECS] [-S STORM]\n");
 }
 
 
@@ -1234,7 +1339,7 @@ int main(int argc, char *argv[])
 	g.runid = (unsigned)getpid();
 	(void)inet_pton(AF_INET, "127.1.0.1", &g.first);
 
-	while ((c = getopt(argc, argv, "t:c:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:"))
+	while ((c = getopt(argc, argv, "t:c:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:"))
 	       != -1) {
 		switch (c) {
 
@@ -1260,6 +1365,7 @@ int main(int argc, char *argv[])
 		case 'x': g.expires = (uint32_t)atol(optarg); break;
 		case 'L': g.limit_s = (uint32_t)atol(optarg); break;
 		case 'W': g.rest_s = (uint32_t)atol(optarg); break;
+		case 'S': g.storm = (uint32_t)atol(optarg); break;
 
 		case 'a':
 			if (inet_pton(AF_INET, optarg, &g.first) != 1) {
@@ -1279,6 +1385,10 @@ int main(int argc, char *argv[])
 		usage();
 		return 2;
 	}
+	/* the storm's phones come after the set-up's, with addresses of
+	   their own */
+	g.nsetup = g.nphones * g.keys;
+	g.nphones += (g.storm + g.keys - 1) / g.keys;
 	if (!g.naddrs || g.naddrs > g.nphones)
 		g.naddrs = g.nphones;
 

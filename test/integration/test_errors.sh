@@ -42,5 +42,21 @@ phone_done x1
 phone_done x2
 log "a third subscription from one address: 503 with Retry-After: 60"
 
+# The upstream link has a SIP stack and port of its own (a storm of
+# phones' SUBSCRIBEs must not delay the PBX's NOTIFYs): the PBX sees
+# the SUBSCRIBE come from there, and phones that try it are refused
+up_port=$(sed -n 's/.*sip: upstream link on 127.0.0.1:\([0-9]*\).*/\1/p' \
+	"$T/parkblf.log" | tail -n 1)
+[ -n "$up_port" ] && [ "$up_port" != "$PB_PORT" ] ||
+	fail "no upstream link port of its own: '$up_port'"
+grep -q "SUBSCRIBE sip:any-dn@.* from 127.0.0.1:$up_port " \
+	"$T/fakepbx.log" || fail "the upstream SUBSCRIBE is not from $up_port"
+phones_port=$PB_PORT
+PB_PORT=$up_port
+expect_refusal park-1 403 "Via:" "SIP" "$ev"
+expect_response OPTIONS park-1 200 "Via:" "SIP" ""
+PB_PORT=$phones_port
+log "upstream link on its own port $up_port: SUBSCRIBE 403, OPTIONS 200"
+
 # the daemon is still serving
 kill -0 "$PB_PID" || fail "parkblf died"

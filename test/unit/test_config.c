@@ -82,6 +82,7 @@ static void test_all_keys(void **state)
 		"upstream_retry_max 120\n"
 		"orbit_map /srv/orbits.conf\n"
 		"http_listen 127.0.0.1:8088\n"
+		"upstream_listen 127.0.0.1:5071\n"
 		"dialog_all_calls yes\n"
 		"dialog_lamp early\n"
 		"log_level debug\n";
@@ -99,6 +100,7 @@ static void test_all_keys(void **state)
 	assert_int_equal(3600, cfg->upstream_expires);
 	assert_int_equal(120, cfg->upstream_retry_max);
 	assert_int_equal(8088, sa_port(&cfg->http_listen));
+	assert_int_equal(5071, sa_port(&cfg->upstream_listen));
 	assert_true(cfg->dialog_all_calls);
 	assert_int_equal(LAMP_EARLY, cfg->dialog_lamp);
 	assert_int_equal(LOG_LEVEL_DEBUG, cfg->log_level);
@@ -126,7 +128,8 @@ static void test_errors_have_file_and_line(void **state)
 		"upstream_password two words\n"                /* 11 */
 		"http_listen 0.0.0.0:8088\n"                   /* 12 */
 		"sip_listen localhost\n"                       /* 13 */
-		"upstream_uri sips:any-dn@pbx\n";              /* 14 */
+		"upstream_uri sips:any-dn@pbx\n"               /* 14 */
+		"upstream_listen 0.0.0.0:5071\n";              /* 15 */
 	const char *e;
 	(void)state;
 
@@ -155,6 +158,8 @@ static void test_errors_have_file_and_line(void **state)
 	assert_non_null(strstr(e, ":14: upstream_uri: sips: URIs are not "
 			       "supported; for TLS write "
 			       "sip:...;transport=tls"));
+	assert_non_null(strstr(e, ":15: upstream_listen: needs a concrete "
+			       "address"));
 
 	mem_deref(err);
 }
