@@ -102,6 +102,7 @@ static void destructor(void *arg)
 	app->lsnr_dlg = mem_deref(app->lsnr_dlg);
 	app->usock = mem_deref(app->usock);
 	app->ulsnr = mem_deref(app->ulsnr);
+	sipsock_reset();
 	if (app->usip) {
 		sip_close(app->usip, true);
 		app->usip = mem_deref(app->usip);

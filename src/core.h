@@ -40,6 +40,8 @@ int randbuf_selftest(void);
 /* sipsock */
 
 void sipsock_tune(const struct sip_msg *msg);
+bool sipsock_congested(void);
+void sipsock_reset(void);
 
 
 /* memtrim */

@@ -69,6 +69,8 @@ static const struct counter counters[] = {
 	 &metrics.decode_errors},
 	{"orbit_changes", "Orbit state changes fanned out to phones.",
 	 &metrics.orbit_changes},
+	{"fanout_waits", "Fan-out batches held back a loop turn while "
+	 "phones' answers queued unread.", &metrics.fanout_waits},
 };
 
 

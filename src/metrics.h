@@ -18,6 +18,7 @@ struct metrics {
 	uint64_t upstream_notifies;    /**< NOTIFYs received upstream      */
 	uint64_t decode_errors;        /**< Upstream bodies refused        */
 	uint64_t orbit_changes;        /**< Orbit state changes fanned out */
+	uint64_t fanout_waits;         /**< Batches held: answers unread   */
 };
 
 extern struct metrics metrics;

@@ -788,7 +788,8 @@ void notifier_set_map(struct notifier *nt, const struct orbitmap *map)
 /* One batch of a fan-out.  Sending every NOTIFY of a big orbit in one
    loop turn overflows the UDP receive buffer with the phones' 200 OKs
    (each lost one costs a retransmission 500 ms later), so at most
-   FANOUT_BATCH go out per turn and the answers are read in between.
+   FANOUT_BATCH go out per turn and the answers are read in between;
+   a batch waits while they pile up (sipsock_congested).
    Done watchers move to the tail, so a batch starts at the head. */
 static void fanout_handler(void *arg)
 {
@@ -800,6 +801,15 @@ static void fanout_handler(void *arg)
 
 		if (w->gen == g->gen)
 			return;                 /* everyone has it */
+
+		/* answers piling up unread: let the loop read them first
+		   (1 ms: a timer due at once would run again in the same
+		   tmr_poll, never letting the loop read) */
+		if (n == 0 && sipsock_congested()) {
+			++metrics.fanout_waits;
+			tmr_start(&g->tmr_fanout, 1, fanout_handler, g);
+			return;
+		}
 
 		if (n++ == FANOUT_BATCH) {
 			tmr_start(&g->tmr_fanout, 0, fanout_handler, g);

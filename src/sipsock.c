@@ -14,9 +14,19 @@
  * SO_RCVBUFFORCE where parkblf may (CAP_NET_ADMIN), else SO_RCVBUF,
  * which the kernel caps at net.core.rmem_max.
  *
+ * Even 4 MiB fill up when orbit changes follow each other faster than
+ * the answers are read: sipsock_congested tells the fan-out to wait a
+ * loop turn while a quarter of a socket's buffer is taken, so that the
+ * 200 OKs are read rather than dropped (each drop costs a NOTIFY
+ * retransmission 500 ms later, and libre holds the watcher's next
+ * NOTIFY until then).  With a small buffer this paces the fan-out to
+ * the answers.
+ *
  * Copyright (C) 2026 The parkblf authors
  */
+#include <string.h>
 #include <sys/socket.h>
+#include <linux/sock_diag.h>
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
@@ -29,7 +39,8 @@ enum {
 };
 
 static struct {
-	const void *done[MAX_SOCKS];   /**< Sockets seen (not referenced) */
+	struct udp_sock *done[MAX_SOCKS]; /**< Seen (not referenced)     */
+	int af[MAX_SOCKS];
 	unsigned n;
 } seen;
 
@@ -91,6 +102,41 @@ void sipsock_tune(const struct sip_msg *msg)
 	if (seen.n == MAX_SOCKS)
 		return;
 
-	seen.done[seen.n++] = msg->sock;
+	seen.done[seen.n] = msg->sock;
+	seen.af[seen.n++] = sa_af(&msg->dst);
 	tune(msg->sock, &msg->dst);
+}
+
+
+/**
+ * Forget the sockets seen (before their SIP stack is freed)
+ */
+void sipsock_reset(void)
+{
+	memset(&seen, 0, sizeof(seen));
+}
+
+
+/**
+ * Whether a SIP UDP socket's receive queue is filling up
+ *
+ * @return true while one holds more than a quarter of its buffer
+ */
+bool sipsock_congested(void)
+{
+	unsigned i;
+
+	for (i = 0; i < seen.n; i++) {
+		const int fd = udp_sock_fd(seen.done[i], seen.af[i]);
+		uint32_t mi[SK_MEMINFO_VARS];
+		socklen_t len = sizeof(mi);
+
+		if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len))
+			continue;
+
+		if (mi[SK_MEMINFO_RMEM_ALLOC] > mi[SK_MEMINFO_RCVBUF] / 2)
+			return true;
+	}
+
+	return false;
 }

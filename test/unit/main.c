@@ -16,6 +16,7 @@
 
 static const struct unit_group *groups[] = {
 	&unit_tmrheap,
+	&unit_sipsock,
 	&unit_config,
 	&unit_acl,
 	&unit_persist,

@@ -21,7 +21,8 @@ struct unit_group {
 #define UNIT_GROUP(name, tests) \
 	{#name, tests, sizeof(tests) / sizeof((tests)[0])}
 
-extern const struct unit_group unit_acl, unit_persist, unit_tmrheap;
+extern const struct unit_group unit_acl, unit_persist, unit_tmrheap,
+	unit_sipsock;
 extern const struct unit_group unit_config, unit_orbitmap, unit_store,
 	unit_dialog_decoder, unit_rlmi_decoder, unit_dialog_encoder,
 	unit_presence_encoder, unit_pidf_decoder, unit_vendorxml_decoder;
