@@ -635,13 +635,14 @@ static bool uplink_subscribe_handler(const struct sip_msg *msg, void *arg)
  * phone subscribing after a power cut) the phones' socket holds
  * thousands of SUBSCRIBEs.  Sharing it, a storm of 5,000 put the
  * fan-out p99 at 124 ms instead of 32 ms (docs/BENCHMARKS.md).
- * Address: upstream_listen, else the first sip_listen address with a
- * port the OS picks.
+ * Address: upstream_listen, else every sip_listen address with a port
+ * the OS picks.
  */
 static int uplink_alloc(struct app *app)
 {
 	const struct config *cfg = app->cfg;
 	struct sa la;
+	size_t i;
 	int err;
 
 	err = sip_alloc(&app->usip, app->dnsc, 256, 256, 256,
@@ -651,13 +652,19 @@ static int uplink_alloc(struct app *app)
 
 	if (sa_isset(&cfg->upstream_listen, SA_ADDR)) {
 		la = cfg->upstream_listen;
+		err = listen_add(app->usip, &la, "upstream link");
 	}
 	else {
+		/* every sip_listen address (either family may reach the
+		   PBX), each with a port the OS picks */
+		for (i = 0; i < cfg->listenc && !err; i++) {
+			la = cfg->listenv[i];
+			sa_set_port(&la, 0);
+			err = listen_add(app->usip, &la, "upstream link");
+		}
 		la = cfg->listenv[0];
-		sa_set_port(&la, 0);
 	}
 
-	err = listen_add(app->usip, &la, "upstream link");
 	if (!err && upstream_needs_tls(cfg->upstream_uri))
 		err = tls_client_add(app, &la);
 	if (err)

@@ -26,6 +26,7 @@ enum {
 	GROUP_HASH_SIZE  = 256,
 	CALLID_HASH_SIZE = 1024,
 	FANOUT_BATCH     = 64,     /**< NOTIFYs per main-loop turn      */
+	CONGESTION_EVERY = 16,     /**< NOTIFYs between socket checks   */
 	FLUSH_MS         = 1000,   /**< Versions saved at most this late */
 };
 
@@ -804,8 +805,10 @@ static void fanout_handler(void *arg)
 
 		/* answers piling up unread: let the loop read them first
 		   (1 ms: a timer due at once would run again in the same
-		   tmr_poll, never letting the loop read) */
-		if (n == 0 && sipsock_congested()) {
+		   tmr_poll, never letting the loop read).  Checked every
+		   CONGESTION_EVERY NOTIFYs, so that a batch cannot
+		   overfill a small buffer (208 KiB) past the check. */
+		if (n % CONGESTION_EVERY == 0 && sipsock_congested()) {
 			++metrics.fanout_waits;
 			tmr_start(&g->tmr_fanout, 1, fanout_handler, g);
 			return;

@@ -16,8 +16,8 @@
  *
  * Even 4 MiB fill up when orbit changes follow each other faster than
  * the answers are read: sipsock_congested tells the fan-out to wait a
- * loop turn while a quarter of a socket's buffer is taken, so that the
- * 200 OKs are read rather than dropped (each drop costs a NOTIFY
+ * millisecond while more than half of a socket's buffer is taken, so
+ * that the 200 OKs are read rather than dropped (each drop costs a NOTIFY
  * retransmission 500 ms later, and libre holds the watcher's next
  * NOTIFY until then).  With a small buffer this paces the fan-out to
  * the answers.
@@ -35,7 +35,7 @@
 enum {
 	RCVBUF_WANTED = 4 * 1024 * 1024,
 	RCVBUF_ENOUGH = 1024 * 1024,   /**< Below this: say how to fix  */
-	MAX_SOCKS     = 16,            /**< sip_listen addresses and more */
+	MAX_SOCKS     = 64,            /**< As app.c's MAX_TRANSPORTS     */
 };
 
 static struct {

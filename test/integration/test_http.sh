@@ -137,9 +137,14 @@ metric 'parkblf_upstream_attempts_total 1'
 metric 'parkblf_subscribes_accepted_total 1'
 [ "$(sed -n 's/^parkblf_notifies_sent_total //p' "$T/body")" -ge 1 ] ||
 	fail "/metrics: no NOTIFY counted as sent"
-# the heap holds at least the orbit map and the subscription
-[ "$(sed -n 's/^parkblf_heap_in_use_bytes //p' "$T/body")" -ge 10000 ] ||
-	fail "/metrics: heap in use missing or implausible"
+# the heap holds at least the orbit map and the subscription (malloc's
+# own figures: under AddressSanitizer, whose allocator replaces it, 0)
+case $BUILD in
+*asan*) ;;
+*)	[ "$(sed -n 's/^parkblf_heap_in_use_bytes //p' "$T/body")" \
+		-ge 10000 ] || fail "/metrics: heap in use missing or implausible"
+	;;
+esac
 log "/metrics: counters and gauges"
 
 # --- /parks.xml, every vendor
