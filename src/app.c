@@ -603,6 +603,25 @@ static int listen_add(struct sip *sip, const struct sa *laddr,
 }
 
 
+/* Every sip_listen address; os_port: each with a port the OS picks */
+static int listen_all(struct sip *sip, const struct config *cfg,
+		      bool os_port, const char *what)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < cfg->listenc && !err; i++) {
+		struct sa la = cfg->listenv[i];
+
+		if (os_port)
+			sa_set_port(&la, 0);
+		err = listen_add(sip, &la, what);
+	}
+
+	return err;
+}
+
+
 /* The upstream link's stack answers OPTIONS pings of the PBX */
 static bool uplink_request_handler(const struct sip_msg *msg, void *arg)
 {
@@ -642,7 +661,6 @@ static int uplink_alloc(struct app *app)
 {
 	const struct config *cfg = app->cfg;
 	struct sa la;
-	size_t i;
 	int err;
 
 	err = sip_alloc(&app->usip, app->dnsc, 256, 256, 256,
@@ -657,11 +675,7 @@ static int uplink_alloc(struct app *app)
 	else {
 		/* every sip_listen address (either family may reach the
 		   PBX), each with a port the OS picks */
-		for (i = 0; i < cfg->listenc && !err; i++) {
-			la = cfg->listenv[i];
-			sa_set_port(&la, 0);
-			err = listen_add(app->usip, &la, "upstream link");
-		}
+		err = listen_all(app->usip, cfg, true, "upstream link");
 		la = cfg->listenv[0];
 	}
 
@@ -709,7 +723,6 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 {
 	struct pl allow;
 	struct app *app;
-	size_t i;
 	int err;
 
 	if (!appp || !cfg || !map)
@@ -752,8 +765,7 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	if (err)
 		goto out;
 
-	for (i = 0; i < cfg->listenc && !err; i++)
-		err = listen_add(app->sip, &cfg->listenv[i], "listening");
+	err = listen_all(app->sip, cfg, false, "listening");
 	if (err)
 		goto out;
 

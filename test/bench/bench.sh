@@ -179,8 +179,7 @@ run_scale() {
 	# malloc's view at the end (the subscriptions are still there):
 	# bytes in use per subscription, next to the resident figure
 	curl -s --max-time 5 "http://127.0.0.1:$PB_HTTP/metrics" |
-		awk -v rss0="$(sed -n 's/^memory.* rss0=\([0-9]*\).*/\1/p' \
-			"$d/loadgen.out")" -v n="$((np * nk))" '
+		awk '
 		/^parkblf_heap_in_use_bytes / { u = $2 }
 		/^parkblf_heap_free_bytes / { f = $2 }
 		/^parkblf_subscriptions / { s = $2 }

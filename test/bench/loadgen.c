@@ -888,6 +888,15 @@ static void fanout_seen(struct sub *s, bool busy, uint64_t t)
 }
 
 
+/* The current event is over once every watcher had it and the link
+   has been quiet, or after EVENT_WAIT_MS */
+static bool event_over(uint64_t t)
+{
+	return (!g.event_left && t - g.event_done_at >= QUIET_MS * 1000) ||
+		t - g.event_t0 >= EVENT_WAIT_MS * 1000ULL;
+}
+
+
 static void fanout_tick(uint64_t t)
 {
 	if (g.event < 0) {
@@ -899,9 +908,7 @@ static void fanout_tick(uint64_t t)
 		return;
 	}
 
-	/* next event once this one is complete and the link quiet */
-	if ((!g.event_left && t - g.event_done_at >= QUIET_MS * 1000) ||
-	    t - g.event_t0 >= EVENT_WAIT_MS * 1000ULL)
+	if (event_over(t))
 		fanout_end_event(t);
 }
 
@@ -1062,8 +1069,7 @@ static void storm_tick(uint64_t t)
 		return;
 	}
 
-	if ((!g.event_left && t - g.event_done_at >= QUIET_MS * 1000) ||
-	    t - g.event_t0 >= EVENT_WAIT_MS * 1000ULL)
+	if (event_over(t))
 		fanout_end_event(t);
 }
 
