@@ -282,9 +282,10 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-/* In-dialog SUBSCRIBEs, before libre's notifier sees them: those of a
-   subscription resumed from the database are answered here; the others
-   only update the saved expiry.  Every request passes here first. */
+/* In-dialog SUBSCRIBEs: those of a subscription resumed from the
+   database or of an orbit watcher are answered here; list
+   subscriptions' go on to libre's notifier, which answers unknown
+   dialogs 481.  Every request passes here first. */
 static bool dialog_handler(const struct sip_msg *msg, void *arg)
 {
 	struct app *app = arg;
@@ -298,9 +299,7 @@ static bool dialog_handler(const struct sip_msg *msg, void *arg)
 	if (resume_subscribe(app->resume, msg))
 		return true;
 
-	notifier_observe(app->nt, msg);
-
-	return false;
+	return notifier_indialog(app->nt, msg);
 }
 
 

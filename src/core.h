@@ -42,6 +42,10 @@ int randbuf_selftest(void);
 void sipsock_tune(const struct sip_msg *msg);
 bool sipsock_congested(void);
 void sipsock_reset(void);
+typedef bool (sipsock_recv_h)(const struct sa *src, struct mbuf *mb,
+			      void *arg);
+void sipsock_tap(sipsock_recv_h *h, void *arg);
+bool sipsock_tapped(const void *sock);
 
 
 /* memtrim */

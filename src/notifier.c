@@ -20,11 +20,12 @@
 #include "pacer.h"
 #include "blflist.h"
 #include "persist.h"
+#include "subdlg.h"
 
 
 enum {
 	GROUP_HASH_SIZE  = 256,
-	CALLID_HASH_SIZE = 1024,
+	CALLID_HASH_SIZE = 16384,
 	FANOUT_BATCH     = 64,     /**< NOTIFYs per main-loop turn      */
 	CONGESTION_EVERY = 16,     /**< NOTIFYs between socket checks   */
 	FLUSH_MS         = 1000,   /**< Versions saved at most this late */
@@ -41,7 +42,8 @@ struct watchgroup {
 
 struct notifier {
 	struct sip *sip;
-	struct sipevent_sock *sock;
+	struct sipevent_sock *sock;   /**< For the list subscriptions     */
+	struct subdlgs *dlgs;         /**< Dialogs of the orbit watchers  */
 	struct hash *groups;          /**< struct watchgroup by name      */
 	const struct config *cfg;
 	const struct orbitmap *map;   /**< Map in force (not owned)       */
@@ -62,19 +64,19 @@ struct watcher {
 	struct le le;                 /**< In watchgroup.watchers         */
 	struct notifier *nt;
 	struct watchgroup *group;     /**< Referenced                     */
-	struct sipnot *not;
+	struct subdlg *dlg;           /**< Its SIP dialog                 */
 	struct pacer_slot *pace;
 	const struct encoder *enc;
-	char *entity;                 /**< The URI the phone subscribed to */
 	struct sa peer;
 	uint32_t version;             /**< Next document version          */
 	uint64_t gen;                 /**< Last change of its group seen  */
 	struct le he_callid;          /**< In notifier.by_callid          */
 	struct le le_dirty;           /**< In notifier.dirty              */
-	char *callid;
-	char *rtag;                   /**< The phone's tag                */
-	struct mbuf *body;            /**< Last document (sipnot shares it) */
+	struct tmr tmr_expire;
+	struct mbuf *body;            /**< Last document                  */
 	uint64_t expires_at;          /**< ms since the epoch             */
+	bool pending;                 /**< A NOTIFY waits for the last one */
+	bool saved;                   /**< In the database                */
 };
 
 
@@ -98,12 +100,10 @@ static void watcher_destructor(void *arg)
 	}
 	hash_unlink(&w->he_callid);
 	list_unlink(&w->le_dirty);
+	tmr_cancel(&w->tmr_expire);
 	w->pace = mem_deref(w->pace);
-	w->not = mem_deref(w->not);
+	w->dlg = mem_deref(w->dlg);
 	mem_deref(w->group);
-	mem_deref(w->entity);
-	mem_deref(w->callid);
-	mem_deref(w->rtag);
 	mem_deref(w->body);
 }
 
@@ -111,8 +111,9 @@ static void watcher_destructor(void *arg)
 /* The subscription ends for good: it is not to be resumed */
 static void watcher_forget(struct watcher *w)
 {
-	if (w->callid)
-		(void)persist_delete(w->nt->db, w->callid, w->rtag);
+	if (w->saved)
+		(void)persist_delete(w->nt->db, subdlg_callid(w->dlg),
+				     subdlg_rtag(w->dlg));
 }
 
 
@@ -145,6 +146,7 @@ static void notifier_destructor(void *arg)
 		notifier_close_all(nt, SIPEVENT_DEACTIVATED, 0);
 	mem_deref(nt->lists);
 	mem_deref(nt->by_callid);
+	mem_deref(nt->dlgs);
 	mem_deref(nt->pacer);
 	mem_deref(nt->groups);
 	mem_deref(nt->domain);
@@ -272,8 +274,8 @@ int notifier_encode_orbit(struct mbuf *mb, const struct notifier *nt,
 
 
 /* Render this watcher's next document for the orbit's current state.
-   The document goes into the watcher's own body buffer, which libre's
-   sipnot shares (it resends it on a refresh): rewritten in place and
+   The document goes into the watcher's own body buffer (the NOTIFY in
+   flight, and the final NOTIFY, send it from there): rewritten in place and
    sized to the document, it is allocated when the subscription starts
    and again only when a document outgrows it.  A NOTIFY thus leaves no
    new long-lived allocation among its transaction's short-lived ones,
@@ -287,7 +289,7 @@ static int render(struct mbuf **mbp, struct watcher *w,
 
 	mbuf_rewind(scratch);
 	err = notifier_encode_orbit(scratch, w->nt, orbit, w->enc,
-				    w->entity, w->version);
+				    subdlg_ruri(w->dlg), w->version);
 	if (err)
 		return err;
 
@@ -328,8 +330,9 @@ void notifier_flush(struct notifier *nt)
 		struct watcher *w = list_head(&nt->dirty)->data;
 
 		list_unlink(&w->le_dirty);
-		(void)persist_update(nt->db, w->callid, w->rtag, w->version,
-				     0, w->expires_at);
+		(void)persist_update(nt->db, subdlg_callid(w->dlg),
+				     subdlg_rtag(w->dlg), w->version, 0,
+				     w->expires_at);
 	}
 	(void)persist_commit(nt->db);
 }
@@ -341,12 +344,30 @@ static void flush_handler(void *arg)
 }
 
 
+/* Seconds the subscription has left, for Subscription-State */
+static uint32_t expires_left(const struct watcher *w)
+{
+	const uint64_t now = store_now_ms();
+
+	return w->expires_at > now ?
+		(uint32_t)((w->expires_at - now + 999) / 1000) : 0;
+}
+
+
 static int watcher_notify(struct watcher *w)
 {
 	const struct orbit *orbit;
 	struct pl name;
 	struct mbuf *mb;
 	int err;
+
+	/* one NOTIFY at a time: the next goes when it is answered, with
+	   the state of then */
+	if (subdlg_busy(w->dlg)) {
+		w->pending = true;
+		return 0;
+	}
+	w->pending = false;
 
 	pl_set_str(&name, w->group->name);
 	orbit = orbitmap_find(w->nt->map, &name);
@@ -357,12 +378,12 @@ static int watcher_notify(struct watcher *w)
 	if (err)
 		return err;
 
-	err = sipevent_notify(w->not, mb, SIPEVENT_ACTIVE, 0, 0);
+	err = subdlg_notify(w->dlg, expires_left(w), w->enc->ctype, mb);
 	if (!err)
 		++metrics.notifies_sent;
 
 	/* versions are saved in batches (notifier_flush) */
-	if (!err && w->callid && !w->le_dirty.list) {
+	if (!err && w->saved && !w->le_dirty.list) {
 		list_append(&w->nt->dirty, &w->le_dirty, w);
 		if (!tmr_isrunning(&w->nt->tmr_flush))
 			tmr_start(&w->nt->tmr_flush, FLUSH_MS, flush_handler,
@@ -405,35 +426,29 @@ static int watcher_save(struct watcher *w, const struct sip_msg *msg)
 	if (!ct || sip_addr_decode(&addr, &ct->val))
 		return EBADMSG;
 
-	w->expires_at = store_now_ms() +
-		notifier_granted(w->nt->cfg, msg) * 1000ULL;
-
-	err  = pl_strdup(&w->callid, &msg->callid);
-	err |= pl_strdup(&w->rtag, &msg->from.tag);
-	err |= re_sdprintf(&ltag, "%016llx", msg->tag);
+	err  = re_sdprintf(&ltag, "%016llx", msg->tag);
 	err |= pl_strdup(&local, &msg->to.auri);
 	err |= pl_strdup(&remote, &msg->from.auri);
 	err |= pl_strdup(&target, &addr.auri);
 	if (err)
 		goto out;
 
-	hash_append(w->nt->by_callid, hash_joaat_str(w->callid),
-		    &w->he_callid, w);
-
 	memset(&s, 0, sizeof(s));
-	s.callid = w->callid;
+	s.callid = subdlg_callid(w->dlg);
 	s.ltag = ltag;
-	s.rtag = w->rtag;
+	s.rtag = subdlg_rtag(w->dlg);
 	s.local = local;
 	s.remote = remote;
 	s.target = target;
 	s.orbit = w->group->name;
 	s.event = w->enc->event;
-	s.entity = w->entity;
+	s.entity = subdlg_ruri(w->dlg);
 	s.expires_at = w->expires_at;
 	s.version = w->version;
 	s.tp = msg->tp;
 	err = persist_save(w->nt->db, &s);
+	if (!err)
+		w->saved = true;
 
  out:
 	mem_deref(ltag);
@@ -448,37 +463,109 @@ static int watcher_save(struct watcher *w, const struct sip_msg *msg)
 static bool callid_cmp(struct le *le, void *arg)
 {
 	const struct watcher *w = le->data;
-	const struct sip_msg *msg = arg;
 
-	return !pl_strcmp(&msg->callid, w->callid) &&
-		!pl_strcmp(&msg->from.tag, w->rtag);
+	return subdlg_match(w->dlg, arg);
+}
+
+
+/* The subscription ends: the final NOTIFY goes, the watcher too */
+static void watcher_end(struct watcher *w, enum sipevent_reason reason,
+			uint32_t retry_after)
+{
+	int err = subdlg_terminate(w->dlg, sipevent_reason_name(reason),
+				   retry_after, w->enc->ctype, w->body);
+
+	if (err)
+		log_warn("notifier: %s to %J: final NOTIFY: %m",
+			 w->group->name, &w->peer, err);
+	watcher_forget(w);
+	mem_deref(w);
+}
+
+
+static void expire_handler(void *arg)
+{
+	struct watcher *w = arg;
+
+	log_debug("notifier: %s from %J ended (expired)", w->group->name,
+		  &w->peer);
+	watcher_end(w, SIPEVENT_TIMEOUT, 0);
 }
 
 
 /**
- * See an in-dialog SUBSCRIBE before libre answers it: a refresh moves
- * the saved expiry
+ * Take an in-dialog SUBSCRIBE of an orbit watcher: a refresh (200 OK,
+ * then a NOTIFY with the current state) or an un-SUBSCRIBE (200 OK,
+ * then the final NOTIFY)
  *
  * @param nt  Notifier
- * @param msg The SUBSCRIBE
+ * @param msg A SUBSCRIBE with a To tag
+ *
+ * @return true if it was a watcher's (and answered)
  */
-void notifier_observe(struct notifier *nt, const struct sip_msg *msg)
+bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 {
+	const struct sip_hdr *hdr;
+	struct sipevent_event se;
 	struct watcher *w;
+	uint32_t expires;
 
-	if (!nt || !nt->db || !msg)
-		return;
+	if (!nt || !msg)
+		return false;
 
 	w = list_ledata(hash_lookup(nt->by_callid,
 				    hash_joaat_pl(&msg->callid), callid_cmp,
 				    (void *)msg));
 	if (!w)
-		return;
+		return false;
 
-	w->expires_at = store_now_ms() +
-		notifier_granted(nt->cfg, msg) * 1000ULL;
-	(void)persist_update(nt->db, w->callid, w->rtag, w->version, 0,
-			     w->expires_at);
+	hdr = sip_msg_hdr(msg, SIP_HDR_EVENT);
+	if (!hdr || sipevent_event_decode(&se, &hdr->val) ||
+	    pl_strcasecmp(&se.event, w->enc->event)) {
+		(void)sip_treplyf(NULL, NULL, nt->sip, msg, false, 489,
+				  "Bad Event",
+				  "Allow-Events: %H\r\n"
+				  "Content-Length: 0\r\n\r\n",
+				  encoder_events_print, NULL);
+		return true;
+	}
+
+	if (pl_isset(&msg->expires)) {
+		expires = pl_u32(&msg->expires);
+		if (expires > 0 && expires < nt->cfg->subscribe_min_expires) {
+			(void)sip_treplyf(NULL, NULL, nt->sip, msg, false,
+					  423, "Interval Too Brief",
+					  "Min-Expires: %u\r\n"
+					  "Content-Length: 0\r\n\r\n",
+					  nt->cfg->subscribe_min_expires);
+			return true;
+		}
+	}
+
+	expires = notifier_granted(nt->cfg, msg);
+	(void)subdlg_reply(w->dlg, msg, expires);
+
+	if (!expires) {
+		log_debug("notifier: %s from %J ended (unsubscribed)",
+			  w->group->name, &w->peer);
+		watcher_end(w, SIPEVENT_TIMEOUT, 0);
+		return true;
+	}
+
+	w->expires_at = store_now_ms() + expires * 1000ULL;
+	tmr_start(&w->tmr_expire, expires * 1000ULL, expire_handler, w);
+	if (w->saved)
+		(void)persist_update(nt->db, subdlg_callid(w->dlg),
+				     subdlg_rtag(w->dlg), w->version, 0,
+				     w->expires_at);
+
+	/* a refresh gets the full state at once (RFC 6665 4.2.1.2) */
+	pacer_sent(w->pace);
+	if (watcher_notify(w))
+		log_warn("notifier: %s to %J: NOTIFY after refresh failed",
+			 w->group->name, &w->peer);
+
+	return true;
 }
 
 
@@ -506,27 +593,27 @@ static void send_handler(void *arg)
 }
 
 
-static void close_handler(int err, const struct sip_msg *msg, void *arg)
+/* A NOTIFY got its final answer, or none */
+static void resp_handler(int err, uint16_t scode, const struct pl *reason,
+			 void *arg)
 {
 	struct watcher *w = arg;
 
-	if (err != ETIMEDOUT || msg)
-		++metrics.notifies_failed;
+	if (!err && scode < 300) {
+		if (w->pending)
+			send_handler(w);
+		return;
+	}
 
+	++metrics.notifies_failed;
 	watcher_forget(w);
 
-	if (msg && msg->scode) {
+	if (scode)
 		log_info("notifier: %s from %J ended: NOTIFY got %u %r",
-			 w->group->name, &w->peer, msg->scode, &msg->reason);
-	}
-	else if (err == ETIMEDOUT) {
-		log_debug("notifier: %s from %J ended (unsubscribed or "
-			  "expired)", w->group->name, &w->peer);
-	}
-	else {
-		log_info("notifier: %s from %J ended: %m", w->group->name,
-			 &w->peer, err);
-	}
+			 w->group->name, &w->peer, scode, reason);
+	else
+		log_info("notifier: %s from %J ended: NOTIFY: %m",
+			 w->group->name, &w->peer, err);
 
 	mem_deref(w);
 }
@@ -582,7 +669,9 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	struct sipevent_event se;
 	const struct orbit *orbit;
 	struct watcher *w = NULL;
+	char *event = NULL;
 	uint32_t expires;
+	struct pl ev;
 	int err;
 
 	hdr = sip_msg_hdr(msg, SIP_HDR_EVENT);
@@ -653,26 +742,51 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	w->nt = nt;
 	w->enc = enc;
 	w->peer = msg->src;
-	err  = pl_strdup(&w->entity, &msg->ruri);
-	err |= group_get(&w->group, nt, orbit->name);
+	tmr_init(&w->tmr_expire);
+	err  = group_get(&w->group, nt, orbit->name);
 	err |= pacer_slot_alloc(&w->pace, nt->pacer, &msg->src,
 				send_handler, w);
+	if (pl_isset(&se.id))
+		err |= re_sdprintf(&event, "%r;id=%r", &se.event, &se.id);
+	else
+		err |= pl_strdup(&event, &se.event);
 	if (err)
 		goto out;
 
-	err = sipevent_accept(&w->not, nt->sock, msg, NULL, &se, 200, "OK",
-			      nt->cfg->subscribe_min_expires,
-			      nt->cfg->subscribe_default_expires,
-			      nt->cfg->subscribe_max_expires,
-			      orbit->name, enc->ctype, NULL, NULL, false,
-			      close_handler, w, NULL);
+	expires = notifier_granted(nt->cfg, msg);
+	pl_set_str(&ev, event);
+	err = subdlg_accept(&w->dlg, nt->dlgs, msg, &ev, orbit->name,
+			    expires, resp_handler, w);
+	if (err == EBADMSG) {
+		(void)sip_treplyf(NULL, NULL, sip, msg, false, 400,
+				  "Missing or Bad Contact",
+				  "Content-Length: 0\r\n\r\n");
+		++metrics.subscribes_refused;
+		err = 0;
+		goto out;
+	}
 	if (err)
 		goto out;
 
+	w->expires_at = store_now_ms() + expires * 1000ULL;
 	w->gen = w->group->gen;
 	list_append(&w->group->watchers, &w->le, w);
+	hash_append(nt->by_callid, hash_joaat_str(subdlg_callid(w->dlg)),
+		    &w->he_callid, w);
 	++nt->nwatchers;
 	++metrics.subscribes_accepted;
+
+	/* Expires: 0 is a fetch: the state, then the end (RFC 6665) */
+	if (!expires) {
+		struct mbuf *mb;
+
+		if (!render(&mb, w, orbit))
+			++metrics.notifies_sent;
+		watcher_end(w, SIPEVENT_TIMEOUT, 0);
+		w = NULL;
+		goto out;
+	}
+	tmr_start(&w->tmr_expire, expires * 1000ULL, expire_handler, w);
 
 	if (nt->db && watcher_save(w, msg))
 		log_warn("notifier: %s from %J: not saved; it will not "
@@ -693,13 +807,17 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	if (err) {
 		log_warn("notifier: SUBSCRIBE from %J failed: %m",
 			 &msg->src, err);
-		if (!w || !w->not) {
+		if (!w || !w->dlg) {
 			(void)sip_treply(NULL, sip, msg, 500,
 					 "Server Internal Error");
 			++metrics.subscribes_refused;
 		}
 		mem_deref(w);
 	}
+	else if (w && !w->dlg) {
+		mem_deref(w);
+	}
+	mem_deref(event);
 
 	return true;
 }
@@ -742,6 +860,7 @@ int notifier_alloc(struct notifier **ntp, struct sip *sip,
 			   cfg->notify_phone_rate);
 	err |= blflist_alloc(&nt->lists, nt);
 	err |= hash_alloc(&nt->by_callid, CALLID_HASH_SIZE);
+	err |= subdlgs_alloc(&nt->dlgs, sip);
 	nt->scratch = mbuf_alloc(2048);
 	if (!nt->scratch)
 		err = ENOMEM;
@@ -863,11 +982,7 @@ static bool close_group(struct le *le, void *arg)
 	while (!list_isempty(&g->watchers)) {
 		struct watcher *w = list_head(&g->watchers)->data;
 
-		(void)sipevent_notify(w->not, NULL, SIPEVENT_TERMINATED,
-				      (enum sipevent_reason)params[0],
-				      params[1]);
-		watcher_forget(w);
-		mem_deref(w);
+		watcher_end(w, (enum sipevent_reason)params[0], params[1]);
 	}
 	mem_deref(g);
 

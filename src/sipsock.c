@@ -44,6 +44,23 @@ static struct {
 	unsigned n;
 } seen;
 
+/* Where datagrams go before libre parses them (sipsock_tap) */
+static struct {
+	sipsock_recv_h *h;
+	void *arg;
+} tap;
+
+
+/* On every tuned socket, in front of libre's SIP transport.  The socket
+   owns the helper and frees it with itself; the tap it calls is global,
+   so nothing here outlives what it points to. */
+static bool helper_recv(struct sa *src, struct mbuf *mb, void *arg)
+{
+	(void)arg;
+
+	return tap.h ? tap.h(src, mb, tap.arg) : false;
+}
+
 
 static int rcvbuf_get(const struct udp_sock *us, int af)
 {
@@ -105,6 +122,41 @@ void sipsock_tune(const struct sip_msg *msg)
 	seen.done[seen.n] = msg->sock;
 	seen.af[seen.n++] = sa_af(&msg->dst);
 	tune(msg->sock, &msg->dst);
+	if (udp_register_helper(NULL, msg->sock, 0, NULL, helper_recv, NULL))
+		log_warn("sip: %J: no receive helper", &msg->dst);
+}
+
+
+/**
+ * See every datagram of the tuned sockets before libre parses it
+ *
+ * @param h   Handler (true: the datagram was consumed), NULL for none
+ * @param arg Handler argument
+ */
+void sipsock_tap(sipsock_recv_h *h, void *arg)
+{
+	tap.h = h;
+	tap.arg = arg;
+}
+
+
+/**
+ * Whether a UDP socket was tuned, and so has the tap in front of it
+ *
+ * @param sock A udp_sock of the phones' SIP stack
+ *
+ * @return true if so
+ */
+bool sipsock_tapped(const void *sock)
+{
+	unsigned i;
+
+	for (i = 0; i < seen.n; i++) {
+		if (seen.done[i] == sock)
+			return true;
+	}
+
+	return false;
 }
 
 

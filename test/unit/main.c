@@ -17,6 +17,7 @@
 static const struct unit_group *groups[] = {
 	&unit_tmrheap,
 	&unit_sipsock,
+	&unit_subdlg,
 	&unit_config,
 	&unit_acl,
 	&unit_persist,

@@ -22,7 +22,7 @@ struct unit_group {
 	{#name, tests, sizeof(tests) / sizeof((tests)[0])}
 
 extern const struct unit_group unit_acl, unit_persist, unit_tmrheap,
-	unit_sipsock;
+	unit_sipsock, unit_subdlg;
 extern const struct unit_group unit_config, unit_orbitmap, unit_store,
 	unit_dialog_decoder, unit_rlmi_decoder, unit_dialog_encoder,
 	unit_presence_encoder, unit_pidf_decoder, unit_vendorxml_decoder;

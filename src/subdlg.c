@@ -1,0 +1,770 @@
+/**
+ * @file subdlg.c  The SIP dialog of one phone subscription (RFC 6665)
+ *
+ * What libre's notifier (sipnot) kept per subscription, in one packed
+ * allocation: the dialog's Call-ID, tags, URIs and route, the NOTIFY
+ * CSeq, and the one NOTIFY in flight.
+ *
+ * NOTIFYs to a phone on UDP whose Contact is an IP address take the
+ * fast path: written into one reused buffer and sent on the socket the
+ * SUBSCRIBE came in on, retransmitted by our own timer (RFC 3261
+ * 17.1.2: T1 500 ms doubling to T2 4 s, given up after 64*T1), and
+ * their answers are taken off that socket by a tap in front of libre
+ * (sipsock_tap) that reads only the status line and our branch.  That
+ * skips libre's per-NOTIFY request, client transaction, message
+ * parsing and the 5 s each transaction is kept after its answer, which
+ * were most of the CPU and memory of a fan-out (docs/BENCHMARKS.md).
+ * The branch carries the dialog's id, the CSeq and a random nonce, so
+ * an answer is matched without parsing and cannot be forged blindly.
+ *
+ * Every other NOTIFY (TCP, TLS, a Record-Route, a host name in the
+ * Contact, a wildcard local address) and every final NOTIFY goes
+ * through libre's stateful requests, which retransmit it and which
+ * sip_close waits for at shutdown.
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#define _GNU_SOURCE 1  /* memmem */
+#include <string.h>
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+#include "subdlg.h"
+
+
+#define BRANCH_MAGIC "z9hG4bKpbn"
+
+enum {
+	ID_HASH_SIZE = 16384,
+	T1_MS        = 500,
+	T2_MS        = 4000,
+	TF_MS        = 64 * T1_MS,
+	HEX_FIELDS   = 3,           /**< id, CSeq, nonce in the branch   */
+};
+
+/** Strings of a dialog, packed in one allocation */
+enum str_ix {
+	S_CALLID = 0,
+	S_RTAG,        /**< The phone's tag                              */
+	S_LOCAL,       /**< Our URI (the SUBSCRIBE's To)                 */
+	S_REMOTE,      /**< The phone's URI (its From)                   */
+	S_TARGET,      /**< The phone's Contact                          */
+	S_RURI,        /**< The URI the phone subscribed to              */
+	S_EVENT,       /**< Event header value, with its id              */
+	S_ROUTE,       /**< "Route: ...\r\n" from Record-Route, or ""    */
+	S_HOP,         /**< Where libre sends: first route or target     */
+	S_CUSER,       /**< User part of our Contact                     */
+	S_N
+};
+
+struct subdlgs {
+	struct sip *sip;
+	struct hash *by_id;          /**< Fast-path NOTIFYs in flight     */
+	struct mbuf *txb;            /**< Where fast NOTIFYs are written  */
+	uint32_t next_id;
+	uint32_t inflight;
+};
+
+struct subdlg {
+	struct le he;                /**< In subdlgs.by_id while in flight */
+	struct subdlgs *ctx;
+	subdlg_resp_h *resph;
+	void *arg;
+	struct sip_request *req;     /**< libre's NOTIFY in flight        */
+	struct tmr tmr;              /**< Fast path: retransmission       */
+	void *sock;                  /**< Fast path: udp_sock (not ref'd) */
+	struct sa dst;               /**< Fast path: the phone            */
+	struct sa laddr;             /**< Fast path: our address          */
+	struct mbuf *body;           /**< Of the NOTIFY in flight         */
+	const char *ctype;           /**< Of the NOTIFY in flight         */
+	char *strs;
+	uint16_t off[S_N];
+	uint64_t ltag;
+	uint32_t id;
+	uint32_t cseq;
+	uint32_t nonce;
+	uint32_t expires;            /**< Of the NOTIFY in flight         */
+	uint32_t rtx_ms;             /**< Next retransmission interval    */
+	uint32_t waited_ms;
+	enum sip_transp tp;
+	bool fast;
+};
+
+
+static const char *str(const struct subdlg *sd, enum str_ix i)
+{
+	return sd->strs + sd->off[i];
+}
+
+
+/* The in-flight NOTIFY is done with (answered, given up, or dropped) */
+static void fast_done(struct subdlg *sd)
+{
+	if (sd->he.list) {
+		hash_unlink(&sd->he);
+		--sd->ctx->inflight;
+	}
+	tmr_cancel(&sd->tmr);
+	sd->body = mem_deref(sd->body);
+}
+
+
+static void destructor(void *arg)
+{
+	struct subdlg *sd = arg;
+
+	fast_done(sd);
+	mem_deref(sd->req);
+	mem_deref(sd->strs);
+}
+
+
+static void ctx_destructor(void *arg)
+{
+	struct subdlgs *ctx = arg;
+
+	sipsock_tap(NULL, NULL);
+	mem_deref(ctx->by_id);
+	mem_deref(ctx->txb);
+}
+
+
+static bool id_cmp(struct le *le, void *arg)
+{
+	const struct subdlg *sd = le->data;
+
+	return sd->id == *(uint32_t *)arg;
+}
+
+
+static int hex32(uint32_t *v, const char *p)
+{
+	uint32_t x = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		const char c = p[i];
+
+		x <<= 4;
+		if (c >= '0' && c <= '9')
+			x |= (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			x |= (uint32_t)(c - 'a' + 10);
+		else
+			return EBADMSG;
+	}
+	*v = x;
+
+	return 0;
+}
+
+
+/* An answer to a fast-path NOTIFY, before libre parses it.  Only the
+   status line and our branch are read; anything else goes on to
+   libre.  An answer to a NOTIFY no longer in flight (a retransmitted
+   200) is dropped here. */
+static bool tap_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct subdlgs *ctx = arg;
+	const char *p = (const char *)mbuf_buf(mb);
+	const size_t n = mbuf_get_left(mb);
+	const char *b, *eoh, *eol;
+	uint32_t v[HEX_FIELDS];
+	struct subdlg *sd;
+	struct pl reason;
+	uint16_t scode;
+	int i;
+	(void)src;
+
+	if (n < 16 || memcmp(p, "SIP/2.0 ", 8) ||
+	    p[8] < '1' || p[8] > '6' || p[9] < '0' || p[9] > '9' ||
+	    p[10] < '0' || p[10] > '9' || p[11] != ' ')
+		return false;
+
+	eoh = memmem(p, n, "\r\n\r\n", 4);
+	b = memmem(p, eoh ? (size_t)(eoh - p) : n, ";branch=" BRANCH_MAGIC,
+		   sizeof(";branch=" BRANCH_MAGIC) - 1);
+	if (!b)
+		return false;
+
+	b += sizeof(";branch=" BRANCH_MAGIC) - 1;
+	if ((size_t)(p + n - b) < 8 * HEX_FIELDS)
+		return true;
+	for (i = 0; i < HEX_FIELDS; i++) {
+		if (hex32(&v[i], b + 8 * i))
+			return true;
+	}
+
+	sd = list_ledata(hash_lookup(ctx->by_id, v[0], id_cmp, &v[0]));
+	if (!sd || sd->cseq != v[1] || sd->nonce != v[2])
+		return true;
+
+	scode = (uint16_t)((p[8] - '0') * 100 + (p[9] - '0') * 10 +
+			   (p[10] - '0'));
+	if (scode < 200) {
+		/* proceeding: retransmit at T2 from now on */
+		sd->rtx_ms = T2_MS;
+		return true;
+	}
+
+	eol = memchr(p + 12, '\r', n - 12);
+	reason.p = p + 12;
+	reason.l = eol ? (size_t)(eol - reason.p) : 0;
+
+	fast_done(sd);
+	sd->resph(0, scode, &reason, sd->arg);
+
+	return true;
+}
+
+
+static int fast_send(struct subdlg *sd)
+{
+	struct mbuf *mb = sd->ctx->txb;
+	const size_t blen = sd->body ? mbuf_get_left(sd->body) : 0;
+	int err;
+
+	mbuf_rewind(mb);
+	err = mbuf_printf(mb,
+			  "NOTIFY %s SIP/2.0\r\n"
+			  "Via: SIP/2.0/UDP %J;branch=" BRANCH_MAGIC
+			  "%08x%08x%08x;rport\r\n"
+			  "Max-Forwards: 70\r\n"
+			  "To: <%s>;tag=%s\r\n"
+			  "From: <%s>;tag=%016llx\r\n"
+			  "Call-ID: %s\r\n"
+			  "CSeq: %u NOTIFY\r\n"
+			  "Contact: <sip:%s@%J>\r\n"
+			  "Event: %s\r\n"
+			  "Subscription-State: active;expires=%u\r\n",
+			  str(sd, S_TARGET), &sd->laddr, sd->id, sd->cseq,
+			  sd->nonce, str(sd, S_REMOTE), str(sd, S_RTAG),
+			  str(sd, S_LOCAL), (unsigned long long)sd->ltag,
+			  str(sd, S_CALLID), sd->cseq, str(sd, S_CUSER),
+			  &sd->laddr, str(sd, S_EVENT), sd->expires);
+	if (blen)
+		err |= mbuf_printf(mb, "Content-Type: %s\r\n", sd->ctype);
+	err |= mbuf_printf(mb, "Content-Length: %zu\r\n\r\n", blen);
+	if (blen)
+		err |= mbuf_write_mem(mb, mbuf_buf(sd->body), blen);
+	if (err)
+		return err;
+
+	mb->pos = 0;
+
+	/* a lost datagram is the retransmission timer's business */
+	(void)udp_send(sd->sock, &sd->dst, mb);
+
+	return 0;
+}
+
+
+static void rtx_handler(void *arg)
+{
+	struct subdlg *sd = arg;
+
+	sd->waited_ms += sd->rtx_ms;
+	if (sd->waited_ms >= TF_MS) {
+		fast_done(sd);
+		sd->resph(ETIMEDOUT, 0, NULL, sd->arg);
+		return;
+	}
+
+	if (fast_send(sd)) {
+		fast_done(sd);
+		sd->resph(ENOMEM, 0, NULL, sd->arg);
+		return;
+	}
+
+	sd->rtx_ms = sd->rtx_ms * 2 > T2_MS ? T2_MS : sd->rtx_ms * 2;
+	if (sd->waited_ms + sd->rtx_ms > TF_MS)
+		sd->rtx_ms = TF_MS - sd->waited_ms;
+	tmr_start(&sd->tmr, sd->rtx_ms, rtx_handler, sd);
+}
+
+
+static void libre_resp_handler(int err, const struct sip_msg *msg,
+			       void *arg)
+{
+	struct subdlg *sd = arg;
+
+	if (!err && msg && msg->scode < 200)
+		return;
+
+	/* libre has cleared sd->req before a final answer reaches us */
+	if (err || !msg)
+		sd->resph(err ? err : ETIMEDOUT, 0, NULL, sd->arg);
+	else
+		sd->resph(0, msg->scode, &msg->reason, sd->arg);
+}
+
+
+/* A NOTIFY through libre: stateful, retransmitted by libre; with a
+   handler it is the one in flight, without one nobody waits for it */
+static int libre_send(struct subdlg *sd, bool track, const char *substate,
+		      const char *ctype, struct mbuf *body)
+{
+	const size_t blen = body ? mbuf_get_left(body) : 0;
+	struct sip_contact contact;
+	struct uri route;
+	struct sa laddr;
+	struct pl hop;
+	int err;
+
+	pl_set_str(&hop, str(sd, S_HOP));
+	if (uri_decode(&route, &hop))
+		return EINVAL;
+
+	/* the Contact is written here, not by a send handler: a final
+	   NOTIFY outlives its dialog */
+	err = sip_transp_laddr(sd->ctx->sip, &laddr, sd->tp, NULL);
+	if (err)
+		return err;
+	sip_contact_set(&contact, str(sd, S_CUSER), &laddr, sd->tp);
+
+	return sip_requestf(track ? &sd->req : NULL, sd->ctx->sip, true,
+			    "NOTIFY", str(sd, S_TARGET), &route, NULL, NULL,
+			    track ? libre_resp_handler : NULL,
+			    track ? sd : NULL,
+			    "%s"
+			    "%H"
+			    "To: <%s>;tag=%s\r\n"
+			    "From: <%s>;tag=%016llx\r\n"
+			    "Call-ID: %s\r\n"
+			    "CSeq: %u NOTIFY\r\n"
+			    "Max-Forwards: 70\r\n"
+			    "Event: %s\r\n"
+			    "Subscription-State: %s\r\n"
+			    "%s%s%s"
+			    "Content-Length: %zu\r\n\r\n"
+			    "%b",
+			    str(sd, S_ROUTE), sip_contact_print, &contact,
+			    str(sd, S_REMOTE), str(sd, S_RTAG),
+			    str(sd, S_LOCAL), (unsigned long long)sd->ltag,
+			    str(sd, S_CALLID), sd->cseq, str(sd, S_EVENT),
+			    substate,
+			    blen ? "Content-Type: " : "",
+			    blen ? ctype : "",
+			    blen ? "\r\n" : "",
+			    blen, blen ? mbuf_buf(body) : NULL, blen);
+}
+
+
+/**
+ * Send a NOTIFY with Subscription-State active; one may be in flight
+ *
+ * @param sd      Dialog
+ * @param expires Seconds the subscription has left
+ * @param ctype   Content-Type of body
+ * @param body    Document (referenced while in flight), or NULL
+ *
+ * @return 0 if success, EBUSY while one is in flight, or errorcode
+ */
+int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
+		  struct mbuf *body)
+{
+	char substate[40];
+	int err;
+
+	if (!sd)
+		return EINVAL;
+
+	if (subdlg_busy(sd))
+		return EBUSY;
+
+	++sd->cseq;
+
+	if (!sd->fast) {
+		(void)re_snprintf(substate, sizeof(substate),
+				  "active;expires=%u", expires);
+		return libre_send(sd, true, substate, ctype, body);
+	}
+
+	sd->expires = expires;
+	sd->ctype = ctype;
+	sd->body = mem_ref(body);
+	sd->nonce = rand_u32();
+	sd->rtx_ms = T1_MS;
+	sd->waited_ms = 0;
+
+	err = fast_send(sd);
+	if (err) {
+		fast_done(sd);
+		return err;
+	}
+
+	hash_append(sd->ctx->by_id, sd->id, &sd->he, sd);
+	++sd->ctx->inflight;
+	tmr_start(&sd->tmr, T1_MS, rtx_handler, sd);
+
+	return 0;
+}
+
+
+/**
+ * Send the final NOTIFY (libre retransmits it; nobody waits for it).
+ * A NOTIFY in flight is given up: its answer no longer matters.
+ *
+ * @param sd          Dialog
+ * @param reason      Subscription-State reason
+ * @param retry_after Retry-after seconds, 0 for none
+ * @param ctype       Content-Type of body
+ * @param body        Last document, or NULL
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int subdlg_terminate(struct subdlg *sd, const char *reason,
+		     uint32_t retry_after, const char *ctype,
+		     struct mbuf *body)
+{
+	char substate[64];
+
+	if (!sd || !reason)
+		return EINVAL;
+
+	fast_done(sd);
+	sd->req = mem_deref(sd->req);
+	++sd->cseq;
+
+	if (retry_after)
+		(void)re_snprintf(substate, sizeof(substate),
+				  "terminated;reason=%s;retry-after=%u",
+				  reason, retry_after);
+	else
+		(void)re_snprintf(substate, sizeof(substate),
+				  "terminated;reason=%s", reason);
+
+	return libre_send(sd, false, substate, ctype, body);
+}
+
+
+/* Record-Route of the SUBSCRIBE, as the NOTIFYs' route set */
+static bool rr_handler(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		       void *arg)
+{
+	struct mbuf *mb = arg;
+	(void)msg;
+
+	return 0 != mbuf_printf(mb, "%s%r", mb->end ? "," : "Route: ",
+				&hdr->val);
+}
+
+
+/* The phone takes NOTIFYs on the fast path if it is on UDP, reached
+   at an IP address without a proxy, on a socket with our tap */
+static bool fast_ok(struct subdlg *sd, const struct sip_msg *msg,
+		    const struct uri *target)
+{
+	struct pl tp;
+
+	if (msg->tp != SIP_TRANSP_UDP || !msg->sock ||
+	    !sipsock_tapped(msg->sock) || sa_is_any(&msg->dst) ||
+	    str(sd, S_ROUTE)[0] || pl_strcasecmp(&target->scheme, "sip"))
+		return false;
+
+	if (!msg_param_decode(&target->params, "maddr", &tp))
+		return false;
+	if (!msg_param_decode(&target->params, "transport", &tp) &&
+	    pl_strcasecmp(&tp, "udp"))
+		return false;
+
+	if (sa_set(&sd->dst, &target->host,
+		   target->port ? target->port : SIP_PORT))
+		return false;
+
+	sd->sock = msg->sock;
+	sd->laddr = msg->dst;
+
+	return true;
+}
+
+
+static int pack(struct subdlg *sd, const struct pl *v)
+{
+	size_t total = 0;
+	char *p;
+	int i;
+
+	for (i = 0; i < S_N; i++)
+		total += v[i].l + 1;
+	if (total > 0xffff)
+		return EOVERFLOW;
+
+	sd->strs = mem_alloc(total, NULL);
+	if (!sd->strs)
+		return ENOMEM;
+
+	p = sd->strs;
+	for (i = 0; i < S_N; i++) {
+		sd->off[i] = (uint16_t)(p - sd->strs);
+		if (v[i].l)
+			memcpy(p, v[i].p, v[i].l);
+		p[v[i].l] = '\0';
+		p += v[i].l + 1;
+	}
+
+	return 0;
+}
+
+
+/**
+ * Take a SUBSCRIBE that starts a subscription: answer it 200 OK and
+ * keep its dialog
+ *
+ * @param sdp     Where to store the dialog
+ * @param ctx     Dialogs
+ * @param msg     The SUBSCRIBE (no To tag)
+ * @param event   Event header value, as the NOTIFYs repeat it
+ * @param cuser   User part of our Contact
+ * @param expires Seconds granted
+ * @param resph   Called when a NOTIFY gets its final answer or none
+ * @param arg     Handler argument
+ *
+ * @return 0 if success (answered), otherwise errorcode (not answered)
+ */
+int subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
+		  const struct sip_msg *msg, const struct pl *event,
+		  const char *cuser, uint32_t expires,
+		  subdlg_resp_h *resph, void *arg)
+{
+	const struct sip_hdr *ct;
+	struct mbuf *route = NULL;
+	char *hop = NULL;
+	struct subdlg *sd;
+	struct sip_addr contact;
+	struct sip_contact c;
+	struct pl v[S_N];
+	struct uri target;
+	int err;
+
+	if (!sdp || !ctx || !msg || !event || !cuser || !resph)
+		return EINVAL;
+
+	ct = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	if (!ct || sip_addr_decode(&contact, &ct->val) ||
+	    uri_decode(&target, &contact.auri))
+		return EBADMSG;
+
+	sd = mem_zalloc(sizeof(*sd), destructor);
+	if (!sd)
+		return ENOMEM;
+
+	sd->ctx = ctx;
+	sd->resph = resph;
+	sd->arg = arg;
+	sd->tp = msg->tp;
+	sd->ltag = msg->tag;
+	sd->id = ++ctx->next_id;
+	sd->cseq = rand_u16();  /* libre's notifier started here too */
+	tmr_init(&sd->tmr);
+
+	route = mbuf_alloc(64);
+	if (!route) {
+		err = ENOMEM;
+		goto out;
+	}
+	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_RECORD_ROUTE, rr_handler,
+				route);
+	if (route->end)
+		err = mbuf_write_str(route, "\r\n");
+	else
+		err = 0;
+
+	/* libre routes by the URI's transport parameter: name it */
+	if (route->end) {
+		struct sip_addr first;
+		const struct sip_hdr *rr;
+
+		rr = sip_msg_hdr(msg, SIP_HDR_RECORD_ROUTE);
+		if (!rr || sip_addr_decode(&first, &rr->val)) {
+			err = EBADMSG;
+			goto out;
+		}
+		err |= pl_strdup(&hop, &first.auri);
+	}
+	else {
+		err |= re_sdprintf(&hop, "%r%s", &contact.auri,
+				   msg_param_exists(&target.params,
+						    "transport", NULL) ? "" :
+				   msg->tp == SIP_TRANSP_TCP ?
+				   ";transport=tcp" :
+				   msg->tp == SIP_TRANSP_TLS ?
+				   ";transport=tls" : "");
+	}
+	if (err)
+		goto out;
+
+	memset(v, 0, sizeof(v));
+	v[S_CALLID] = msg->callid;
+	v[S_RTAG] = msg->from.tag;
+	v[S_LOCAL] = msg->to.auri;
+	v[S_REMOTE] = msg->from.auri;
+	v[S_TARGET] = contact.auri;
+	v[S_RURI] = msg->ruri;
+	v[S_EVENT] = *event;
+	v[S_ROUTE].p = (const char *)route->buf;
+	v[S_ROUTE].l = route->end;
+	pl_set_str(&v[S_HOP], hop);
+	pl_set_str(&v[S_CUSER], cuser);
+	err = pack(sd, v);
+	if (err)
+		goto out;
+
+	/* target again, now in our own copy */
+	pl_set_str(&v[S_TARGET], str(sd, S_TARGET));
+	if (uri_decode(&target, &v[S_TARGET])) {
+		err = EBADMSG;
+		goto out;
+	}
+	sd->fast = fast_ok(sd, msg, &target);
+
+	sip_contact_set(&c, cuser, &msg->dst, msg->tp);
+	err = sip_treplyf(NULL, NULL, ctx->sip, msg, true, 200, "OK",
+			  "%H"
+			  "Expires: %u\r\n"
+			  "Content-Length: 0\r\n\r\n",
+			  sip_contact_print, &c, expires);
+
+ out:
+	mem_deref(route);
+	mem_deref(hop);
+	if (err)
+		mem_deref(sd);
+	else
+		*sdp = sd;
+
+	return err;
+}
+
+
+/**
+ * Whether an in-dialog request belongs to this dialog
+ *
+ * @param sd  Dialog
+ * @param msg Request with a To tag
+ *
+ * @return true if its Call-ID and both tags are this dialog's
+ */
+bool subdlg_match(const struct subdlg *sd, const struct sip_msg *msg)
+{
+	char ltag[17];
+
+	if (!sd || !msg)
+		return false;
+
+	if (pl_strcmp(&msg->callid, str(sd, S_CALLID)) ||
+	    pl_strcmp(&msg->from.tag, str(sd, S_RTAG)))
+		return false;
+
+	(void)re_snprintf(ltag, sizeof(ltag), "%016llx",
+			  (unsigned long long)sd->ltag);
+
+	return 0 == pl_strcmp(&msg->to.tag, ltag);
+}
+
+
+/**
+ * Answer a refresh or un-SUBSCRIBE 200 OK
+ *
+ * @param sd      Dialog
+ * @param msg     The in-dialog SUBSCRIBE
+ * @param expires Seconds granted (0: it ends)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int subdlg_reply(struct subdlg *sd, const struct sip_msg *msg,
+		 uint32_t expires)
+{
+	struct sip_contact c;
+
+	if (!sd || !msg)
+		return EINVAL;
+
+	sip_contact_set(&c, str(sd, S_CUSER), &msg->dst, msg->tp);
+
+	return sip_treplyf(NULL, NULL, sd->ctx->sip, msg, true, 200, "OK",
+			   "%H"
+			   "Expires: %u\r\n"
+			   "Content-Length: 0\r\n\r\n",
+			   sip_contact_print, &c, expires);
+}
+
+
+/** @return true while a NOTIFY of this dialog waits for its answer */
+bool subdlg_busy(const struct subdlg *sd)
+{
+	return sd && (sd->he.list || sd->req);
+}
+
+
+/** @return true if its NOTIFYs take the fast path */
+bool subdlg_fast(const struct subdlg *sd)
+{
+	return sd && sd->fast;
+}
+
+
+/** @return The dialog's Call-ID */
+const char *subdlg_callid(const struct subdlg *sd)
+{
+	return sd ? str(sd, S_CALLID) : NULL;
+}
+
+
+/** @return The phone's tag */
+const char *subdlg_rtag(const struct subdlg *sd)
+{
+	return sd ? str(sd, S_RTAG) : NULL;
+}
+
+
+/** @return The URI the phone subscribed to */
+const char *subdlg_ruri(const struct subdlg *sd)
+{
+	return sd ? str(sd, S_RURI) : NULL;
+}
+
+
+/** @return How many fast-path NOTIFYs wait for their answer */
+uint32_t subdlgs_inflight(const struct subdlgs *ctx)
+{
+	return ctx ? ctx->inflight : 0;
+}
+
+
+/**
+ * Allocate the dialogs' shared state and tap the phones' UDP sockets
+ *
+ * @param ctxp Where to store it
+ * @param sip  The phones' SIP stack
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int subdlgs_alloc(struct subdlgs **ctxp, struct sip *sip)
+{
+	struct subdlgs *ctx;
+	int err;
+
+	if (!ctxp || !sip)
+		return EINVAL;
+
+	ctx = mem_zalloc(sizeof(*ctx), ctx_destructor);
+	if (!ctx)
+		return ENOMEM;
+
+	ctx->sip = sip;
+	ctx->next_id = rand_u32();
+	err = hash_alloc(&ctx->by_id, ID_HASH_SIZE);
+	ctx->txb = mbuf_alloc(2048);
+	if (!ctx->txb)
+		err = ENOMEM;
+	if (err) {
+		mem_deref(ctx);
+		return err;
+	}
+
+	sipsock_tap(tap_recv, ctx);
+	*ctxp = ctx;
+
+	return 0;
+}

@@ -1,0 +1,43 @@
+/**
+ * @file subdlg.h  The SIP dialog of one phone subscription
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#ifndef PARKBLF_SUBDLG_H
+#define PARKBLF_SUBDLG_H
+
+struct subdlgs;
+struct subdlg;
+
+/**
+ * A NOTIFY got its final answer, or none
+ *
+ * @param err    0, or ETIMEDOUT (no answer) or another errorcode
+ * @param scode  Status code of the answer (0 without one)
+ * @param reason Reason phrase of the answer (NULL without one)
+ * @param arg    Handler argument
+ */
+typedef void (subdlg_resp_h)(int err, uint16_t scode, const struct pl *reason,
+			     void *arg);
+
+int  subdlgs_alloc(struct subdlgs **ctxp, struct sip *sip);
+int  subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
+		   const struct sip_msg *msg, const struct pl *event,
+		   const char *cuser, uint32_t expires,
+		   subdlg_resp_h *resph, void *arg);
+bool subdlg_match(const struct subdlg *sd, const struct sip_msg *msg);
+int  subdlg_reply(struct subdlg *sd, const struct sip_msg *msg,
+		  uint32_t expires);
+int  subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
+		   struct mbuf *body);
+int  subdlg_terminate(struct subdlg *sd, const char *reason,
+		      uint32_t retry_after, const char *ctype,
+		      struct mbuf *body);
+bool subdlg_busy(const struct subdlg *sd);
+bool subdlg_fast(const struct subdlg *sd);
+const char *subdlg_callid(const struct subdlg *sd);
+const char *subdlg_rtag(const struct subdlg *sd);
+const char *subdlg_ruri(const struct subdlg *sd);
+uint32_t subdlgs_inflight(const struct subdlgs *ctx);
+
+#endif

@@ -1,0 +1,409 @@
+/**
+ * @file test_subdlg.c  A phone subscription's dialog, against a phone
+ *                      made of a bare UDP socket on loopback
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <string.h>
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+#include "subdlg.h"
+#include "unit.h"
+
+
+enum { MAX_RX = 16 };
+
+struct rig {
+	struct sip *sip;
+	struct sip_lsnr *lsnr;
+	struct subdlgs *ctx;
+	struct subdlg *sd;
+	struct udp_sock *phone;
+	struct sa sip_addr;       /**< parkblf's side                   */
+	struct sa phone_addr;
+	struct mbuf *rx[MAX_RX];  /**< Datagrams the phone received     */
+	unsigned nrx;
+	unsigned nresp;           /**< Calls of the response handler   */
+	int resp_err;
+	uint16_t resp_scode;
+	char resp_reason[64];
+	bool indialog_match;
+	unsigned nindialog;
+};
+
+static struct tmr tmr_wait;
+
+
+static void resp_handler(int err, uint16_t scode, const struct pl *reason,
+			 void *arg)
+{
+	struct rig *r = arg;
+
+	++r->nresp;
+	r->resp_err = err;
+	r->resp_scode = scode;
+	r->resp_reason[0] = '\0';
+	if (reason)
+		(void)pl_strcpy(reason, r->resp_reason,
+				sizeof(r->resp_reason));
+	re_cancel();
+}
+
+
+static bool req_handler(const struct sip_msg *msg, void *arg)
+{
+	struct rig *r = arg;
+	struct mbuf *body;
+	struct pl ev = PL("dialog");
+
+	sipsock_tune(msg);
+
+	if (pl_isset(&msg->to.tag)) {
+		++r->nindialog;
+		r->indialog_match = subdlg_match(r->sd, msg);
+		(void)sip_reply(r->sip, msg, 200, "OK");
+		return true;
+	}
+
+	assert_int_equal(0, subdlg_accept(&r->sd, r->ctx, msg, &ev,
+					  "park-1", 600, resp_handler, r));
+	body = mbuf_alloc(64);
+	assert_non_null(body);
+	assert_int_equal(0, mbuf_write_str(body, "<doc/>"));
+	body->pos = 0;
+	assert_int_equal(0, subdlg_notify(r->sd, 600, "application/x-test",
+					  body));
+	assert_true(subdlg_busy(r->sd));
+	assert_int_equal(EBUSY, subdlg_notify(r->sd, 600, "x/y", body));
+	mem_deref(body);
+
+	return true;
+}
+
+
+static void phone_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct rig *r = arg;
+	(void)src;
+
+	if (r->nrx < MAX_RX)
+		r->rx[r->nrx++] = mem_ref(mb);
+	re_cancel();
+}
+
+
+static void timeout_handler(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+
+/* Run the loop until something arrives or ms pass */
+static void run(uint32_t ms)
+{
+	tmr_start(&tmr_wait, ms, timeout_handler, NULL);
+	(void)re_main(NULL);
+	tmr_cancel(&tmr_wait);
+}
+
+
+/* Run until the phone has n datagrams, at most ms in all */
+static void wait_rx(struct rig *r, unsigned n, uint32_t ms)
+{
+	const uint64_t end = tmr_jiffies() + ms;
+
+	while (r->nrx < n && tmr_jiffies() < end)
+		run((uint32_t)(end - tmr_jiffies()));
+}
+
+
+static void send_str(struct rig *r, const char *s)
+{
+	struct mbuf *mb = mbuf_alloc(strlen(s));
+
+	assert_non_null(mb);
+	assert_int_equal(0, mbuf_write_str(mb, s));
+	mb->pos = 0;
+	assert_int_equal(0, udp_send(r->phone, &r->sip_addr, mb));
+	mem_deref(mb);
+}
+
+
+static void send_subscribe(struct rig *r, const char *callid,
+			   const char *extra)
+{
+	char buf[1024];
+
+	(void)re_snprintf(buf, sizeof(buf),
+			  "SUBSCRIBE sip:park-1@%J SIP/2.0\r\n"
+			  "Via: SIP/2.0/UDP %J;branch=z9hG4bK%s;rport\r\n"
+			  "From: <sip:phone@%J>;tag=ph1\r\n"
+			  "To: <sip:park-1@%J>\r\n"
+			  "Call-ID: %s\r\n"
+			  "CSeq: 1 SUBSCRIBE\r\n"
+			  "Contact: <sip:phone@%J>\r\n"
+			  "%s"
+			  "Event: dialog\r\n"
+			  "Expires: 600\r\n"
+			  "Max-Forwards: 70\r\n"
+			  "Content-Length: 0\r\n\r\n",
+			  &r->sip_addr, &r->phone_addr, callid,
+			  &r->phone_addr, &r->sip_addr, callid,
+			  &r->phone_addr, extra);
+	send_str(r, buf);
+}
+
+
+static struct sip_msg *rx_msg(struct rig *r, unsigned i)
+{
+	struct sip_msg *msg = NULL;
+
+	assert_true(i < r->nrx);
+	r->rx[i]->pos = 0;
+	assert_int_equal(0, sip_msg_decode(&msg, r->rx[i]));
+
+	return msg;
+}
+
+
+/* Answer a NOTIFY; a nonzero twist changes its branch's last digit */
+static void answer(struct rig *r, const struct sip_msg *notify,
+		   uint16_t scode, const char *reason, bool twist)
+{
+	const struct sip_hdr *via = sip_msg_hdr(notify, SIP_HDR_VIA);
+	const struct sip_hdr *from = sip_msg_hdr(notify, SIP_HDR_FROM);
+	const struct sip_hdr *to = sip_msg_hdr(notify, SIP_HDR_TO);
+	char vbuf[256], buf[1024];
+	char *b;
+
+	assert_non_null(via);
+	assert_int_equal(0, pl_strcpy(&via->val, vbuf, sizeof(vbuf)));
+	b = strstr(vbuf, ";rport");
+	assert_non_null(b);
+	if (twist)
+		b[-1] = b[-1] == '0' ? '1' : '0';
+
+	(void)re_snprintf(buf, sizeof(buf),
+			  "SIP/2.0 %u %s\r\n"
+			  "Via: %s\r\n"
+			  "From: %r\r\n"
+			  "To: %r\r\n"
+			  "Call-ID: %r\r\n"
+			  "CSeq: %u NOTIFY\r\n"
+			  "Content-Length: 0\r\n\r\n",
+			  scode, reason, vbuf, &from->val, &to->val,
+			  &notify->callid, notify->cseq.num);
+	send_str(r, buf);
+}
+
+
+static int rig_setup(void **state)
+{
+	struct rig *r = mem_zalloc(sizeof(*r), NULL);
+	struct sa laddr;
+
+	assert_non_null(r);
+	assert_int_equal(0, sip_alloc(&r->sip, NULL, 32, 32, 32, "test",
+				      NULL, NULL));
+	assert_int_equal(0, sa_set_str(&laddr, "127.0.0.1", 0));
+	assert_int_equal(0, sip_transp_add(r->sip, SIP_TRANSP_UDP, &laddr));
+	assert_int_equal(0, sip_transp_laddr(r->sip, &r->sip_addr,
+					     SIP_TRANSP_UDP, NULL));
+	assert_int_not_equal(0, sa_port(&r->sip_addr));
+	assert_int_equal(0, sip_listen(&r->lsnr, r->sip, true, req_handler,
+				       r));
+	assert_int_equal(0, subdlgs_alloc(&r->ctx, r->sip));
+	assert_int_equal(0, udp_listen(&r->phone, &laddr, phone_recv, r));
+	assert_int_equal(0, udp_local_get(r->phone, &r->phone_addr));
+	tmr_init(&tmr_wait);
+	*state = r;
+
+	return 0;
+}
+
+
+static int rig_teardown(void **state)
+{
+	struct rig *r = *state;
+	unsigned i;
+
+	for (i = 0; i < r->nrx; i++)
+		mem_deref(r->rx[i]);
+	mem_deref(r->sd);
+	mem_deref(r->ctx);
+	mem_deref(r->lsnr);
+	mem_deref(r->phone);
+	sipsock_reset();
+	sip_close(r->sip, true);
+	mem_deref(r->sip);
+	mem_deref(r);
+
+	return 0;
+}
+
+
+/* A phone on UDP at an IP address: 200 OK with a To tag, a NOTIFY on
+ * the fast path (our branch), retransmitted unanswered after T1, done
+ * on its 200; a repeated 200 changes nothing; an in-dialog request
+ * matches the dialog by Call-ID and both tags */
+static void test_fast_path(void **state)
+{
+	struct rig *r = *state;
+	struct sip_msg *ok, *n1, *n2;
+	char buf[1024];
+	uint64_t t0;
+
+	send_subscribe(r, "call-1", "");
+	wait_rx(r, 2, 2000);
+	assert_int_equal(2, r->nrx);
+
+	ok = rx_msg(r, 0);
+	n1 = rx_msg(r, 1);
+	assert_int_equal(200, ok->scode);
+	assert_true(pl_isset(&ok->to.tag));
+	assert_true(subdlg_fast(r->sd));
+	assert_int_equal(0, pl_strcmp(&n1->met, "NOTIFY"));
+	assert_non_null(strstr((char *)r->rx[1]->buf,
+			       ";branch=z9hG4bKpbn"));
+	assert_non_null(strstr((char *)r->rx[1]->buf,
+			       "Subscription-State: active;expires=600"));
+	assert_int_equal(0, pl_strcmp(&n1->to.tag, "ph1"));
+	assert_int_equal(0, pl_cmp(&n1->from.tag, &ok->to.tag));
+	assert_int_equal(0, pl_strcmp(&n1->callid, "call-1"));
+	assert_int_equal(6, mbuf_get_left(n1->mb));
+	assert_int_equal(0, memcmp("<doc/>", mbuf_buf(n1->mb), 6));
+
+	/* unanswered: the same request again after T1 (500 ms) */
+	t0 = tmr_jiffies();
+	wait_rx(r, 3, 2000);
+	assert_int_equal(3, r->nrx);
+	assert_true(tmr_jiffies() - t0 >= 400);
+	n2 = rx_msg(r, 2);
+	assert_int_equal(0, pl_cmp(&sip_msg_hdr(n1, SIP_HDR_VIA)->val,
+				   &sip_msg_hdr(n2, SIP_HDR_VIA)->val));
+	assert_int_equal(n1->cseq.num, n2->cseq.num);
+
+	answer(r, n2, 200, "OK", false);
+	run(300);
+	assert_int_equal(1, r->nresp);
+	assert_int_equal(0, r->resp_err);
+	assert_int_equal(200, r->resp_scode);
+	assert_false(subdlg_busy(r->sd));
+	assert_int_equal(0, subdlgs_inflight(r->ctx));
+
+	answer(r, n2, 200, "OK", false);     /* a retransmitted answer */
+	run(200);
+	assert_int_equal(1, r->nresp);
+	assert_int_equal(3, r->nrx);         /* no more retransmissions */
+
+	/* an in-dialog request with both tags is this dialog's */
+	(void)re_snprintf(buf, sizeof(buf),
+			  "SUBSCRIBE sip:park-1@%J SIP/2.0\r\n"
+			  "Via: SIP/2.0/UDP %J;branch=z9hG4bKref1;rport\r\n"
+			  "From: <sip:phone@%J>;tag=ph1\r\n"
+			  "To: <sip:park-1@%J>;tag=%r\r\n"
+			  "Call-ID: call-1\r\n"
+			  "CSeq: 2 SUBSCRIBE\r\n"
+			  "Event: dialog\r\n"
+			  "Content-Length: 0\r\n\r\n",
+			  &r->sip_addr, &r->phone_addr, &r->phone_addr,
+			  &r->sip_addr, &ok->to.tag);
+	send_str(r, buf);
+	wait_rx(r, 4, 2000);
+	assert_int_equal(1, r->nindialog);
+	assert_true(r->indialog_match);
+
+	mem_deref(ok);
+	mem_deref(n1);
+	mem_deref(n2);
+}
+
+
+/* An answer with the wrong nonce in its branch is ignored; the right
+ * one with 481 ends the NOTIFY with that status and reason */
+static void test_forged_answer(void **state)
+{
+	struct rig *r = *state;
+	struct sip_msg *n1;
+
+	send_subscribe(r, "call-2", "");
+	wait_rx(r, 2, 2000);
+	assert_int_equal(2, r->nrx);
+	n1 = rx_msg(r, 1);
+
+	answer(r, n1, 481, "Forged", true);
+	run(100);
+	assert_int_equal(0, r->nresp);
+	assert_true(subdlg_busy(r->sd));
+
+	answer(r, n1, 481, "Call Does Not Exist", false);
+	run(300);
+	assert_int_equal(1, r->nresp);
+	assert_int_equal(481, r->resp_scode);
+	assert_string_equal("Call Does Not Exist", r->resp_reason);
+	assert_false(subdlg_busy(r->sd));
+
+	mem_deref(n1);
+}
+
+
+/* Behind a proxy (Record-Route), NOTIFYs go through libre with the
+ * route set in a Route header; the final NOTIFY says why it ends */
+static void test_record_route(void **state)
+{
+	struct rig *r = *state;
+	struct sip_msg *n1, *fin = NULL;
+	char rr[128];
+	unsigned i;
+
+	(void)re_snprintf(rr, sizeof(rr),
+			  "Record-Route: <sip:%J;lr>\r\n", &r->phone_addr);
+	send_subscribe(r, "call-3", rr);
+	wait_rx(r, 2, 2000);
+	assert_int_equal(2, r->nrx);
+	assert_false(subdlg_fast(r->sd));
+
+	n1 = rx_msg(r, 1);
+	assert_int_equal(0, pl_strcmp(&n1->met, "NOTIFY"));
+	assert_null(strstr((char *)r->rx[1]->buf, "z9hG4bKpbn"));
+	assert_non_null(sip_msg_hdr(n1, SIP_HDR_ROUTE));
+	answer(r, n1, 200, "OK", false);
+	run(300);
+	assert_int_equal(1, r->nresp);
+	assert_int_equal(200, r->resp_scode);
+
+	assert_int_equal(0, subdlg_terminate(r->sd, "noresource", 0, NULL,
+					     NULL));
+	wait_rx(r, 3, 2000);
+	for (i = 2; i < r->nrx && !fin; i++) {
+		struct sip_msg *m = rx_msg(r, i);
+
+		if (m->req && m->cseq.num == n1->cseq.num + 1)
+			fin = m;
+		else
+			mem_deref(m);
+	}
+	assert_non_null(fin);
+	assert_non_null(strstr((char *)fin->mb->buf,
+			       "Subscription-State: terminated;"
+			       "reason=noresource"));
+	answer(r, fin, 200, "OK", false);
+	run(100);
+
+	mem_deref(fin);
+	mem_deref(n1);
+}
+
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test_setup_teardown(test_fast_path, rig_setup,
+					rig_teardown),
+	cmocka_unit_test_setup_teardown(test_forged_answer, rig_setup,
+					rig_teardown),
+	cmocka_unit_test_setup_teardown(test_record_route, rig_setup,
+					rig_teardown),
+};
+
+const struct unit_group unit_subdlg = UNIT_GROUP(subdlg, tests);
