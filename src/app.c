@@ -282,10 +282,11 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-/* In-dialog SUBSCRIBEs: those of a subscription resumed from the
-   database or of an orbit watcher are answered here; list
-   subscriptions' go on to libre's notifier, which answers unknown
-   dialogs 481.  Every request passes here first. */
+/* SUBSCRIBEs of an existing dialog: those of a subscription resumed
+   from the database or of an orbit watcher (also a retransmitted
+   first SUBSCRIBE, answered statelessly before) are answered here;
+   list subscriptions' go on to libre's notifier, which answers
+   unknown dialogs 481.  Every request passes here first. */
 static bool dialog_handler(const struct sip_msg *msg, void *arg)
 {
 	struct app *app = arg;
@@ -293,10 +294,10 @@ static bool dialog_handler(const struct sip_msg *msg, void *arg)
 	/* the first listener: sees every request first */
 	sipsock_tune(msg);
 
-	if (pl_strcmp(&msg->met, "SUBSCRIBE") || !pl_isset(&msg->to.tag))
+	if (pl_strcmp(&msg->met, "SUBSCRIBE"))
 		return false;
 
-	if (resume_subscribe(app->resume, msg))
+	if (pl_isset(&msg->to.tag) && resume_subscribe(app->resume, msg))
 		return true;
 
 	return notifier_indialog(app->nt, msg);

@@ -494,12 +494,13 @@ static void expire_handler(void *arg)
 
 
 /**
- * Take an in-dialog SUBSCRIBE of an orbit watcher: a refresh (200 OK,
- * then a NOTIFY with the current state) or an un-SUBSCRIBE (200 OK,
- * then the final NOTIFY)
+ * Take a SUBSCRIBE of an orbit watcher's dialog: a refresh (200 OK,
+ * then a NOTIFY with the current state), an un-SUBSCRIBE (200 OK, then
+ * the final NOTIFY), or a retransmission of the last one (its 200 OK
+ * again; also of the SUBSCRIBE that started it, which has no To tag)
  *
  * @param nt  Notifier
- * @param msg A SUBSCRIBE with a To tag
+ * @param msg A SUBSCRIBE
  *
  * @return true if it was a watcher's (and answered)
  */
@@ -518,6 +519,11 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 				    (void *)msg));
 	if (!w)
 		return false;
+
+	if (subdlg_retransmission(w->dlg, msg)) {
+		(void)subdlg_reply(w->dlg, msg, expires_left(w));
+		return true;
+	}
 
 	hdr = sip_msg_hdr(msg, SIP_HDR_EVENT);
 	if (!hdr || sipevent_event_decode(&se, &hdr->val) ||

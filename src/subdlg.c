@@ -22,6 +22,12 @@
  * through libre's stateful requests, which retransmit it and which
  * sip_close waits for at shutdown.
  *
+ * On the fast path the SUBSCRIBEs are answered statelessly too: libre
+ * keeps a server transaction, with the request, 32 s after its answer,
+ * which after a storm was several KiB per subscription of heap that
+ * stayed fragmented.  A retransmitted SUBSCRIBE (its 200 was lost) is
+ * known by its CSeq (subdlg_retransmission) and gets the same answer.
+ *
  * Copyright (C) 2026 The parkblf authors
  */
 #define _GNU_SOURCE 1  /* memmem */
@@ -81,6 +87,7 @@ struct subdlg {
 	uint16_t off[S_N];
 	uint64_t ltag;
 	uint32_t id;
+	uint32_t sub_cseq;           /**< Of the last SUBSCRIBE answered  */
 	uint32_t cseq;
 	uint32_t nonce;
 	uint32_t expires;            /**< Of the NOTIFY in flight         */
@@ -438,6 +445,38 @@ int subdlg_terminate(struct subdlg *sd, const char *reason,
 }
 
 
+/* 200 OK to a SUBSCRIBE of this dialog, with our tag; stateless on
+   the fast path */
+static int reply_ok(struct subdlg *sd, const struct sip_msg *msg,
+		    uint32_t expires)
+{
+	struct sip_contact c;
+	struct sip_msg m;
+
+	sd->sub_cseq = msg->cseq.num;
+	sip_contact_set(&c, str(sd, S_CUSER), &msg->dst, msg->tp);
+
+	/* libre's reply takes the To tag of a request without one from
+	   msg->tag: a shallow copy (read only, never referenced: so not
+	   for a server transaction) carries ours */
+	if (sd->fast || (!pl_isset(&msg->to.tag) && msg->tag != sd->ltag)) {
+		m = *msg;
+		m.tag = sd->ltag;
+		return sip_replyf(sd->ctx->sip, &m, 200, "OK",
+				  "%H"
+				  "Expires: %u\r\n"
+				  "Content-Length: 0\r\n\r\n",
+				  sip_contact_print, &c, expires);
+	}
+
+	return sip_treplyf(NULL, NULL, sd->ctx->sip, msg, true, 200, "OK",
+			   "%H"
+			   "Expires: %u\r\n"
+			   "Content-Length: 0\r\n\r\n",
+			   sip_contact_print, &c, expires);
+}
+
+
 /* Record-Route of the SUBSCRIBE, as the NOTIFYs' route set */
 static bool rr_handler(const struct sip_hdr *hdr, const struct sip_msg *msg,
 		       void *arg)
@@ -532,7 +571,6 @@ int subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
 	char *hop = NULL;
 	struct subdlg *sd;
 	struct sip_addr contact;
-	struct sip_contact c;
 	struct pl v[S_N];
 	struct uri target;
 	int err;
@@ -618,12 +656,7 @@ int subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
 	}
 	sd->fast = fast_ok(sd, msg, &target);
 
-	sip_contact_set(&c, cuser, &msg->dst, msg->tp);
-	err = sip_treplyf(NULL, NULL, ctx->sip, msg, true, 200, "OK",
-			  "%H"
-			  "Expires: %u\r\n"
-			  "Content-Length: 0\r\n\r\n",
-			  sip_contact_print, &c, expires);
+	err = reply_ok(sd, msg, expires);
 
  out:
 	mem_deref(route);
@@ -638,12 +671,14 @@ int subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
 
 
 /**
- * Whether an in-dialog request belongs to this dialog
+ * Whether a request belongs to this dialog
  *
  * @param sd  Dialog
- * @param msg Request with a To tag
+ * @param msg Request
  *
- * @return true if its Call-ID and both tags are this dialog's
+ * @return true if its Call-ID and both tags are this dialog's, or,
+ *         without a To tag (the SUBSCRIBE that started it, again),
+ *         its Call-ID, From tag and Request-URI
  */
 bool subdlg_match(const struct subdlg *sd, const struct sip_msg *msg)
 {
@@ -656,6 +691,9 @@ bool subdlg_match(const struct subdlg *sd, const struct sip_msg *msg)
 	    pl_strcmp(&msg->from.tag, str(sd, S_RTAG)))
 		return false;
 
+	if (!pl_isset(&msg->to.tag))
+		return 0 == pl_strcmp(&msg->ruri, str(sd, S_RURI));
+
 	(void)re_snprintf(ltag, sizeof(ltag), "%016llx",
 			  (unsigned long long)sd->ltag);
 
@@ -664,10 +702,11 @@ bool subdlg_match(const struct subdlg *sd, const struct sip_msg *msg)
 
 
 /**
- * Answer a refresh or un-SUBSCRIBE 200 OK
+ * Answer a SUBSCRIBE of this dialog (refresh, un-SUBSCRIBE, or a
+ * retransmission) 200 OK
  *
  * @param sd      Dialog
- * @param msg     The in-dialog SUBSCRIBE
+ * @param msg     The SUBSCRIBE
  * @param expires Seconds granted (0: it ends)
  *
  * @return 0 if success, otherwise errorcode
@@ -675,18 +714,26 @@ bool subdlg_match(const struct subdlg *sd, const struct sip_msg *msg)
 int subdlg_reply(struct subdlg *sd, const struct sip_msg *msg,
 		 uint32_t expires)
 {
-	struct sip_contact c;
-
 	if (!sd || !msg)
 		return EINVAL;
 
-	sip_contact_set(&c, str(sd, S_CUSER), &msg->dst, msg->tp);
+	return reply_ok(sd, msg, expires);
+}
 
-	return sip_treplyf(NULL, NULL, sd->ctx->sip, msg, true, 200, "OK",
-			   "%H"
-			   "Expires: %u\r\n"
-			   "Content-Length: 0\r\n\r\n",
-			   sip_contact_print, &c, expires);
+
+/**
+ * Whether a SUBSCRIBE of this dialog repeats the last one answered
+ * (its answer was lost): it gets the answer again, and nothing else
+ *
+ * @param sd  Dialog
+ * @param msg A SUBSCRIBE that subdlg_match matched
+ *
+ * @return true if so
+ */
+bool subdlg_retransmission(const struct subdlg *sd,
+			   const struct sip_msg *msg)
+{
+	return sd && msg && msg->cseq.num == sd->sub_cseq;
 }
 
 

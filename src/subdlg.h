@@ -33,6 +33,8 @@ int  subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
 int  subdlg_terminate(struct subdlg *sd, const char *reason,
 		      uint32_t retry_after, const char *ctype,
 		      struct mbuf *body);
+bool subdlg_retransmission(const struct subdlg *sd,
+			   const struct sip_msg *msg);
 bool subdlg_busy(const struct subdlg *sd);
 bool subdlg_fast(const struct subdlg *sd);
 const char *subdlg_callid(const struct subdlg *sd);

@@ -7,9 +7,11 @@
 
 start_fakepbx
 write_config "state_db state.db"
+# the same port again after a restart: the phones' dialogs point there.
+# Not one the OS picked: another socket may take an ephemeral port
+# while parkblf is down ("Address already in use" on restart).
+sed -i "s/^sip_listen .*/sip_listen 127.0.0.1:$(free_port)/" "$T/parkblf.conf"
 start_parkblf
-# the same port again after a restart: the phones' dialogs point there
-sed -i "s/^sip_listen .*/sip_listen 127.0.0.1:$PB_PORT/" "$T/parkblf.conf"
 
 start_phone p1 park-1 QUIET_MS=10000
 start_phone p2 park-2 QUIET_MS=10000

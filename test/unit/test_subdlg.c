@@ -28,8 +28,8 @@ struct rig {
 	int resp_err;
 	uint16_t resp_scode;
 	char resp_reason[64];
-	bool indialog_match;
-	unsigned nindialog;
+	unsigned nmatch;          /**< Requests of the dialog           */
+	bool retrans;             /**< The last one was a retransmission */
 };
 
 static struct tmr tmr_wait;
@@ -59,12 +59,13 @@ static bool req_handler(const struct sip_msg *msg, void *arg)
 
 	sipsock_tune(msg);
 
-	if (pl_isset(&msg->to.tag)) {
-		++r->nindialog;
-		r->indialog_match = subdlg_match(r->sd, msg);
-		(void)sip_reply(r->sip, msg, 200, "OK");
+	if (r->sd && subdlg_match(r->sd, msg)) {
+		++r->nmatch;
+		r->retrans = subdlg_retransmission(r->sd, msg);
+		assert_int_equal(0, subdlg_reply(r->sd, msg, 600));
 		return true;
 	}
+	assert_false(pl_isset(&msg->to.tag));
 
 	assert_int_equal(0, subdlg_accept(&r->sd, r->ctx, msg, &ev,
 					  "park-1", 600, resp_handler, r));
@@ -246,12 +247,13 @@ static int rig_teardown(void **state)
 
 /* A phone on UDP at an IP address: 200 OK with a To tag, a NOTIFY on
  * the fast path (our branch), retransmitted unanswered after T1, done
- * on its 200; a repeated 200 changes nothing; an in-dialog request
- * matches the dialog by Call-ID and both tags */
+ * on its 200; a repeated 200 changes nothing; the first SUBSCRIBE
+ * repeated gets the same 200 again; an in-dialog request matches the
+ * dialog by Call-ID and both tags */
 static void test_fast_path(void **state)
 {
 	struct rig *r = *state;
-	struct sip_msg *ok, *n1, *n2;
+	struct sip_msg *ok, *ok2, *ok3, *n1, *n2;
 	char buf[1024];
 	uint64_t t0;
 
@@ -298,6 +300,18 @@ static void test_fast_path(void **state)
 	assert_int_equal(1, r->nresp);
 	assert_int_equal(3, r->nrx);         /* no more retransmissions */
 
+	/* the first SUBSCRIBE again (its 200 was lost): the same 200,
+	   with the same tag, statelessly; no new dialog */
+	send_subscribe(r, "call-1", "");
+	wait_rx(r, 4, 2000);
+	assert_int_equal(4, r->nrx);
+	assert_int_equal(1, r->nmatch);
+	assert_true(r->retrans);
+	ok2 = rx_msg(r, 3);
+	assert_int_equal(200, ok2->scode);
+	assert_int_equal(0, pl_cmp(&ok2->to.tag, &ok->to.tag));
+	assert_int_equal(1, ok2->cseq.num);
+
 	/* an in-dialog request with both tags is this dialog's */
 	(void)re_snprintf(buf, sizeof(buf),
 			  "SUBSCRIBE sip:park-1@%J SIP/2.0\r\n"
@@ -311,10 +325,15 @@ static void test_fast_path(void **state)
 			  &r->sip_addr, &r->phone_addr, &r->phone_addr,
 			  &r->sip_addr, &ok->to.tag);
 	send_str(r, buf);
-	wait_rx(r, 4, 2000);
-	assert_int_equal(1, r->nindialog);
-	assert_true(r->indialog_match);
+	wait_rx(r, 5, 2000);
+	assert_int_equal(2, r->nmatch);
+	assert_false(r->retrans);
+	ok3 = rx_msg(r, 4);
+	assert_int_equal(200, ok3->scode);
+	assert_int_equal(2, ok3->cseq.num);
 
+	mem_deref(ok3);
+	mem_deref(ok2);
 	mem_deref(ok);
 	mem_deref(n1);
 	mem_deref(n2);
