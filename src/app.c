@@ -40,7 +40,7 @@ enum {
 	MAX_TRANSPORTS    = 64,
 	CTRANS_HASH_SIZE  = 65536,  /**< NOTIFY transactions, see app_alloc */
 	STRANS_HASH_SIZE  = 32768,  /**< SUBSCRIBE transactions            */
-	NOTIFIER_HASH_SIZE = 16384, /**< Phone subscriptions (libre)       */
+	NOTIFIER_HASH_SIZE = 1024,  /**< List subscriptions (libre's)     */
 };
 
 struct app {

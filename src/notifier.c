@@ -396,7 +396,7 @@ static int watcher_notify(struct watcher *w)
 
 /**
  * The expiry a SUBSCRIBE is granted: what it asks for (or the default),
- * at most subscribe_max_expires; as libre's notifier grants it
+ * at most subscribe_max_expires (watchers and resumed subscriptions)
  *
  * @param cfg Configuration
  * @param msg SUBSCRIBE

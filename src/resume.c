@@ -4,7 +4,7 @@
  * libre cannot rebuild a notifier dialog from storage, so a subscription
  * from the database is served here: NOTIFYs on the phone's existing
  * dialog (its Call-ID and tags) with our own CSeq, starting far above
- * anything libre used before (it starts below 65536), and document
+ * anything used before (subdlg.c starts below 65536), and document
  * versions continuing upward.  The phone's refresh and un-SUBSCRIBE are
  * answered here too, expiry ends it, and a NOTIFY failure (481, 408,
  * timeout) forgets it; a phone that subscribes anew gets an ordinary
@@ -22,7 +22,7 @@
 
 
 enum {
-	CSEQ_BASE      = 0x70000000,  /**< Above any CSeq libre used     */
+	CSEQ_BASE      = 0x70000000,  /**< Above any CSeq used before    */
 	MARGIN         = 100,         /**< Over what a crash may lose    */
 	MIN_LEFT_MS    = 5000,        /**< Less left: not worth resuming */
 };
@@ -254,7 +254,7 @@ static void load_handler(const struct persist_sub *s, void *arg)
 	r->tp = (enum sip_transp)s->tp;
 	r->expires_at = s->expires_at;
 	r->reason = SIPEVENT_DEACTIVATED;
-	/* never backwards: above libre's CSeq, above what was saved */
+	/* never backwards: above the first run's CSeq and what was saved */
 	r->cseq = (s->cseq ? s->cseq : CSEQ_BASE) + MARGIN;
 	r->version = s->version + MARGIN;
 

@@ -18,9 +18,13 @@
  * the answers are read: sipsock_congested tells the fan-out to wait a
  * millisecond while more than half of a socket's buffer is taken, so
  * that the 200 OKs are read rather than dropped (each drop costs a NOTIFY
- * retransmission 500 ms later, and libre holds the watcher's next
- * NOTIFY until then).  With a small buffer this paces the fan-out to
+ * retransmission 500 ms later, and the watcher's next NOTIFY waits
+ * until then).  With a small buffer this paces the fan-out to
  * the answers.
+ *
+ * Each tuned socket also gets a receive helper in front of libre:
+ * through sipsock_tap the phones' dialogs (subdlg.c) take the answers
+ * to their NOTIFYs before libre parses them.
  *
  * Copyright (C) 2026 The parkblf authors
  */

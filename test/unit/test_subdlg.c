@@ -88,8 +88,16 @@ static void phone_recv(const struct sa *src, struct mbuf *mb, void *arg)
 	struct rig *r = arg;
 	(void)src;
 
-	if (r->nrx < MAX_RX)
-		r->rx[r->nrx++] = mem_ref(mb);
+	/* kept NUL-terminated, for strstr */
+	if (r->nrx < MAX_RX) {
+		const size_t n = mbuf_get_left(mb);
+		struct mbuf *c = mbuf_alloc(n + 1);
+
+		assert_non_null(c);
+		assert_int_equal(0, mbuf_write_mem(c, mbuf_buf(mb), n));
+		c->buf[n] = '\0';
+		r->rx[r->nrx++] = c;
+	}
 	re_cancel();
 }
 
