@@ -41,5 +41,6 @@ const char *subdlg_callid(const struct subdlg *sd);
 const char *subdlg_rtag(const struct subdlg *sd);
 const char *subdlg_ruri(const struct subdlg *sd);
 uint32_t subdlgs_inflight(const struct subdlgs *ctx);
+void subdlgs_set_t1(struct subdlgs *ctx, uint32_t ms);
 
 #endif

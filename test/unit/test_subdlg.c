@@ -208,7 +208,7 @@ static void answer(struct rig *r, const struct sip_msg *notify,
 }
 
 
-static int rig_setup(void **state)
+static int rig_init(void **state, const char *addr)
 {
 	struct rig *r = mem_zalloc(sizeof(*r), NULL);
 	struct sa laddr;
@@ -216,7 +216,7 @@ static int rig_setup(void **state)
 	assert_non_null(r);
 	assert_int_equal(0, sip_alloc(&r->sip, NULL, 32, 32, 32, "test",
 				      NULL, NULL));
-	assert_int_equal(0, sa_set_str(&laddr, "127.0.0.1", 0));
+	assert_int_equal(0, sa_set_str(&laddr, addr, 0));
 	assert_int_equal(0, sip_transp_add(r->sip, SIP_TRANSP_UDP, &laddr));
 	assert_int_equal(0, sip_transp_laddr(r->sip, &r->sip_addr,
 					     SIP_TRANSP_UDP, NULL));
@@ -230,6 +230,18 @@ static int rig_setup(void **state)
 	*state = r;
 
 	return 0;
+}
+
+
+static int rig_setup(void **state)
+{
+	return rig_init(state, "127.0.0.1");
+}
+
+
+static int rig_setup6(void **state)
+{
+	return rig_init(state, "::1");
 }
 
 
@@ -424,12 +436,84 @@ static void test_record_route(void **state)
 }
 
 
+/* A phone that never answers: retransmissions at T1, 2*T1, ... up to
+ * T2, then the NOTIFY is given up after 64*T1 (ETIMEDOUT, no status) */
+static void test_no_answer(void **state)
+{
+	struct rig *r = *state;
+	struct sip_msg *n1;
+	uint64_t t0;
+	unsigned i;
+
+	subdlgs_set_t1(r->ctx, 10);         /* given up after 640 ms */
+	t0 = tmr_jiffies();
+	send_subscribe(r, "call-4", "");
+	while (!r->nresp && tmr_jiffies() - t0 < 3000)
+		run(100);
+
+	assert_int_equal(1, r->nresp);
+	assert_int_equal(ETIMEDOUT, r->resp_err);
+	assert_int_equal(0, r->resp_scode);
+	assert_true(tmr_jiffies() - t0 >= 600);
+	assert_false(subdlg_busy(r->sd));
+	assert_int_equal(0, subdlgs_inflight(r->ctx));
+
+	/* the 200, the NOTIFY and at least 8 copies of it, all the same
+	   transaction */
+	assert_true(r->nrx >= 10);
+	n1 = rx_msg(r, 1);
+	for (i = 2; i < r->nrx; i++) {
+		struct sip_msg *m = rx_msg(r, i);
+
+		assert_int_equal(0, pl_cmp(&sip_msg_hdr(n1, SIP_HDR_VIA)->val,
+					   &sip_msg_hdr(m, SIP_HDR_VIA)->val));
+		assert_int_equal(n1->cseq.num, m->cseq.num);
+		mem_deref(m);
+	}
+	mem_deref(n1);
+
+	/* given up: nothing more is sent */
+	i = r->nrx;
+	run(100);
+	assert_int_equal(i, r->nrx);
+}
+
+
+/* Over IPv6 the fast path works the same; Via and Contact carry the
+ * address in brackets */
+static void test_ipv6(void **state)
+{
+	struct rig *r = *state;
+	struct sip_msg *n1;
+
+	send_subscribe(r, "call-5", "");
+	wait_rx(r, 2, 2000);
+	assert_int_equal(2, r->nrx);
+	assert_true(subdlg_fast(r->sd));
+	assert_non_null(strstr((char *)r->rx[1]->buf,
+			       "Via: SIP/2.0/UDP [::1]:"));
+	assert_non_null(strstr((char *)r->rx[1]->buf,
+			       "Contact: <sip:park-1@[::1]:"));
+
+	n1 = rx_msg(r, 1);
+	answer(r, n1, 200, "OK", false);
+	run(300);
+	assert_int_equal(1, r->nresp);
+	assert_int_equal(200, r->resp_scode);
+	mem_deref(n1);
+}
+
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_fast_path, rig_setup,
 					rig_teardown),
 	cmocka_unit_test_setup_teardown(test_forged_answer, rig_setup,
 					rig_teardown),
 	cmocka_unit_test_setup_teardown(test_record_route, rig_setup,
+					rig_teardown),
+	cmocka_unit_test_setup_teardown(test_no_answer, rig_setup,
+					rig_teardown),
+	cmocka_unit_test_setup_teardown(test_ipv6, rig_setup6,
 					rig_teardown),
 };
 
