@@ -129,7 +129,6 @@ static void orbit_changed(struct orbit *orbit, void *arg)
 	struct app *app = arg;
 
 	notifier_orbit_changed(app->nt, orbit->name);
-	resume_orbit_changed(app->resume, orbit->name);
 }
 
 
@@ -200,7 +199,6 @@ static void grace_handler(void *arg)
 		 "Retry-After %u until it is back", app->cfg->upstream_grace,
 		 notifier_count(app->nt), app->cfg->unknown_retry_after);
 	notifier_close_all(app->nt, SIPEVENT_DEACTIVATED, 0);
-	resume_close_all(app->resume, SIPEVENT_DEACTIVATED);
 }
 
 
@@ -282,11 +280,11 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-/* SUBSCRIBEs of an existing dialog: those of a subscription resumed
-   from the database or of an orbit watcher (also a retransmitted
-   first SUBSCRIBE, answered statelessly before) are answered here;
-   list subscriptions' go on to libre's notifier, which answers
-   unknown dialogs 481.  Every request passes here first. */
+/* SUBSCRIBEs of an orbit watcher's dialog (also one resumed from the
+   database, and a retransmitted first SUBSCRIBE, answered statelessly
+   before) are answered here; list subscriptions' go on to libre's
+   notifier, which answers unknown dialogs 481.  Every request passes
+   here first. */
 static bool dialog_handler(const struct sip_msg *msg, void *arg)
 {
 	struct app *app = arg;
@@ -296,9 +294,6 @@ static bool dialog_handler(const struct sip_msg *msg, void *arg)
 
 	if (pl_strcmp(&msg->met, "SUBSCRIBE"))
 		return false;
-
-	if (pl_isset(&msg->to.tag) && resume_subscribe(app->resume, msg))
-		return true;
 
 	return notifier_indialog(app->nt, msg);
 }
@@ -372,7 +367,6 @@ static void map_reload(void *arg)
 		pl_set_str(&name, o->name);
 		if (!orbitmap_find(map, &name)) {
 			notifier_orbit_removed(app->nt, o->name);
-			resume_orbit_removed(app->resume, o->name);
 			++removed;
 		}
 	}
@@ -807,8 +801,7 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 
 	if (cfg->state_db && !persist_open(&app->db, cfg->state_db)) {
 		notifier_set_persist(app->nt, app->db);
-		err = resume_load(&app->resume, app->db, app->sip, app->nt,
-				  cfg);
+		err = resume_load(&app->resume, app->db, app->nt);
 		if (err)
 			goto out;
 	}

@@ -29,6 +29,8 @@ enum {
 	FANOUT_BATCH     = 64,     /**< NOTIFYs per main-loop turn      */
 	CONGESTION_EVERY = 16,     /**< NOTIFYs between socket checks   */
 	FLUSH_MS         = 1000,   /**< Versions saved at most this late */
+	CSEQ_BASE        = 0x70000000, /**< Resumed: above a first run's */
+	RESUME_MARGIN    = 100,    /**< Over what a crash may lose        */
 };
 
 /** The watchers of one orbit name */
@@ -77,6 +79,8 @@ struct watcher {
 	uint64_t expires_at;          /**< ms since the epoch             */
 	bool pending;                 /**< A NOTIFY waits for the last one */
 	bool saved;                   /**< In the database                */
+	bool restored;                /**< From the database (last run)   */
+	bool untold;                  /**< Restored, not yet NOTIFYed     */
 };
 
 
@@ -331,7 +335,8 @@ void notifier_flush(struct notifier *nt)
 
 		list_unlink(&w->le_dirty);
 		(void)persist_update(nt->db, subdlg_callid(w->dlg),
-				     subdlg_rtag(w->dlg), w->version, 0,
+				     subdlg_rtag(w->dlg), w->version,
+				     w->restored ? subdlg_cseq(w->dlg) : 0,
 				     w->expires_at);
 	}
 	(void)persist_commit(nt->db);
@@ -373,6 +378,8 @@ static int watcher_notify(struct watcher *w)
 	orbit = orbitmap_find(w->nt->map, &name);
 	if (!orbit)
 		return ENOENT;
+
+	w->untold = false;
 
 	err = render(&mb, w, orbit);
 	if (err)
@@ -1148,4 +1155,137 @@ void notifier_close_lists(struct notifier *nt, enum sipevent_reason reason,
 {
 	if (nt)
 		blflist_close_all(nt->lists, reason, retry_after);
+}
+
+
+static void resp_none(int err, uint16_t scode, const struct pl *reason,
+		      void *arg)
+{
+	(void)err;
+	(void)scode;
+	(void)reason;
+	(void)arg;
+}
+
+
+/**
+ * Take back a phone subscription saved by an earlier run: a watcher
+ * again (counted, paced, refreshed and ended like any other), on the
+ * phone's existing dialog.  It is told the orbit's state once the PBX's
+ * picture is complete (notifier_resume_start) or at the orbit's next
+ * change, whichever comes first.
+ *
+ * @param nt Notifier
+ * @param s  The saved subscription (not yet expired)
+ *
+ * @return 0 if success, ENOENT if its orbit or event package is gone,
+ *         EBADMSG for an unusable row, otherwise errorcode
+ */
+int notifier_resume(struct notifier *nt, const struct persist_sub *s)
+{
+	const uint64_t now = store_now_ms();
+	const struct encoder *enc;
+	const struct orbit *orbit;
+	struct watcher *w;
+	struct pl name, ev, tpl;
+	struct uri target;
+	int err;
+
+	if (!nt || !s || !s->orbit || !s->event || !s->target || !s->callid)
+		return EINVAL;
+
+	pl_set_str(&name, s->orbit);
+	pl_set_str(&ev, s->event);
+	orbit = orbitmap_find(nt->map, &name);
+	enc = encoder_find(&ev);
+	if (!orbit || !enc) {
+		struct subdlg *sd = NULL;
+
+		/* gone while parkblf was down: the phone is told */
+		if (!subdlg_restore(&sd, nt->dlgs, s, (s->cseq ? s->cseq :
+						       CSEQ_BASE) +
+				    RESUME_MARGIN, resp_none, NULL))
+			(void)subdlg_terminate(sd, "noresource", 0, NULL,
+					       NULL);
+		mem_deref(sd);
+		return ENOENT;
+	}
+
+	w = mem_zalloc(sizeof(*w), watcher_destructor);
+	if (!w)
+		return ENOMEM;
+
+	w->nt = nt;
+	w->enc = enc;
+	w->saved = true;
+	w->restored = true;
+	w->untold = true;
+	w->expires_at = s->expires_at;
+	w->version = s->version + RESUME_MARGIN;
+	tmr_init(&w->tmr_expire);
+
+	/* the phone's address, for pacing and logs: its Contact's */
+	pl_set_str(&tpl, s->target);
+	if (uri_decode(&target, &tpl) ||
+	    sa_set(&w->peer, &target.host,
+		   target.port ? target.port : SIP_PORT))
+		sa_init(&w->peer, AF_INET);
+
+	err  = group_get(&w->group, nt, orbit->name);
+	err |= pacer_slot_alloc(&w->pace, nt->pacer, &w->peer, send_handler,
+				w);
+	if (err)
+		goto out;
+
+	err = subdlg_restore(&w->dlg, nt->dlgs, s,
+			     (s->cseq ? s->cseq : CSEQ_BASE) + RESUME_MARGIN,
+			     resp_handler, w);
+	if (err)
+		goto out;
+
+	w->gen = w->group->gen;
+	list_append(&w->group->watchers, &w->le, w);
+	hash_append(nt->by_callid, hash_joaat_str(subdlg_callid(w->dlg)),
+		    &w->he_callid, w);
+	++nt->nwatchers;
+	tmr_start(&w->tmr_expire, w->expires_at > now ?
+		  w->expires_at - now : 0, expire_handler, w);
+
+ out:
+	if (err) {
+		w->saved = false;   /* the caller deletes the row */
+		mem_deref(w);
+	}
+
+	return err;
+}
+
+
+static bool tell_group(struct le *le, void *arg)
+{
+	struct watchgroup *g = le->data;
+	struct le *wle;
+	(void)arg;
+
+	for (wle = list_head(&g->watchers); wle; wle = wle->next) {
+		struct watcher *w = wle->data;
+
+		if (w->untold)
+			pacer_request(w->pace);
+	}
+
+	return false;
+}
+
+
+/**
+ * The PBX's state is known: NOTIFY the resumed watchers not yet told
+ * (paced per phone like any fan-out)
+ *
+ * @param nt Notifier
+ */
+void notifier_resume_start(struct notifier *nt)
+{
+	if (nt)
+		(void)hash_apply(nt->groups, tell_group, NULL);
 }

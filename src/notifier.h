@@ -24,6 +24,9 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg);
 uint32_t notifier_granted(const struct config *cfg,
 			  const struct sip_msg *msg);
 void notifier_flush(struct notifier *nt);
+struct persist_sub;
+int  notifier_resume(struct notifier *nt, const struct persist_sub *s);
+void notifier_resume_start(struct notifier *nt);
 void notifier_close_lists(struct notifier *nt, enum sipevent_reason reason,
 			  uint32_t retry_after);
 bool notifier_over_limit(const struct notifier *nt, const struct sa *peer);

@@ -35,6 +35,7 @@
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
+#include "persist.h"
 #include "subdlg.h"
 
 
@@ -478,6 +479,41 @@ static int reply_ok(struct subdlg *sd, const struct sip_msg *msg,
 }
 
 
+static struct subdlg *dlg_alloc(struct subdlgs *ctx, enum sip_transp tp,
+				 uint64_t ltag, uint32_t cseq,
+				 subdlg_resp_h *resph, void *arg)
+{
+	struct subdlg *sd = mem_zalloc(sizeof(*sd), destructor);
+
+	if (!sd)
+		return NULL;
+
+	sd->ctx = ctx;
+	sd->resph = resph;
+	sd->arg = arg;
+	sd->tp = tp;
+	sd->ltag = ltag;
+	sd->id = ++ctx->next_id;
+	sd->cseq = cseq;
+	tmr_init(&sd->tmr);
+
+	return sd;
+}
+
+
+/* libre routes by the URI's transport parameter: name it if the
+   phone's Contact does not, for a phone on TCP or TLS */
+static const char *transport_param(const struct uri *target,
+				   enum sip_transp tp)
+{
+	if (msg_param_exists(&target->params, "transport", NULL))
+		return "";
+
+	return tp == SIP_TRANSP_TCP ? ";transport=tcp" :
+		tp == SIP_TRANSP_TLS ? ";transport=tls" : "";
+}
+
+
 /* Record-Route of the SUBSCRIBE, as the NOTIFYs' route set */
 static bool rr_handler(const struct sip_hdr *hdr, const struct sip_msg *msg,
 		       void *arg)
@@ -584,18 +620,10 @@ int subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
 	    uri_decode(&target, &contact.auri))
 		return EBADMSG;
 
-	sd = mem_zalloc(sizeof(*sd), destructor);
+	/* libre's notifier started its CSeq below 65536 too */
+	sd = dlg_alloc(ctx, msg->tp, msg->tag, rand_u16(), resph, arg);
 	if (!sd)
 		return ENOMEM;
-
-	sd->ctx = ctx;
-	sd->resph = resph;
-	sd->arg = arg;
-	sd->tp = msg->tp;
-	sd->ltag = msg->tag;
-	sd->id = ++ctx->next_id;
-	sd->cseq = rand_u16();  /* libre's notifier started here too */
-	tmr_init(&sd->tmr);
 
 	route = mbuf_alloc(64);
 	if (!route) {
@@ -609,7 +637,7 @@ int subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
 	else
 		err = 0;
 
-	/* libre routes by the URI's transport parameter: name it */
+	/* where libre sends: the first route, else the Contact */
 	if (route->end) {
 		struct sip_addr first;
 		const struct sip_hdr *rr;
@@ -623,12 +651,7 @@ int subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
 	}
 	else {
 		err |= re_sdprintf(&hop, "%r%s", &contact.auri,
-				   msg_param_exists(&target.params,
-						    "transport", NULL) ? "" :
-				   msg->tp == SIP_TRANSP_TCP ?
-				   ";transport=tcp" :
-				   msg->tp == SIP_TRANSP_TLS ?
-				   ";transport=tls" : "");
+				   transport_param(&target, msg->tp));
 	}
 	if (err)
 		goto out;
@@ -661,6 +684,76 @@ int subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
 
  out:
 	mem_deref(route);
+	mem_deref(hop);
+	if (err)
+		mem_deref(sd);
+	else
+		*sdp = sd;
+
+	return err;
+}
+
+
+/**
+ * Rebuild the dialog of a subscription saved by an earlier run.  Its
+ * NOTIFYs go through libre (the socket the phone used is not known
+ * yet), with a CSeq above anything the dialog used before: above the
+ * saved one, or, if none was saved, above any a first run uses.
+ *
+ * @param sdp   Where to store the dialog
+ * @param ctx   Dialogs
+ * @param s     The saved subscription
+ * @param cseq  First CSeq to use, minus one
+ * @param resph Called when a NOTIFY gets its final answer or none
+ * @param arg   Handler argument
+ *
+ * @return 0 if success, EBADMSG for an unusable row, or errorcode
+ */
+int subdlg_restore(struct subdlg **sdp, struct subdlgs *ctx,
+		   const struct persist_sub *s, uint32_t cseq,
+		   subdlg_resp_h *resph, void *arg)
+{
+	struct subdlg *sd;
+	struct pl v[S_N], ltag;
+	struct uri target;
+	char *hop = NULL;
+	int err;
+
+	if (!sdp || !ctx || !s || !resph)
+		return EINVAL;
+
+	if (!s->callid || !s->ltag || !s->rtag || !s->local || !s->remote ||
+	    !s->target || !s->orbit || !s->event || !s->entity)
+		return EBADMSG;
+
+	pl_set_str(&ltag, s->ltag);
+	pl_set_str(&v[S_TARGET], s->target);
+	if (ltag.l != 16 || uri_decode(&target, &v[S_TARGET]))
+		return EBADMSG;
+
+	sd = dlg_alloc(ctx, (enum sip_transp)s->tp, pl_x64(&ltag), cseq,
+		       resph, arg);
+	if (!sd)
+		return ENOMEM;
+
+	err = re_sdprintf(&hop, "%r%s", &v[S_TARGET],
+			  transport_param(&target, sd->tp));
+	if (err)
+		goto out;
+
+	memset(v, 0, sizeof(v));
+	pl_set_str(&v[S_CALLID], s->callid);
+	pl_set_str(&v[S_RTAG], s->rtag);
+	pl_set_str(&v[S_LOCAL], s->local);
+	pl_set_str(&v[S_REMOTE], s->remote);
+	pl_set_str(&v[S_TARGET], s->target);
+	pl_set_str(&v[S_RURI], s->entity);
+	pl_set_str(&v[S_EVENT], s->event);
+	pl_set_str(&v[S_HOP], hop);
+	pl_set_str(&v[S_CUSER], s->orbit);
+	err = pack(sd, v);
+
+ out:
 	mem_deref(hop);
 	if (err)
 		mem_deref(sd);
@@ -742,6 +835,13 @@ bool subdlg_retransmission(const struct subdlg *sd,
 bool subdlg_busy(const struct subdlg *sd)
 {
 	return sd && (sd->he.list || sd->req);
+}
+
+
+/** @return The CSeq of the last NOTIFY sent */
+uint32_t subdlg_cseq(const struct subdlg *sd)
+{
+	return sd ? sd->cseq : 0;
 }
 
 

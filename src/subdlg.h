@@ -25,6 +25,10 @@ int  subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
 		   const struct sip_msg *msg, const struct pl *event,
 		   const char *cuser, uint32_t expires,
 		   subdlg_resp_h *resph, void *arg);
+struct persist_sub;
+int  subdlg_restore(struct subdlg **sdp, struct subdlgs *ctx,
+		    const struct persist_sub *s, uint32_t cseq,
+		    subdlg_resp_h *resph, void *arg);
 bool subdlg_match(const struct subdlg *sd, const struct sip_msg *msg);
 int  subdlg_reply(struct subdlg *sd, const struct sip_msg *msg,
 		  uint32_t expires);
@@ -37,6 +41,7 @@ bool subdlg_retransmission(const struct subdlg *sd,
 			   const struct sip_msg *msg);
 bool subdlg_busy(const struct subdlg *sd);
 bool subdlg_fast(const struct subdlg *sd);
+uint32_t subdlg_cseq(const struct subdlg *sd);
 const char *subdlg_callid(const struct subdlg *sd);
 const char *subdlg_rtag(const struct subdlg *sd);
 const char *subdlg_ruri(const struct subdlg *sd);

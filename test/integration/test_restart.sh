@@ -2,7 +2,9 @@
 # an orbit changes while it is down, parkblf restarted on the same
 # port: each phone gets the new state on its existing dialog without
 # re-subscribing, with CSeq and version going up.  The same after a
-# graceful stop.  A corrupt database is set aside, never fatal.
+# graceful stop.  A phone watching an orbit removed while parkblf was
+# down is told (noresource).  A corrupt database is set aside, never
+# fatal.
 . "$(dirname "$0")/lib.sh"
 
 start_fakepbx
@@ -69,6 +71,22 @@ log "SIGTERM and start: still subscribed, later changes arrive"
 phone_done p1
 phone_done p2
 log "un-SUBSCRIBE of resumed dialogs answered (sipp checks it)"
+
+# an orbit gone from the map while parkblf was down: its subscription
+# is told so at the restart (terminated, noresource) and not resumed
+start_phone p4 park-3 QUIET_MS=30000
+expect_last p4 '<dialog-info'
+kill -TERM "$PB_PID"
+wait "$PB_PID" || fail "parkblf did not exit 0 on SIGTERM"
+sed -i '/^park-3 /d' "$T/orbits.conf"
+: >"$T/parkblf.log"
+start_parkblf
+wait_for 10 grep -q "Subscription-State: terminated;reason=noresource" \
+	"$T/p4.msg" || fail "p4 not told that park-3 is gone"
+grep -q "resume: .* park-3 is no longer served" "$T/parkblf.log" ||
+	fail "the dropped subscription is not logged"
+kill "$PHONE_p4" 2>/dev/null
+log "orbit removed while down: its phone told (noresource)"
 
 kill -TERM "$PB_PID"
 wait "$PB_PID"
