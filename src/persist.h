@@ -20,7 +20,7 @@ struct persist_sub {
 	const char *event;     /**< Event package                        */
 	const char *entity;    /**< The URI subscribed to                */
 	uint64_t expires_at;   /**< ms since the epoch                   */
-	uint32_t cseq;         /**< Last CSeq we used, 0 = libre's        */
+	uint32_t cseq;         /**< Last CSeq used, 0: a first run (<65536) */
 	uint32_t version;      /**< Next document version                */
 	int tp;                /**< enum sip_transp                      */
 };

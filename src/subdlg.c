@@ -43,6 +43,7 @@
 
 enum {
 	ID_HASH_SIZE = 16384,
+	MAX_SOCKS    = 64,          /**< As sipsock.c's                  */
 	T1_MS        = 500,         /**< RFC 3261 default; T2 = 8*T1,   */
 				    /**< given up after 64*T1          */
 	HEX_FIELDS   = 3,           /**< id, CSeq, nonce in the branch   */
@@ -70,10 +71,17 @@ struct subdlgs {
 	uint32_t next_id;
 	uint32_t inflight;
 	uint32_t t1;                 /**< ms                              */
+	struct list restored;        /**< Waiting for their socket        */
+	struct {
+		void *sock;          /**< udp_sock (not referenced)       */
+		struct sa laddr;
+	} socks[MAX_SOCKS];          /**< Sockets seen, by local address  */
+	unsigned nsocks;
 };
 
 struct subdlg {
 	struct le he;                /**< In subdlgs.by_id while in flight */
+	struct le le_up;             /**< In subdlgs.restored             */
 	struct subdlgs *ctx;
 	subdlg_resp_h *resph;
 	void *arg;
@@ -122,6 +130,7 @@ static void destructor(void *arg)
 	struct subdlg *sd = arg;
 
 	fast_done(sd);
+	list_unlink(&sd->le_up);
 	mem_deref(sd->req);
 	mem_deref(sd->strs);
 }
@@ -132,6 +141,7 @@ static void ctx_destructor(void *arg)
 	struct subdlgs *ctx = arg;
 
 	sipsock_tap(NULL, NULL);
+	list_clear(&ctx->restored);
 	mem_deref(ctx->by_id);
 	mem_deref(ctx->txb);
 }
@@ -447,6 +457,49 @@ int subdlg_terminate(struct subdlg *sd, const char *reason,
 }
 
 
+/* A restored dialog goes on the fast path from the socket it would
+   have been sent from (the phones' only UDP socket of that family, or
+   the first) */
+static void upgrade(struct subdlg *sd, void *sock)
+{
+	list_unlink(&sd->le_up);
+	sd->sock = sock;
+	sd->fast = true;
+}
+
+
+/* A request came in on a tapped UDP socket: remember the socket, and
+   move the restored dialogs that belong to it to the fast path (once
+   per socket: restored dialogs only appear at start) */
+static void learn(struct subdlgs *ctx, const struct sip_msg *msg)
+{
+	struct le *le;
+	unsigned i;
+
+	if (msg->tp != SIP_TRANSP_UDP || !msg->sock ||
+	    sa_is_any(&msg->dst) || !sipsock_tapped(msg->sock))
+		return;
+
+	for (i = 0; i < ctx->nsocks; i++) {
+		if (ctx->socks[i].sock == msg->sock)
+			return;
+	}
+	if (ctx->nsocks == MAX_SOCKS)
+		return;
+
+	ctx->socks[ctx->nsocks].sock = msg->sock;
+	ctx->socks[ctx->nsocks++].laddr = msg->dst;
+
+	for (le = list_head(&ctx->restored); le; ) {
+		struct subdlg *sd = le->data;
+
+		le = le->next;
+		if (sa_cmp(&sd->laddr, &msg->dst, SA_ALL))
+			upgrade(sd, msg->sock);
+	}
+}
+
+
 /* 200 OK to a SUBSCRIBE of this dialog, with our tag; stateless on
    the fast path */
 static int reply_ok(struct subdlg *sd, const struct sip_msg *msg,
@@ -455,6 +508,7 @@ static int reply_ok(struct subdlg *sd, const struct sip_msg *msg,
 	struct sip_contact c;
 	struct sip_msg m;
 
+	learn(sd->ctx, msg);
 	sd->sub_cseq = msg->cseq.num;
 	sip_contact_set(&c, str(sd, S_CUSER), &msg->dst, msg->tp);
 
@@ -526,26 +580,32 @@ static bool rr_handler(const struct sip_hdr *hdr, const struct sip_msg *msg,
 }
 
 
-/* The phone takes NOTIFYs on the fast path if it is on UDP, reached
-   at an IP address without a proxy, on a socket with our tap */
-static bool fast_ok(struct subdlg *sd, const struct sip_msg *msg,
-		    const struct uri *target)
+/* A Contact the fast path can send to: sip: on UDP at an IP address,
+   no maddr; the address goes to sd->dst */
+static bool fast_target(struct subdlg *sd, const struct uri *target)
 {
 	struct pl tp;
 
-	if (msg->tp != SIP_TRANSP_UDP || !msg->sock ||
-	    !sipsock_tapped(msg->sock) || sa_is_any(&msg->dst) ||
-	    str(sd, S_ROUTE)[0] || pl_strcasecmp(&target->scheme, "sip"))
-		return false;
-
-	if (!msg_param_decode(&target->params, "maddr", &tp))
+	if (pl_strcasecmp(&target->scheme, "sip") ||
+	    !msg_param_decode(&target->params, "maddr", &tp))
 		return false;
 	if (!msg_param_decode(&target->params, "transport", &tp) &&
 	    pl_strcasecmp(&tp, "udp"))
 		return false;
 
-	if (sa_set(&sd->dst, &target->host,
-		   target->port ? target->port : SIP_PORT))
+	return 0 == sa_set(&sd->dst, &target->host,
+			   target->port ? target->port : SIP_PORT);
+}
+
+
+/* The phone takes NOTIFYs on the fast path if it is on UDP, reached
+   at an IP address without a proxy, on a socket with our tap */
+static bool fast_ok(struct subdlg *sd, const struct sip_msg *msg,
+		    const struct uri *target)
+{
+	if (msg->tp != SIP_TRANSP_UDP || !msg->sock ||
+	    !sipsock_tapped(msg->sock) || sa_is_any(&msg->dst) ||
+	    str(sd, S_ROUTE)[0] || !fast_target(sd, target))
 		return false;
 
 	sd->sock = msg->sock;
@@ -696,9 +756,11 @@ int subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
 
 /**
  * Rebuild the dialog of a subscription saved by an earlier run.  Its
- * NOTIFYs go through libre (the socket the phone used is not known
- * yet), with a CSeq above anything the dialog used before: above the
- * saved one, or, if none was saved, above any a first run uses.
+ * NOTIFYs go through libre until the first request on the socket they
+ * would be sent from shows parkblf that socket (libre 1.1.0 names the
+ * sockets of its transports nowhere else); then, for a phone on UDP at
+ * an IP address, the fast path.  The CSeq is the one given: above
+ * anything the dialog used before.
  *
  * @param sdp   Where to store the dialog
  * @param ctx   Dialogs
@@ -752,6 +814,22 @@ int subdlg_restore(struct subdlg **sdp, struct subdlgs *ctx,
 	pl_set_str(&v[S_HOP], hop);
 	pl_set_str(&v[S_CUSER], s->orbit);
 	err = pack(sd, v);
+	if (err)
+		goto out;
+
+	/* on UDP at an IP address: the fast path, once the socket libre
+	   would send from is known (learn) */
+	if (sd->tp == SIP_TRANSP_UDP && fast_target(sd, &target) &&
+	    !sip_transp_laddr(ctx->sip, &sd->laddr, SIP_TRANSP_UDP,
+			      &sd->dst) && !sa_is_any(&sd->laddr)) {
+		unsigned i;
+
+		list_append(&ctx->restored, &sd->le_up, sd);
+		for (i = 0; i < ctx->nsocks; i++) {
+			if (sa_cmp(&ctx->socks[i].laddr, &sd->laddr, SA_ALL))
+				upgrade(sd, ctx->socks[i].sock);
+		}
+	}
 
  out:
 	mem_deref(hop);

@@ -8,6 +8,7 @@
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
+#include "persist.h"
 #include "subdlg.h"
 #include "unit.h"
 
@@ -504,6 +505,105 @@ static void test_ipv6(void **state)
 }
 
 
+/* Find the datagram the phone got for a Call-ID and CSeq, from i on */
+static struct sip_msg *find_rx(struct rig *r, unsigned i, const char *callid,
+			       uint32_t cseq)
+{
+	for (; i < r->nrx; i++) {
+		struct sip_msg *m = rx_msg(r, i);
+
+		if (m->req && !pl_strcmp(&m->callid, callid) &&
+		    m->cseq.num == cseq)
+			return m;
+		mem_deref(m);
+	}
+
+	return NULL;
+}
+
+
+/* Whether a message's top Via has parkblf's fast-path branch */
+static bool fast_branch(const struct sip_msg *m)
+{
+	char via[256];
+
+	assert_int_equal(0, pl_strcpy(&sip_msg_hdr(m, SIP_HDR_VIA)->val,
+				      via, sizeof(via)));
+
+	return NULL != strstr(via, ";branch=z9hG4bKpbn");
+}
+
+
+/* A dialog saved by an earlier run: NOTIFYs on the phone's dialog (its
+ * tags, our saved tag, the CSeq given) through libre at first; once a
+ * request shows the socket, on the fast path */
+static void test_restore(void **state)
+{
+	struct rig *r = *state;
+	struct persist_sub s;
+	struct subdlg *sd = NULL;
+	struct sip_msg *n;
+	char local[64], remote[64];
+	struct mbuf *body = mbuf_alloc(16);
+
+	assert_non_null(body);
+	(void)re_snprintf(local, sizeof(local), "sip:park-1@%J", &r->sip_addr);
+	(void)re_snprintf(remote, sizeof(remote), "sip:phone@%J",
+			  &r->phone_addr);
+	memset(&s, 0, sizeof(s));
+	s.callid = "call-6";
+	s.ltag = "00112233aabbccdd";
+	s.rtag = "ph6";
+	s.local = local;
+	s.remote = remote;
+	s.target = remote;
+	s.orbit = "park-1";
+	s.event = "dialog";
+	s.entity = local;
+	s.tp = SIP_TRANSP_UDP;
+
+	s.ltag = "0011";                    /* not one of ours */
+	assert_int_equal(EBADMSG, subdlg_restore(&sd, r->ctx, &s, 100,
+						 resp_handler, r));
+	s.ltag = "00112233aabbccdd";
+	assert_int_equal(0, subdlg_restore(&sd, r->ctx, &s, 0x70000064,
+					   resp_handler, r));
+	assert_false(subdlg_fast(sd));
+
+	assert_int_equal(0, subdlg_notify(sd, 60, "x/y", body));
+	wait_rx(r, 1, 2000);
+	n = find_rx(r, 0, "call-6", 0x70000065);
+	assert_non_null(n);
+	assert_false(fast_branch(n));
+	assert_int_equal(0, pl_strcmp(&n->to.tag, "ph6"));
+	assert_int_equal(0, pl_strcmp(&n->from.tag, "00112233aabbccdd"));
+	answer(r, n, 200, "OK", false);
+	mem_deref(n);
+	run(300);
+	assert_int_equal(1, r->nresp);
+	assert_false(subdlg_busy(sd));
+
+	/* a new subscription on the socket: the restored dialog moves */
+	send_subscribe(r, "call-7", "");
+	wait_rx(r, 3, 2000);
+	assert_true(subdlg_fast(sd));
+
+	assert_int_equal(0, subdlg_notify(sd, 60, "x/y", body));
+	wait_rx(r, 4, 2000);
+	n = find_rx(r, 3, "call-6", 0x70000066);
+	assert_non_null(n);
+	assert_true(fast_branch(n));
+	answer(r, n, 200, "OK", false);
+	mem_deref(n);
+	run(300);
+	assert_int_equal(2, r->nresp);
+	assert_false(subdlg_busy(sd));
+
+	mem_deref(sd);
+	mem_deref(body);
+}
+
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_fast_path, rig_setup,
 					rig_teardown),
@@ -514,6 +614,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_no_answer, rig_setup,
 					rig_teardown),
 	cmocka_unit_test_setup_teardown(test_ipv6, rig_setup6,
+					rig_teardown),
+	cmocka_unit_test_setup_teardown(test_restore, rig_setup,
 					rig_teardown),
 };
 
