@@ -44,7 +44,9 @@ bool sipsock_congested(void);
 void sipsock_reset(void);
 typedef bool (sipsock_recv_h)(const struct sa *src, struct mbuf *mb,
 			      void *arg);
-void sipsock_tap(sipsock_recv_h *h, void *arg);
+typedef void (sipsock_new_h)(void *sock, const struct sa *laddr, void *arg);
+void sipsock_tap(sipsock_recv_h *h, sipsock_new_h *newh, void *arg);
+void *sipsock_find(const struct sa *laddr);
 bool sipsock_tapped(const void *sock);
 
 

@@ -319,6 +319,17 @@ static int render(struct mbuf **mbp, struct watcher *w,
 }
 
 
+/* Its row gets the version, expiry and (resumed from a row: their
+   CSeq is above a first run's, which need not be saved) CSeq */
+static void watcher_update(struct watcher *w)
+{
+	(void)persist_update(w->nt->db, subdlg_callid(w->dlg),
+			     subdlg_rtag(w->dlg), w->version,
+			     w->restored ? subdlg_cseq(w->dlg) : 0,
+			     w->expires_at);
+}
+
+
 /**
  * Save the document versions of the watchers that sent one
  *
@@ -334,10 +345,7 @@ void notifier_flush(struct notifier *nt)
 		struct watcher *w = list_head(&nt->dirty)->data;
 
 		list_unlink(&w->le_dirty);
-		(void)persist_update(nt->db, subdlg_callid(w->dlg),
-				     subdlg_rtag(w->dlg), w->version,
-				     w->restored ? subdlg_cseq(w->dlg) : 0,
-				     w->expires_at);
+		watcher_update(w);
 	}
 	(void)persist_commit(nt->db);
 }
@@ -422,48 +430,56 @@ uint32_t notifier_granted(const struct config *cfg,
 
 
 /* Store what a NOTIFY on this dialog needs after a restart */
-static int watcher_save(struct watcher *w, const struct sip_msg *msg)
+static int watcher_save(struct watcher *w)
 {
-	const struct sip_hdr *ct = sip_msg_hdr(msg, SIP_HDR_CONTACT);
-	char *ltag = NULL, *local = NULL, *remote = NULL, *target = NULL;
 	struct persist_sub s;
-	struct sip_addr addr;
+	char ltag[17];
 	int err;
 
-	if (!ct || sip_addr_decode(&addr, &ct->val))
-		return EBADMSG;
-
-	err  = re_sdprintf(&ltag, "%016llx", msg->tag);
-	err |= pl_strdup(&local, &msg->to.auri);
-	err |= pl_strdup(&remote, &msg->from.auri);
-	err |= pl_strdup(&target, &addr.auri);
-	if (err)
-		goto out;
-
 	memset(&s, 0, sizeof(s));
-	s.callid = subdlg_callid(w->dlg);
-	s.ltag = ltag;
-	s.rtag = subdlg_rtag(w->dlg);
-	s.local = local;
-	s.remote = remote;
-	s.target = target;
+	subdlg_describe(w->dlg, &s, ltag, sizeof(ltag));
 	s.orbit = w->group->name;
 	s.event = w->enc->event;
-	s.entity = subdlg_ruri(w->dlg);
 	s.expires_at = w->expires_at;
 	s.version = w->version;
-	s.tp = msg->tp;
 	err = persist_save(w->nt->db, &s);
 	if (!err)
 		w->saved = true;
 
- out:
-	mem_deref(ltag);
-	mem_deref(local);
-	mem_deref(remote);
-	mem_deref(target);
-
 	return err;
+}
+
+
+/* 489 for an event package not served (on this dialog) */
+static void reply_bad_event(const struct notifier *nt,
+			    const struct sip_msg *msg)
+{
+	(void)sip_treplyf(NULL, NULL, nt->sip, msg, false, 489, "Bad Event",
+			  "Allow-Events: %H\r\n"
+			  "Content-Length: 0\r\n\r\n",
+			  encoder_events_print, NULL);
+}
+
+
+/* An Expires below subscribe_min_expires (but not 0) is answered 423 */
+static bool too_brief(const struct notifier *nt, const struct sip_msg *msg)
+{
+	uint32_t expires;
+
+	if (!pl_isset(&msg->expires))
+		return false;
+
+	expires = pl_u32(&msg->expires);
+	if (!expires || expires >= nt->cfg->subscribe_min_expires)
+		return false;
+
+	(void)sip_treplyf(NULL, NULL, nt->sip, msg, false, 423,
+			  "Interval Too Brief",
+			  "Min-Expires: %u\r\n"
+			  "Content-Length: 0\r\n\r\n",
+			  nt->cfg->subscribe_min_expires);
+
+	return true;
 }
 
 
@@ -535,25 +551,12 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 	hdr = sip_msg_hdr(msg, SIP_HDR_EVENT);
 	if (!hdr || sipevent_event_decode(&se, &hdr->val) ||
 	    pl_strcasecmp(&se.event, w->enc->event)) {
-		(void)sip_treplyf(NULL, NULL, nt->sip, msg, false, 489,
-				  "Bad Event",
-				  "Allow-Events: %H\r\n"
-				  "Content-Length: 0\r\n\r\n",
-				  encoder_events_print, NULL);
+		reply_bad_event(nt, msg);
 		return true;
 	}
 
-	if (pl_isset(&msg->expires)) {
-		expires = pl_u32(&msg->expires);
-		if (expires > 0 && expires < nt->cfg->subscribe_min_expires) {
-			(void)sip_treplyf(NULL, NULL, nt->sip, msg, false,
-					  423, "Interval Too Brief",
-					  "Min-Expires: %u\r\n"
-					  "Content-Length: 0\r\n\r\n",
-					  nt->cfg->subscribe_min_expires);
-			return true;
-		}
-	}
+	if (too_brief(nt, msg))
+		return true;
 
 	expires = notifier_granted(nt->cfg, msg);
 	(void)subdlg_reply(w->dlg, msg, expires);
@@ -568,9 +571,7 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 	w->expires_at = store_now_ms() + expires * 1000ULL;
 	tmr_start(&w->tmr_expire, expires * 1000ULL, expire_handler, w);
 	if (w->saved)
-		(void)persist_update(nt->db, subdlg_callid(w->dlg),
-				     subdlg_rtag(w->dlg), w->version, 0,
-				     w->expires_at);
+		watcher_update(w);
 
 	/* a refresh gets the full state at once (RFC 6665 4.2.1.2) */
 	pacer_sent(w->pace);
@@ -698,26 +699,14 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 
 	enc = encoder_find(&se.event);
 	if (!enc) {
-		(void)sip_treplyf(NULL, NULL, sip, msg, false, 489,
-				  "Bad Event",
-				  "Allow-Events: %H\r\n"
-				  "Content-Length: 0\r\n\r\n",
-				  encoder_events_print, NULL);
+		reply_bad_event(nt, msg);
 		++metrics.subscribes_refused;
 		return true;
 	}
 
-	if (pl_isset(&msg->expires)) {
-		expires = pl_u32(&msg->expires);
-		if (expires > 0 && expires < nt->cfg->subscribe_min_expires) {
-			(void)sip_treplyf(NULL, NULL, sip, msg, false, 423,
-					  "Interval Too Brief",
-					  "Min-Expires: %u\r\n"
-					  "Content-Length: 0\r\n\r\n",
-					  nt->cfg->subscribe_min_expires);
-			++metrics.subscribes_refused;
+	if (too_brief(nt, msg)) {
+		++metrics.subscribes_refused;
 		return true;
-		}
 	}
 
 	if (nt->cfg->blf_list &&
@@ -801,7 +790,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	}
 	tmr_start(&w->tmr_expire, expires * 1000ULL, expire_handler, w);
 
-	if (nt->db && watcher_save(w, msg))
+	if (nt->db && watcher_save(w))
 		log_warn("notifier: %s from %J: not saved; it will not "
 			 "survive a restart", orbit->name, &msg->src);
 

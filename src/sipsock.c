@@ -44,13 +44,14 @@ enum {
 
 static struct {
 	struct udp_sock *done[MAX_SOCKS]; /**< Seen (not referenced)     */
-	int af[MAX_SOCKS];
+	struct sa laddr[MAX_SOCKS];       /**< Their local addresses      */
 	unsigned n;
 } seen;
 
 /* Where datagrams go before libre parses them (sipsock_tap) */
 static struct {
 	sipsock_recv_h *h;
+	sipsock_new_h *newh;
 	void *arg;
 } tap;
 
@@ -124,23 +125,48 @@ void sipsock_tune(const struct sip_msg *msg)
 		return;
 
 	seen.done[seen.n] = msg->sock;
-	seen.af[seen.n++] = sa_af(&msg->dst);
+	seen.laddr[seen.n++] = msg->dst;
 	tune(msg->sock, &msg->dst);
 	if (udp_register_helper(NULL, msg->sock, 0, NULL, helper_recv, NULL))
 		log_warn("sip: %J: no receive helper", &msg->dst);
+	else if (tap.newh)
+		tap.newh(msg->sock, &msg->dst, tap.arg);
 }
 
 
 /**
- * See every datagram of the tuned sockets before libre parses it
+ * See every datagram of the tuned sockets before libre parses it, and
+ * hear of each socket when it gets its tap
  *
- * @param h   Handler (true: the datagram was consumed), NULL for none
- * @param arg Handler argument
+ * @param h    Handler (true: the datagram was consumed), NULL for none
+ * @param newh Called with each newly tapped socket, or NULL
+ * @param arg  Handler argument
  */
-void sipsock_tap(sipsock_recv_h *h, void *arg)
+void sipsock_tap(sipsock_recv_h *h, sipsock_new_h *newh, void *arg)
 {
 	tap.h = h;
+	tap.newh = newh;
 	tap.arg = arg;
+}
+
+
+/**
+ * Find the tapped UDP socket bound to a local address
+ *
+ * @param laddr Local address (as msg->dst gives it)
+ *
+ * @return The udp_sock, or NULL if none was tapped yet
+ */
+void *sipsock_find(const struct sa *laddr)
+{
+	unsigned i;
+
+	for (i = 0; i < seen.n; i++) {
+		if (sa_cmp(&seen.laddr[i], laddr, SA_ALL))
+			return seen.done[i];
+	}
+
+	return NULL;
 }
 
 
@@ -183,7 +209,8 @@ bool sipsock_congested(void)
 	unsigned i;
 
 	for (i = 0; i < seen.n; i++) {
-		const int fd = udp_sock_fd(seen.done[i], seen.af[i]);
+		const int fd = udp_sock_fd(seen.done[i],
+					   sa_af(&seen.laddr[i]));
 		uint32_t mi[SK_MEMINFO_VARS];
 		socklen_t len = sizeof(mi);
 

@@ -43,7 +43,6 @@
 
 enum {
 	ID_HASH_SIZE = 16384,
-	MAX_SOCKS    = 64,          /**< As sipsock.c's                  */
 	T1_MS        = 500,         /**< RFC 3261 default; T2 = 8*T1,   */
 				    /**< given up after 64*T1          */
 	HEX_FIELDS   = 3,           /**< id, CSeq, nonce in the branch   */
@@ -72,11 +71,6 @@ struct subdlgs {
 	uint32_t inflight;
 	uint32_t t1;                 /**< ms                              */
 	struct list restored;        /**< Waiting for their socket        */
-	struct {
-		void *sock;          /**< udp_sock (not referenced)       */
-		struct sa laddr;
-	} socks[MAX_SOCKS];          /**< Sockets seen, by local address  */
-	unsigned nsocks;
 };
 
 struct subdlg {
@@ -140,7 +134,7 @@ static void ctx_destructor(void *arg)
 {
 	struct subdlgs *ctx = arg;
 
-	sipsock_tap(NULL, NULL);
+	sipsock_tap(NULL, NULL, NULL);
 	list_clear(&ctx->restored);
 	mem_deref(ctx->by_id);
 	mem_deref(ctx->txb);
@@ -468,34 +462,19 @@ static void upgrade(struct subdlg *sd, void *sock)
 }
 
 
-/* A request came in on a tapped UDP socket: remember the socket, and
-   move the restored dialogs that belong to it to the fast path (once
-   per socket: restored dialogs only appear at start) */
-static void learn(struct subdlgs *ctx, const struct sip_msg *msg)
+/* A UDP socket got its tap (its first request): the restored dialogs
+   that belong to it move to the fast path */
+static void sock_tapped(void *sock, const struct sa *laddr, void *arg)
 {
+	struct subdlgs *ctx = arg;
 	struct le *le;
-	unsigned i;
-
-	if (msg->tp != SIP_TRANSP_UDP || !msg->sock ||
-	    sa_is_any(&msg->dst) || !sipsock_tapped(msg->sock))
-		return;
-
-	for (i = 0; i < ctx->nsocks; i++) {
-		if (ctx->socks[i].sock == msg->sock)
-			return;
-	}
-	if (ctx->nsocks == MAX_SOCKS)
-		return;
-
-	ctx->socks[ctx->nsocks].sock = msg->sock;
-	ctx->socks[ctx->nsocks++].laddr = msg->dst;
 
 	for (le = list_head(&ctx->restored); le; ) {
 		struct subdlg *sd = le->data;
 
 		le = le->next;
-		if (sa_cmp(&sd->laddr, &msg->dst, SA_ALL))
-			upgrade(sd, msg->sock);
+		if (sa_cmp(&sd->laddr, laddr, SA_ALL))
+			upgrade(sd, sock);
 	}
 }
 
@@ -508,7 +487,6 @@ static int reply_ok(struct subdlg *sd, const struct sip_msg *msg,
 	struct sip_contact c;
 	struct sip_msg m;
 
-	learn(sd->ctx, msg);
 	sd->sub_cseq = msg->cseq.num;
 	sip_contact_set(&c, str(sd, S_CUSER), &msg->dst, msg->tp);
 
@@ -818,17 +796,16 @@ int subdlg_restore(struct subdlg **sdp, struct subdlgs *ctx,
 		goto out;
 
 	/* on UDP at an IP address: the fast path, once the socket libre
-	   would send from is known (learn) */
+	   would send from has its tap (sock_tapped) */
 	if (sd->tp == SIP_TRANSP_UDP && fast_target(sd, &target) &&
 	    !sip_transp_laddr(ctx->sip, &sd->laddr, SIP_TRANSP_UDP,
 			      &sd->dst) && !sa_is_any(&sd->laddr)) {
-		unsigned i;
+		void *sock = sipsock_find(&sd->laddr);
 
-		list_append(&ctx->restored, &sd->le_up, sd);
-		for (i = 0; i < ctx->nsocks; i++) {
-			if (sa_cmp(&ctx->socks[i].laddr, &sd->laddr, SA_ALL))
-				upgrade(sd, ctx->socks[i].sock);
-		}
+		if (sock)
+			upgrade(sd, sock);
+		else
+			list_append(&ctx->restored, &sd->le_up, sd);
 	}
 
  out:
@@ -913,6 +890,34 @@ bool subdlg_retransmission(const struct subdlg *sd,
 bool subdlg_busy(const struct subdlg *sd)
 {
 	return sd && (sd->he.list || sd->req);
+}
+
+
+/**
+ * Describe the dialog as state_db keeps it (the strings stay the
+ * dialog's)
+ *
+ * @param sd   Dialog
+ * @param s    Where to set callid, ltag, rtag, local, remote, target,
+ *             entity and tp
+ * @param ltag Buffer for our tag
+ * @param sz   Its size (17)
+ */
+void subdlg_describe(const struct subdlg *sd, struct persist_sub *s,
+		     char *ltag, size_t sz)
+{
+	if (!sd || !s || !ltag)
+		return;
+
+	(void)re_snprintf(ltag, sz, "%016llx", (unsigned long long)sd->ltag);
+	s->callid = str(sd, S_CALLID);
+	s->ltag = ltag;
+	s->rtag = str(sd, S_RTAG);
+	s->local = str(sd, S_LOCAL);
+	s->remote = str(sd, S_REMOTE);
+	s->target = str(sd, S_TARGET);
+	s->entity = str(sd, S_RURI);
+	s->tp = sd->tp;
 }
 
 
@@ -1004,7 +1009,7 @@ int subdlgs_alloc(struct subdlgs **ctxp, struct sip *sip)
 		return err;
 	}
 
-	sipsock_tap(tap_recv, ctx);
+	sipsock_tap(tap_recv, sock_tapped, ctx);
 	*ctxp = ctx;
 
 	return 0;

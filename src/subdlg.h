@@ -42,6 +42,8 @@ bool subdlg_retransmission(const struct subdlg *sd,
 bool subdlg_busy(const struct subdlg *sd);
 bool subdlg_fast(const struct subdlg *sd);
 uint32_t subdlg_cseq(const struct subdlg *sd);
+void subdlg_describe(const struct subdlg *sd, struct persist_sub *s,
+		     char *ltag, size_t sz);
 const char *subdlg_callid(const struct subdlg *sd);
 const char *subdlg_rtag(const struct subdlg *sd);
 const char *subdlg_ruri(const struct subdlg *sd);
