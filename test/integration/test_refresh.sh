@@ -10,22 +10,20 @@ start_fakepbx
 write_config
 start_parkblf
 
-for tp in u1 t1; do
+# scenario_run NAME TRANSPORT: one sipp phone runs test/sipp/NAME.xml
+scenario_run() {
+	local port
 	port=$(free_port)
-	sipp -sf "$SRC/test/sipp/refresh.xml" -s park-1 -t "$tp" \
+	sipp -sf "$SRC/test/sipp/$1.xml" -s park-1 -t "$2" \
 		-i 127.0.0.1 -p "$port" -m 1 -timeout 20s -timeout_error \
-		-nostdin -trace_err -error_file "$T/refresh-$tp.err" \
-		"127.0.0.1:$PB_PORT" >"$T/refresh-$tp.out" 2>&1 ||
-		fail "refresh over $tp: $(cat "$T/refresh-$tp.err")"
-	log "subscribe, refresh, un-subscribe over $tp"
-done
+		-nostdin -trace_err -error_file "$T/$1-$2.err" \
+		"127.0.0.1:$PB_PORT" >"$T/$1-$2.out" 2>&1 ||
+		fail "$1 over $2: $(cat "$T/$1-$2.err")"
+}
 
 for tp in u1 t1; do
-	port=$(free_port)
-	sipp -sf "$SRC/test/sipp/fetch.xml" -s park-1 -t "$tp" \
-		-i 127.0.0.1 -p "$port" -m 1 -timeout 20s -timeout_error \
-		-nostdin -trace_err -error_file "$T/fetch-$tp.err" \
-		"127.0.0.1:$PB_PORT" >"$T/fetch-$tp.out" 2>&1 ||
-		fail "fetch over $tp: $(cat "$T/fetch-$tp.err")"
+	scenario_run refresh "$tp"
+	log "subscribe, refresh, un-subscribe over $tp"
+	scenario_run fetch "$tp"
 	log "fetch (Expires: 0) over $tp"
 done

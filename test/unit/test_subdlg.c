@@ -178,6 +178,23 @@ static struct sip_msg *rx_msg(struct rig *r, unsigned i)
 }
 
 
+/* A new subscription: its 200 and its first NOTIFY are the phone's
+   first two datagrams; returns that NOTIFY */
+static struct sip_msg *subscribe_first(struct rig *r, const char *callid,
+				       const char *extra)
+{
+	struct sip_msg *n;
+
+	send_subscribe(r, callid, extra);
+	wait_rx(r, 2, 2000);
+	assert_int_equal(2, r->nrx);
+	n = rx_msg(r, 1);
+	assert_int_equal(0, pl_strcmp(&n->met, "NOTIFY"));
+
+	return n;
+}
+
+
 /* Answer a NOTIFY; a nonzero twist changes its branch's last digit */
 static void answer(struct rig *r, const struct sip_msg *notify,
 		   uint16_t scode, const char *reason, bool twist)
@@ -278,16 +295,11 @@ static void test_fast_path(void **state)
 	char buf[1024];
 	uint64_t t0;
 
-	send_subscribe(r, "call-1", "");
-	wait_rx(r, 2, 2000);
-	assert_int_equal(2, r->nrx);
-
+	n1 = subscribe_first(r, "call-1", "");
 	ok = rx_msg(r, 0);
-	n1 = rx_msg(r, 1);
 	assert_int_equal(200, ok->scode);
 	assert_true(pl_isset(&ok->to.tag));
 	assert_true(subdlg_fast(r->sd));
-	assert_int_equal(0, pl_strcmp(&n1->met, "NOTIFY"));
 	assert_non_null(strstr((char *)r->rx[1]->buf,
 			       ";branch=z9hG4bKpbn"));
 	assert_non_null(strstr((char *)r->rx[1]->buf,
@@ -368,10 +380,7 @@ static void test_forged_answer(void **state)
 	struct rig *r = *state;
 	struct sip_msg *n1;
 
-	send_subscribe(r, "call-2", "");
-	wait_rx(r, 2, 2000);
-	assert_int_equal(2, r->nrx);
-	n1 = rx_msg(r, 1);
+	n1 = subscribe_first(r, "call-2", "");
 
 	answer(r, n1, 481, "Forged", true);
 	run(100);
@@ -400,13 +409,8 @@ static void test_record_route(void **state)
 
 	(void)re_snprintf(rr, sizeof(rr),
 			  "Record-Route: <sip:%J;lr>\r\n", &r->phone_addr);
-	send_subscribe(r, "call-3", rr);
-	wait_rx(r, 2, 2000);
-	assert_int_equal(2, r->nrx);
+	n1 = subscribe_first(r, "call-3", rr);
 	assert_false(subdlg_fast(r->sd));
-
-	n1 = rx_msg(r, 1);
-	assert_int_equal(0, pl_strcmp(&n1->met, "NOTIFY"));
 	assert_null(strstr((char *)r->rx[1]->buf, "z9hG4bKpbn"));
 	assert_non_null(sip_msg_hdr(n1, SIP_HDR_ROUTE));
 	answer(r, n1, 200, "OK", false);
@@ -487,16 +491,13 @@ static void test_ipv6(void **state)
 	struct rig *r = *state;
 	struct sip_msg *n1;
 
-	send_subscribe(r, "call-5", "");
-	wait_rx(r, 2, 2000);
-	assert_int_equal(2, r->nrx);
+	n1 = subscribe_first(r, "call-5", "");
 	assert_true(subdlg_fast(r->sd));
 	assert_non_null(strstr((char *)r->rx[1]->buf,
 			       "Via: SIP/2.0/UDP [::1]:"));
 	assert_non_null(strstr((char *)r->rx[1]->buf,
 			       "Contact: <sip:park-1@[::1]:"));
 
-	n1 = rx_msg(r, 1);
 	answer(r, n1, 200, "OK", false);
 	run(300);
 	assert_int_equal(1, r->nresp);
