@@ -1,8 +1,9 @@
 # parkblf Makefile: one GNU make file, objects under build/.
 #
 # Targets: all (daemon + fake PBX), check (unit + integration tests),
-# unit, integration, asan (the whole suite under ASan+UBSan), fuzz
-# (libFuzzer targets, clang), bench (benchmark, docs/BENCHMARKS.md),
+# unit, integration, interop (against third-party SIP stacks), asan
+# (the whole suite under ASan+UBSan), fuzz (libFuzzer targets, clang),
+# bench (benchmark, docs/BENCHMARKS.md),
 # soak (10 minutes of chaos under ASan+UBSan), demo, ccheck, install,
 # uninstall, clean.
 # V=1 prints full commands.
@@ -66,8 +67,8 @@ include test/unit/unit.mk
 include test/fuzz/fuzz.mk
 include test/bench/bench.mk
 
-.PHONY: all check unit integration asan valgrind demo ccheck install \
-	uninstall clean fuzz fuzz-build
+.PHONY: all check unit integration interop asan valgrind demo ccheck \
+	install uninstall clean fuzz fuzz-build
 
 all: $(BIN) $(FAKEPBX_BIN)
 
@@ -99,6 +100,11 @@ check: unit integration
 
 integration: all
 	$(Q)test/integration/run.sh $(BUILD)
+
+# parkblf against third-party SIP stacks (Kamailio, liblinphone, ...),
+# each started by its test on loopback; see test/interop/lib.sh
+interop: all
+	$(Q)test/interop/run.sh $(BUILD)
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build-asan \

@@ -1,6 +1,8 @@
 #!/bin/sh
-# Runs every test: unit and integration tests on a normal build, then
-# the same suite under AddressSanitizer + UndefinedBehaviorSanitizer,
+# Runs every test: unit and integration tests on a normal build, the
+# interop tests against third-party SIP stacks (Kamailio, ...), then
+# the unit and integration suite under AddressSanitizer +
+# UndefinedBehaviorSanitizer,
 # then a short pass of each libFuzzer target.
 # Installs missing Debian packages first.
 #
@@ -10,5 +12,6 @@ cd "$(dirname "$0")/.."
 sh test/deps.sh
 make -j2 all
 make check
+make interop
 make asan
 make fuzz FUZZ_SECONDS=20

@@ -9,10 +9,12 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 shopt -u patsub_replacement 2>/dev/null
 PIDS=()
 PHONES=0
+# more logs whose tails a failure shows (peers of the interop tests)
+FAIL_LOGS=()
 
 fail() {
 	echo "FAIL: $*" >&2
-	for f in "$T"/parkblf.log "$T"/fakepbx.log; do
+	for f in "$T"/parkblf.log "$T"/fakepbx.log "${FAIL_LOGS[@]}"; do
 		[ -f "$f" ] && { echo "--- $f (tail)"; tail -n 30 "$f"; } >&2
 	done
 	exit 1
@@ -159,17 +161,23 @@ wait_upstream_up() {
 		fail "upstream link did not come up (${1:-1})"
 }
 
-# scenario TEMPLATE OUT KEY=VALUE...: fill in @KEY@ placeholders
-scenario() {
-	local text kv
-	text=$(<"$SRC/test/sipp/$1")
-	shift
-	local out=$1
-	shift
+# fill_template FILE OUT KEY=VALUE...: FILE with @KEY@ placeholders
+# filled in
+fill_template() {
+	local text kv out=$2
+	text=$(<"$1")
+	shift 2
 	for kv in "$@"; do
 		text=${text//@${kv%%=*}@/${kv#*=}}
 	done
 	printf '%s\n' "$text" >"$out"
+}
+
+# scenario TEMPLATE OUT KEY=VALUE...: a sipp scenario of test/sipp
+scenario() {
+	local tmpl=$1
+	shift
+	fill_template "$SRC/test/sipp/$tmpl" "$@"
 }
 
 # start_phone NAME ORBIT [KEY=VALUE...]: a sipp phone watching ORBIT;

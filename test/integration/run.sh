@@ -3,13 +3,15 @@
 # the binaries in BUILD; prints one line per test and a total line.
 #
 # Usage: test/integration/run.sh BUILD [TEST...]
+# TEST_DIR: run the test_*.sh of another directory (test/interop/run.sh)
 
 BUILD=$(cd "${1:?usage: run.sh BUILD [TEST...]}" && pwd)
 shift
-here=$(cd "$(dirname "$0")" && pwd)
+here=${TEST_DIR:-$(cd "$(dirname "$0")" && pwd)}
 export BUILD
 
 tests=("$@")
+shopt -s nullglob
 [ ${#tests[@]} -gt 0 ] || tests=("$here"/test_*.sh)
 
 passed=0 failed=0
