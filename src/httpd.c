@@ -4,9 +4,7 @@
  * GET /status     the daemon's state as JSON (admins, monitoring)
  * GET /metrics    counters and gauges, Prometheus text format 0.0.4
  * GET /parks.xml  the orbits and their parked callers as a phone
- *                 XML-browser page (?vendor=yealink|cisco|polycom|snom|
- *                 grandstream, default yealink), each entry dialing the
- *                 orbit's retrieve code
+ *                 XML-browser page (parksxml.c)
  *
  * Everything is rendered per request from the daemon's read-only
  * accessors; nothing is cached.  Strings from the PBX (caller numbers
@@ -28,6 +26,8 @@
 #include "upstream.h"
 #include "metrics.h"
 #include "app.h"
+#include "phonevendor.h"
+#include "parksxml.h"
 #include "httpd.h"
 
 
@@ -116,26 +116,6 @@ static int json_string_print(struct re_printf *pf, const char *str)
 }
 
 
-/* A dial string inside a URL: percent-encoded (e.g. '#' as %23) */
-static int url_dial_print(struct re_printf *pf, const char *str)
-{
-	const char *p;
-	int err = 0;
-
-	for (p = str; p && *p && !err; p++) {
-		const char c = *p;
-
-		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-		    (c >= 'A' && c <= 'Z') || strchr("*+-._~", c))
-			err = re_hprintf(pf, "%c", c);
-		else
-			err = re_hprintf(pf, "%%%02X", (uint8_t)c);
-	}
-
-	return err;
-}
-
-
 /* A Prometheus label value: backslash, double quote and newline escaped */
 static int prom_label_print(struct re_printf *pf, const char *str)
 {
@@ -174,17 +154,6 @@ static const char *iso_time(char *buf, size_t sz, uint64_t ms)
 static uint64_t elapsed_ms(uint64_t now, uint64_t then)
 {
 	return now > then ? now - then : 0;
-}
-
-
-/* Whether a caller may be shown for this orbit (the privacy switch) */
-static bool orbit_shows_caller(const struct orbit *orbit,
-			       const struct config *cfg)
-{
-	if (orbit->privacy >= 0)
-		return orbit->privacy == 0;
-
-	return !(cfg && cfg->privacy);
 }
 
 
@@ -396,258 +365,6 @@ static int metrics_render(struct mbuf *mb, const struct app *app)
 
 
 /*
- * GET /parks.xml?vendor=...
- *
- * One entry per orbit: a title (label, else name) and a status (the
- * oldest caller, the one the retrieve code takes, with how long it has
- * waited, or "free").  Selecting the entry dials the retrieve code.
- */
-
-typedef int (vendor_item_h)(struct mbuf *mb, const struct orbit *orbit,
-			    const char *title, const char *status);
-
-/** One phone vendor's XML-browser format */
-struct vendor {
-	const char *name;        /**< ?vendor= value                      */
-	const char *ctype;
-	const char *head;
-	const char *tail;
-	vendor_item_h *itemh;
-};
-
-
-/*
- * Yealink XML Browser Developer's Guide, TextMenu object:
- * YealinkIPPhoneTextMenu > Title, MenuItem > Prompt, URI, Dial.  <Dial>
- * is what the phone dials on off-hook or the Dial soft key; <URI> is
- * run on Select, here the Dial: internal URI.
- */
-static int yealink_item(struct mbuf *mb, const struct orbit *orbit,
-			const char *title, const char *status)
-{
-	return mbuf_printf(mb, " <MenuItem>\n"
-			   "  <Prompt>%H: %H</Prompt>\n"
-			   "  <URI>Dial:%H</URI>\n"
-			   "  <Dial>%H</Dial>\n"
-			   " </MenuItem>\n",
-			   xml_escape_print, title, xml_escape_print, status,
-			   xml_escape_print, orbit->retrieve,
-			   xml_escape_print, orbit->retrieve);
-}
-
-
-/*
- * Cisco Unified IP Phone Services Application Development Notes:
- * CiscoIPPhoneMenu > Title, Prompt, MenuItem > Name, URL; the URL is
- * the Dial:{dialSequence} telephony URI (digits, *, #).
- */
-static int cisco_item(struct mbuf *mb, const struct orbit *orbit,
-		      const char *title, const char *status)
-{
-	return mbuf_printf(mb, " <MenuItem>\n"
-			   "  <Name>%H: %H</Name>\n"
-			   "  <URL>Dial:%H</URL>\n"
-			   " </MenuItem>\n",
-			   xml_escape_print, title, xml_escape_print, status,
-			   xml_escape_print, orbit->retrieve);
-}
-
-
-/*
- * Snom XML Minibrowser: SnomIPPhoneMenu > Title, MenuItem > Name, URL;
- * the URL is the snom://mb_nop scheme with the numberdial fragment
- * ("Fragments" page of the Snom wiki), which dials without loading a
- * page.
- */
-static int snom_item(struct mbuf *mb, const struct orbit *orbit,
-		     const char *title, const char *status)
-{
-	return mbuf_printf(mb, " <MenuItem>\n"
-			   "  <Name>%H: %H</Name>\n"
-			   "  <URL>snom://mb_nop#numberdial=%H</URL>\n"
-			   " </MenuItem>\n",
-			   xml_escape_print, title, xml_escape_print, status,
-			   url_dial_print, orbit->retrieve);
-}
-
-
-/*
- * Polycom Web Application Developer's Guide: the microbrowser shows
- * XHTML (well-formed, lowercase tags); a tel:// link places a call.
- */
-static int polycom_item(struct mbuf *mb, const struct orbit *orbit,
-			const char *title, const char *status)
-{
-	return mbuf_printf(mb, "<p><a href=\"tel://%H\">%H: %H</a></p>\n",
-			   url_dial_print, orbit->retrieve,
-			   xml_escape_print, title, xml_escape_print, status);
-}
-
-
-/*
- * Grandstream XML phonebook guide (GXP16xx/17xx/21xx): AddressBook >
- * Contact > FirstName, LastName, Phone > phonenumber, accountindex.
- * Calling a contact dials its phonenumber; the phone shows the state as
- * of its last phonebook download.
- */
-static int grandstream_item(struct mbuf *mb, const struct orbit *orbit,
-			    const char *title, const char *status)
-{
-	return mbuf_printf(mb, " <Contact>\n"
-			   "  <FirstName>%H</FirstName>\n"
-			   "  <LastName>%H</LastName>\n"
-			   "  <Phone>\n"
-			   "   <phonenumber>%H</phonenumber>\n"
-			   "   <accountindex>0</accountindex>\n"
-			   "  </Phone>\n"
-			   " </Contact>\n",
-			   xml_escape_print, title, xml_escape_print, status,
-			   xml_escape_print, orbit->retrieve);
-}
-
-
-#define XML_DECL "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-#define PAGE_TITLE "Parked calls"
-
-static const struct vendor vendors[] = {
-	{"yealink", "text/xml; charset=utf-8",
-	 XML_DECL "<YealinkIPPhoneTextMenu style=\"none\">\n"
-	 " <Title>" PAGE_TITLE "</Title>\n",
-	 "</YealinkIPPhoneTextMenu>\n", yealink_item},
-	{"cisco", "text/xml; charset=utf-8",
-	 XML_DECL "<CiscoIPPhoneMenu>\n"
-	 " <Title>" PAGE_TITLE "</Title>\n"
-	 " <Prompt>Select to retrieve</Prompt>\n",
-	 "</CiscoIPPhoneMenu>\n", cisco_item},
-	{"snom", "text/xml; charset=utf-8",
-	 XML_DECL "<SnomIPPhoneMenu>\n"
-	 " <Title>" PAGE_TITLE "</Title>\n",
-	 "</SnomIPPhoneMenu>\n", snom_item},
-	{"polycom", "text/html; charset=utf-8",
-	 XML_DECL "<html xmlns=\"http://www.w3.org/1999/xhtml\">\n"
-	 "<head><title>" PAGE_TITLE "</title></head>\n<body>\n",
-	 "</body>\n</html>\n", polycom_item},
-	{"grandstream", "text/xml; charset=utf-8",
-	 XML_DECL "<AddressBook>\n",
-	 "</AddressBook>\n", grandstream_item},
-};
-
-
-static const struct vendor *vendor_find(const struct pl *name)
-{
-	size_t i;
-
-	if (!pl_isset(name))
-		return &vendors[0];
-
-	for (i = 0; i < ARRAY_SIZE(vendors); i++) {
-		if (!pl_strcasecmp(name, vendors[i].name))
-			return &vendors[i];
-	}
-
-	return NULL;
-}
-
-
-/* The value of parameter name in a query string ("?a=b&c=d") */
-static bool query_get(const struct pl *prm, const char *name,
-		      struct pl *val)
-{
-	const size_t nlen = strlen(name);
-	struct pl rest = *prm;
-
-	if (rest.l && rest.p[0] == '?') {
-		++rest.p;
-		--rest.l;
-	}
-
-	while (rest.l) {
-		const char *amp = pl_strchr(&rest, '&');
-		const size_t len = amp ? (size_t)(amp - rest.p) : rest.l;
-
-		if (len > nlen && rest.p[nlen] == '=' &&
-		    !memcmp(rest.p, name, nlen)) {
-			val->p = rest.p + nlen + 1;
-			val->l = len - nlen - 1;
-			return true;
-		}
-
-		if (!amp)
-			break;
-
-		rest.l -= len + 1;
-		rest.p = amp + 1;
-	}
-
-	return false;
-}
-
-
-/* What an entry says after its title: the oldest caller, or "free" */
-static int entry_status(char **statusp, const struct app *app,
-			const struct orbit *orbit, uint64_t now)
-{
-	const struct store *store = app_store(app);
-	const struct list *calls = store_calls(store, orbit->dn);
-	const struct le *le = calls ? list_head(calls) : NULL;
-	const struct parked_call *pc;
-	uint32_t mins, more;
-
-	if (!store_occupied(store, orbit->dn))
-		return re_sdprintf(statusp, "free");
-
-	if (!le || !orbit_shows_caller(orbit, app_config(app)))
-		return re_sdprintf(statusp, "occupied");
-
-	pc = le->data;
-	mins = (uint32_t)(elapsed_ms(now, pc->parked_at) / 60000);
-	more = list_count(calls) - 1;
-
-	if (more)
-		return re_sdprintf(statusp, "%s%s%s (%u min) +%u more",
-				   pc->number ? pc->number : "unknown",
-				   pc->name ? " " : "",
-				   pc->name ? pc->name : "", mins, more);
-
-	return re_sdprintf(statusp, "%s%s%s (%u min)",
-			   pc->number ? pc->number : "unknown",
-			   pc->name ? " " : "",
-			   pc->name ? pc->name : "", mins);
-}
-
-
-static int parks_render(struct mbuf *mb, const struct app *app,
-			const struct vendor *vendor)
-{
-	const struct orbitmap *map = app_map(app);
-	uint64_t now = store_now_ms();
-	struct le *le;
-	int err;
-
-	err = mbuf_write_str(mb, vendor->head);
-
-	for (le = map ? list_head(&map->orbits) : NULL; le && !err;
-	     le = le->next) {
-		const struct orbit *orbit = le->data;
-		char *status = NULL;
-
-		err = entry_status(&status, app, orbit, now);
-		if (!err)
-			err = vendor->itemh(mb, orbit, orbit->label ?
-					    orbit->label : orbit->name,
-					    status);
-
-		mem_deref(status);
-	}
-
-	if (!err)
-		err = mbuf_write_str(mb, vendor->tail);
-
-	return err;
-}
-
-
-/*
  * Requests
  */
 
@@ -668,14 +385,30 @@ static void reply_text(struct http_conn *conn, const struct http_msg *msg,
 }
 
 
+/* 400 for /parks.xml with an unknown vendor or a bad page number */
+static void parks_refuse(struct http_conn *conn, const struct http_msg *msg,
+			 int err)
+{
+	char *text = NULL;
+
+	if (err == ENOENT)
+		(void)re_sdprintf(&text, "unknown vendor: use %H\n",
+				  phonevendors_print, NULL);
+	else
+		(void)re_sdprintf(&text, "page must be a number from 1\n");
+
+	reply_text(conn, msg, 400, "Bad Request", "",
+		   text ? text : "bad request\n");
+	mem_deref(text);
+}
+
+
 static void request_handler(struct http_conn *conn,
 			    const struct http_msg *msg, void *arg)
 {
 	struct httpd *hd = arg;
-	const struct vendor *vendor = NULL;
-	const char *ctype;
+	const char *ctype = NULL;
 	struct mbuf *mb = NULL;
-	struct pl val = PL_INIT;
 	int err;
 
 	if (pl_strcmp(&msg->path, "/status") &&
@@ -691,26 +424,19 @@ static void request_handler(struct http_conn *conn,
 		return;
 	}
 
-	if (!pl_strcmp(&msg->path, "/parks.xml")) {
-		(void)query_get(&msg->prm, "vendor", &val);
-		vendor = vendor_find(&val);
-		if (!vendor) {
-			reply_text(conn, msg, 400, "Bad Request", "",
-				   "unknown vendor: use yealink, cisco, "
-				   "polycom, snom or grandstream\n");
-			return;
-		}
-	}
-
 	mb = mbuf_alloc(BODY_SIZE);
 	if (!mb) {
 		err = ENOMEM;
 		goto out;
 	}
 
-	if (vendor) {
-		ctype = vendor->ctype;
-		err = parks_render(mb, hd->app, vendor);
+	if (!pl_strcmp(&msg->path, "/parks.xml")) {
+		err = parksxml_render(mb, &ctype, hd->app, conn, msg);
+		if (err == ENOENT || err == EINVAL) {
+			parks_refuse(conn, msg, err);
+			mem_deref(mb);
+			return;
+		}
 	}
 	else if (!pl_strcmp(&msg->path, "/status")) {
 		ctype = "application/json";

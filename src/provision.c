@@ -56,6 +56,7 @@
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
+#include "phonevendor.h"
 #include "provision.h"
 
 
@@ -63,8 +64,6 @@ typedef int (vendor_print_h)(struct re_printf *pf,
 			     const struct provision *prov);
 
 struct vendor {
-	const char *name;
-	const char *alias;
 	const char *desc;
 	unsigned first_key;   /**< Key 1 is the phone's own line on most */
 	vendor_print_h *printh;
@@ -418,36 +417,34 @@ static int fanvil_print(struct re_printf *pf, const struct provision *prov)
 }
 
 
-static const struct vendor vendors[] = {
-	{"yealink",     NULL,        "Yealink T4x/T5x (.cfg)", 2,
-	 yealink_print},
-	{"polycom",     "poly",      "Poly/Polycom VVX (XML)", 1,
-	 polycom_print},
-	{"snom",        NULL,        "Snom D3xx/D7xx (XML)", 2,
-	 snom_print},
-	{"grandstream", NULL,        "Grandstream GXP/GRP (XML)", 1,
-	 grandstream_print},
-	{"cisco",       "cisco-mpp", "Cisco 6800/7800/8800 MPP (XML)", 2,
-	 cisco_print},
-	{"fanvil",      NULL,        "Fanvil X-series (XML)", 2,
-	 fanvil_print},
+static const struct vendor vendors[PHONEVENDOR_N] = {
+	[PHONEVENDOR_YEALINK]     = {"Yealink T4x/T5x (.cfg)", 2,
+				     yealink_print},
+	[PHONEVENDOR_POLYCOM]     = {"Poly/Polycom VVX (XML)", 1,
+				     polycom_print},
+	[PHONEVENDOR_SNOM]        = {"Snom D3xx/D7xx (XML)", 2, snom_print},
+	[PHONEVENDOR_GRANDSTREAM] = {"Grandstream GXP/GRP (XML)", 1,
+				     grandstream_print},
+	[PHONEVENDOR_CISCO]       = {"Cisco 6800/7800/8800 MPP (XML)", 2,
+				     cisco_print},
+	[PHONEVENDOR_FANVIL]      = {"Fanvil X-series (XML)", 2,
+				     fanvil_print},
 };
 
 
 static const struct vendor *vendor_find(const char *name)
 {
-	size_t i;
+	enum phonevendor v;
+	struct pl pl;
 
 	if (!name)
 		return NULL;
 
-	for (i = 0; i < ARRAY_SIZE(vendors); i++) {
-		if (!strcasecmp(name, vendors[i].name) ||
-		    (vendors[i].alias && !strcasecmp(name, vendors[i].alias)))
-			return &vendors[i];
-	}
+	pl_set_str(&pl, name);
+	if (phonevendor_find(&v, &pl))
+		return NULL;
 
-	return NULL;
+	return &vendors[v];
 }
 
 
@@ -461,28 +458,6 @@ static const struct vendor *vendor_find(const char *name)
 bool provision_vendor_known(const char *vendor)
 {
 	return vendor_find(vendor) != NULL;
-}
-
-
-/**
- * Print the known vendor names, comma-separated
- *
- * @param pf     Print function
- * @param unused Unused
- *
- * @return 0 if success, otherwise errorcode
- */
-int provision_vendors_print(struct re_printf *pf, void *unused)
-{
-	size_t i;
-	int err = 0;
-
-	(void)unused;
-
-	for (i = 0; i < ARRAY_SIZE(vendors) && !err; i++)
-		err = re_hprintf(pf, "%s%s", i ? ", " : "", vendors[i].name);
-
-	return err;
 }
 
 
@@ -613,7 +588,7 @@ static void usage(void)
 			 "(default: the first sip_listen)\n"
 			 "  -k FIRST number of the first key (default: 2 "
 			 "where key 1 is the phone's line, else 1)\n",
-			 provision_vendors_print, NULL);
+			 phonevendors_print, NULL);
 }
 
 
@@ -713,7 +688,7 @@ int provision_main(int argc, char *argv[])
 	if (!provision_vendor_known(prov.vendor)) {
 		(void)re_fprintf(stderr, "parkblf: unknown vendor '%s'; "
 				 "vendors: %H\n", prov.vendor,
-				 provision_vendors_print, NULL);
+				 phonevendors_print, NULL);
 		return 2;
 	}
 

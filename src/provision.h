@@ -22,7 +22,6 @@ struct provision {
 };
 
 bool provision_vendor_known(const char *vendor);
-int  provision_vendors_print(struct re_printf *pf, void *unused);
 int  provision_addr_decode(struct provision *prov, const char *arg,
 			   uint16_t dport);
 int  provision_print(struct re_printf *pf, const struct provision *prov);

@@ -152,6 +152,8 @@ log "/metrics: counters and gauges"
 for spec in yealink:YealinkIPPhoneTextMenu:text/xml \
 	cisco:CiscoIPPhoneMenu:text/xml snom:SnomIPPhoneMenu:text/xml \
 	polycom:html:text/html grandstream:AddressBook:text/xml \
+	fanvil:FanvilIPPhoneDirectory:text/xml poly:html:text/html \
+	cisco-mpp:CiscoIPPhoneMenu:text/xml \
 	:YealinkIPPhoneTextMenu:text/xml; do
 	v=${spec%%:*}
 	root=${spec#*:}
@@ -197,7 +199,14 @@ expect_get '/parks.xml?vendor=grandstream' text/xml
 	fail "grandstream: phonenumber"
 [ "$(xp 'string(//Contact[1]/LastName)')" = "100 $CALLER (0 min)" ] ||
 	fail "grandstream: '$(xp 'string(//Contact[1]/LastName)')'"
-log "/parks.xml: five vendors, well-formed, caller shown, dials *10"
+expect_get '/parks.xml?vendor=fanvil' text/xml
+[ "$(xp 'string(//DirectoryEntry[1]/Telephone)')" = '*10' ] ||
+	fail "fanvil: Telephone"
+[ "$(xp 'string(//DirectoryEntry[1]/Name)')" = \
+	"Orbit 0: 100 $CALLER (0 min)" ] ||
+	fail "fanvil: '$(xp 'string(//DirectoryEntry[1]/Name)')'"
+log "/parks.xml: every vendor of provision, well-formed, caller shown," \
+	"dials *10"
 
 # --- refusals
 [ "$(http /nope)" = 404 ] || fail "/nope is not 404"
