@@ -335,6 +335,7 @@ static int libre_send(struct subdlg *sd, bool track, const char *substate,
 		return err;
 	sip_contact_set(&contact, str(sd, S_CUSER), &laddr, sd->tp);
 
+	/* sip_requestf() writes Via and Max-Forwards itself */
 	return sip_requestf(track ? &sd->req : NULL, sd->ctx->sip, true,
 			    "NOTIFY", str(sd, S_TARGET), &route, NULL, NULL,
 			    track ? libre_resp_handler : NULL,
@@ -345,7 +346,6 @@ static int libre_send(struct subdlg *sd, bool track, const char *substate,
 			    "From: <%s>;tag=%016llx\r\n"
 			    "Call-ID: %s\r\n"
 			    "CSeq: %u NOTIFY\r\n"
-			    "Max-Forwards: 70\r\n"
 			    "Event: %s\r\n"
 			    "Subscription-State: %s\r\n"
 			    "%s%s%s"

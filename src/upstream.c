@@ -182,13 +182,14 @@ static void keepalive_handler(void *arg)
 		}
 	}
 
+	/* sip_requestf() writes Via and Max-Forwards itself: a second
+	   Max-Forwards makes strict parsers (Kamailio) drop the ping */
 	err = sip_requestf(&up->ka_req, up->sip, true, "OPTIONS", up->uri,
 			   &up->route, NULL, NULL, keepalive_resp, up,
 			   "To: <%s>\r\n"
 			   "From: <%s>;tag=%016llx\r\n"
 			   "Call-ID: %016llx\r\n"
 			   "CSeq: 1 OPTIONS\r\n"
-			   "Max-Forwards: 70\r\n"
 			   "Content-Length: 0\r\n\r\n",
 			   up->uri, up->from_uri, rand_u64(), rand_u64());
 	if (err)

@@ -819,9 +819,48 @@ static void refresh_subscribe(struct pbx *pbx, const struct sip_msg *msg)
 }
 
 
+/* The name of a header that may occur only once (RFC 3261 section
+   7.3.1) but occurs more often in msg, or NULL */
+static const char *duplicate_header(const struct sip_msg *msg)
+{
+	static const struct {
+		enum sip_hdrid id;
+		const char *name;
+	} single[] = {
+		{SIP_HDR_MAX_FORWARDS, "Max-Forwards"},
+		{SIP_HDR_CALL_ID, "Call-ID"},
+		{SIP_HDR_CSEQ, "CSeq"},
+		{SIP_HDR_FROM, "From"},
+		{SIP_HDR_TO, "To"},
+		{SIP_HDR_CONTENT_LENGTH, "Content-Length"},
+		{SIP_HDR_CONTENT_TYPE, "Content-Type"},
+		{SIP_HDR_EVENT, "Event"},
+		{SIP_HDR_EXPIRES, "Expires"},
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(single); i++) {
+		if (sip_msg_hdr_count(msg, single[i].id) > 1)
+			return single[i].name;
+	}
+
+	return NULL;
+}
+
+
 static bool request_handler(const struct sip_msg *msg, void *arg)
 {
 	struct pbx *pbx = arg;
+	const char *dup;
+
+	/* as strict as Kamailio's parser: such a request is dropped,
+	   unanswered */
+	dup = duplicate_header(msg);
+	if (dup) {
+		fakepbx_log("%r from %J dropped: duplicate %s header",
+			    &msg->met, &msg->src, dup);
+		return true;
+	}
 
 	if (pbx->silent) {
 		fakepbx_log("%r from %J ignored (silent)", &msg->met,

@@ -166,13 +166,25 @@ static void send_subscribe(struct rig *r, const char *callid,
 }
 
 
+/* The phone's i-th datagram, decoded; a header that may occur only
+   once (RFC 3261 section 7.3.1) occurs at most once, as strict parsers
+   such as Kamailio's require */
 static struct sip_msg *rx_msg(struct rig *r, unsigned i)
 {
+	static const enum sip_hdrid single[] = {
+		SIP_HDR_MAX_FORWARDS, SIP_HDR_CALL_ID, SIP_HDR_CSEQ,
+		SIP_HDR_FROM, SIP_HDR_TO, SIP_HDR_CONTENT_LENGTH,
+		SIP_HDR_CONTENT_TYPE, SIP_HDR_EVENT,
+		SIP_HDR_SUBSCRIPTION_STATE, SIP_HDR_EXPIRES,
+	};
 	struct sip_msg *msg = NULL;
+	size_t k;
 
 	assert_true(i < r->nrx);
 	r->rx[i]->pos = 0;
 	assert_int_equal(0, sip_msg_decode(&msg, r->rx[i]));
+	for (k = 0; k < ARRAY_SIZE(single); k++)
+		assert_true(sip_msg_hdr_count(msg, single[k]) <= 1);
 
 	return msg;
 }
