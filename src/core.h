@@ -161,6 +161,8 @@ int orbitmap_load(struct orbitmap **mapp, const char *file,
 struct orbit *orbitmap_find(const struct orbitmap *map,
 			    const struct pl *name);
 bool orbitmap_has_dn(const struct orbitmap *map, const char *dn);
+struct orbit *orbitmap_find_dialled(const struct orbitmap *map,
+				    const struct pl *user, bool *park);
 typedef void (orbit_apply_h)(struct orbit *orbit, void *arg);
 void orbitmap_apply_dn(const struct orbitmap *map, const char *dn,
 		       orbit_apply_h *h, void *arg);

@@ -472,6 +472,76 @@ struct orbit *orbitmap_find(const struct orbitmap *map,
 }
 
 
+/* A feature code's characters: what phones put before a number */
+static bool dial_prefix(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strchr("*#0123456789", p[i]))
+			return false;
+	}
+
+	return n > 0;
+}
+
+
+/**
+ * Find the orbit a dialled user part means, as a key press sends it:
+ * the orbit's name (the key's value), its retrieve code (a pickup code
+ * or the dialog's target dialled at parkblf), its park code, or its
+ * name after a feature code (a directed pickup: "*97park-1",
+ * "**park-1"), in that order
+ *
+ * @param map  Orbit map
+ * @param user User part of the Request-URI
+ * @param park Set to true if it is the orbit's park code
+ *
+ * @return The orbit, NULL if none
+ */
+struct orbit *orbitmap_find_dialled(const struct orbitmap *map,
+				    const struct pl *user, bool *park)
+{
+	struct orbit *o;
+	struct le *le;
+	size_t i;
+
+	if (!map || !pl_isset(user) || !park)
+		return NULL;
+
+	*park = false;
+	o = orbitmap_find(map, user);
+	if (o)
+		return o;
+
+	for (le = list_head(&map->orbits); le; le = le->next) {
+		o = le->data;
+		if (!pl_strcmp(user, o->retrieve))
+			return o;
+	}
+
+	for (le = list_head(&map->orbits); le; le = le->next) {
+		o = le->data;
+		if (!pl_strcmp(user, o->park)) {
+			*park = true;
+			return o;
+		}
+	}
+
+	for (i = 1; i < user->l && dial_prefix(user->p, i); i++) {
+		struct pl rest;
+
+		rest.p = user->p + i;
+		rest.l = user->l - i;
+		o = orbitmap_find(map, &rest);
+		if (o)
+			return o;
+	}
+
+	return NULL;
+}
+
+
 /**
  * Tell whether any orbit watches a DN
  *

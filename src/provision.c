@@ -66,7 +66,14 @@ typedef int (vendor_print_h)(struct re_printf *pf,
 struct vendor {
 	const char *desc;
 	unsigned first_key;   /**< Key 1 is the phone's own line on most */
+	unsigned last_key;    /**< Of the family's biggest model          */
+	unsigned module_keys; /**< Keys of one expansion module, 0: none  */
 	vendor_print_h *printh;
+};
+
+enum {
+	MODULES_MAX = 3,   /**< Yealink: EXP modules one phone takes    */
+	EXP_KEYS    = 60,  /**< Yealink EXP50: 20 keys on 3 pages       */
 };
 
 
@@ -144,12 +151,6 @@ static int header_print(struct re_printf *pf, const struct provision *prov,
 }
 
 
-static unsigned first_key(const struct provision *prov, unsigned dfl)
-{
-	return prov->first_key ? prov->first_key : dfl;
-}
-
-
 /*
  * Yealink: key = value lines; a value runs to the end of the line and
  * has no escapes (labels cannot hold line breaks: the map refuses
@@ -157,7 +158,7 @@ static unsigned first_key(const struct provision *prov, unsigned dfl)
  */
 static int yealink_print(struct re_printf *pf, const struct provision *prov)
 {
-	unsigned k = first_key(prov, 2);
+	unsigned k = prov->first;
 	struct le *le;
 	int err;
 
@@ -173,16 +174,27 @@ static int yealink_print(struct re_printf *pf, const struct provision *prov)
 
 	for (le = prov->map->orbits.head; le && !err; le = le->next, ++k) {
 		const struct orbit *o = le->data;
+		const unsigned x = k - prov->last - 1;   /* on modules */
+		char key[32];
 
-		err = re_hprintf(pf, "\nlinekey.%u.type = 16\n"
-				 "linekey.%u.line = 1\n"
-				 "linekey.%u.value = %s@%H\n"
-				 "linekey.%u.label = %s\n",
-				 k, k, k, o->name, addr_print_h, prov,
-				 k, orbit_label(o));
+		if (k <= prov->last)
+			(void)re_snprintf(key, sizeof(key), "linekey.%u", k);
+		else if (x < prov->modules * EXP_KEYS)
+			(void)re_snprintf(key, sizeof(key),
+					  "expansion_module.%u.key.%u",
+					  x / EXP_KEYS + 1, x % EXP_KEYS + 1);
+		else
+			break;
+
+		err = re_hprintf(pf, "\n%s.type = 16\n"
+				 "%s.line = 1\n"
+				 "%s.value = %s@%H\n"
+				 "%s.label = %s\n",
+				 key, key, key, o->name, addr_print_h, prov,
+				 key, orbit_label(o));
 		if (o->retrieve)
-			err |= re_hprintf(pf, "linekey.%u.pickup_value = "
-					  "%s\n", k, o->retrieve);
+			err |= re_hprintf(pf, "%s.pickup_value = %s\n", key,
+					  o->retrieve);
 	}
 
 	return err;
@@ -191,7 +203,7 @@ static int yealink_print(struct re_printf *pf, const struct provision *prov)
 
 static int polycom_print(struct re_printf *pf, const struct provision *prov)
 {
-	unsigned k = first_key(prov, 1);
+	unsigned k = prov->first;
 	struct le *le;
 	int err;
 
@@ -207,7 +219,8 @@ static int polycom_print(struct re_printf *pf, const struct provision *prov)
 	err |= re_hprintf(pf, "<polycomConfig>\n  <attendant\n"
 			  "    attendant.reg=\"1\"\n");
 
-	for (le = prov->map->orbits.head; le && !err; le = le->next, ++k) {
+	for (le = prov->map->orbits.head; le && !err && k <= prov->last;
+	     le = le->next, ++k) {
 		const struct orbit *o = le->data;
 
 		err = re_hprintf(pf, "    attendant.resourceList.%u.address="
@@ -234,7 +247,7 @@ static int polycom_print(struct re_printf *pf, const struct provision *prov)
  */
 static int snom_print(struct re_printf *pf, const struct provision *prov)
 {
-	unsigned k = first_key(prov, 2);
+	unsigned k = prov->first;
 	struct le *le;
 	int err;
 
@@ -247,7 +260,8 @@ static int snom_print(struct re_printf *pf, const struct provision *prov)
 			    "it and parkblf redirects to the retrieve code.");
 	err |= re_hprintf(pf, "<settings>\n  <functionKeys>\n");
 
-	for (le = prov->map->orbits.head; le && !err; le = le->next, ++k) {
+	for (le = prov->map->orbits.head; le && !err && k <= prov->last;
+	     le = le->next, ++k) {
 		const struct orbit *o = le->data;
 
 		err = re_hprintf(pf, "    <fkey idx=\"%u\" context=\"active\" "
@@ -267,7 +281,7 @@ static int snom_print(struct re_printf *pf, const struct provision *prov)
 static int grandstream_print(struct re_printf *pf,
 			     const struct provision *prov)
 {
-	unsigned k = first_key(prov, 1);
+	unsigned k = prov->first;
 	struct le *le;
 	int err;
 
@@ -283,7 +297,8 @@ static int grandstream_print(struct re_printf *pf,
 	err |= re_hprintf(pf, "<gs_provision version=\"1\">\n"
 			  "  <config version=\"2\">\n");
 
-	for (le = prov->map->orbits.head; le && !err; le = le->next, ++k) {
+	for (le = prov->map->orbits.head; le && !err && k <= prov->last;
+	     le = le->next, ++k) {
 		const struct orbit *o = le->data;
 
 		err = re_hprintf(pf, "    <item name=\"pks.mpk.%u.keyMode\">"
@@ -329,7 +344,7 @@ static int fnc_value_print(struct re_printf *pf, const char *str)
 
 static int cisco_print(struct re_printf *pf, const struct provision *prov)
 {
-	unsigned k = first_key(prov, 2);
+	unsigned k = prov->first;
 	struct le *le;
 	int err;
 
@@ -342,7 +357,8 @@ static int cisco_print(struct re_printf *pf, const struct provision *prov)
 			    "press dials the retrieve code at the PBX.");
 	err |= re_hprintf(pf, "<flat-profile>\n");
 
-	for (le = prov->map->orbits.head; le && !err; le = le->next, ++k) {
+	for (le = prov->map->orbits.head; le && !err && k <= prov->last;
+	     le = le->next, ++k) {
 		const struct orbit *o = le->data;
 
 		err = re_hprintf(pf, "  <Extension_%u_>Disabled"
@@ -369,7 +385,7 @@ static int cisco_print(struct re_printf *pf, const struct provision *prov)
 
 static int fanvil_print(struct re_printf *pf, const struct provision *prov)
 {
-	unsigned k = first_key(prov, 2);
+	unsigned k = prov->first;
 	struct le *le;
 	int err;
 
@@ -379,22 +395,37 @@ static int fanvil_print(struct re_printf *pf, const struct provision *prov)
 			    "DSS keys FkeyN (Type 1, Value NAME@LINE/ba"
 			    "RETRIEVE).",
 			    "Assumes SIP line 2 is free: it becomes the "
-			    "parkblf account the keys subscribe through; "
-			    "a press on a lit key dials the retrieve code.");
+			    "account the keys subscribe through, registered "
+			    "at parkblf; a press calls parkblf on it, which "
+			    "redirects the call (302) to the retrieve code "
+			    "at the PBX.");
 	err |= re_hprintf(pf, "<VOIP_CONFIG_FILE>\n<version>2.0002</version>\n"
 			  "<SIP_CONFIG_MODULE>\n<SIP_Line_List>\n"
+			  "<!-- The phone places the redirected call to the "
+			  "PBX on line 2:\n"
+			  "     give it the phone's own extension and "
+			  "password (as on line 1),\n"
+			  "     or the PBX refuses that call. No outbound "
+			  "proxy: REGISTER and\n"
+			  "     SUBSCRIBE must reach parkblf. -->\n"
 			  "<SIP_Line_List_Entry>\n<ID>SIP2</ID>\n"
-			  "<Phone_Number>parkblf</Phone_Number>\n"
-			  "<Display_Name>parkblf</Display_Name>\n");
+			  "<Phone_Number>%H</Phone_Number>\n"
+			  "<Display_Name>parkblf</Display_Name>\n"
+			  "<Register_User>%H</Register_User>\n"
+			  "<Register_Pswd></Register_Pswd>\n",
+			  xml_escape_print, prov->user ? prov->user : "",
+			  xml_escape_print, prov->user ? prov->user : "");
 	err |= re_hprintf(pf, "<Register_Addr>%H</Register_Addr>\n"
 			  "<Register_Port>%u</Register_Port>\n"
+			  "<Proxy_Addr></Proxy_Addr>\n"
 			  "<Enable_Reg>1</Enable_Reg>\n"
 			  "</SIP_Line_List_Entry>\n</SIP_Line_List>\n"
 			  "</SIP_CONFIG_MODULE>\n"
 			  "<PHONE_CONFIG_MODULE>\n<Function_Key>\n",
 			  xml_escape_print, prov->host, prov->port);
 
-	for (le = prov->map->orbits.head; le && !err; le = le->next, ++k) {
+	for (le = prov->map->orbits.head; le && !err && k <= prov->last;
+	     le = le->next, ++k) {
 		const struct orbit *o = le->data;
 
 		err = re_hprintf(pf, "<!-- %H: sip:%H@%H -->\n",
@@ -417,17 +448,26 @@ static int fanvil_print(struct re_printf *pf, const struct provision *prov)
 }
 
 
+/*
+ * The last key of each family's biggest model (-n for a smaller one):
+ * Yealink T48/T57W 29 line keys (+ EXP50 modules, -x); Poly VVX 50
+ * attendant resources; Snom D385 48 function keys (12 on 4 pages);
+ * Grandstream GXP2170 48 multi-purpose keys; Cisco 7861 16 line keys;
+ * Fanvil X7 60 DSS keys.  Orbits beyond them are left out, with a
+ * warning.
+ */
 static const struct vendor vendors[PHONEVENDOR_N] = {
-	[PHONEVENDOR_YEALINK]     = {"Yealink T4x/T5x (.cfg)", 2,
-				     yealink_print},
-	[PHONEVENDOR_POLYCOM]     = {"Poly/Polycom VVX (XML)", 1,
+	[PHONEVENDOR_YEALINK]     = {"Yealink T4x/T5x (.cfg)", 2, 29,
+				     EXP_KEYS, yealink_print},
+	[PHONEVENDOR_POLYCOM]     = {"Poly/Polycom VVX (XML)", 1, 50, 0,
 				     polycom_print},
-	[PHONEVENDOR_SNOM]        = {"Snom D3xx/D7xx (XML)", 2, snom_print},
-	[PHONEVENDOR_GRANDSTREAM] = {"Grandstream GXP/GRP (XML)", 1,
+	[PHONEVENDOR_SNOM]        = {"Snom D3xx/D7xx (XML)", 2, 48, 0,
+				     snom_print},
+	[PHONEVENDOR_GRANDSTREAM] = {"Grandstream GXP/GRP (XML)", 1, 48, 0,
 				     grandstream_print},
-	[PHONEVENDOR_CISCO]       = {"Cisco 6800/7800/8800 MPP (XML)", 2,
-				     cisco_print},
-	[PHONEVENDOR_FANVIL]      = {"Fanvil X-series (XML)", 2,
+	[PHONEVENDOR_CISCO]       = {"Cisco 6800/7800/8800 MPP (XML)", 2, 16,
+				     0, cisco_print},
+	[PHONEVENDOR_FANVIL]      = {"Fanvil X-series (XML)", 2, 60, 0,
 				     fanvil_print},
 };
 
@@ -558,6 +598,9 @@ int provision_addr_decode(struct provision *prov, const char *arg,
 int provision_print(struct re_printf *pf, const struct provision *prov)
 {
 	const struct vendor *v;
+	struct provision_fit fit;
+	struct provision p;
+	int err;
 
 	if (!pf || !prov || !prov->map || !prov->source)
 		return EINVAL;
@@ -566,7 +609,49 @@ int provision_print(struct re_printf *pf, const struct provision *prov)
 	if (!v)
 		return ENOENT;
 
-	return v->printh(pf, prov);
+	err = provision_fit(prov, &fit);
+	if (err)
+		return err;
+
+	p = *prov;
+	p.first = fit.first;
+	p.last = fit.last;
+	p.modules = v->module_keys ? prov->modules : 0;
+
+	return v->printh(pf, &p);
+}
+
+
+/**
+ * Count the orbits that get a key
+ *
+ * @param prov What to print (vendor, map, keys)
+ * @param fit  Where to store the keys in force and what fits on them
+ *
+ * @return 0 if success, ENOENT for an unknown vendor
+ */
+int provision_fit(const struct provision *prov, struct provision_fit *fit)
+{
+	const struct vendor *v;
+	unsigned n, room;
+
+	if (!prov || !fit)
+		return EINVAL;
+
+	v = vendor_find(prov->vendor);
+	if (!v)
+		return ENOENT;
+
+	n = orbitmap_count(prov->map);
+	fit->first = prov->first_key ? prov->first_key : v->first_key;
+	fit->last = prov->last_key ? prov->last_key : v->last_key;
+	room = fit->last >= fit->first ? fit->last - fit->first + 1 : 0;
+
+	fit->keys = MIN(n, room);
+	fit->mods = v->module_keys ?
+		MIN(n - fit->keys, prov->modules * v->module_keys) : 0;
+
+	return 0;
 }
 
 
@@ -580,15 +665,22 @@ static void usage(void)
 {
 	(void)re_fprintf(stderr,
 			 "usage: parkblf provision VENDOR -f FILE "
-			 "[-a ADDRESS[:PORT]] [-k FIRST]\n"
+			 "[-a ADDRESS[:PORT]] [-k FIRST] [-n LAST] "
+			 "[-x MODS] [-u EXT]\n"
 			 "  VENDOR   %H\n"
 			 "  -f FILE  configuration file (its orbit map is "
 			 "used)\n"
 			 "  -a ADDR  address phones reach parkblf at "
 			 "(default: the first sip_listen)\n"
 			 "  -k FIRST number of the first key (default: 2 "
-			 "where key 1 is the phone's line, else 1)\n",
-			 phonevendors_print, NULL);
+			 "where key 1 is the phone's line, else 1)\n"
+			 "  -n LAST  number of the phone's last key "
+			 "(default: the family's biggest model)\n"
+			 "  -x MODS  Yealink expansion modules (0..%u, %u "
+			 "keys each) for orbits beyond LAST\n"
+			 "  -u EXT   Fanvil: the phone's extension, for the "
+			 "line the keys use\n",
+			 phonevendors_print, NULL, MODULES_MAX, EXP_KEYS);
 }
 
 
@@ -621,6 +713,34 @@ static int provision_addr(struct provision *prov, const struct config *cfg,
 }
 
 
+/* Orbits that got no key, or keys on modules: said on stderr */
+static void fit_warn(const struct provision *prov)
+{
+	const unsigned n = orbitmap_count(prov->map);
+	struct provision_fit fit;
+
+	if (provision_fit(prov, &fit))
+		return;
+
+	if (fit.mods)
+		(void)re_fprintf(stderr, "parkblf: warning: %u of %u "
+				 "orbits are on expansion modules (after key "
+				 "%u)\n", fit.mods, n, fit.last);
+
+	if (fit.keys + fit.mods < n)
+		(void)re_fprintf(stderr, "parkblf: warning: %u of %u orbits "
+				 "got no key: %s keys %u..%u%s are full (-n "
+				 "sets the model's last key%s); a BLF list "
+				 "(blf_list) or /parks.xml shows every "
+				 "orbit\n",
+				 n - fit.keys - fit.mods, n, prov->vendor,
+				 fit.first, fit.last,
+				 fit.mods ? " and the modules" : "",
+				 strcasecmp(prov->vendor, "yealink") ? "" :
+				 ", -x adds expansion modules");
+}
+
+
 /**
  * The `parkblf provision` subcommand
  *
@@ -648,7 +768,7 @@ int provision_main(int argc, char *argv[])
 		++argv;
 	}
 
-	while ((c = getopt(argc, argv, "f:a:k:h")) != -1) {
+	while ((c = getopt(argc, argv, "f:a:k:n:x:u:h")) != -1) {
 		switch (c) {
 
 		case 'f':
@@ -662,6 +782,27 @@ int provision_main(int argc, char *argv[])
 		case 'k':
 			prov.first_key = (unsigned)atoi(optarg);
 			if (prov.first_key < 1 || prov.first_key > 999) {
+				usage();
+				return 2;
+			}
+			break;
+
+		case 'u':
+			prov.user = optarg;
+			break;
+
+		case 'n':
+			prov.last_key = (unsigned)atoi(optarg);
+			if (prov.last_key < 1 || prov.last_key > 999) {
+				usage();
+				return 2;
+			}
+			break;
+
+		case 'x':
+			prov.modules = (unsigned)atoi(optarg);
+			if (prov.modules > MODULES_MAX ||
+			    strspn(optarg, "0123456789") != strlen(optarg)) {
 				usage();
 				return 2;
 			}
@@ -732,6 +873,12 @@ int provision_main(int argc, char *argv[])
 		(void)re_fprintf(stderr, "parkblf: cannot write: %m\n", EIO);
 		goto out;
 	}
+
+	fit_warn(&prov);
+	if (!strcasecmp(prov.vendor, "fanvil"))
+		(void)re_fprintf(stderr, "parkblf: note: fill in line 2's "
+				 "%spassword: the extension's, as on line "
+				 "1\n", prov.user ? "" : "user (-u) and ");
 
 	ret = 0;
 

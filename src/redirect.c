@@ -2,7 +2,12 @@
  * @file redirect.c  One key parks and retrieves
  *
  * A key press on a park-N key sends an INVITE to park-N: it is answered
- * 302 to the orbit's retrieve code at the PBX.  When the INVITE comes
+ * 302 to the orbit's retrieve code at the PBX.  What phones dial on a
+ * press depends on the firmware and the lamp (README, "What a key press
+ * sends"): the key's value (park-1), a pickup code before it
+ * (*97park-1, **park-1), the retrieve code itself (*10, the dialog's
+ * target) or the park code (*00): each is redirected to what it means
+ * (orbitmap_find_dialled).  When the INVITE comes
  * from a blind transfer to the key (it carries Referred-By), it is sent
  * to the orbit's park code instead: the key parks while dark and
  * retrieves while lit.
@@ -26,9 +31,12 @@
 void redirect_reply(struct sip *sip, const struct sip_msg *msg,
 		    const struct orbitmap *map, const char *domain)
 {
-	const struct orbit *orbit = orbitmap_find(map, &msg->uri.user);
+	const struct orbit *orbit;
 	const struct sip_hdr *rb;
 	const char *dial;
+	bool park;
+
+	orbit = orbitmap_find_dialled(map, &msg->uri.user, &park);
 
 	if (!orbit) {
 		(void)sip_treply(NULL, sip, msg, 404, "Not Found");
@@ -38,10 +46,13 @@ void redirect_reply(struct sip *sip, const struct sip_msg *msg,
 	rb = sip_msg_xhdr(msg, "Referred-By");
 	if (!rb)
 		rb = sip_msg_xhdr(msg, "b");   /* compact form */
-	dial = rb ? orbit->park : orbit->retrieve;
+	park = park || rb;
+	dial = park ? orbit->park : orbit->retrieve;
 
-	log_info("redirect: %s from %J: %s -> sip:%s@%s", orbit->name,
-		 &msg->src, rb ? "transfer, park" : "retrieve", dial, domain);
+	log_info("redirect: %r (%s) from %J: %s -> sip:%s@%s",
+		 &msg->uri.user, orbit->name, &msg->src,
+		 rb ? "transfer, park" : park ? "park" : "retrieve", dial,
+		 domain);
 
 	(void)sip_treplyf(NULL, NULL, sip, msg, false, 302,
 			  "Moved Temporarily",

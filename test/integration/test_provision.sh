@@ -109,3 +109,57 @@ fi
 grep -q "^$T/orbits.conf:2: orbit 'park-2' has no DN" "$T/b.out" ||
 	fail "no FILE:LINE: $(cat "$T/b.out")"
 log "bad map: FILE:LINE, non-zero exit"
+
+# 201 orbits: no key beyond the family's biggest model (before, they ran
+# on to linekey.202), a warning that says how many got none; -n sets the
+# model's last key; Yealink's expansion modules (-x) take the rest
+write_config "sip_listen $ADDR"
+i=1
+while [ $i -le 201 ]; do
+	echo "park-$i *$((1000 + i)) retrieve=*$((5000 + i))"
+	i=$((i + 1))
+done >"$T/orbits.conf"
+# prov VENDOR ARGS...: output in $T/p.out, stderr in $T/p.err
+prov() {
+	local v=$1
+	shift
+	"$BUILD/parkblf" provision "$v" -f "$T/parkblf.conf" "$@" \
+		>"$T/p.out" 2>"$T/p.err" || fail "$v $*: exit $?"
+}
+# highest PATTERN: the largest number captured by the sed expression
+highest() { sed -n "$1" "$T/p.out" | sort -n | tail -n 1; }
+for spec in 'yealink:s/^linekey\.\([0-9]*\)\.type.*/\1/p:29' \
+	'polycom:s/.*resourceList\.\([0-9]*\)\.address.*/\1/p:50' \
+	'snom:s/.*fkey idx="\([0-9]*\)".*/\1/p:47' \
+	'grandstream:s/.*pks\.mpk\.\([0-9]*\)\.keyMode.*/\1/p:48' \
+	'cisco:s/.*<Extended_Function_\([0-9]*\)_>.*/\1/p:16' \
+	'fanvil:s/.*<ID>Fkey\([0-9]*\)<.*/\1/p:60'; do
+	v=${spec%%:*}
+	re=${spec#*:}
+	re=${re%:*}
+	prov "$v"
+	top=$(highest "$re")
+	[ "$top" = "${spec##*:}" ] ||
+		fail "$v: last key $top, not ${spec##*:}"
+	grep -q "warning: [0-9]* of 201 orbits got no key: $v keys" \
+		"$T/p.err" || fail "$v: no warning: $(cat "$T/p.err")"
+	log "$v: 201 orbits stop at key ${spec##*:}, with a warning"
+done
+prov cisco -n 6
+[ "$(highest 's/.*<Extended_Function_\([0-9]*\)_>.*/\1/p')" = 6 ] ||
+	fail "cisco -n 6: keys beyond 6"
+grep -q "196 of 201 orbits got no key: cisco keys 2..6" "$T/p.err" ||
+	fail "cisco -n 6: $(cat "$T/p.err")"
+prov yealink -x 2
+grep -q '^expansion_module\.2\.key\.60\.value = park-148@' "$T/p.out" ||
+	fail "yealink -x 2: module 2 key 60 is not park-148"
+grep -q '^expansion_module\.1\.key\.1\.value = park-29@' "$T/p.out" ||
+	fail "yealink -x 2: module 1 key 1 is not park-29"
+grep -q "120 of 201 orbits are on expansion modules" "$T/p.err" &&
+	grep -q "53 of 201 orbits got no key" "$T/p.err" ||
+	fail "yealink -x 2: $(cat "$T/p.err")"
+log "-n LAST caps the keys; yealink -x 2 puts 120 on two modules"
+chmod 600 "$T/parkblf.conf"
+prov yealink -n 202
+[ -s "$T/p.err" ] && fail "yealink -n 202 warns: $(cat "$T/p.err")"
+log "no warning when every orbit has a key"

@@ -29,7 +29,7 @@ expect_response INVITE park-3 302 "Contact:" \
 	"<sip:\*12@127.0.0.1:$PBX_PORT>" "" "$ACK_AFTER"
 expect_response INVITE park-9 404 "Via:" "SIP" "" "$ACK_AFTER"
 log "park-3 retrieves with the default *12; unknown orbit 404"
-grep -q "redirect: park-1 from .*: transfer, park -> sip:\*00@" \
+grep -q "redirect: park-1 (park-1) from .*: transfer, park -> sip:\*00@" \
 	"$T/parkblf.log" || fail "redirect not logged"
 
 # only the networks in subscribe_allow may use parkblf

@@ -142,6 +142,62 @@ static void test_errors(void **state)
 }
 
 
+/* What a key press may dial, and which orbit and code it means */
+static void test_find_dialled(void **state)
+{
+	struct orbitmap *map = NULL;
+	struct mbuf *err = mbuf_alloc(64);
+	static const char text[] =
+		"park-1 *00 retrieve=*10\n"
+		"park-2 *01\n"
+		"10 710 retrieve=*30 park=*20\n";
+	static const struct {
+		const char *user;
+		const char *orbit;   /* NULL: none */
+		bool park;
+	} cases[] = {
+		{"park-1",      "park-1", false},  /* the key's value      */
+		{"*10",         "park-1", false},  /* its retrieve code    */
+		{"*11",         "park-2", false},  /* a default one        */
+		{"*00",         "park-1", true},   /* its park code        */
+		{"*97park-1",   "park-1", false},  /* Yealink/Snom pickup  */
+		{"**park-2",    "park-2", false},  /* Grandstream's prefix */
+		{"*8#park-1",   "park-1", false},
+		{"10",          "10",     false},  /* a name of digits     */
+		{"*30",         "10",     false},
+		{"*20",         "10",     true},
+		{"*9710",       "10",     false},  /* prefix + name "10"   */
+		{"xpark-1",     NULL,     false},  /* not a feature code   */
+		{"park-1x",     NULL,     false},
+		{"*97",         NULL,     false},
+		{"park-9",      NULL,     false},
+	};
+	size_t i;
+	(void)state;
+
+	assert_int_equal(0, parse(&map, text, err));
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct orbit *o;
+		bool park = true;
+		struct pl user;
+
+		pl_set_str(&user, cases[i].user);
+		o = orbitmap_find_dialled(map, &user, &park);
+		if (!cases[i].orbit) {
+			assert_null(o);
+			continue;
+		}
+		assert_non_null(o);
+		assert_string_equal(cases[i].orbit, o->name);
+		assert_int_equal(cases[i].park, park);
+	}
+
+	mem_deref(map);
+	mem_deref(err);
+}
+
+
 static void test_empty_map(void **state)
 {
 	struct orbitmap *map = NULL;
@@ -161,6 +217,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_two_names_one_dn),
 	cmocka_unit_test(test_errors),
 	cmocka_unit_test(test_empty_map),
+	cmocka_unit_test(test_find_dialled),
 };
 
 const struct unit_group unit_orbitmap = UNIT_GROUP(orbitmap, tests);
