@@ -27,6 +27,7 @@ enum key_type {
 	KEY_LAMP,
 	KEY_LOGLEVEL,
 	KEY_ACL,      /**< Networks, kept as text once checked         */
+	KEY_NATMODE,
 };
 
 struct config_key {
@@ -117,6 +118,12 @@ static const struct config_key keys[] = {
 	 false},
 	{"log_level",          KEY_LOGLEVEL, OFF(log_level), "info", 0, 0,
 	 false},
+	{"nat_mode",           KEY_NATMODE, OFF(nat_mode), "auto", 0, 0,
+	 false},
+	{"nat_keepalive",      KEY_U32,   OFF(nat_keepalive), "20", 0, 3600,
+	 false},
+	{"nat_keepalive_grace", KEY_U32,  OFF(nat_keepalive_grace), "60",
+	 1, 86400, false},
 };
 
 enum { KEY_COUNT = sizeof(keys) / sizeof(keys[0]) };
@@ -337,6 +344,21 @@ static int set_value(struct parse_state *ps, const struct config_key *k,
 		break;
 	}
 
+	case KEY_NATMODE:
+		if (!pl_strcmp(val, "auto"))
+			*(enum nat_mode *)field = NAT_AUTO;
+		else if (!pl_strcmp(val, "always"))
+			*(enum nat_mode *)field = NAT_ALWAYS;
+		else if (!pl_strcmp(val, "never"))
+			*(enum nat_mode *)field = NAT_NEVER;
+		else {
+			config_error(ps->errmb, ps->file, line,
+				     "%s: '%r' is not auto, always or never",
+				     k->name, val);
+			return EINVAL;
+		}
+		break;
+
 	case KEY_LOGLEVEL:
 		if (!pl_strcmp(val, "debug"))
 			*(enum log_level *)field = LOG_LEVEL_DEBUG;
@@ -505,6 +527,15 @@ static void check_keys(struct parse_state *ps)
 			     cfg->subscribe_min_expires,
 			     cfg->subscribe_default_expires,
 			     cfg->subscribe_max_expires);
+		++ps->errors;
+	}
+	if (cfg->nat_keepalive &&
+	    cfg->nat_keepalive_grace < 2 * cfg->nat_keepalive) {
+		config_error(ps->errmb, ps->file, eof,
+			     "nat_keepalive_grace (%u) must be at least twice "
+			     "nat_keepalive (%u): one lost keepalive must not "
+			     "end a phone's subscriptions",
+			     cfg->nat_keepalive_grace, cfg->nat_keepalive);
 		++ps->errors;
 	}
 }

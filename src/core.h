@@ -75,6 +75,13 @@ unsigned file_lines(const uint8_t *buf, size_t len, file_line_h *lineh,
 
 enum { CONFIG_MAX_LISTEN = 8 };
 
+/** nat_mode: which phones get their requests at their source address */
+enum nat_mode {
+	NAT_AUTO = 0,   /**< Those whose Contact or Via is not their source */
+	NAT_ALWAYS,     /**< Every phone not behind a proxy               */
+	NAT_NEVER,      /**< None: the Contact, as RFC 3261 says           */
+};
+
 /** The main configuration (see conf/parkblf.conf for every key) */
 struct config {
 	char *file;                   /**< Path it was read from          */
@@ -120,6 +127,9 @@ struct config {
 	char *vendor_xml_number;
 	char *vendor_xml_name;
 	enum log_level log_level;
+	enum nat_mode nat_mode;       /**< Phones behind NAT (natkeep.c)  */
+	uint32_t nat_keepalive;       /**< s between keepalives, 0 off    */
+	uint32_t nat_keepalive_grace; /**< s unanswered: the phone is gone */
 };
 
 int config_parse(struct config **cfgp, const char *file,

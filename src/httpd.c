@@ -71,6 +71,13 @@ static const struct counter counters[] = {
 	 &metrics.orbit_changes},
 	{"fanout_waits", "Fan-out batches held back a loop turn while "
 	 "phones' answers queued unread.", &metrics.fanout_waits},
+	{"nat_keepalives_sent", "Keepalives (OPTIONS) sent to phones behind "
+	 "NAT.", &metrics.nat_keepalives_sent},
+	{"nat_keepalives_answered", "Keepalives phones behind NAT answered.",
+	 &metrics.nat_keepalives_answered},
+	{"nat_phones_lost", "Phones behind NAT whose subscriptions ended "
+	 "because they stopped answering keepalives.",
+	 &metrics.nat_phones_lost},
 };
 
 

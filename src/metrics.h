@@ -19,6 +19,9 @@ struct metrics {
 	uint64_t decode_errors;        /**< Upstream bodies refused        */
 	uint64_t orbit_changes;        /**< Orbit state changes fanned out */
 	uint64_t fanout_waits;         /**< Batches held: answers unread   */
+	uint64_t nat_keepalives_sent;  /**< To phones behind NAT           */
+	uint64_t nat_keepalives_answered;
+	uint64_t nat_phones_lost;      /**< Phones gone silent behind NAT  */
 };
 
 extern struct metrics metrics;

@@ -375,8 +375,9 @@ static int watcher_notify(struct watcher *w)
 	int err;
 
 	/* one NOTIFY at a time: the next goes when it is answered, with
-	   the state of then */
-	if (subdlg_busy(w->dlg)) {
+	   the state of then; a phone behind NAT without its connection
+	   gets the state when it comes back (its refresh) */
+	if (subdlg_busy(w->dlg) || !subdlg_reachable(w->dlg)) {
 		w->pending = true;
 		return 0;
 	}
@@ -543,6 +544,14 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 	if (!w)
 		return false;
 
+	/* a phone behind NAT is followed where it moves */
+	if (subdlg_follow(w->dlg, msg)) {
+		w->peer = msg->src;
+		if (w->saved && watcher_save(w))
+			log_warn("notifier: %s from %J: its new address is "
+				 "not saved", w->group->name, &msg->src);
+	}
+
 	if (subdlg_retransmission(w->dlg, msg)) {
 		(void)subdlg_reply(w->dlg, msg, expires_left(w));
 		return true;
@@ -619,9 +628,17 @@ static void resp_handler(int err, uint16_t scode, const struct pl *reason,
 		return;
 	}
 
-	++metrics.notifies_failed;
 	watcher_forget(w);
 
+	if (err == EHOSTDOWN) {
+		/* natkeep counted it */
+		log_info("notifier: %s from %J ended: the phone stopped "
+			 "answering keepalives", w->group->name, &w->peer);
+		mem_deref(w);
+		return;
+	}
+
+	++metrics.notifies_failed;
 	if (scode)
 		log_info("notifier: %s from %J ended: NOTIFY got %u %r",
 			 w->group->name, &w->peer, scode, reason);
@@ -863,6 +880,8 @@ int notifier_alloc(struct notifier **ntp, struct sip *sip,
 	err |= blflist_alloc(&nt->lists, nt);
 	err |= hash_alloc(&nt->by_callid, CALLID_HASH_SIZE);
 	err |= subdlgs_alloc(&nt->dlgs, sip);
+	subdlgs_set_nat(nt->dlgs, cfg->nat_mode, cfg->nat_keepalive,
+			cfg->nat_keepalive_grace);
 	nt->scratch = mbuf_alloc(2048);
 	if (!nt->scratch)
 		err = ENOMEM;
@@ -1213,11 +1232,14 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 	w->version = s->version + RESUME_MARGIN;
 	tmr_init(&w->tmr_expire);
 
-	/* the phone's address, for pacing and logs: its Contact's */
+	/* the phone's address, for pacing and logs: behind NAT where it
+	   is, else its Contact's */
 	pl_set_str(&tpl, s->target);
-	if (uri_decode(&target, &tpl) ||
-	    sa_set(&w->peer, &target.host,
-		   target.port ? target.port : SIP_PORT))
+	if (sa_isset(&s->nat, SA_ALL))
+		w->peer = s->nat;
+	else if (uri_decode(&target, &tpl) ||
+		 sa_set(&w->peer, &target.host,
+			target.port ? target.port : SIP_PORT))
 		sa_init(&w->peer, AF_INET);
 
 	err  = group_get(&w->group, nt, orbit->name);

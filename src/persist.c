@@ -37,7 +37,21 @@ static const char schema[] =
 	" orbit TEXT NOT NULL, event TEXT NOT NULL, entity TEXT NOT NULL,"
 	" expires_at INTEGER NOT NULL, cseq INTEGER NOT NULL,"
 	" version INTEGER NOT NULL, tp INTEGER NOT NULL,"
+	" nat TEXT NOT NULL DEFAULT '', laddr TEXT NOT NULL DEFAULT '',"
 	" PRIMARY KEY (callid, rtag));";
+
+/* Columns added since the first schema: ALTER TABLE for a database an
+   earlier version wrote (its rows get the default) */
+static const struct {
+	const char *name;
+	const char *alter;
+} added[] = {
+	{"nat",   "ALTER TABLE subs ADD COLUMN nat TEXT NOT NULL DEFAULT ''"},
+	{"laddr", "ALTER TABLE subs ADD COLUMN laddr TEXT NOT NULL "
+		  "DEFAULT ''"},
+};
+
+enum { ADDED_N = sizeof(added) / sizeof(added[0]) };
 
 
 static void destructor(void *arg)
@@ -53,15 +67,60 @@ static void destructor(void *arg)
 }
 
 
+static int has_column(struct persist *p, const char *name, bool *has)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(p->db, "SELECT count(*) FROM "
+				"pragma_table_info('subs') WHERE name=?", -1,
+				&st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_ROW ? SQLITE_OK : SQLITE_ERROR;
+		*has = rc == SQLITE_OK && sqlite3_column_int(st, 0) > 0;
+	}
+	sqlite3_finalize(st);
+
+	return rc;
+}
+
+
+static int migrate(struct persist *p)
+{
+	size_t i;
+	int rc = SQLITE_OK;
+
+	for (i = 0; i < ADDED_N && rc == SQLITE_OK; i++) {
+		bool has = false;
+
+		rc = has_column(p, added[i].name, &has);
+		if (rc == SQLITE_OK && !has) {
+			rc = sqlite3_exec(p->db, added[i].alter, NULL, NULL,
+					  NULL);
+			if (rc == SQLITE_OK)
+				log_info("persist: %s: added column %s",
+					 p->path, added[i].name);
+		}
+	}
+
+	return rc;
+}
+
+
 static int prepare(struct persist *p)
 {
 	int rc;
 
 	rc = sqlite3_exec(p->db, schema, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
+		rc = migrate(p);
+	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(p->db,
-			"INSERT OR REPLACE INTO subs VALUES "
-			"(?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &p->ins, NULL);
+			"INSERT OR REPLACE INTO subs (callid, rtag, ltag, "
+			"local, remote, target, orbit, event, entity, "
+			"expires_at, cseq, version, tp, nat, laddr) VALUES "
+			"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &p->ins, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(p->db,
 			"DELETE FROM subs WHERE callid=? AND rtag=?", -1,
@@ -180,6 +239,7 @@ static int step(struct persist *p, sqlite3_stmt *st)
  */
 int persist_save(struct persist *p, const struct persist_sub *s)
 {
+	char nat[64] = "", laddr[64] = "";
 	sqlite3_stmt *st;
 
 	if (!p || !s)
@@ -199,6 +259,12 @@ int persist_save(struct persist *p, const struct persist_sub *s)
 	sqlite3_bind_int64(st, 11, s->cseq);
 	sqlite3_bind_int64(st, 12, s->version);
 	sqlite3_bind_int(st, 13, s->tp);
+	if (sa_isset(&s->nat, SA_ALL))
+		(void)re_snprintf(nat, sizeof(nat), "%J", &s->nat);
+	if (sa_isset(&s->laddr, SA_ALL))
+		(void)re_snprintf(laddr, sizeof(laddr), "%J", &s->laddr);
+	sqlite3_bind_text(st, 14, nat, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 15, laddr, -1, SQLITE_STATIC);
 
 	return step(p, st);
 }
@@ -261,6 +327,15 @@ static const char *col(sqlite3_stmt *st, int i)
 }
 
 
+/* An address column: ADDRESS:PORT, or '' (and anything unreadable)
+   for none */
+static void sa_addr(const char *str, struct sa *sa)
+{
+	if (!str[0] || sa_decode(sa, str, strlen(str)))
+		sa_init(sa, AF_UNSPEC);
+}
+
+
 /**
  * Call a handler for every stored subscription
  *
@@ -280,7 +355,8 @@ int persist_load(struct persist *p, persist_load_h *h, void *arg)
 
 	rc = sqlite3_prepare_v2(p->db, "SELECT callid, rtag, ltag, local, "
 				"remote, target, orbit, event, entity, "
-				"expires_at, cseq, version, tp FROM subs",
+				"expires_at, cseq, version, tp, nat, laddr "
+				"FROM subs",
 				-1, &st, NULL);
 	while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
 		struct persist_sub s;
@@ -298,6 +374,8 @@ int persist_load(struct persist *p, persist_load_h *h, void *arg)
 		s.cseq = (uint32_t)sqlite3_column_int64(st, 10);
 		s.version = (uint32_t)sqlite3_column_int64(st, 11);
 		s.tp = sqlite3_column_int(st, 12);
+		sa_addr(col(st, 13), &s.nat);
+		sa_addr(col(st, 14), &s.laddr);
 		h(&s, arg);
 	}
 	sqlite3_finalize(st);

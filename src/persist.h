@@ -23,6 +23,8 @@ struct persist_sub {
 	uint32_t cseq;         /**< Last CSeq used, 0: a first run (<65536) */
 	uint32_t version;      /**< Next document version                */
 	int tp;                /**< enum sip_transp                      */
+	struct sa nat;         /**< Behind NAT: where it is, else unset  */
+	struct sa laddr;       /**< Our address it spoke to, or unset    */
 };
 
 typedef void (persist_load_h)(const struct persist_sub *s, void *arg);

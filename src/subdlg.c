@@ -22,6 +22,11 @@
  * through libre's stateful requests, which retransmit it and which
  * sip_close waits for at shutdown.
  *
+ * A phone behind NAT (natkeep.c) gets its NOTIFYs at the address its
+ * requests come from, on either path, and follows it when a refresh
+ * comes from another; on TCP and TLS they go on the connection it
+ * opened, and wait for its next refresh while it has none.
+ *
  * On the fast path the SUBSCRIBEs are answered statelessly too: libre
  * keeps a server transaction, with the request, 32 s after its answer,
  * which after a storm was several KiB per subscription of heap that
@@ -36,10 +41,11 @@
 #include "parkblf.h"
 #include "core.h"
 #include "persist.h"
+#include "natkeep.h"
 #include "subdlg.h"
 
 
-#define BRANCH_MAGIC "z9hG4bKpbn"
+#define BRANCH_MAGIC NATKEEP_BRANCH_PREFIX "n"
 
 enum {
 	ID_HASH_SIZE = 16384,
@@ -71,18 +77,21 @@ struct subdlgs {
 	uint32_t inflight;
 	uint32_t t1;                 /**< ms                              */
 	struct list restored;        /**< Waiting for their socket        */
+	struct natkeep *nk;          /**< Phones behind NAT               */
 };
 
 struct subdlg {
 	struct le he;                /**< In subdlgs.by_id while in flight */
 	struct le le_up;             /**< In subdlgs.restored             */
+	struct le le_nat;            /**< In nat's users                  */
+	struct natb *nat;            /**< Behind NAT: where it is         */
 	struct subdlgs *ctx;
 	subdlg_resp_h *resph;
 	void *arg;
 	struct sip_request *req;     /**< libre's NOTIFY in flight        */
 	struct tmr tmr;              /**< Fast path: retransmission       */
 	void *sock;                  /**< Fast path: udp_sock (not ref'd) */
-	struct sa dst;               /**< Fast path: the phone            */
+	struct sa dst;               /**< Fast path or NAT: the phone     */
 	struct sa laddr;             /**< Fast path: our address          */
 	struct mbuf *body;           /**< Of the NOTIFY in flight         */
 	const char *ctype;           /**< Of the NOTIFY in flight         */
@@ -125,6 +134,8 @@ static void destructor(void *arg)
 
 	fast_done(sd);
 	list_unlink(&sd->le_up);
+	list_unlink(&sd->le_nat);
+	mem_deref(sd->nat);
 	mem_deref(sd->req);
 	mem_deref(sd->strs);
 }
@@ -136,6 +147,7 @@ static void ctx_destructor(void *arg)
 
 	sipsock_tap(NULL, NULL, NULL);
 	list_clear(&ctx->restored);
+	mem_deref(ctx->nk);
 	mem_deref(ctx->by_id);
 	mem_deref(ctx->txb);
 }
@@ -185,6 +197,7 @@ static bool tap_recv(const struct sa *src, struct mbuf *mb, void *arg)
 	struct subdlg *sd;
 	struct pl reason;
 	uint16_t scode;
+	char kind;
 	int i;
 	(void)src;
 
@@ -194,18 +207,28 @@ static bool tap_recv(const struct sa *src, struct mbuf *mb, void *arg)
 		return false;
 
 	eoh = memmem(p, n, "\r\n\r\n", 4);
-	b = memmem(p, eoh ? (size_t)(eoh - p) : n, ";branch=" BRANCH_MAGIC,
-		   sizeof(";branch=" BRANCH_MAGIC) - 1);
+	b = memmem(p, eoh ? (size_t)(eoh - p) : n,
+		   ";branch=" NATKEEP_BRANCH_PREFIX,
+		   sizeof(";branch=" NATKEEP_BRANCH_PREFIX) - 1);
 	if (!b)
 		return false;
 
-	b += sizeof(";branch=" BRANCH_MAGIC) - 1;
-	if ((size_t)(p + n - b) < 8 * HEX_FIELDS)
+	b += sizeof(";branch=" NATKEEP_BRANCH_PREFIX) - 1;
+	if ((size_t)(p + n - b) < 1 + 8 * HEX_FIELDS)
 		return true;
+	kind = *b++;
 	for (i = 0; i < HEX_FIELDS; i++) {
 		if (hex32(&v[i], b + 8 * i))
 			return true;
 	}
+
+	/* a phone behind NAT answered a keepalive */
+	if (kind == 'k') {
+		natkeep_answered(ctx->nk, v[0], v[1], v[2]);
+		return true;
+	}
+	if (kind != 'n')
+		return true;
 
 	sd = list_ledata(hash_lookup(ctx->by_id, v[0], id_cmp, &v[0]));
 	if (!sd || sd->cseq != v[1] || sd->nonce != v[2])
@@ -223,6 +246,7 @@ static bool tap_recv(const struct sa *src, struct mbuf *mb, void *arg)
 	reason.p = p + 12;
 	reason.l = eol ? (size_t)(eol - reason.p) : 0;
 
+	natb_heard(sd->nat);
 	fast_done(sd);
 	sd->resph(0, scode, &reason, sd->arg);
 
@@ -305,6 +329,8 @@ static void libre_resp_handler(int err, const struct sip_msg *msg,
 		return;
 
 	/* libre has cleared sd->req before a final answer reaches us */
+	if (msg)
+		natb_heard(sd->nat);
 	if (err || !msg)
 		sd->resph(err ? err : ETIMEDOUT, 0, NULL, sd->arg);
 	else
@@ -319,12 +345,23 @@ static int libre_send(struct subdlg *sd, bool track, const char *substate,
 {
 	const size_t blen = body ? mbuf_get_left(body) : 0;
 	struct sip_contact contact;
+	char nathop[96];
 	struct uri route;
 	struct sa laddr;
 	struct pl hop;
 	int err;
 
-	pl_set_str(&hop, str(sd, S_HOP));
+	/* behind NAT: where its requests come from (on TCP and TLS, libre
+	   finds the connection by that address) */
+	if (sd->nat) {
+		if (re_snprintf(nathop, sizeof(nathop), "sip:%J%s", &sd->dst,
+				sip_transp_param(sd->tp)) < 0)
+			return ENOMEM;
+		pl_set_str(&hop, nathop);
+	}
+	else {
+		pl_set_str(&hop, str(sd, S_HOP));
+	}
 	if (uri_decode(&route, &hop))
 		return EINVAL;
 
@@ -385,6 +422,9 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
 	if (subdlg_busy(sd))
 		return EBUSY;
 
+	if (sd->nat && !natb_reachable(sd->nat))
+		return ENOTCONN;
+
 	++sd->cseq;
 
 	if (!sd->fast) {
@@ -437,6 +477,11 @@ int subdlg_terminate(struct subdlg *sd, const char *reason,
 
 	fast_done(sd);
 	sd->req = mem_deref(sd->req);
+
+	/* behind NAT without its connection: nowhere to send it */
+	if (sd->nat && !natb_reachable(sd->nat))
+		return 0;
+
 	++sd->cseq;
 
 	if (retry_after)
@@ -577,19 +622,46 @@ static bool fast_target(struct subdlg *sd, const struct uri *target)
 
 
 /* The phone takes NOTIFYs on the fast path if it is on UDP, reached
-   at an IP address without a proxy, on a socket with our tap */
+   at an IP address (or behind NAT: at its source) without a proxy, on
+   a socket with our tap */
 static bool fast_ok(struct subdlg *sd, const struct sip_msg *msg,
 		    const struct uri *target)
 {
 	if (msg->tp != SIP_TRANSP_UDP || !msg->sock ||
 	    !sipsock_tapped(msg->sock) || sa_is_any(&msg->dst) ||
-	    str(sd, S_ROUTE)[0] || !fast_target(sd, target))
+	    str(sd, S_ROUTE)[0] ||
+	    pl_strcasecmp(&target->scheme, "sip") ||
+	    (!sd->nat && !fast_target(sd, target)))
 		return false;
 
 	sd->sock = msg->sock;
 	sd->laddr = msg->dst;
 
 	return true;
+}
+
+
+/* Behind NAT: requests go to src (for UDP from the socket of laddr) */
+static int nat_bind(struct subdlg *sd, enum sip_transp tp,
+		    const struct sa *src, const struct sa *laddr,
+		    const struct sip_msg *msg)
+{
+	struct natb *b = NULL;
+	int err;
+
+	err = natkeep_bind(&b, sd->ctx->nk, tp, src, laddr, msg,
+			   str(sd, S_TARGET));
+	if (err)
+		return err;
+
+	list_unlink(&sd->le_nat);
+	mem_deref(sd->nat);
+	sd->nat = b;
+	sd->dst = *src;
+	sd->laddr = *laddr;
+	natb_attach(b, &sd->le_nat, sd);
+
+	return 0;
 }
 
 
@@ -716,6 +788,12 @@ int subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
 		err = EBADMSG;
 		goto out;
 	}
+
+	if (!route->end && natkeep_detect(ctx->nk, msg, &target)) {
+		err = nat_bind(sd, msg->tp, &msg->src, &msg->dst, msg);
+		if (err)
+			goto out;
+	}
 	sd->fast = fast_ok(sd, msg, &target);
 
 	err = reply_ok(sd, msg, expires);
@@ -729,6 +807,20 @@ int subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
 		*sdp = sd;
 
 	return err;
+}
+
+
+/* The socket a restored dialog sends from: the one the phone spoke
+   to, if saved; else the one libre would pick */
+static bool restore_laddr(struct subdlg *sd, const struct persist_sub *s)
+{
+	if (sa_isset(&s->laddr, SA_ALL)) {
+		sd->laddr = s->laddr;
+		return true;
+	}
+
+	return 0 == sip_transp_laddr(sd->ctx->sip, &sd->laddr,
+				     SIP_TRANSP_UDP, &sd->dst);
 }
 
 
@@ -795,11 +887,26 @@ int subdlg_restore(struct subdlg **sdp, struct subdlgs *ctx,
 	if (err)
 		goto out;
 
-	/* on UDP at an IP address: the fast path, once the socket libre
-	   would send from has its tap (sock_tapped) */
-	if (sd->tp == SIP_TRANSP_UDP && fast_target(sd, &target) &&
-	    !sip_transp_laddr(ctx->sip, &sd->laddr, SIP_TRANSP_UDP,
-			      &sd->dst) && !sa_is_any(&sd->laddr)) {
+	/* behind NAT: where it was (on TCP/TLS without its connection:
+	   nothing is sent until it comes back) */
+	if (sa_isset(&s->nat, SA_ALL)) {
+		struct sa la = s->laddr;
+
+		if (!sa_isset(&la, SA_ALL) &&
+		    sip_transp_laddr(ctx->sip, &la, sd->tp, &s->nat))
+			sa_init(&la, sa_af(&s->nat));
+		err = nat_bind(sd, sd->tp, &s->nat, &la, NULL);
+		if (err)
+			goto out;
+	}
+
+	/* on UDP at an IP address (or behind NAT): the fast path, once
+	   the socket it spoke to (or libre would send from) has its tap
+	   (sock_tapped) */
+	if (sd->tp == SIP_TRANSP_UDP &&
+	    !pl_strcasecmp(&target.scheme, "sip") &&
+	    (sd->nat || fast_target(sd, &target)) &&
+	    restore_laddr(sd, s) && !sa_is_any(&sd->laddr)) {
 		void *sock = sipsock_find(&sd->laddr);
 
 		if (sock)
@@ -918,6 +1025,67 @@ void subdlg_describe(const struct subdlg *sd, struct persist_sub *s,
 	s->target = str(sd, S_TARGET);
 	s->entity = str(sd, S_RURI);
 	s->tp = sd->tp;
+	if (sd->nat)
+		s->nat = sd->dst;
+	else
+		sa_init(&s->nat, AF_UNSPEC);
+	if (sd->fast || sd->nat)
+		s->laddr = sd->laddr;
+	else
+		sa_init(&s->laddr, AF_UNSPEC);
+}
+
+
+/**
+ * A request of this dialog came in: a phone behind NAT is heard from,
+ * and followed if it comes from another address (or, on TCP/TLS, a
+ * new connection) than the last one
+ *
+ * @param sd  Dialog
+ * @param msg A request subdlg_match matched
+ *
+ * @return true if the phone moved (what subdlg_describe says changed)
+ */
+bool subdlg_follow(struct subdlg *sd, const struct sip_msg *msg)
+{
+	bool moved;
+
+	if (!sd || !msg || !sd->nat || msg->tp != sd->tp)
+		return false;
+
+	moved = !sa_cmp(&sd->dst, &msg->src, SA_ALL) ||
+		!sa_cmp(&sd->laddr, &msg->dst, SA_ALL);
+
+	/* a binding whose connection closed is taken up again by the
+	   request's own connection */
+	if (!moved && natb_reachable(sd->nat)) {
+		natb_heard(sd->nat);
+		return false;
+	}
+
+	if (nat_bind(sd, msg->tp, &msg->src, &msg->dst, msg))
+		return false;
+
+	if (moved)
+		log_info("subdlg: %s: the phone moved to %J",
+			 str(sd, S_CALLID), &msg->src);
+
+	/* the fast path's socket: the one the phone now speaks to */
+	if (sd->tp == SIP_TRANSP_UDP && msg->sock &&
+	    sipsock_tapped(msg->sock) && !sa_is_any(&msg->dst)) {
+		list_unlink(&sd->le_up);
+		sd->sock = msg->sock;
+		sd->fast = true;
+	}
+
+	return moved;
+}
+
+
+/** @return false while a phone behind NAT has no way to be reached */
+bool subdlg_reachable(const struct subdlg *sd)
+{
+	return sd && (!sd->nat || natb_reachable(sd->nat));
 }
 
 
@@ -978,6 +1146,41 @@ void subdlgs_set_t1(struct subdlgs *ctx, uint32_t ms)
 
 
 /**
+ * Set how phones behind NAT are told and kept (natkeep.c)
+ *
+ * @param ctx        Dialogs
+ * @param mode       nat_mode
+ * @param interval_s nat_keepalive
+ * @param grace_s    nat_keepalive_grace
+ */
+void subdlgs_set_nat(struct subdlgs *ctx, enum nat_mode mode,
+		     uint32_t interval_s, uint32_t grace_s)
+{
+	if (ctx)
+		natkeep_set(ctx->nk, mode, interval_s, grace_s);
+}
+
+
+/** @return How many phone addresses behind NAT are kept */
+uint32_t subdlgs_nat_count(const struct subdlgs *ctx)
+{
+	return ctx ? natkeep_count(ctx->nk) : 0;
+}
+
+
+/* A phone behind NAT stopped answering: this subscription ends */
+static void nat_lost(void *user, void *arg)
+{
+	struct subdlg *sd = user;
+	(void)arg;
+
+	fast_done(sd);
+	sd->req = mem_deref(sd->req);
+	sd->resph(EHOSTDOWN, 0, NULL, sd->arg);
+}
+
+
+/**
  * Allocate the dialogs' shared state and tap the phones' UDP sockets
  *
  * @param ctxp Where to store it
@@ -1000,7 +1203,8 @@ int subdlgs_alloc(struct subdlgs **ctxp, struct sip *sip)
 	ctx->sip = sip;
 	ctx->t1 = T1_MS;
 	ctx->next_id = rand_u32();
-	err = hash_alloc(&ctx->by_id, ID_HASH_SIZE);
+	err  = hash_alloc(&ctx->by_id, ID_HASH_SIZE);
+	err |= natkeep_alloc(&ctx->nk, sip, nat_lost, ctx);
 	ctx->txb = mbuf_alloc(2048);
 	if (!ctx->txb)
 		err = ENOMEM;

@@ -49,5 +49,10 @@ const char *subdlg_rtag(const struct subdlg *sd);
 const char *subdlg_ruri(const struct subdlg *sd);
 uint32_t subdlgs_inflight(const struct subdlgs *ctx);
 void subdlgs_set_t1(struct subdlgs *ctx, uint32_t ms);
+bool subdlg_follow(struct subdlg *sd, const struct sip_msg *msg);
+bool subdlg_reachable(const struct subdlg *sd);
+void subdlgs_set_nat(struct subdlgs *ctx, enum nat_mode mode,
+		     uint32_t interval_s, uint32_t grace_s);
+uint32_t subdlgs_nat_count(const struct subdlgs *ctx);
 
 #endif

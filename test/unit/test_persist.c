@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
@@ -20,6 +21,7 @@ struct seen {
 	uint32_t version, cseq;
 	uint64_t expires_at;
 	int tp;
+	struct sa nat, laddr;
 };
 
 
@@ -33,6 +35,8 @@ static void load_h(const struct persist_sub *s, void *arg)
 	seen->cseq = s->cseq;
 	seen->expires_at = s->expires_at;
 	seen->tp = s->tp;
+	seen->nat = s->nat;
+	seen->laddr = s->laddr;
 	assert_string_equal("sip:park-1@h", s->local);
 	assert_string_equal("park-1", s->orbit);
 }
@@ -135,9 +139,71 @@ static void test_corrupt_set_aside(void **state)
 }
 
 
+/* Behind NAT: where the phone is and the address it spoke to come
+ * back; a database of the schema before them gets the columns, and its
+ * rows read as not behind NAT */
+static void test_nat_columns(void **state)
+{
+	char path[] = "/tmp/parkblf-persist-XXXXXX";
+	struct persist *p = NULL;
+	struct persist_sub s;
+	struct seen seen;
+	struct sa nat, la;
+	sqlite3 *db;
+	int fd = mkstemp(path);
+	(void)state;
+
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+
+	/* as parkblf 0.1.0 (before nat and laddr) left it */
+	assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
+	assert_int_equal(SQLITE_OK, sqlite3_exec(db,
+		"CREATE TABLE subs (callid TEXT NOT NULL, rtag TEXT NOT NULL,"
+		" ltag TEXT NOT NULL, local TEXT NOT NULL, remote TEXT NOT "
+		"NULL, target TEXT NOT NULL, orbit TEXT NOT NULL, event TEXT "
+		"NOT NULL, entity TEXT NOT NULL, expires_at INTEGER NOT NULL,"
+		" cseq INTEGER NOT NULL, version INTEGER NOT NULL, tp INTEGER "
+		"NOT NULL, PRIMARY KEY (callid, rtag));"
+		"INSERT INTO subs VALUES ('call-old','phone-tag','0000000000"
+		"000001','sip:park-1@h','sip:p@h','sip:p@h','park-1','dialog',"
+		"'sip:park-1@h',1800000000000,0,1,0);", NULL, NULL, NULL));
+	sqlite3_close(db);
+
+	assert_int_equal(0, persist_open(&p, path));
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(0, persist_load(p, load_h, &seen));
+	assert_int_equal(1, seen.n);
+	assert_false(sa_isset(&seen.nat, SA_ADDR));
+	assert_false(sa_isset(&seen.laddr, SA_ADDR));
+	assert_int_equal(0, persist_delete(p, "call-old", "phone-tag"));
+
+	assert_int_equal(0, sa_set_str(&nat, "203.0.113.7", 40123));
+	assert_int_equal(0, sa_set_str(&la, "::1", 5060));
+	sub_init(&s, "call-nat");
+	s.nat = nat;
+	s.laddr = la;
+	assert_int_equal(0, persist_save(p, &s));
+	p = mem_deref(p);
+
+	assert_int_equal(0, persist_open(&p, path));
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(0, persist_load(p, load_h, &seen));
+	assert_int_equal(1, seen.n);
+	assert_true(sa_cmp(&seen.nat, &nat, SA_ALL));
+	assert_true(sa_cmp(&seen.laddr, &la, SA_ALL));
+	p = mem_deref(p);
+
+	unlink(path);
+	remove_side_files(path);
+}
+
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_save_update_delete_reopen),
 	cmocka_unit_test(test_corrupt_set_aside),
+	cmocka_unit_test(test_nat_columns),
 };
 
 const struct unit_group unit_persist = UNIT_GROUP(persist, tests);

@@ -9,6 +9,7 @@
 #include "parkblf.h"
 #include "core.h"
 #include "persist.h"
+#include "metrics.h"
 #include "subdlg.h"
 #include "unit.h"
 
@@ -21,10 +22,12 @@ struct rig {
 	struct subdlgs *ctx;
 	struct subdlg *sd;
 	struct udp_sock *phone;
+	struct udp_sock *phone2;  /**< The phone after it moved         */
 	struct sa sip_addr;       /**< parkblf's side                   */
 	struct sa phone_addr;
 	struct mbuf *rx[MAX_RX];  /**< Datagrams the phone received     */
 	unsigned nrx;
+	unsigned nrx2;            /**< ... of them on phone2            */
 	unsigned nresp;           /**< Calls of the response handler   */
 	int resp_err;
 	uint16_t resp_scode;
@@ -62,6 +65,7 @@ static bool req_handler(const struct sip_msg *msg, void *arg)
 
 	if (r->sd && subdlg_match(r->sd, msg)) {
 		++r->nmatch;
+		(void)subdlg_follow(r->sd, msg);
 		r->retrans = subdlg_retransmission(r->sd, msg);
 		assert_int_equal(0, subdlg_reply(r->sd, msg, 600));
 		return true;
@@ -103,6 +107,15 @@ static void phone_recv(const struct sa *src, struct mbuf *mb, void *arg)
 }
 
 
+static void phone2_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct rig *r = arg;
+
+	++r->nrx2;
+	phone_recv(src, mb, arg);
+}
+
+
 static void timeout_handler(void *arg)
 {
 	(void)arg;
@@ -141,8 +154,9 @@ static void send_str(struct rig *r, const char *s)
 }
 
 
-static void send_subscribe(struct rig *r, const char *callid,
-			   const char *extra)
+/* A first SUBSCRIBE from the phone's socket with Contact <contact> */
+static void send_subscribe_c(struct rig *r, const char *callid,
+			     const char *contact, const char *extra)
 {
 	char buf[1024];
 
@@ -153,16 +167,27 @@ static void send_subscribe(struct rig *r, const char *callid,
 			  "To: <sip:park-1@%J>\r\n"
 			  "Call-ID: %s\r\n"
 			  "CSeq: 1 SUBSCRIBE\r\n"
-			  "Contact: <sip:phone@%J>\r\n"
+			  "Contact: <%s>\r\n"
 			  "%s"
 			  "Event: dialog\r\n"
 			  "Expires: 600\r\n"
 			  "Max-Forwards: 70\r\n"
 			  "Content-Length: 0\r\n\r\n",
 			  &r->sip_addr, &r->phone_addr, callid,
-			  &r->phone_addr, &r->sip_addr, callid,
-			  &r->phone_addr, extra);
+			  &r->phone_addr, &r->sip_addr, callid, contact,
+			  extra);
 	send_str(r, buf);
+}
+
+
+static void send_subscribe(struct rig *r, const char *callid,
+			   const char *extra)
+{
+	char contact[64];
+
+	(void)re_snprintf(contact, sizeof(contact), "sip:phone@%J",
+			  &r->phone_addr);
+	send_subscribe_c(r, callid, contact, extra);
 }
 
 
@@ -190,20 +215,33 @@ static struct sip_msg *rx_msg(struct rig *r, unsigned i)
 }
 
 
-/* A new subscription: its 200 and its first NOTIFY are the phone's
-   first two datagrams; returns that NOTIFY */
-static struct sip_msg *subscribe_first(struct rig *r, const char *callid,
-				       const char *extra)
+/* A new subscription with Contact <contact>: its 200 and its first
+   NOTIFY are the phone's first two datagrams; returns that NOTIFY */
+static struct sip_msg *nat_first(struct rig *r, const char *callid,
+				 const char *contact, const char *extra)
 {
 	struct sip_msg *n;
 
-	send_subscribe(r, callid, extra);
+	send_subscribe_c(r, callid, contact, extra);
 	wait_rx(r, 2, 2000);
 	assert_int_equal(2, r->nrx);
 	n = rx_msg(r, 1);
 	assert_int_equal(0, pl_strcmp(&n->met, "NOTIFY"));
 
 	return n;
+}
+
+
+/* nat_first with the phone's own address as Contact */
+static struct sip_msg *subscribe_first(struct rig *r, const char *callid,
+				       const char *extra)
+{
+	char contact[64];
+
+	(void)re_snprintf(contact, sizeof(contact), "sip:phone@%J",
+			  &r->phone_addr);
+
+	return nat_first(r, callid, contact, extra);
 }
 
 
@@ -286,6 +324,7 @@ static int rig_teardown(void **state)
 	mem_deref(r->ctx);
 	mem_deref(r->lsnr);
 	mem_deref(r->phone);
+	mem_deref(r->phone2);
 	sipsock_reset();
 	sip_close(r->sip, true);
 	mem_deref(r->sip);
@@ -547,6 +586,25 @@ static bool fast_branch(const struct sip_msg *m)
 }
 
 
+/* A UDP subscription as state_db keeps it (the phone's tag "ph6") */
+static void saved_init(struct persist_sub *s, const char *callid,
+		       const char *local, const char *remote,
+		       const char *target)
+{
+	memset(s, 0, sizeof(*s));
+	s->callid = callid;
+	s->ltag = "00112233aabbccdd";
+	s->rtag = "ph6";
+	s->local = local;
+	s->remote = remote;
+	s->target = target;
+	s->orbit = "park-1";
+	s->event = "dialog";
+	s->entity = local;
+	s->tp = SIP_TRANSP_UDP;
+}
+
+
 /* A dialog saved by an earlier run: NOTIFYs on the phone's dialog (its
  * tags, our saved tag, the CSeq given) through libre at first; once a
  * request shows the socket, on the fast path */
@@ -563,17 +621,7 @@ static void test_restore(void **state)
 	(void)re_snprintf(local, sizeof(local), "sip:park-1@%J", &r->sip_addr);
 	(void)re_snprintf(remote, sizeof(remote), "sip:phone@%J",
 			  &r->phone_addr);
-	memset(&s, 0, sizeof(s));
-	s.callid = "call-6";
-	s.ltag = "00112233aabbccdd";
-	s.rtag = "ph6";
-	s.local = local;
-	s.remote = remote;
-	s.target = remote;
-	s.orbit = "park-1";
-	s.event = "dialog";
-	s.entity = local;
-	s.tp = SIP_TRANSP_UDP;
+	saved_init(&s, "call-6", local, remote, remote);
 
 	s.ltag = "0011";                    /* not one of ours */
 	assert_int_equal(EBADMSG, subdlg_restore(&sd, r->ctx, &s, 100,
@@ -617,6 +665,231 @@ static void test_restore(void **state)
 }
 
 
+/* Where a NOTIFY of the dialog went: the phone's socket or not */
+static void notify_and_wait(struct rig *r, struct mbuf *body, unsigned n)
+{
+	assert_int_equal(0, subdlg_notify(r->sd, 600, "x/y", body));
+	wait_rx(r, n, 1500);
+}
+
+
+/* A phone behind NAT: its Contact names a private address its requests
+ * do not come from.  Its NOTIFYs go where its SUBSCRIBE came from (fast
+ * path, its socket); with nat_mode never, to the Contact (lost) */
+static void test_nat_contact(void **state)
+{
+	struct rig *r = *state;
+	struct sip_msg *n1;
+
+	n1 = nat_first(r, "call-n1", "sip:phone@10.1.2.3:5062", "");
+	assert_true(subdlg_fast(r->sd));
+	assert_true(subdlg_reachable(r->sd));
+	assert_int_equal(1, subdlgs_nat_count(r->ctx));
+	/* the Request-URI is still the phone's Contact */
+	assert_int_equal(0, pl_strcmp(&n1->ruri, "sip:phone@10.1.2.3:5062"));
+	answer(r, n1, 200, "OK", false);
+	run(300);
+	assert_int_equal(1, r->nresp);
+	assert_int_equal(200, r->resp_scode);
+	mem_deref(n1);
+
+	r->sd = mem_deref(r->sd);
+	assert_int_equal(0, subdlgs_nat_count(r->ctx));
+
+	/* never: the Contact, where nothing answers */
+	subdlgs_set_nat(r->ctx, NAT_NEVER, 20, 60);
+	send_subscribe_c(r, "call-n2", "sip:phone@10.1.2.3:5062", "");
+	wait_rx(r, 4, 1000);
+	assert_int_equal(3, r->nrx);              /* its 200 only */
+	assert_int_equal(0, subdlgs_nat_count(r->ctx));
+}
+
+
+/* A phone whose Contact is its source is not behind NAT, unless
+ * nat_mode is always; a Record-Route keeps the route set even then */
+static void test_nat_modes(void **state)
+{
+	struct rig *r = *state;
+	struct sip_msg *n1;
+	char rr[128];
+
+	n1 = subscribe_first(r, "call-m1", "");
+	assert_int_equal(0, subdlgs_nat_count(r->ctx));
+	mem_deref(n1);
+	r->sd = mem_deref(r->sd);
+
+	subdlgs_set_nat(r->ctx, NAT_ALWAYS, 20, 60);
+	send_subscribe(r, "call-m2", "");
+	wait_rx(r, 4, 2000);
+	assert_int_equal(1, subdlgs_nat_count(r->ctx));
+	r->sd = mem_deref(r->sd);
+
+	(void)re_snprintf(rr, sizeof(rr),
+			  "Record-Route: <sip:%J;lr>\r\n", &r->phone_addr);
+	send_subscribe_c(r, "call-m3", "sip:phone@10.1.2.3:5062", rr);
+	wait_rx(r, 6, 2000);
+	assert_int_equal(0, subdlgs_nat_count(r->ctx));
+	assert_false(subdlg_fast(r->sd));
+}
+
+
+/* Keepalives: OPTIONS from parkblf's socket to where the phone is, our
+ * branch; answered, the phone stays; silent for the grace period, its
+ * subscription ends (EHOSTDOWN) and that is counted */
+static void test_nat_keepalive(void **state)
+{
+	struct rig *r = *state;
+	const uint64_t sent0 = metrics.nat_keepalives_sent;
+	const uint64_t ans0 = metrics.nat_keepalives_answered;
+	const uint64_t lost0 = metrics.nat_phones_lost;
+	struct sip_msg *n1, *opt = NULL;
+	uint64_t t0;
+	unsigned i;
+
+	subdlgs_set_nat(r->ctx, NAT_AUTO, 1, 3);
+	n1 = nat_first(r, "call-k1", "sip:phone@10.1.2.3:5062", "");
+	answer(r, n1, 200, "OK", false);
+	run(100);
+	assert_int_equal(1, r->nresp);
+
+	/* the first keepalive comes within the first interval */
+	wait_rx(r, 3, 1500);
+	assert_int_equal(3, r->nrx);
+	opt = rx_msg(r, 2);
+	assert_int_equal(0, pl_strcmp(&opt->met, "OPTIONS"));
+	assert_int_equal(0, pl_strcmp(&opt->ruri, "sip:phone@10.1.2.3:5062"));
+	assert_non_null(strstr((char *)r->rx[2]->buf, ";branch=z9hG4bKpbk"));
+	assert_int_equal(sent0 + 1, metrics.nat_keepalives_sent);
+	answer(r, opt, 200, "OK", false);
+	run(100);
+	assert_int_equal(ans0 + 1, metrics.nat_keepalives_answered);
+	answer(r, opt, 200, "OK", false);         /* again: not counted */
+	run(100);
+	assert_int_equal(ans0 + 1, metrics.nat_keepalives_answered);
+	mem_deref(opt);
+
+	/* silent from now: gone within grace + an interval */
+	t0 = tmr_jiffies();
+	while (r->nresp < 2 && tmr_jiffies() - t0 < 6000)
+		run(200);
+	assert_int_equal(2, r->nresp);
+	assert_int_equal(EHOSTDOWN, r->resp_err);
+	assert_int_equal(lost0 + 1, metrics.nat_phones_lost);
+	assert_true(metrics.nat_keepalives_sent >= sent0 + 3);
+
+	/* every keepalive an OPTIONS to the phone's socket, spread */
+	for (i = 2; i < r->nrx; i++) {
+		struct sip_msg *m = rx_msg(r, i);
+
+		assert_int_equal(0, pl_strcmp(&m->met, "OPTIONS"));
+		mem_deref(m);
+	}
+	mem_deref(n1);
+}
+
+
+/* A phone that moves (its refresh from another address) is followed:
+ * the next NOTIFY goes to the new address */
+static void test_nat_follow(void **state)
+{
+	struct rig *r = *state;
+	struct sip_msg *ok, *n1, *n2;
+	struct mbuf *body = mbuf_alloc(16);
+	struct sa addr2, la;
+	char buf[1024];
+
+	assert_non_null(body);
+	n1 = nat_first(r, "call-f1", "sip:phone@10.1.2.3:5062", "");
+	ok = rx_msg(r, 0);
+	answer(r, n1, 200, "OK", false);
+	run(100);
+
+	assert_int_equal(0, sa_set_str(&la, "127.0.0.1", 0));
+	assert_int_equal(0, udp_listen(&r->phone2, &la, phone2_recv, r));
+	assert_int_equal(0, udp_local_get(r->phone2, &addr2));
+
+	(void)re_snprintf(buf, sizeof(buf),
+			  "SUBSCRIBE sip:park-1@%J SIP/2.0\r\n"
+			  "Via: SIP/2.0/UDP 10.1.2.3:5062;branch=z9hG4bKmv;"
+			  "rport\r\n"
+			  "From: <sip:phone@%J>;tag=ph1\r\n"
+			  "To: <sip:park-1@%J>;tag=%r\r\n"
+			  "Call-ID: call-f1\r\n"
+			  "CSeq: 2 SUBSCRIBE\r\n"
+			  "Event: dialog\r\n"
+			  "Content-Length: 0\r\n\r\n",
+			  &r->sip_addr, &r->phone_addr, &r->sip_addr,
+			  &ok->to.tag);
+	{
+		struct mbuf *mb = mbuf_alloc(strlen(buf));
+
+		assert_non_null(mb);
+		assert_int_equal(0, mbuf_write_str(mb, buf));
+		mb->pos = 0;
+		assert_int_equal(0, udp_send(r->phone2, &r->sip_addr, mb));
+		mem_deref(mb);
+	}
+	wait_rx(r, 3, 2000);
+	assert_int_equal(1, r->nmatch);
+
+	notify_and_wait(r, body, 4);
+	assert_int_equal(4, r->nrx);
+	n2 = rx_msg(r, 3);
+	assert_int_equal(0, pl_strcmp(&n2->met, "NOTIFY"));
+	assert_int_equal(n1->cseq.num + 1, n2->cseq.num);
+	/* the refresh's 200 and the NOTIFY came to the new address */
+	assert_int_equal(2, r->nrx2);
+	{
+		struct persist_sub s;
+		char ltag[17];
+
+		memset(&s, 0, sizeof(s));
+		subdlg_describe(r->sd, &s, ltag, sizeof(ltag));
+		assert_true(sa_cmp(&s.nat, &addr2, SA_ALL));
+		assert_true(sa_cmp(&s.laddr, &r->sip_addr, SA_ALL));
+	}
+
+	mem_deref(n2);
+	mem_deref(n1);
+	mem_deref(ok);
+	mem_deref(body);
+}
+
+
+/* A dialog behind NAT saved by an earlier run: its NOTIFYs go where the
+ * phone was, not to its Contact */
+static void test_nat_restore(void **state)
+{
+	struct rig *r = *state;
+	struct persist_sub s;
+	struct mbuf *body = mbuf_alloc(16);
+	char local[64];
+	struct sip_msg *n;
+
+	assert_non_null(body);
+	(void)re_snprintf(local, sizeof(local), "sip:park-1@%J", &r->sip_addr);
+	saved_init(&s, "call-r1", local, "sip:phone@10.1.2.3",
+		   "sip:phone@10.1.2.3:5062");
+	s.nat = r->phone_addr;
+	s.laddr = r->sip_addr;
+
+	assert_int_equal(0, subdlg_restore(&r->sd, r->ctx, &s, 0x70000064,
+					   resp_handler, r));
+	assert_int_equal(1, subdlgs_nat_count(r->ctx));
+	notify_and_wait(r, body, 1);
+	n = find_rx(r, 0, "call-r1", 0x70000065);
+	assert_non_null(n);
+	assert_int_equal(0, pl_strcmp(&n->ruri, "sip:phone@10.1.2.3:5062"));
+	answer(r, n, 200, "OK", false);
+	run(300);
+	assert_int_equal(1, r->nresp);
+	assert_int_equal(200, r->resp_scode);
+
+	mem_deref(n);
+	mem_deref(body);
+}
+
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_fast_path, rig_setup,
 					rig_teardown),
@@ -629,6 +902,16 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_ipv6, rig_setup6,
 					rig_teardown),
 	cmocka_unit_test_setup_teardown(test_restore, rig_setup,
+					rig_teardown),
+	cmocka_unit_test_setup_teardown(test_nat_contact, rig_setup,
+					rig_teardown),
+	cmocka_unit_test_setup_teardown(test_nat_modes, rig_setup,
+					rig_teardown),
+	cmocka_unit_test_setup_teardown(test_nat_keepalive, rig_setup,
+					rig_teardown),
+	cmocka_unit_test_setup_teardown(test_nat_follow, rig_setup,
+					rig_teardown),
+	cmocka_unit_test_setup_teardown(test_nat_restore, rig_setup,
 					rig_teardown),
 };
 
