@@ -62,6 +62,8 @@ struct dn_report {
 	struct le le;
 	char *dn;            /**< The DN (user part of the entity)         */
 	bool partial;        /**< Only changed calls are listed            */
+	bool pending;        /**< State unknown (a resource list names the
+				  DN without its state): keep what is known */
 	bool has_version;    /**< version is set                           */
 	uint32_t version;    /**< Document version, per DN                 */
 	bool occupied;       /**< Busy without call details (presence)     */

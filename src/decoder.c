@@ -230,14 +230,64 @@ int decoder_accept_print(struct re_printf *pf, void *unused)
 }
 
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+
+	return -1;
+}
+
+
+/* A copy of user with its %HH escapes decoded (RFC 3261 section 19.1.4:
+   "sip:%2A00@pbx" is "sip:*00@pbx"); a broken escape or %00 is EBADMSG */
+static int unescape_dup(char **userp, const struct pl *user)
+{
+	char *out;
+	size_t i, n = 0;
+
+	out = mem_alloc(user->l + 1, NULL);
+	if (!out)
+		return ENOMEM;
+
+	for (i = 0; i < user->l; i++) {
+		int hi, lo;
+
+		if (user->p[i] != '%') {
+			out[n++] = user->p[i];
+			continue;
+		}
+
+		hi = i + 2 < user->l ? hexval(user->p[i + 1]) : -1;
+		lo = i + 2 < user->l ? hexval(user->p[i + 2]) : -1;
+		if (hi < 0 || lo < 0 || (hi | lo) == 0) {
+			mem_deref(out);
+			return EBADMSG;
+		}
+		out[n++] = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	out[n] = '\0';
+	*userp = out;
+
+	return 0;
+}
+
+
 /**
- * Get the user part of a sip:, sips: or tel: URI: "sip:*00@pbx" gives
- * "*00", "tel:+4930123;x=y" gives "+4930123"
+ * Get the user part of a sip:, sips: or tel: URI, %-escapes decoded:
+ * "sip:*00@pbx" and "sip:%2A00@pbx" give "*00", "tel:+4930123;x=y"
+ * gives "+4930123"
  *
  * @param userp Where to store the user part (mem string)
  * @param uri   URI text, optionally in <>
  *
- * @return 0 if success, EBADMSG if the URI has no user part
+ * @return 0 if success, EBADMSG if the URI has no user part or a broken
+ *         escape
  */
 int uri_user_dup(char **userp, const char *uri)
 {
@@ -263,5 +313,5 @@ int uri_user_dup(char **userp, const char *uri)
 	    (user.p + user.l >= pl.p + pl.l || user.p[user.l] != '@'))
 		return EBADMSG;
 
-	return pl_strdup(userp, &user);
+	return unescape_dup(userp, &user);
 }

@@ -311,6 +311,12 @@ static int apply_report(struct store *store, const struct dn_report *rep,
 	ds->gen = store->gen;
 	ds->session = store->session;
 
+	/* listed, its state not known yet: not idle, so nothing changes */
+	if (rep->pending) {
+		log_debug("store: %s: state pending, kept", rep->dn);
+		return 0;
+	}
+
 	if (rep->has_version && ds->has_version &&
 	    rep->version <= ds->version) {
 		log_debug("store: %s: stale version %u (have %u), ignored",

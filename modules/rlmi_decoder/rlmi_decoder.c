@@ -4,7 +4,12 @@
  * multipart/related;type="application/rlmi+xml": the RLMI part says
  * whether the notification is full state (fullState="true": every DN
  * not listed is idle); every other part is decoded by the decoder for
- * its own Content-Type.  No config keys.
+ * its own Content-Type.  Each <resource> names its DN (the user part of
+ * its uri, %-decoded); the part its instance's cid points to reports
+ * that DN's state.  A resource listed without such a part (no
+ * <instance>, or one pending or terminated) has an unknown state, which
+ * is not idle: it is reported pending, and what is known of it stays
+ * (RFC 4662 section 5).  No config keys.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -26,8 +31,18 @@ static unsigned depth;
 
 struct part {
 	struct msg_ctype ctype;
+	struct pl cid;            /**< Content-ID without <>, may be unset */
 	const uint8_t *body;
 	size_t len;
+};
+
+/** A decoded part: its Content-ID and the reports it added */
+struct seen {
+	struct le le;
+	struct pl cid;
+	struct le *first;         /**< Its first report, NULL if none     */
+	unsigned nrep;
+	bool list;                /**< A list of lists                    */
 };
 
 
@@ -107,6 +122,14 @@ static int part_decode(struct part *part, const uint8_t *p, size_t len)
 	part->body = hend + (hend[0] == '\r' ? 2 : 1);
 	part->len = end - part->body;
 
+	memset(&part->cid, 0, sizeof(part->cid));
+	if (!header_find(&part->cid, &hdrs, "Content-ID") &&
+	    part->cid.l >= 2 && part->cid.p[0] == '<' &&
+	    part->cid.p[part->cid.l - 1] == '>') {
+		++part->cid.p;
+		part->cid.l -= 2;
+	}
+
 	memset(&part->ctype, 0, sizeof(part->ctype));
 	if (header_find(&ct, &hdrs, "Content-Type")) {
 		/* RFC 2046: the default type of a part */
@@ -117,32 +140,128 @@ static int part_decode(struct part *part, const uint8_t *p, size_t len)
 }
 
 
-static bool rlmi_is_fullstate(const struct part *part, int *errp)
+static bool is_rlmi(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && n->ns &&
+		!strcmp((const char *)n->ns->href, ns_rlmi) &&
+		!strcmp((const char *)n->name, name);
+}
+
+
+static struct seen *seen_find(const struct list *seenl, const char *cid)
+{
+	struct le *le;
+
+	for (le = list_head(seenl); le; le = le->next) {
+		struct seen *sn = le->data;
+
+		if (pl_isset(&sn->cid) && !pl_strcmp(&sn->cid, cid))
+			return sn;
+	}
+
+	return NULL;
+}
+
+
+/* The part of one of the resource's instances, if it came */
+static struct seen *resource_part(const xmlNode *res,
+				  const struct list *seenl)
+{
+	const xmlNode *n;
+
+	for (n = res->children; n; n = n->next) {
+		xmlChar *cid;
+		struct seen *sn;
+
+		if (!is_rlmi(n, "instance"))
+			continue;
+
+		cid = xmlGetNoNsProp(n, (const xmlChar *)"cid");
+		sn = cid ? seen_find(seenl, (const char *)cid) : NULL;
+		xmlFree(cid);
+		if (sn)
+			return sn;
+	}
+
+	return NULL;
+}
+
+
+/* One <resource>: its part's report is named by its uri; without a
+   part its state is unknown (pending) */
+static int apply_resource(struct dn_update *upd, const xmlNode *res,
+			  const struct list *seenl)
+{
+	xmlChar *uri = xmlGetNoNsProp(res, (const xmlChar *)"uri");
+	struct dn_report *rep;
+	struct seen *sn;
+	char *dn = NULL;
+	int err = 0;
+
+	/* a resource without a usable uri names nothing */
+	if (!uri || uri_user_dup(&dn, (const char *)uri)) {
+		log_debug("rlmi: resource without a DN in its uri '%s'",
+			  uri ? (const char *)uri : "");
+		goto out;
+	}
+
+	sn = resource_part(res, seenl);
+	if (!sn) {
+		err = dn_report_add(&rep, upd, dn, strlen(dn));
+		if (!err)
+			rep->pending = true;
+		goto out;
+	}
+
+	/* a part of one DN (not a list of lists) reports the resource */
+	if (!sn->list && sn->nrep == 1) {
+		rep = sn->first->data;
+		if (strcmp(rep->dn, dn)) {
+			mem_deref(rep->dn);
+			rep->dn = mem_ref(dn);
+		}
+	}
+
+ out:
+	xmlFree(uri);
+	mem_deref(dn);
+
+	return err;
+}
+
+
+/* The RLMI document: full state or not, and the resources it lists */
+static int rlmi_apply(struct dn_update *upd, bool *fullp,
+		      const struct part *part, const struct list *seenl)
 {
 	xmlDoc *doc = NULL;
-	xmlNode *root;
+	xmlNode *root, *n;
 	xmlChar *fs;
-	bool full = false;
+	int err;
 
-	*errp = xmlsafe_parse(&doc, part->body, part->len);
-	if (*errp)
-		return false;
+	err = xmlsafe_parse(&doc, part->body, part->len);
+	if (err)
+		return err;
 
 	root = xmlDocGetRootElement(doc);
-	if (!root->ns || strcmp((const char *)root->ns->href, ns_rlmi) ||
-	    strcmp((const char *)root->name, "list")) {
-		*errp = EBADMSG;
+	if (!is_rlmi(root, "list")) {
+		err = EBADMSG;
 		goto out;
 	}
 
 	fs = xmlGetNoNsProp(root, (const xmlChar *)"fullState");
-	full = fs && (!strcmp((const char *)fs, "true") ||
-		      !strcmp((const char *)fs, "1"));
+	*fullp = fs && (!strcmp((const char *)fs, "true") ||
+			!strcmp((const char *)fs, "1"));
 	xmlFree(fs);
+
+	for (n = root->children; n && !err; n = n->next) {
+		if (is_rlmi(n, "resource"))
+			err = apply_resource(upd, n, seenl);
+	}
 
  out:
 	xmlsafe_free(doc);
-	return full;
+	return err;
 }
 
 
@@ -150,6 +269,8 @@ static int decode_parts(struct dn_update *upd, const uint8_t *buf,
 			size_t len, const struct pl *boundary)
 {
 	const uint8_t *p = buf, *end = buf + len;
+	struct list seenl = LIST_INIT;
+	struct part rlmi;
 	char delim[80];
 	size_t dlen;
 	unsigned parts = 0;
@@ -171,6 +292,8 @@ static int decode_parts(struct dn_update *upd, const uint8_t *buf,
 	for (;;) {
 		const uint8_t *start, *next, *pend;
 		struct part part;
+		struct le *last;
+		struct seen *sn;
 
 		p += dlen;
 		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
@@ -181,15 +304,19 @@ static int decode_parts(struct dn_update *upd, const uint8_t *buf,
 			++p;
 		if (p < end && *p == '\r')
 			++p;
-		if (p >= end || *p != '\n')
-			return EBADMSG;
+		if (p >= end || *p != '\n') {
+			err = EBADMSG;
+			goto out;
+		}
 		start = p + 1;
 
 		next = start;
 		for (;;) {
 			next = find(next, end, delim, dlen);
-			if (!next)
-				return EBADMSG;        /* no close delimiter */
+			if (!next) {
+				err = EBADMSG; /* no close delimiter */
+				goto out;
+			}
 			if (next[-1] == '\n')
 				break;
 			next += dlen;
@@ -200,35 +327,62 @@ static int decode_parts(struct dn_update *upd, const uint8_t *buf,
 		if (pend < start)
 			pend = start;
 
-		if (++parts > MAX_PARTS)
-			return EBADMSG;
+		if (++parts > MAX_PARTS) {
+			err = EBADMSG;
+			goto out;
+		}
 
 		err = part_decode(&part, start, pend - start);
 		if (err)
-			return err;
-
-		if (msg_ctype_cmp(&part.ctype, "application", "rlmi+xml")) {
-			fullstate = rlmi_is_fullstate(&part, &err);
-			seen_rlmi = true;
-		}
-		else {
-			err = decoder_decode(upd, &part.ctype, part.body,
-					     part.len);
-		}
-		if (err)
-			return err;
+			goto out;
 
 		p = next;
+
+		if (msg_ctype_cmp(&part.ctype, "application", "rlmi+xml")) {
+			if (seen_rlmi) {
+				err = EBADMSG;
+				goto out;
+			}
+			rlmi = part;
+			seen_rlmi = true;
+			continue;
+		}
+
+		sn = mem_zalloc(sizeof(*sn), NULL);
+		if (!sn) {
+			err = ENOMEM;
+			goto out;
+		}
+		sn->cid = part.cid;
+		sn->list = msg_ctype_cmp(&part.ctype, "multipart", "related");
+		list_append(&seenl, &sn->le, sn);
+
+		last = list_tail(&upd->reports);
+		err = decoder_decode(upd, &part.ctype, part.body, part.len);
+		if (err)
+			goto out;
+
+		sn->first = last ? last->next : list_head(&upd->reports);
+		for (last = sn->first; last; last = last->next)
+			++sn->nrep;
 	}
 
-	if (!seen_rlmi)
-		return EBADMSG;
+	if (!seen_rlmi) {
+		err = EBADMSG;
+		goto out;
+	}
+
+	err = rlmi_apply(upd, &fullstate, &rlmi, &seenl);
+	if (err)
+		goto out;
 
 	/* only the outermost list speaks for the whole picture */
 	if (depth == 1 && fullstate)
 		upd->fullstate = true;
 
-	return 0;
+ out:
+	list_flush(&seenl);
+	return err;
 }
 
 

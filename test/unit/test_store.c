@@ -262,6 +262,42 @@ static void test_session_sweep(void **state)
 }
 
 
+/* A DN listed with its state unknown (an RLMI resource without a body
+   part) keeps its calls and their times: not by a full-state list,
+   not by a new session's sweep */
+static void test_pending_keeps_state(void **state)
+{
+	struct fixture *f = *state;
+	const char *one[] = {"c1:100:Alice:0"};
+	struct dn_update *upd;
+	struct dn_report *rep;
+
+	apply(f, update("*00", 3, false, one, 1), 1000);
+	apply(f, update("*01", 4, false, one, 1), 1000);
+	assert_int_equal(2, f->nchanged);
+
+	store_new_session(f->store);
+	assert_int_equal(0, dn_update_alloc(&upd));
+	assert_int_equal(0, dn_report_add(&rep, upd, "*00", 3));
+	rep->pending = true;
+	upd->fullstate = true;
+	apply(f, upd, 5000);
+	store_session_sweep(f->store);
+
+	/* *01 was not listed: idle; *00 was pending: as it was */
+	assert_int_equal(3, f->nchanged);
+	assert_string_equal("*01", f->changed[2]);
+	assert_true(store_occupied(f->store, "*00"));
+	assert_false(store_occupied(f->store, "*01"));
+
+	/* its state then comes, version 0 of the new session, and the
+	   call keeps the time it was parked at */
+	apply(f, update("*00", 0, false, one, 1), 9000);
+	assert_int_equal(3, f->nchanged);
+	assert_int_equal(1000, call_at(f, "*00", 0)->parked_at);
+}
+
+
 static void test_caller_change_is_change(void **state)
 {
 	struct fixture *f = *state;
@@ -285,6 +321,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_unmapped_dn_ignored),
 	T(test_fullstate_clears_unreported),
 	T(test_session_sweep),
+	T(test_pending_keeps_state),
 	T(test_caller_change_is_change),
 };
 
