@@ -29,7 +29,7 @@ start_kamailio() {
 	FAIL_LOGS+=("$T/$name.log")
 	eval "KAM_PID_$name=$pid"
 	wait_for 15 udp_listens "$port" ||
-		fail "$name: Kamailio did not start: $(tail -n 20 "$T/$name.log")"
+		fail "$name: Kamailio did not start"
 }
 KAM_MODULES=${KAM_MODULES:-/usr/lib/x86_64-linux-gnu/kamailio/modules}
 
@@ -41,4 +41,84 @@ udp_listens() {
 # kam_errors NAME: Kamailio's log lines at ERROR or worse
 kam_errors() {
 	grep -E ' (ERROR|CRITICAL|ALERT|BUG): ' "$T/$1.log"
+}
+
+# kam_dbtext NAME TABLE...: empty db_text tables (and the version
+# table) in $T/NAME/db, the directory a config's text://@DIR@/db names
+kam_dbtext() {
+	local db=$T/$1/db src=/usr/share/kamailio/dbtext/kamailio t
+	shift
+	mkdir -p "$db"
+	head -n 1 "$src/version" >"$db/version"
+	for t in "$@"; do
+		cp "$src/$t" "$db/$t" || fail "no db_text schema for $t"
+		grep "^0:$t:" "$src/version" >>"$db/version"
+	done
+}
+
+# dbtext_escape: stdin as one db_text string field (':', '\' and line
+# ends escaped)
+dbtext_escape() {
+	sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' | awk '{ printf "%s\\n", $0 }'
+}
+
+# publish NAME DN PORT BODY: PUBLISH BODY as the dialog state of DN to
+# the server on 127.0.0.1:PORT (sipp); the first of NAME creates the
+# publication, the next ones refresh it (SIP-If-Match), so that each
+# replaces the last
+publish() {
+	local name=$1 dn=$2 port=$3 body=$4 ifm= lport
+	[ -s "$T/$name.etag" ] &&
+		ifm=$'\n'"SIP-If-Match: $(<"$T/$name.etag")"
+	fill_template "$INTEROP/publish.xml.in" "$T/$name.xml" \
+		"EVENT=dialog" "CTYPE=application/dialog-info+xml" \
+		"IF_MATCH=$ifm" "BODY=$body"
+	lport=$(free_port)
+	rm -f "$T/$name.log"
+	sipp -sf "$T/$name.xml" -s "$dn" -i 127.0.0.1 -p "$lport" -m 1 \
+		-timeout 10s -timeout_error -nostdin \
+		-trace_logs -log_file "$T/$name.log" \
+		-trace_err -error_file "$T/$name.err" \
+		"127.0.0.1:$port" >"$T/$name.out" 2>&1 ||
+		fail "PUBLISH for $dn not answered 200: $(cat "$T/$name.err")"
+	sed -n 's/^ETAG \(.*\)/\1/p' "$T/$name.log" | tail -n 1 \
+		>"$T/$name.etag"
+}
+
+# dialog_info DN [CALL_ID NUMBER DISPLAY]: an RFC 4235 full-state
+# document for DN on 127.0.0.1: idle, or one confirmed call from NUMBER
+dialog_info() {
+	local calls=
+	[ -n "${2:-}" ] && calls="<dialog id=\"$2\" direction=\"recipient\">\
+<state>confirmed</state><remote><identity display=\"$4\">\
+sip:$3@127.0.0.1</identity></remote></dialog>"
+	DI_VERSION=$(( ${DI_VERSION:-0} + 1 ))
+	printf '%s' "<?xml version=\"1.0\"?><dialog-info \
+xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"$DI_VERSION\" \
+state=\"full\" entity=\"sip:$1@127.0.0.1\">$calls</dialog-info>"
+}
+
+# kam_rls_service NAME WATCHER SERVICE DN...: an rls-services document
+# in the xcap table of $T/NAME/db: the list sip:SERVICE@127.0.0.1 of
+# sip:DN@127.0.0.1 for the watcher sip:WATCHER@127.0.0.1 (Kamailio's
+# rls looks a list up by its subscriber)
+kam_rls_service() {
+	local name=$1 watcher=$2 service=$3 dn entries= doc
+	shift 3
+	for dn in "$@"; do
+		entries="$entries<rl:entry uri=\"sip:$dn@127.0.0.1\"/>"
+	done
+	doc=$(dbtext_escape <<-EOM
+	<?xml version="1.0" encoding="UTF-8"?>
+	<rls-services xmlns="urn:ietf:params:xml:ns:rls-services"
+	 xmlns:rl="urn:ietf:params:xml:ns:resource-lists">
+	<service uri="sip:$service@127.0.0.1">
+	<list name="$service">$entries</list>
+	<packages><package>dialog</package></packages>
+	</service>
+	</rls-services>
+	EOM
+	)
+	echo "1:$watcher:127.0.0.1:$doc:8:e1:1:rls-services/users/sip\\:$watcher@127.0.0.1/index:0" \
+		>>"$T/$name/db/xcap"
 }

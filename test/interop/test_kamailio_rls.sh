@@ -1,0 +1,65 @@
+# Kamailio 5.6 as the PBX's resource list server (RFC 4662): rls over
+# presence + presence_dialoginfo serves the list sip:any-dn@ of *00 and
+# *01; the park is dialog-info PUBLISHed for *00 (sipp).  A sipp phone
+# watches park-1 and sees idle, the parked caller, idle again.
+#
+# Kamailio's first NOTIFY of every new list subscription lists the
+# resources without <instance> (their state is not known yet) and
+# brings the state waitn_time later: a new upstream subscription while
+# a call is parked (here: a map edit that adds a DN) must not blink the
+# lamp, and the call keeps its time.  Kamailio's parser drops a request
+# with two Max-Forwards: with the keepalive every 2 s the link stays up
+# throughout.
+. "$(dirname "$0")/lib.sh"
+
+KP=$(free_port)
+kam_dbtext kam presentity active_watchers watchers xcap rls_presentity \
+	rls_watchers pua
+kam_rls_service kam 9999 any-dn '*00' '*01'
+start_kamailio kam "$KP" kamailio-rls.cfg WAITN=3
+
+write_config "upstream_uri sip:any-dn@127.0.0.1:$KP" "upstream_keepalive 2"
+start_parkblf
+start_phone p park-1 QUIET_MS=120000
+expect_last p '<state>terminated</state>'
+log "park-1 idle"
+
+publish pub00 '*00' "$KP" "$(dialog_info '*00' call-a 201 Alice)"
+expect_last p '<state>confirmed</state>'
+[ "$(last_callers p)" = "201 Alice" ] ||
+	fail "caller is '$(last_callers p)': $(last_notify p)"
+log "parked call: lit, caller 201 Alice"
+
+# a new upstream subscription while the call is parked
+sleep 4
+n=$(notify_count p)
+echo 'park-4 *03' >>"$T/orbits.conf"
+kill -HUP "$PB_PID"
+wait_for 10 grep -q 'subscribing again' "$T/parkblf.log" ||
+	fail "no new upstream subscription after the map edit"
+wait_upstream_up 2
+# Kamailio sends the state waitn_time (3 s) after the pending list
+sleep 5
+notifies p | tail -n +$((n + 1)) | grep -q '<state>terminated</state>' &&
+	fail "the lamp went dark during the new subscription:" \
+		"$(notifies p | tail -n +$((n + 1)))"
+expect_last p '<state>confirmed</state>'
+d=$(last_notify p | sed -n 's/.*<duration>\([0-9]*\)<.*/\1/p')
+# a new NOTIFY shows the time now: make one with a second watcher
+start_phone q park-1 QUIET_MS=2000
+expect_last q '<state>confirmed</state>'
+d=$(last_notify q | sed -n 's/.*<duration>\([0-9]*\)<.*/\1/p')
+[ -n "$d" ] && [ "$d" -ge 8 ] ||
+	fail "the call was re-timed: duration '$d' after >= 9 s parked:" \
+		"$(last_notify q)"
+log "new upstream subscription: no blink, the call kept its time ($d s)"
+
+publish pub00 '*00' "$KP" "$(dialog_info '*00')"
+expect_last p '<state>terminated</state>'
+log "retrieved: park-1 idle"
+
+grep -q 'link up -> down' "$T/parkblf.log" &&
+	fail "the upstream link went down"
+grep 'insane' "$T/kam.log" && fail "Kamailio refused parkblf's messages"
+log "keepalive answered throughout; no message refused by Kamailio"
+phone_done q
