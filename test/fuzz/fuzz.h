@@ -14,6 +14,17 @@
 	"ext-100\t100\n" \
 	"id-7001\t7001\n"
 
+/** Config lines that make the vendorxml decoder claim the 3CX-like
+    fixture's type */
+#define FUZZ_VENDOR_CONF \
+	"vendor_xml_ctype\tapplication/x-3cx-dn+xml\n" \
+	"vendor_xml_ns\tx=urn:x-3cx:dnstate\n" \
+	"vendor_xml_dn\t//x:dn[@type='park']/@number\n" \
+	"vendor_xml_call\tx:call[@state='parked']\n" \
+	"vendor_xml_call_id\t@id\n" \
+	"vendor_xml_number\tx:caller/@number\n" \
+	"vendor_xml_name\tx:caller/@name\n"
+
 extern struct config *fuzz_cfg;
 extern struct orbitmap *fuzz_map;
 

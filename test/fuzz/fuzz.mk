@@ -2,7 +2,7 @@
 # core, the modules and test/fuzz/ under build-fuzz/ with
 # -fsanitize=fuzzer,address,undefined and runs each target for
 # FUZZ_SECONDS on a copy of its corpus in test/fuzz/corpus/<target>/.
-FUZZ_TARGETS := fuzz_decoders fuzz_config fuzz_sip
+FUZZ_TARGETS := fuzz_decoders fuzz_config fuzz_sip fuzz_stateful
 FUZZ_SECONDS ?= 60
 FUZZ_SAN     := -fsanitize=fuzzer,address,undefined
 FUZZ_BINS    := $(patsubst %,$(BUILD)/test/fuzz/%,$(FUZZ_TARGETS))
@@ -13,7 +13,10 @@ FUZZ_OBJS    := $(patsubst %,$(BUILD)/test/fuzz/%.o,$(FUZZ_TARGETS) \
 
 $(FUZZ_BINS): $(BUILD)/test/fuzz/%: $(BUILD)/test/fuzz/%.o \
 		$(BUILD)/test/fuzz/fuzz_common.o $(CORELIB)
-	$(HUSH_LD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(HUSH_LD)$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS_$*) -o $@ $^ $(LDLIBS)
+
+# fuzz_stateful runs libre's sockets itself: libre must call its fd_*
+FUZZ_LDFLAGS_fuzz_stateful := -Wl,--export-dynamic-symbol=fd_*
 
 fuzz-build: $(FUZZ_BINS)
 

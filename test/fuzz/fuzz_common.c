@@ -27,13 +27,7 @@ static const char config_text[] =
 	"upstream_uri\tsip:any-dn@192.0.2.1\n"
 	"orbit_map\torbits.conf\n"
 	"blf_list\tall-parks\n"
-	"vendor_xml_ctype\tapplication/x-3cx-dn+xml\n"
-	"vendor_xml_ns\tx=urn:x-3cx:dnstate\n"
-	"vendor_xml_dn\t//x:dn[@type='park']/@number\n"
-	"vendor_xml_call\tx:call[@state='parked']\n"
-	"vendor_xml_call_id\t@id\n"
-	"vendor_xml_number\tx:caller/@number\n"
-	"vendor_xml_name\tx:caller/@name\n";
+	FUZZ_VENDOR_CONF;
 
 static const char orbits_text[] = FUZZ_ORBITS;
 

@@ -101,3 +101,43 @@ Content-Type: application/dialog-info+xml
 MSG
 printf 'Content-Length: %d\r\n\r\n' "$(wc -c <$f/dialog-parked.xml)"
 cat $f/dialog-parked.xml; } | seed $s/notify 2
+
+# fuzz_stateful: sequences of operations (see fuzz_stateful.c); b emits
+# bytes given in decimal, body FILE a 2-byte length and the file
+d=$c/fuzz_stateful
+mkdir -p $d
+b() { for x in "$@"; do printf "\\$(printf %03o "$x")"; done; }
+body() { n=$(wc -c <"$1"); b $((n >> 8)) $((n & 255)); cat "$1"; }
+SUB=0 REFRESH=1 UNSUB=2 ANSWER=3 NOTIFY=4 RAW=5 TIME=6 RESTART=7
+# SUB: phone|slot<<2, target, event, cseq, accept|expires<<3
+{ b $SUB 0 0 0 1 $((1 | 4 << 3)); b $ANSWER 0
+  b $NOTIFY 0; body $f/dialog-parked.xml; b $ANSWER 0
+  b $REFRESH $((4 << 3)); b $ANSWER 0
+  b $NOTIFY 0; body $f/dialog-idle.xml; b $ANSWER 0
+  b $UNSUB 0; b $ANSWER 0; } >$d/park-retrieve
+{ b $SUB 4 5 0 1 $((3 | 4 << 3)); b $ANSWER 0
+  b $NOTIFY $((3 << 3)); body $f/rlmi-full.multipart; b $ANSWER 0
+  b $TIME 8; b $ANSWER 0; b $UNSUB 1; b $ANSWER 0; } >$d/list-rlmi
+{ b $SUB 1 1 0 1 $((2 | 4 << 3)); b $ANSWER 0
+  b $NOTIFY $((4 << 3 | 0)); body $f/rlmi-pidf.multipart
+  b $NOTIFY $((1 << 3)); body $f/pidf-busy.xml
+  b $NOTIFY $((2 << 3)); body $f/vendor-3cx.xml
+  b $ANSWER 0; b $ANSWER 0; } >$d/pidf-vendor
+{ b $SUB 0 0 0 1 $((1 | 4 << 3)); b $ANSWER 0
+  b $SUB 8 2 2 1 $((1 | 3 << 3)); b $ANSWER 16
+  b $RESTART; b $ANSWER 0
+  b $NOTIFY 0; body $f/dialog-parked.xml; b $ANSWER 0; b $ANSWER 0
+  b $TIME 240; b $ANSWER 0; } >$d/restart-resume
+{ b $SUB 0 0 0 1 $((1 | 1 << 3)); b $ANSWER 0
+  b $SUB 2 1 0 1 $((1 | 4 << 3)); b $ANSWER 0
+  b $SUB 1 6 1 1 $((4 | 2 << 3)); b $SUB 0 0 3 1 0
+  b $SUB 224 0 0 4; b $SUB 224 1 1 0; b $SUB 224 2 3 0
+  b $SUB 225 3 5 0; } >$d/fetch-refused-other
+{ b $SUB 0 0 0 1 $((1 | 4 << 3)); b $ANSWER 0
+  b $NOTIFY 3 0 0; b $TIME 100; b $TIME 100; b $ANSWER 7
+  b $NOTIFY 0; body $f/dialog-parked.xml; b $ANSWER 4; b $TIME 40
+  b $REFRESH $((64 | 4 << 3)); b $REFRESH $((192 | 4 << 3))
+  b $UNSUB 0; } >$d/upstream-terminated
+tail -c +2 $s/subscribe >$d/.raw
+{ b $RAW 0; body $d/.raw; b $ANSWER 0; } >$d/raw-subscribe
+rm -f $d/.raw
