@@ -46,7 +46,7 @@ HUSH_LD = @echo "  LD      $@";
 endif
 
 # Core sources; every module's module.mk appends to SRCS.
-SRCS := src/interpose.c src/tmrheap.c src/randbuf.c src/log.c src/file.c src/config.c src/orbitmap.c src/store.c
+SRCS := src/interpose.c src/tmrheap.c src/randbuf.c src/log.c src/file.c src/config.c src/cfgcheck.c src/orbitmap.c src/store.c
 SRCS += src/decoder.c src/encoder.c src/xmlsafe.c
 SRCS += src/notifier.c src/subdlg.c src/natkeep.c src/pacer.c src/blflist.c
 SRCS += src/upstream.c src/capture.c
@@ -141,7 +141,9 @@ ccheck:
 # The binary, the man pages and the systemd unit under PREFIX; the
 # sample config and orbit map in SYSCONFDIR/parkblf only where absent
 # (an admin's files are never overwritten: the new samples then land
-# beside them as *.sample).  uninstall keeps SYSCONFDIR/parkblf/*.conf.
+# beside them as *.sample), and an empty upstream_password (0600) for
+# the PBX password, which the unit passes to parkblf as a credential.
+# uninstall keeps SYSCONFDIR/parkblf/*.conf and upstream_password.
 ETCDIR := $(DESTDIR)$(SYSCONFDIR)/parkblf
 ETC_FILES := parkblf.conf orbits.conf
 
@@ -164,6 +166,9 @@ install: $(BIN)
 	    install -m 644 conf/$$f "$(ETCDIR)/$$f" || exit 1; \
 	  fi; \
 	done
+	@# the PBX password: private, passed to the unit as a credential
+	@[ -e "$(ETCDIR)/upstream_password" ] || \
+	  install -m 600 /dev/null "$(ETCDIR)/upstream_password"
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/parkblf \

@@ -8,8 +8,10 @@
  */
 #include <stddef.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
@@ -19,6 +21,7 @@
 enum key_type {
 	KEY_STR,
 	KEY_PATH,     /**< Relative to the config file's directory     */
+	KEY_SECRET,   /**< A path; relative: a systemd credential      */
 	KEY_URI,
 	KEY_U32,
 	KEY_BOOL,
@@ -49,12 +52,18 @@ static const struct config_key keys[] = {
 	 false},
 	{"upstream_password",  KEY_STR,   OFF(upstream_password), NULL, 0, 0,
 	 false},
+	{"upstream_auth_user", KEY_STR,   OFF(upstream_auth_user), NULL, 0, 0,
+	 false},
+	{"upstream_password_file", KEY_SECRET, OFF(upstream_password_file),
+	 NULL, 0, 0, false},
 	{"upstream_event",     KEY_STR,   OFF(upstream_event), "dialog", 0, 0,
 	 false},
 	{"upstream_accept",    KEY_STR,   OFF(upstream_accept), NULL, 0, 0,
 	 false},
 	{"upstream_capture",   KEY_PATH,  OFF(upstream_capture), NULL, 0, 0,
 	 false},
+	{"upstream_capture_max_bytes", KEY_U32, OFF(upstream_capture_max),
+	 "10000000", 4096, 999999999, false},
 	{"upstream_expires",   KEY_U32,   OFF(upstream_expires), "600",
 	 10, 86400, false},
 	{"upstream_retry_min", KEY_U32,   OFF(upstream_retry_min), "1",
@@ -90,12 +99,12 @@ static const struct config_key keys[] = {
 	{"subscribe_allow",    KEY_ACL,   OFF(subscribe_allow),
 	 "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,"
 	 "fc00::/7,fe80::/10", 0, 0, false},
-	{"subscribe_users",    KEY_PATH,  OFF(subscribe_users), NULL, 0, 0,
+	{"subscribe_users",    KEY_SECRET, OFF(subscribe_users), NULL, 0, 0,
 	 false},
 	{"subscribe_realm",    KEY_STR,   OFF(subscribe_realm), "parkblf",
 	 0, 0, false},
 	{"sip_tls_listen",     KEY_ADDR,  OFF(tls_listen), NULL, 0, 0, false},
-	{"sip_tls_cert",       KEY_PATH,  OFF(tls_cert), NULL, 0, 0, false},
+	{"sip_tls_cert",       KEY_SECRET, OFF(tls_cert), NULL, 0, 0, false},
 	{"privacy",            KEY_BOOL,  OFF(privacy), "no", 0, 0, false},
 	{"notify_min_interval", KEY_U32,  OFF(notify_min_interval), "200",
 	 0, 60000, false},
@@ -145,7 +154,7 @@ struct parse_state {
 static bool is_string(enum key_type type)
 {
 	return type == KEY_STR || type == KEY_PATH || type == KEY_URI ||
-		type == KEY_ACL;
+		type == KEY_ACL || type == KEY_SECRET;
 }
 
 
@@ -162,6 +171,7 @@ static void destructor(void *arg)
 		}
 	}
 	mem_deref(cfg->file);
+	mem_deref(cfg->lines);
 }
 
 
@@ -170,19 +180,24 @@ static void destructor(void *arg)
  *
  * @param errmb Collects the messages; NULL logs them to stderr
  * @param file  File name
- * @param line  Line number
+ * @param line  Line number, 0 for the file as a whole
  * @param fmt   Message format
  */
 void config_error(struct mbuf *errmb, const char *file, unsigned line,
 		  const char *fmt, ...)
 {
+	char pos[16] = "";
 	va_list ap;
+
+	/* line 0: about the whole file (FILE: cannot read: ...) */
+	if (line)
+		(void)re_snprintf(pos, sizeof(pos), ":%u", line);
 
 	va_start(ap, fmt);
 	if (errmb)
-		(void)mbuf_printf(errmb, "%s:%u: %v\n", file, line, fmt, &ap);
+		(void)mbuf_printf(errmb, "%s%s: %v\n", file, pos, fmt, &ap);
 	else
-		(void)re_fprintf(stderr, "%s:%u: %v\n", file, line, fmt, &ap);
+		(void)re_fprintf(stderr, "%s%s: %v\n", file, pos, fmt, &ap);
 	va_end(ap);
 }
 
@@ -206,6 +221,103 @@ static bool all_digits(const struct pl *pl)
 }
 
 
+/*
+ * The port of HOST[:PORT] or [V6][:PORT] must fit 16 bits (libre would
+ * wrap 70000 to 4464), and an IPv6 address needs its brackets (else
+ * "::1:5060" is taken as a host with a port).
+ */
+static int port_check(const struct pl *hostport)
+{
+	const char *p = hostport->p, *end = p + hostport->l;
+	const char *colon;
+	struct pl port;
+
+	if (hostport->l && p[0] == '[') {
+		const char *rb = memchr(p, ']', hostport->l);
+
+		if (!rb)
+			return EINVAL;
+		if (rb + 1 == end)
+			return 0;
+		if (rb[1] != ':')
+			return EINVAL;
+		colon = rb + 1;
+	}
+	else {
+		colon = memchr(p, ':', hostport->l);
+		if (!colon)
+			return 0;
+		if (memchr(colon + 1, ':', end - colon - 1))
+			return EAFNOSUPPORT;
+	}
+
+	port.p = colon + 1;
+	port.l = end - port.p;
+	if (!port.l || port.l > 5 || !all_digits(&port) ||
+	    pl_u32(&port) > 65535)
+		return ERANGE;
+
+	return 0;
+}
+
+
+/* HOST[:PORT] of a sip: URI as written (uri_decode wraps the port) */
+static void uri_hostport(struct pl *hp, const struct pl *uri)
+{
+	const char *p = pl_strchr(uri, ':');
+	size_t i;
+
+	hp->p = p ? p + 1 : uri->p;
+	hp->l = uri->l - (hp->p - uri->p);
+
+	for (i = hp->l; i > 0; i--) {
+		if (hp->p[i - 1] == '@') {
+			pl_advance(hp, i);
+			break;
+		}
+	}
+	for (i = 0; i < hp->l; i++) {
+		if (hp->p[i] == ';' || hp->p[i] == '?')
+			break;
+	}
+	hp->l = i;
+}
+
+
+static int port_error(struct parse_state *ps, const struct config_key *k,
+		      const struct pl *val, const struct pl *hp, int err,
+		      unsigned line)
+{
+	if (err == EAFNOSUPPORT)
+		config_error(ps->errmb, ps->file, line,
+			     "%s: '%r': an IPv6 address goes in brackets "
+			     "([ADDRESS]:PORT)", k->name, val);
+	else if (err == ERANGE)
+		config_error(ps->errmb, ps->file, line,
+			     "%s: '%r': the port is not a number in "
+			     "0..65535", k->name, hp);
+	else
+		config_error(ps->errmb, ps->file, line,
+			     "%s: '%r' is not ADDRESS:PORT (IPv6 as "
+			     "[ADDRESS]:PORT)", k->name, val);
+
+	return EINVAL;
+}
+
+
+/* A relative secret is a systemd credential (LoadCredential=) when
+ * parkblf runs with one, else relative to the config file */
+static int secret_path(char **pathp, const char *file, const char *raw)
+{
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+
+	if (raw[0] != '/' && creds && creds[0])
+		return re_sdprintf(pathp, "%s/%s", creds, raw);
+
+	return file_path_relative(pathp, file, raw);
+}
+
+
 static int set_value(struct parse_state *ps, const struct config_key *k,
 		     const struct pl *val, unsigned line)
 {
@@ -220,19 +332,25 @@ static int set_value(struct parse_state *ps, const struct config_key *k,
 		err = pl_strdup((char **)field, val);
 		break;
 
-	case KEY_PATH: {
+	case KEY_PATH:
+	case KEY_SECRET: {
 		char *raw;
 
 		err = pl_strdup(&raw, val);
 		if (err)
 			break;
-		err = file_path_relative((char **)field, ps->file, raw);
+		if (k->type == KEY_SECRET)
+			err = secret_path((char **)field, ps->file, raw);
+		else
+			err = file_path_relative((char **)field, ps->file,
+						 raw);
 		mem_deref(raw);
 		break;
 	}
 
 	case KEY_URI: {
 		struct uri uri;
+		struct pl hp;
 
 		if (uri_decode(&uri, val) ||
 		    (pl_strcasecmp(&uri.scheme, "sip") &&
@@ -251,6 +369,10 @@ static int set_value(struct parse_state *ps, const struct config_key *k,
 				     k->name);
 			return EINVAL;
 		}
+		uri_hostport(&hp, val);
+		err = port_check(&hp);
+		if (err)
+			return port_error(ps, k, val, &hp, err, line);
 		err = pl_strdup((char **)field, val);
 		break;
 	}
@@ -294,6 +416,9 @@ static int set_value(struct parse_state *ps, const struct config_key *k,
 				     "(IPv6 as [ADDRESS]:PORT)", k->name, val);
 			return EINVAL;
 		}
+		err = port_check(val);
+		if (err)
+			return port_error(ps, k, val, val, err, line);
 		if (k->type == KEY_ADDR) {
 			if (is_wildcard(&sa)) {
 				config_error(ps->errmb, ps->file, line,
@@ -500,10 +625,23 @@ static void check_keys(struct parse_state *ps)
 		}
 	}
 
-	if (cfg->upstream_user && !cfg->upstream_password) {
+	if ((cfg->upstream_user || cfg->upstream_auth_user) &&
+	    !cfg->upstream_password && !cfg->upstream_password_file) {
 		config_error(ps->errmb, ps->file, eof,
 			     "upstream_user is set but upstream_password "
-			     "is missing");
+			     "is missing (or upstream_password_file)");
+		++ps->errors;
+	}
+	if (cfg->upstream_password && cfg->upstream_password_file) {
+		config_error(ps->errmb, ps->file, eof,
+			     "upstream_password and upstream_password_file: "
+			     "set only one");
+		++ps->errors;
+	}
+	if (cfg->upstream_auth_user && !cfg->upstream_user) {
+		config_error(ps->errmb, ps->file, eof,
+			     "upstream_auth_user needs upstream_user (the "
+			     "extension, parkblf's From user)");
 		++ps->errors;
 	}
 	if (sa_isset(&cfg->tls_listen, SA_ADDR) != (cfg->tls_cert != NULL)) {
@@ -582,6 +720,13 @@ int config_parse(struct config **cfgp, const char *file,
 	ps.lines = file_lines(buf, len, line_handler, &ps);
 	check_keys(&ps);
 
+	cfg->lines = mem_zalloc(sizeof(ps.seen), NULL);
+	if (!cfg->lines) {
+		err = ENOMEM;
+		goto out;
+	}
+	memcpy(cfg->lines, ps.seen, sizeof(ps.seen));
+
 	if (ps.errors)
 		err = EINVAL;
 
@@ -590,6 +735,129 @@ int config_parse(struct config **cfgp, const char *file,
 		mem_deref(cfg);
 	else
 		*cfgp = cfg;
+
+	return err;
+}
+
+
+/* Where a secret came from, for messages: under parkblf.service a
+ * relative path is the credential that the unit loads from the config
+ * directory (LoadCredential=NAME:/etc/parkblf/NAME) */
+static int secret_origin(char **strp, const struct config *cfg,
+			 const char *path)
+{
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	const char *slash = strrchr(cfg->file, '/');
+	size_t n = creds ? strlen(creds) : 0;
+
+	if (!n || strncmp(path, creds, n) || path[n] != '/')
+		return str_dup(strp, path);
+
+	return re_sdprintf(strp, "the systemd credential '%s' "
+			   "(parkblf.service loads it from %b/%s)",
+			   path + n + 1, cfg->file,
+			   slash ? (size_t)(slash - cfg->file) : (size_t)1,
+			   path + n + 1);
+}
+
+
+/* upstream_password_file: the password is the file's text without one
+ * final line break */
+static int read_password(struct config *cfg, struct mbuf *errmb)
+{
+	const char *path = cfg->upstream_password_file;
+	unsigned line = config_line(cfg, "upstream_password_file");
+	char *origin = NULL;
+	struct mbuf *mb;
+	struct pl pw;
+	size_t i;
+	int err;
+
+	err = secret_origin(&origin, cfg, path);
+	if (err)
+		return err;
+
+	err = file_read(&mb, path, 4096);
+	if (err) {
+		config_error(errmb, cfg->file, line, "upstream_password_file: "
+			     "cannot read %s: %m", origin, err);
+		mem_deref(origin);
+		return err;
+	}
+
+	pw.p = (const char *)mb->buf;
+	pw.l = mb->end;
+	if (pw.l && pw.p[pw.l - 1] == '\n')
+		--pw.l;
+	if (pw.l && pw.p[pw.l - 1] == '\r')
+		--pw.l;
+
+	for (i = 0; i < pw.l; i++) {
+		if ((unsigned char)pw.p[i] < 0x20 || pw.p[i] == 0x7f)
+			break;
+	}
+	if (!pw.l || i < pw.l) {
+		config_error(errmb, cfg->file, line, "upstream_password_file: "
+			     "%s %s", origin, pw.l ?
+			     "has more than one line or a control character" :
+			     "is empty: write the PBX password in it");
+		err = EINVAL;
+	}
+	else {
+		err = pl_strdup(&cfg->upstream_password, &pw);
+	}
+
+	mem_deref(origin);
+	mem_deref(mb);
+	return err;
+}
+
+
+/* Secrets: a credential the unit does not pass is named as such; a
+ * file parkblf reads itself should be private, since under the unit
+ * systemd (root) reads it and hands it over as a credential */
+static int check_secrets(const struct config *cfg, struct mbuf *errmb)
+{
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	size_t n = creds ? strlen(creds) : 0;
+	int err = 0;
+	size_t i;
+
+	for (i = 0; i < KEY_COUNT; i++) {
+		const char *path;
+		struct stat st;
+
+		if (keys[i].type != KEY_SECRET)
+			continue;
+		path = *(char * const *)(const void *)((const uint8_t *)cfg
+						       + keys[i].off);
+		if (!path)
+			continue;
+
+		if (n && !strncmp(path, creds, n) && path[n] == '/') {
+			if (!access(path, F_OK))
+				continue;
+			config_error(errmb, cfg->file, cfg->lines[i], "%s: "
+				     "parkblf.service passes no credential "
+				     "'%s': add LoadCredential=%s:PATH in a "
+				     "drop-in (systemctl edit parkblf)",
+				     keys[i].name, path + n + 1,
+				     path + n + 1);
+			err = ENOENT;
+			continue;
+		}
+
+		/* subauth.c warns about its users file itself */
+		if (!strcmp(keys[i].name, "subscribe_users") ||
+		    stat(path, &st) || !(st.st_mode & S_IROTH))
+			continue;
+
+		log_warn("config: %s:%u: %s: %s is readable by everyone "
+			 "(mode %H): chmod 600 it (parkblf.service passes "
+			 "it to parkblf as a credential)", cfg->file,
+			 cfg->lines[i], keys[i].name, path, file_mode_print,
+			 &st.st_mode);
+	}
 
 	return err;
 }
@@ -606,6 +874,7 @@ int config_parse(struct config **cfgp, const char *file,
  */
 int config_load(struct config **cfgp, const char *file, struct mbuf *errmb)
 {
+	struct config *cfg;
 	struct stat st;
 	struct mbuf *mb;
 	int err;
@@ -618,15 +887,23 @@ int config_load(struct config **cfgp, const char *file, struct mbuf *errmb)
 
 	err = config_parse(cfgp, file, mb->buf, mb->end, errmb);
 	mem_deref(mb);
+	if (err)
+		return err;
 
-	if (!err && (*cfgp)->upstream_password && !stat(file, &st) &&
+	cfg = *cfgp;
+	if (cfg->upstream_password && !stat(file, &st) &&
 	    (st.st_mode & S_IROTH)) {
 		log_warn("config: %s holds upstream_password and is "
-			 "readable by everyone (mode %u%u%u): chmod o-r it",
-			 file, (unsigned)(st.st_mode >> 6) & 7,
-			 (unsigned)(st.st_mode >> 3) & 7,
-			 (unsigned)st.st_mode & 7);
+			 "readable by everyone (mode %H): move the password "
+			 "to upstream_password_file (parkblf.conf(5)); the "
+			 "unit's DynamicUser needs this file readable", file,
+			 file_mode_print, &st.st_mode);
 	}
+	err = check_secrets(cfg, errmb);
+	if (!err && cfg->upstream_password_file)
+		err = read_password(cfg, errmb);
+	if (err)
+		*cfgp = mem_deref(cfg);
 
 	return err;
 }
@@ -667,4 +944,45 @@ const char *config_module_str(const char *name)
 	}
 
 	return NULL;
+}
+
+
+/**
+ * Get the line a key was set on, for FILE:LINE messages
+ *
+ * @param cfg Configuration
+ * @param key Key name
+ *
+ * @return Line number, 0 if the key has its default (or is unknown)
+ */
+unsigned config_line(const struct config *cfg, const char *key)
+{
+	size_t i;
+
+	if (!cfg || !cfg->lines || !key)
+		return 0;
+
+	for (i = 0; i < KEY_COUNT; i++) {
+		if (!strcmp(keys[i].name, key))
+			return cfg->lines[i];
+	}
+
+	return 0;
+}
+
+
+/**
+ * Get the digest user name parkblf gives the PBX
+ *
+ * @param cfg Configuration
+ *
+ * @return upstream_auth_user, else upstream_user, else NULL
+ */
+const char *config_auth_user(const struct config *cfg)
+{
+	if (!cfg)
+		return NULL;
+
+	return cfg->upstream_auth_user ? cfg->upstream_auth_user
+		: cfg->upstream_user;
 }

@@ -65,6 +65,7 @@ void log_init_libre(void);
 
 int file_read(struct mbuf **mbp, const char *path, size_t maxlen);
 int file_path_relative(char **pathp, const char *base, const char *path);
+int file_mode_print(struct re_printf *pf, void *arg);
 typedef void (file_line_h)(const struct pl *line, unsigned lineno,
 			   void *arg);
 unsigned file_lines(const uint8_t *buf, size_t len, file_line_h *lineh,
@@ -88,11 +89,14 @@ struct config {
 	struct sa listenv[CONFIG_MAX_LISTEN]; /**< sip_listen addresses   */
 	size_t listenc;
 	char *upstream_uri;
-	char *upstream_user;
-	char *upstream_password;
+	char *upstream_user;          /**< From user (the extension)      */
+	char *upstream_auth_user;     /**< Digest user, NULL: upstream_user*/
+	char *upstream_password;      /**< Given, or read from the file   */
+	char *upstream_password_file;
 	char *upstream_event;
 	char *upstream_accept;
 	char *upstream_capture;
+	uint32_t upstream_capture_max;/**< Bytes before FILE.1 rotation   */
 	uint32_t upstream_expires;
 	uint32_t upstream_retry_min;  /**< Backoff bounds, seconds        */
 	uint32_t upstream_retry_max;
@@ -130,6 +134,7 @@ struct config {
 	enum nat_mode nat_mode;       /**< Phones behind NAT (natkeep.c)  */
 	uint32_t nat_keepalive;       /**< s between keepalives, 0 off    */
 	uint32_t nat_keepalive_grace; /**< s unanswered: the phone is gone */
+	unsigned *lines;              /**< Line each key was set on       */
 };
 
 int config_parse(struct config **cfgp, const char *file,
@@ -137,8 +142,17 @@ int config_parse(struct config **cfgp, const char *file,
 int config_load(struct config **cfgp, const char *file,
 		struct mbuf *errmb);
 void config_set_current(const struct config *cfg);
+unsigned config_line(const struct config *cfg, const char *key);
+const char *config_auth_user(const struct config *cfg);
 void config_error(struct mbuf *errmb, const char *file, unsigned line,
 		  const char *fmt, ...);
+
+
+/* cfgcheck: will the configuration work at run time */
+
+struct orbitmap;
+int cfgcheck_run(const struct config *cfg, const struct orbitmap *map,
+		 bool test_only, struct mbuf *errmb);
 
 
 /* orbit map */
@@ -208,7 +222,8 @@ uint64_t store_now_ms(void);
 /* capture */
 
 struct capture;
-int  capture_open(struct capture **capp, const char *path);
+int  capture_open(struct capture **capp, const char *path,
+		   uint64_t max);
 void capture_write(struct capture *cap, const struct sip_msg *msg);
 
 #endif

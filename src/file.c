@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
@@ -139,4 +140,24 @@ unsigned file_lines(const uint8_t *buf, size_t len, file_line_h *lineh,
 	}
 
 	return lineno;
+}
+
+
+/**
+ * Print a file's permission bits as ls and chmod write them ("640")
+ *
+ * @param pf  Print handler
+ * @param arg const mode_t *, the st_mode of a struct stat
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int file_mode_print(struct re_printf *pf, void *arg)
+{
+	const mode_t *mode = arg;
+
+	if (!mode)
+		return 0;
+
+	return re_hprintf(pf, "%u%u%u", (unsigned)(*mode >> 6) & 7,
+			  (unsigned)(*mode >> 3) & 7, (unsigned)*mode & 7);
 }

@@ -170,6 +170,11 @@ int main(int argc, char *argv[])
 	if (err)
 		goto out;
 
+	/* what a start would refuse or silently degrade, -t reports */
+	err = cfgcheck_run(cfg, map, test_only, NULL);
+	if (err)
+		goto out;
+
 	/* modules read their own keys at init */
 	config_set_current(cfg);
 

@@ -119,6 +119,24 @@ static bool next_token(struct pl *tok, struct pl *line, bool *unterminated)
 }
 
 
+static bool utf8_valid(const char *s)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t n = strlen(s);
+
+	while (n) {
+		size_t l = utf8_char_len(p, n);
+
+		if (!l)
+			return false;
+		p += l;
+		n -= l;
+	}
+
+	return true;
+}
+
+
 /* label="TEXT" or label=TEXT; \" and \\ escape inside quotes */
 static int label_decode(char **labelp, const struct pl *val)
 {
@@ -246,6 +264,12 @@ static int set_option(struct parse_state *ps, struct orbit *o,
 	if (fieldp == &o->label) {
 		int err = label_decode(fieldp, &val);
 
+		if (!err && !utf8_valid(*fieldp)) {
+			config_error(ps->errmb, ps->file, lineno,
+				     "label: not UTF-8 (Latin-1?): save the "
+				     "map as UTF-8, or phones show U+FFFD");
+			return EINVAL;
+		}
 		if (err == EBADMSG || (!err && strlen(*fieldp) > MAX_LABEL)) {
 			config_error(ps->errmb, ps->file, lineno,
 				     "label: bad text %r (a quoted string "

@@ -12,7 +12,8 @@
  * the PBX every upstream_keepalive seconds, and two unanswered pings
  * in a row (any answer counts) take the link down.
  *
- * Config keys: upstream_uri, upstream_user, upstream_password,
+ * Config keys: upstream_uri, upstream_user, upstream_auth_user,
+ * upstream_password (or upstream_password_file, read by config.c),
  * upstream_event, upstream_accept, upstream_expires, upstream_capture,
  * upstream_retry_min, upstream_retry_max, upstream_keepalive.
  *
@@ -206,13 +207,14 @@ static int auth_handler(char **user, char **pass, const char *realm,
 	struct upstream *up = arg;
 	int err;
 
-	if (!up->cfg->upstream_user) {
+	if (!config_auth_user(up->cfg)) {
 		log_error("upstream: the PBX asks for credentials (realm "
 			  "'%s') but upstream_user is not set", realm);
 		return EAUTH;
 	}
 
-	err  = str_dup(user, up->cfg->upstream_user);
+	/* the authentication ID; upstream_user stays the From user */
+	err  = str_dup(user, config_auth_user(up->cfg));
 	err |= str_dup(pass, up->cfg->upstream_password);
 
 	return err;
@@ -341,9 +343,10 @@ static void close_handler(int err, const struct sip_msg *msg,
 		retry_after = retry_after_hdr(msg);
 
 		if (msg->scode == 401 || msg->scode == 407) {
+			const char *user = config_auth_user(up->cfg);
+
 			log_error("upstream: the PBX refused the credentials "
-				  "of '%s' (%u %r)", up->cfg->upstream_user ?
-				  up->cfg->upstream_user : "(none)",
+				  "of '%s' (%u %r)", user ? user : "(none)",
 				  msg->scode, &msg->reason);
 			if (!retry_after)
 				retry_after = up->cfg->upstream_retry_max;
@@ -513,7 +516,8 @@ int upstream_alloc(struct upstream **upp, struct sip *sip,
 		goto out;
 
 	if (cfg->upstream_capture) {
-		err = capture_open(&up->cap, cfg->upstream_capture);
+		err = capture_open(&up->cap, cfg->upstream_capture,
+				   cfg->upstream_capture_max);
 		if (err) {
 			log_error("upstream: cannot open capture file %s: %m",
 				  cfg->upstream_capture, err);

@@ -3,7 +3,11 @@
  *
  * Copyright (C) 2026 The parkblf authors
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
@@ -213,8 +217,171 @@ static void test_load_missing_file(void **state)
 
 	assert_int_equal(ENOENT, config_load(&cfg, "/nonexistent/x.conf",
 					     err));
-	assert_non_null(strstr(errors(err), "/nonexistent/x.conf:0: "
-			       "cannot read"));
+	/* no line to point at: FILE: message, not FILE:0: */
+	assert_non_null(strstr(errors(err), "/nonexistent/x.conf: "
+			       "cannot read: "));
+	mem_deref(err);
+}
+
+
+static void test_ports_and_ipv6(void **state)
+{
+	struct config *cfg = NULL;
+	struct mbuf *err = mbuf_alloc(64);
+	static const char text[] =
+		"sip_listen 127.0.0.1:70000\n"                       /* 1 */
+		"upstream_uri sip:any-dn@192.0.2.1:292100\n"         /* 2 */
+		"orbit_map orbits.conf\n"                            /* 3 */
+		"http_listen [::1]:65536\n"                          /* 4 */
+		"upstream_listen 127.0.0.1:-1\n";                    /* 5 */
+	static const char v6[] =
+		"sip_listen 127.0.0.1:5060\n"
+		"upstream_uri sip:any-dn@::1:29210\n"                /* 2 */
+		"orbit_map orbits.conf\n";
+	static const char good[] =
+		"sip_listen [::1]:65535\n"
+		"upstream_uri sip:any-dn@[::1]:29210;transport=tcp\n"
+		"orbit_map orbits.conf\n";
+	const char *e;
+	(void)state;
+
+	assert_int_equal(EINVAL, parse(&cfg, text, err));
+	e = errors(err);
+	assert_non_null(strstr(e, "parkblf.conf:1: sip_listen: "
+			       "'127.0.0.1:70000': the port is not a "
+			       "number in 0..65535"));
+	assert_non_null(strstr(e, "parkblf.conf:2: upstream_uri: "
+			       "'192.0.2.1:292100': the port is not"));
+	assert_non_null(strstr(e, "parkblf.conf:4: http_listen: "
+			       "'[::1]:65536': the port"));
+	assert_non_null(strstr(e, "parkblf.conf:5: upstream_listen:"));
+
+	mbuf_reset(err);
+	assert_int_equal(EINVAL, parse(&cfg, v6, err));
+	assert_non_null(strstr(errors(err), "parkblf.conf:2: upstream_uri: "
+			       "'sip:any-dn@::1:29210': an IPv6 address "
+			       "goes in brackets"));
+
+	mbuf_reset(err);
+	assert_int_equal(0, parse(&cfg, good, err));
+	assert_int_equal(65535, sa_port(&cfg->listenv[0]));
+	mem_deref(cfg);
+	mem_deref(err);
+}
+
+
+static void test_auth_user(void **state)
+{
+	struct config *cfg = NULL;
+	struct mbuf *err = mbuf_alloc(64);
+	static const char text[] =
+		"sip_listen 127.0.0.1:5070\n"
+		"upstream_uri sip:any-dn@192.0.2.1\n"
+		"orbit_map orbits.conf\n"
+		"upstream_user 9999\n"
+		"upstream_auth_user Kx7yQ2\n"
+		"upstream_password s3cret\n";
+	static const char alone[] =
+		"sip_listen 127.0.0.1:5070\n"
+		"upstream_uri sip:any-dn@192.0.2.1\n"
+		"orbit_map orbits.conf\n"
+		"upstream_auth_user Kx7yQ2\n"
+		"upstream_password s3cret\n";
+	(void)state;
+
+	assert_int_equal(0, parse(&cfg, text, err));
+	assert_string_equal("9999", cfg->upstream_user);
+	assert_string_equal("Kx7yQ2", config_auth_user(cfg));
+	assert_int_equal(5, config_line(cfg, "upstream_auth_user"));
+	cfg = mem_deref(cfg);
+
+	/* without it, the extension is the digest user too */
+	assert_int_equal(0, parse(&cfg, minimal, err));
+	assert_null(config_auth_user(cfg));
+	assert_int_equal(0, config_line(cfg, "upstream_auth_user"));
+	cfg = mem_deref(cfg);
+
+	assert_int_equal(EINVAL, parse(&cfg, alone, err));
+	assert_non_null(strstr(errors(err), "upstream_auth_user needs "
+			       "upstream_user"));
+	mem_deref(err);
+}
+
+
+/* write_file DIR NAME TEXT MODE: a file for config_load */
+static void write_file(char *path, size_t sz, const char *dir,
+		       const char *name, const char *text)
+{
+	FILE *f;
+
+	(void)re_snprintf(path, sz, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(strlen(text), fwrite(text, 1, strlen(text), f));
+	assert_int_equal(0, fclose(f));
+}
+
+
+static void test_password_file(void **state)
+{
+	char dir[] = "/tmp/parkblf-unit.XXXXXX", creds[256], conf[256];
+	char pw[256], cpw[256];
+	struct config *cfg = NULL;
+	struct mbuf *err = mbuf_alloc(64);
+	char text[512];
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	(void)re_snprintf(creds, sizeof(creds), "%s/creds", dir);
+	assert_int_equal(0, mkdir(creds, 0700));
+	(void)re_snprintf(text, sizeof(text), "%s%s", minimal,
+			  "upstream_user 9999\n"
+			  "upstream_password_file upstream_password\n");
+	write_file(conf, sizeof(conf), dir, "parkblf.conf", text);
+
+	/* outside systemd: relative to the config file; one newline off */
+	(void)unsetenv("CREDENTIALS_DIRECTORY");
+	write_file(pw, sizeof(pw), dir, "upstream_password", "pa ss\n");
+	assert_int_equal(0, config_load(&cfg, conf, err));
+	assert_string_equal("pa ss", cfg->upstream_password);
+	cfg = mem_deref(cfg);
+
+	/* under the unit: the credential of that name */
+	assert_int_equal(0, setenv("CREDENTIALS_DIRECTORY", creds, 1));
+	write_file(cpw, sizeof(cpw), creds, "upstream_password", "cred\r\n");
+	assert_int_equal(0, config_load(&cfg, conf, err));
+	assert_string_equal("cred", cfg->upstream_password);
+	cfg = mem_deref(cfg);
+
+	/* an empty credential (the unit's SetCredential= default) */
+	write_file(cpw, sizeof(cpw), creds, "upstream_password", "");
+	assert_int_equal(EINVAL, config_load(&cfg, conf, err));
+	assert_null(cfg);
+	assert_non_null(strstr(errors(err), "parkblf.conf:5: "
+			       "upstream_password_file: the systemd "
+			       "credential 'upstream_password' "
+			       "(parkblf.service loads it from "));
+	assert_non_null(strstr(errors(err), "/upstream_password) is empty: "
+			       "write the PBX password in it"));
+	(void)unlink(cpw);
+	mbuf_reset(err);
+	assert_int_equal(ENOENT, config_load(&cfg, conf, err));
+	assert_non_null(strstr(errors(err), "parkblf.conf:5: "
+			       "upstream_password_file: parkblf.service "
+			       "passes no credential 'upstream_password': "
+			       "add LoadCredential=upstream_password:PATH"));
+	(void)unsetenv("CREDENTIALS_DIRECTORY");
+
+	/* two lines are a mistake, not a password */
+	mbuf_reset(err);
+	write_file(pw, sizeof(pw), dir, "upstream_password", "a\nb\n");
+	assert_int_equal(EINVAL, config_load(&cfg, conf, err));
+	assert_non_null(strstr(errors(err), "has more than one line"));
+
+	(void)unlink(pw);
+	(void)unlink(conf);
+	(void)rmdir(creds);
+	(void)rmdir(dir);
 	mem_deref(err);
 }
 
@@ -226,6 +393,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_missing_and_inconsistent),
 	cmocka_unit_test(test_wildcard_listen_accepted),
 	cmocka_unit_test(test_load_missing_file),
+	cmocka_unit_test(test_ports_and_ipv6),
+	cmocka_unit_test(test_auth_user),
+	cmocka_unit_test(test_password_file),
 };
 
 const struct unit_group unit_config = UNIT_GROUP(config, tests);

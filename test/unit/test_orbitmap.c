@@ -212,12 +212,37 @@ static void test_empty_map(void **state)
 }
 
 
+static void test_label_utf8(void **state)
+{
+	struct orbitmap *map = NULL;
+	struct mbuf *err = mbuf_alloc(64);
+	static const char text[] =
+		"park-1 *00 label=\"Caf\xc3\xa9\"\n"      /* UTF-8   */
+		"park-2 *01 label=\"Caf\xe9\"\n";          /* Latin-1 */
+	(void)state;
+
+	assert_int_equal(EINVAL, parse(&map, text, err));
+	assert_null(map);
+	assert_int_equal(0, mbuf_write_u8(err, 0));
+	assert_string_equal("orbits.conf:2: label: not UTF-8 (Latin-1?): "
+			    "save the map as UTF-8, or phones show U+FFFD\n",
+			    (char *)err->buf);
+
+	assert_int_equal(0, parse(&map, "park-1 *00 label=\"Caf\xc3\xa9\"\n",
+				  NULL));
+	assert_string_equal("Caf\xc3\xa9", find(map, "park-1")->label);
+	mem_deref(map);
+	mem_deref(err);
+}
+
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_valid_map),
 	cmocka_unit_test(test_two_names_one_dn),
 	cmocka_unit_test(test_errors),
 	cmocka_unit_test(test_empty_map),
 	cmocka_unit_test(test_find_dialled),
+	cmocka_unit_test(test_label_utf8),
 };
 
 const struct unit_group unit_orbitmap = UNIT_GROUP(orbitmap, tests);
