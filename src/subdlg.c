@@ -538,9 +538,16 @@ static int reply_ok(struct subdlg *sd, const struct sip_msg *msg,
 	/* libre's reply takes the To tag of a request without one from
 	   msg->tag: a shallow copy (read only, never referenced: so not
 	   for a server transaction) carries ours */
-	if (sd->fast || (!pl_isset(&msg->to.tag) && msg->tag != sd->ltag)) {
+	if (sd->fast || (sd->nat && msg->tp == SIP_TRANSP_UDP) ||
+	    (!pl_isset(&msg->to.tag) && msg->tag != sd->ltag)) {
 		m = *msg;
 		m.tag = sd->ltag;
+
+		/* behind NAT the answer goes where the request came from,
+		   with or without rport in its Via (RFC 3581, as
+		   nathelper's force_rport) */
+		if (sd->nat)
+			sa_set_port(&m.via.addr, sa_port(&msg->src));
 		return sip_replyf(sd->ctx->sip, &m, 200, "OK",
 				  "%H"
 				  "Expires: %u\r\n"

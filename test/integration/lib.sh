@@ -46,16 +46,21 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 	done
 	local san='ERROR: (Address|Leak)Sanitizer|runtime error:'
-	for d in "$T"/parkblf.log "$T"/fakepbx.log; do
+	for d in "$T"/parkblf*.log "$T"/fakepbx.log; do
 		if [ -f "$d" ] && grep -Eq "$san" "$d"; then
 			echo "FAIL: sanitizer report in $d:" >&2
 			grep -E -A20 "$san" "$d" >&2
 			status=1
 		fi
 	done
+	# a test's own clean-up (network namespaces), after its processes
+	for d in "${CLEANUP_HOOKS[@]}"; do
+		"$d"
+	done
 	exit $status
 }
 DAEMONS=()
+CLEANUP_HOOKS=()
 trap cleanup EXIT
 
 # wait_for SECONDS COMMAND...: poll every 50 ms until COMMAND succeeds
