@@ -66,6 +66,7 @@ include test/fakepbx/fakepbx.mk
 include test/unit/unit.mk
 include test/fuzz/fuzz.mk
 include test/bench/bench.mk
+include test/interop/interop.mk
 
 .PHONY: all check unit integration interop asan valgrind demo ccheck \
 	install uninstall clean fuzz fuzz-build
@@ -103,7 +104,7 @@ integration: all
 
 # parkblf against third-party SIP stacks (Kamailio, liblinphone, ...),
 # each started by its test on loopback; see test/interop/lib.sh
-interop: all
+interop: all $(DIALOGWATCH_BIN)
 	$(Q)test/interop/run.sh $(BUILD)
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.

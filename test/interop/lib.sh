@@ -122,3 +122,43 @@ kam_rls_service() {
 	echo "1:$watcher:127.0.0.1:$doc:8:e1:1:rls-services/users/sip\\:$watcher@127.0.0.1/index:0" \
 		>>"$T/$name/db/xcap"
 }
+
+# start_dialogwatch NAME URI: a dialog-event watcher over liblinphone
+# (build/dialogwatch) subscribed to URI; its lines go to $T/NAME.out.
+# Sets DW_PID_NAME.
+start_dialogwatch() {
+	local name=$1 dir=$T/$1
+	# liblinphone refuses to start without its database's directory
+	mkdir -p "$dir/.local/share/linphone"
+	cat >"$dir/linphonerc" <<-EOM
+	[sip]
+	sip_port=$(free_port)
+	sip_tcp_port=0
+	sip_tls_port=0
+	contact="watcher" <sip:watcher@127.0.0.1>
+	use_ipv6=0
+	[video]
+	enabled=0
+	EOM
+	HOME=$dir "$BUILD/dialogwatch" "$dir/linphonerc" "$2" 240 \
+		>"$T/$name.out" 2>"$T/$name.err" &
+	PIDS+=($!)
+	FAIL_LOGS+=("$T/$name.out")
+	eval "DW_PID_$name=$!"
+}
+
+# dw_lamp NAME: the last lamp (STATE line) NAME showed, with its caller
+dw_lamp() {
+	awk '$1 == "STATE" { lamp = $3; caller = "" }
+		$1 == "CALLER" { $1 = ""; caller = substr($0, 2) }
+		END { print lamp (caller != "" ? " " caller : "") }' \
+		"$T/$1.out"
+}
+
+# expect_dw NAME LAMP [SECONDS]: wait until NAME shows LAMP (e.g.
+# "idle", "confirmed 201 Alice")
+expect_dw() {
+	wait_for "${3:-15}" dw_is "$1" "$2" ||
+		fail "liblinphone watcher $1 shows '$(dw_lamp "$1")', want '$2'"
+}
+dw_is() { [ "$(dw_lamp "$1")" = "$2" ]; }

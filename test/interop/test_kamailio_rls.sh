@@ -1,7 +1,8 @@
 # Kamailio 5.6 as the PBX's resource list server (RFC 4662): rls over
 # presence + presence_dialoginfo serves the list sip:any-dn@ of *00 and
 # *01; the park is dialog-info PUBLISHed for *00 (sipp).  A sipp phone
-# watches park-1 and sees idle, the parked caller, idle again.
+# and a liblinphone watcher (dialogwatch) watch park-1 and see idle,
+# the parked caller, idle again.
 #
 # Kamailio's first NOTIFY of every new list subscription lists the
 # resources without <instance> (their state is not known yet) and
@@ -21,13 +22,16 @@ start_kamailio kam "$KP" kamailio-rls.cfg WAITN=3
 write_config "upstream_uri sip:any-dn@127.0.0.1:$KP" "upstream_keepalive 2"
 start_parkblf
 start_phone p park-1 QUIET_MS=120000
+start_dialogwatch lp "sip:park-1@127.0.0.1:$PB_PORT"
 expect_last p '<state>terminated</state>'
+expect_dw lp idle
 log "park-1 idle"
 
 publish pub00 '*00' "$KP" "$(dialog_info '*00' call-a 201 Alice)"
 expect_last p '<state>confirmed</state>'
 [ "$(last_callers p)" = "201 Alice" ] ||
 	fail "caller is '$(last_callers p)': $(last_notify p)"
+expect_dw lp "confirmed 201 Alice"
 log "parked call: lit, caller 201 Alice"
 
 # a new upstream subscription while the call is parked
@@ -56,7 +60,11 @@ log "new upstream subscription: no blink, the call kept its time ($d s)"
 
 publish pub00 '*00' "$KP" "$(dialog_info '*00')"
 expect_last p '<state>terminated</state>'
-log "retrieved: park-1 idle"
+expect_dw lp idle
+lamps=$(awk '$1 == "STATE" { print $3 }' "$T/lp.out" | paste -sd ' ')
+[ "$lamps" = "idle confirmed idle" ] ||
+	fail "liblinphone's lamp went: $lamps"
+log "retrieved: park-1 idle (liblinphone's lamp: $lamps)"
 
 grep -q 'link up -> down' "$T/parkblf.log" &&
 	fail "the upstream link went down"
