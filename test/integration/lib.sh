@@ -110,9 +110,14 @@ pbx() {
 	echo "$*" >&7
 	read -r -t 10 reply <&7
 	exec 7>&-
-	case "$reply" in
-	ok*) echo "$reply" ;;
-	*) fail "fake PBX: '$*' -> '$reply'" ;;
+	pbx_ok "$reply" "$*"
+}
+
+# pbx_ok REPLY COMMAND: prints an ok reply, fails on any other
+pbx_ok() {
+	case "$1" in
+	ok*) echo "$1" ;;
+	*) fail "fake PBX: '$2' -> '$1'" ;;
 	esac
 }
 

@@ -87,14 +87,9 @@ PBX_CTL=$(sed -n 's/.*control=\([0-9]*\).*/\1/p' "$T/pbx.ports")
 
 # pbx COMMAND...: lib.sh's, from inside the wan
 pbx() {
-	local reply
-	reply=$(in_wan bash -c 'exec 7<>"/dev/tcp/127.0.0.1/$0" &&
+	pbx_ok "$(in_wan bash -c 'exec 7<>"/dev/tcp/127.0.0.1/$0" &&
 		echo "$1" >&7 && read -r -t 10 reply <&7 && echo "$reply"' \
-		"$PBX_CTL" "$*")
-	case "$reply" in
-	ok*) echo "$reply" ;;
-	*) fail "fake PBX: '$*' -> '$reply'" ;;
-	esac
+		"$PBX_CTL" "$*")" "$*"
 }
 
 cat >"$T/orbits.conf" <<EOM

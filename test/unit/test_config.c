@@ -60,6 +60,9 @@ static void test_minimal_defaults(void **state)
 	assert_false(cfg->dialog_all_calls);
 	assert_int_equal(LAMP_CONFIRMED, cfg->dialog_lamp);
 	assert_int_equal(LOG_LEVEL_INFO, cfg->log_level);
+	assert_int_equal(NAT_AUTO, cfg->nat_mode);
+	assert_int_equal(20, cfg->nat_keepalive);
+	assert_int_equal(60, cfg->nat_keepalive_grace);
 
 	mem_deref(cfg);
 	mem_deref(err);
@@ -89,6 +92,9 @@ static void test_all_keys(void **state)
 		"upstream_listen 127.0.0.1:5071\n"
 		"dialog_all_calls yes\n"
 		"dialog_lamp early\n"
+		"nat_mode always\n"
+		"nat_keepalive 0\n"
+		"nat_keepalive_grace 5\n"
 		"log_level debug\n";
 	(void)state;
 
@@ -108,6 +114,9 @@ static void test_all_keys(void **state)
 	assert_true(cfg->dialog_all_calls);
 	assert_int_equal(LAMP_EARLY, cfg->dialog_lamp);
 	assert_int_equal(LOG_LEVEL_DEBUG, cfg->log_level);
+	assert_int_equal(NAT_ALWAYS, cfg->nat_mode);
+	assert_int_equal(0, cfg->nat_keepalive);
+	assert_int_equal(5, cfg->nat_keepalive_grace);
 
 	mem_deref(cfg);
 	mem_deref(err);
@@ -133,7 +142,8 @@ static void test_errors_have_file_and_line(void **state)
 		"http_listen 0.0.0.0:8088\n"                   /* 12 */
 		"sip_listen localhost\n"                       /* 13 */
 		"upstream_uri sips:any-dn@pbx\n"               /* 14 */
-		"upstream_listen 0.0.0.0:5071\n";              /* 15 */
+		"upstream_listen 0.0.0.0:5071\n"               /* 15 */
+		"nat_mode sometimes\n";                       /* 16 */
 	const char *e;
 	(void)state;
 
@@ -164,6 +174,8 @@ static void test_errors_have_file_and_line(void **state)
 			       "sip:...;transport=tls"));
 	assert_non_null(strstr(e, ":15: upstream_listen: needs a concrete "
 			       "address"));
+	assert_non_null(strstr(e, ":16: nat_mode: 'sometimes' is not auto, "
+			       "always or never"));
 
 	mem_deref(err);
 }
@@ -176,18 +188,22 @@ static void test_missing_and_inconsistent(void **state)
 	static const char text[] =
 		"upstream_user 9999\n"
 		"upstream_retry_min 30\n"
-		"upstream_retry_max 10\n";
+		"upstream_retry_max 10\n"
+		"nat_keepalive 20\n"
+		"nat_keepalive_grace 30\n";
 	const char *e;
 	(void)state;
 
 	assert_int_equal(EINVAL, parse(&cfg, text, err));
 	e = errors(err);
-	assert_non_null(strstr(e, ":3: missing required key 'sip_listen'"));
+	assert_non_null(strstr(e, ":5: missing required key 'sip_listen'"));
 	assert_non_null(strstr(e, "missing required key 'upstream_uri'"));
 	assert_non_null(strstr(e, "missing required key 'orbit_map'"));
 	assert_non_null(strstr(e, "upstream_password is missing"));
 	assert_non_null(strstr(e, "upstream_retry_min (30) is above "
 			       "upstream_retry_max (10)"));
+	assert_non_null(strstr(e, "nat_keepalive_grace (30) must be at least "
+			       "twice nat_keepalive (20)"));
 
 	mem_deref(err);
 }
