@@ -1,9 +1,14 @@
 /**
  * @file xmlsafe.c  libxml2 parsing for untrusted upstream bodies
  *
- * No network access, no entity substitution, no DTD at all: a body
- * with a DOCTYPE is refused before libxml2 sees it, which rules out
- * external entities (XXE) and entity-expansion bombs.  Size is capped.
+ * No network access, no entity substitution, no DTD at all: a document
+ * that declares one (internal or external subset, in any encoding) is
+ * refused.  This is decided on what libxml2 parsed, not on the bytes:
+ * the parser stops at the DOCTYPE (SAX internalSubset/externalSubset),
+ * before any entity is declared, and a document that still carries a
+ * subset is refused too.  That rules out external entities (XXE),
+ * entity-expansion bombs and text injected through internal entities.
+ * Size is capped.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -14,18 +19,18 @@
 #include "core.h"
 
 
-static bool has_doctype(const uint8_t *buf, size_t len)
+/* SAX: a DOCTYPE was parsed; the document is refused, parsing stops */
+static void subset_handler(void *ctx, const xmlChar *name,
+			   const xmlChar *external_id,
+			   const xmlChar *system_id)
 {
-	static const char tag[] = "<!DOCTYPE";
-	const size_t tl = sizeof(tag) - 1;
-	size_t i;
+	xmlParserCtxt *ctxt = ctx;
+	(void)name;
+	(void)external_id;
+	(void)system_id;
 
-	for (i = 0; i + tl <= len; i++) {
-		if (buf[i] == '<' && !memcmp(buf + i, tag, tl))
-			return true;
-	}
-
-	return false;
+	ctxt->_private = ctxt;  /* seen */
+	xmlStopParser(ctxt);
 }
 
 
@@ -43,7 +48,9 @@ int xmlsafe_parse(struct _xmlDoc **docp, const uint8_t *buf, size_t len)
 {
 	const int opts = XML_PARSE_NONET | XML_PARSE_NOERROR |
 		XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
+	xmlParserCtxt *ctxt;
 	xmlDoc *doc;
+	bool dtd;
 
 	if (!docp || !buf)
 		return EINVAL;
@@ -51,10 +58,26 @@ int xmlsafe_parse(struct _xmlDoc **docp, const uint8_t *buf, size_t len)
 	if (len > XMLSAFE_MAX_BODY || len > INT32_MAX)
 		return EMSGSIZE;
 
-	if (has_doctype(buf, len))
-		return EPROTO;
+	ctxt = xmlNewParserCtxt();
+	if (!ctxt)
+		return ENOMEM;
 
-	doc = xmlReadMemory((const char *)buf, (int)len, NULL, NULL, opts);
+	ctxt->sax->internalSubset = subset_handler;
+	ctxt->sax->externalSubset = subset_handler;
+	ctxt->_private = NULL;
+
+	doc = xmlCtxtReadMemory(ctxt, (const char *)buf, (int)len, NULL,
+				NULL, opts);
+	dtd = ctxt->_private != NULL ||
+		(doc && (doc->intSubset || doc->extSubset));
+	xmlFreeParserCtxt(ctxt);
+
+	if (dtd) {
+		if (doc)
+			xmlFreeDoc(doc);
+		return EPROTO;
+	}
+
 	if (!doc)
 		return EBADMSG;
 

@@ -106,6 +106,11 @@ static void test_refused_bodies(void **state)
 	/* external entities never get near the parser */
 	mem_deref(decode_fixture("dialog-xxe.xml", &err));
 	assert_int_equal(EPROTO, err);
+
+	/* nor internal ones, in any encoding: UTF-16LE with a BOM, an
+	   internal DTD whose entity would name the caller */
+	mem_deref(decode_fixture("dialog-dtd-utf16.xml", &err));
+	assert_int_equal(EPROTO, err);
 }
 
 
