@@ -115,9 +115,12 @@ static void watcher_destructor(void *arg)
 /* The subscription ends for good: it is not to be resumed */
 static void watcher_forget(struct watcher *w)
 {
+	char ltag[17];
+
 	if (w->saved)
 		(void)persist_delete(w->nt->db, subdlg_callid(w->dlg),
-				     subdlg_rtag(w->dlg));
+				     subdlg_rtag(w->dlg),
+				     subdlg_ltag(w->dlg, ltag, sizeof(ltag)));
 }
 
 
@@ -323,8 +326,11 @@ static int render(struct mbuf **mbp, struct watcher *w,
    CSeq is above a first run's, which need not be saved) CSeq */
 static void watcher_update(struct watcher *w)
 {
+	char ltag[17];
+
 	(void)persist_update(w->nt->db, subdlg_callid(w->dlg),
-			     subdlg_rtag(w->dlg), w->version,
+			     subdlg_rtag(w->dlg),
+			     subdlg_ltag(w->dlg, ltag, sizeof(ltag)), w->version,
 			     w->restored ? subdlg_cseq(w->dlg) : 0,
 			     w->expires_at);
 }

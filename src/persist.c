@@ -28,17 +28,36 @@ struct persist {
 	sqlite3_stmt *upd;
 };
 
+/* The table; a subscription is a dialog: Call-ID, the phone's tag and
+   parkblf's own tag (two subscriptions may share the first two) */
+#define SUBS_TABLE(name) \
+	"CREATE TABLE IF NOT EXISTS " name " (" \
+	" callid TEXT NOT NULL, rtag TEXT NOT NULL, ltag TEXT NOT NULL," \
+	" local TEXT NOT NULL, remote TEXT NOT NULL, target TEXT NOT NULL," \
+	" orbit TEXT NOT NULL, event TEXT NOT NULL, entity TEXT NOT NULL," \
+	" expires_at INTEGER NOT NULL, cseq INTEGER NOT NULL," \
+	" version INTEGER NOT NULL, tp INTEGER NOT NULL," \
+	" nat TEXT NOT NULL DEFAULT '', laddr TEXT NOT NULL DEFAULT ''," \
+	" PRIMARY KEY (callid, rtag, ltag));"
+
+#define SUBS_COLUMNS "callid, rtag, ltag, local, remote, target, orbit, " \
+	"event, entity, expires_at, cseq, version, tp, nat, laddr"
+
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=NORMAL;"
-	"CREATE TABLE IF NOT EXISTS subs ("
-	" callid TEXT NOT NULL, rtag TEXT NOT NULL, ltag TEXT NOT NULL,"
-	" local TEXT NOT NULL, remote TEXT NOT NULL, target TEXT NOT NULL,"
-	" orbit TEXT NOT NULL, event TEXT NOT NULL, entity TEXT NOT NULL,"
-	" expires_at INTEGER NOT NULL, cseq INTEGER NOT NULL,"
-	" version INTEGER NOT NULL, tp INTEGER NOT NULL,"
-	" nat TEXT NOT NULL DEFAULT '', laddr TEXT NOT NULL DEFAULT '',"
-	" PRIMARY KEY (callid, rtag));";
+	SUBS_TABLE("subs");
+
+/* A table keyed by (callid, rtag) alone, as 0.1.0 made it: copied into
+   one keyed by the whole dialog, in one transaction */
+static const char rekey[] =
+	"BEGIN;"
+	SUBS_TABLE("subs_rekey")
+	"INSERT INTO subs_rekey (" SUBS_COLUMNS ") SELECT " SUBS_COLUMNS
+	" FROM subs;"
+	"DROP TABLE subs;"
+	"ALTER TABLE subs_rekey RENAME TO subs;"
+	"COMMIT;";
 
 /* Columns added since the first schema: ALTER TABLE for a database an
    earlier version wrote (its rows get the default) */
@@ -67,18 +86,19 @@ static void destructor(void *arg)
 }
 
 
-static int has_column(struct persist *p, const char *name, bool *has)
+/* The number a SELECT count(*) gives, with one text parameter or none */
+static int count(struct persist *p, const char *sql, const char *param,
+		 int *n)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(p->db, "SELECT count(*) FROM "
-				"pragma_table_info('subs') WHERE name=?", -1,
-				&st, NULL);
+	rc = sqlite3_prepare_v2(p->db, sql, -1, &st, NULL);
 	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		if (param)
+			sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st) == SQLITE_ROW ? SQLITE_OK : SQLITE_ERROR;
-		*has = rc == SQLITE_OK && sqlite3_column_int(st, 0) > 0;
+		*n = sqlite3_column_int(st, 0);
 	}
 	sqlite3_finalize(st);
 
@@ -89,12 +109,14 @@ static int has_column(struct persist *p, const char *name, bool *has)
 static int migrate(struct persist *p)
 {
 	size_t i;
+	int keyc = 0;
 	int rc = SQLITE_OK;
 
 	for (i = 0; i < ADDED_N && rc == SQLITE_OK; i++) {
-		bool has = false;
+		int has = 0;
 
-		rc = has_column(p, added[i].name, &has);
+		rc = count(p, "SELECT count(*) FROM pragma_table_info('subs') "
+			   "WHERE name=?", added[i].name, &has);
 		if (rc == SQLITE_OK && !has) {
 			rc = sqlite3_exec(p->db, added[i].alter, NULL, NULL,
 					  NULL);
@@ -102,6 +124,19 @@ static int migrate(struct persist *p)
 				log_info("persist: %s: added column %s",
 					 p->path, added[i].name);
 		}
+	}
+
+	if (rc == SQLITE_OK)
+		rc = count(p, "SELECT count(*) FROM pragma_table_info('subs') "
+			   "WHERE pk>0", NULL, &keyc);
+	if (rc == SQLITE_OK && keyc != 3) {
+		rc = sqlite3_exec(p->db, rekey, NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			log_info("persist: %s: subscriptions keyed by their "
+				 "whole dialog", p->path);
+		else
+			(void)sqlite3_exec(p->db, "ROLLBACK", NULL, NULL,
+					   NULL);
 	}
 
 	return rc;
@@ -117,18 +152,18 @@ static int prepare(struct persist *p)
 		rc = migrate(p);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(p->db,
-			"INSERT OR REPLACE INTO subs (callid, rtag, ltag, "
-			"local, remote, target, orbit, event, entity, "
-			"expires_at, cseq, version, tp, nat, laddr) VALUES "
+			"INSERT OR REPLACE INTO subs (" SUBS_COLUMNS ") VALUES "
 			"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &p->ins, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(p->db,
-			"DELETE FROM subs WHERE callid=? AND rtag=?", -1,
+			"DELETE FROM subs WHERE callid=? AND rtag=? AND "
+			"ltag=?", -1,
 			&p->del, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(p->db,
 			"UPDATE subs SET version=?, cseq=?, expires_at=? "
-			"WHERE callid=? AND rtag=?", -1, &p->upd, NULL);
+			"WHERE callid=? AND rtag=? AND ltag=?", -1, &p->upd,
+			NULL);
 	/* a database that reads back wrong is no better than none */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(p->db, "SELECT count(*) FROM subs", NULL,
@@ -276,16 +311,19 @@ int persist_save(struct persist *p, const struct persist_sub *s)
  * @param p      Database
  * @param callid Call-ID
  * @param rtag   The phone's tag
+ * @param ltag   parkblf's tag
  *
  * @return 0 if success, otherwise errorcode
  */
-int persist_delete(struct persist *p, const char *callid, const char *rtag)
+int persist_delete(struct persist *p, const char *callid, const char *rtag,
+		   const char *ltag)
 {
-	if (!p || !callid || !rtag)
+	if (!p || !callid || !rtag || !ltag)
 		return EINVAL;
 
 	sqlite3_bind_text(p->del, 1, callid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(p->del, 2, rtag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(p->del, 3, ltag, -1, SQLITE_STATIC);
 
 	return step(p, p->del);
 }
@@ -297,6 +335,7 @@ int persist_delete(struct persist *p, const char *callid, const char *rtag)
  * @param p          Database
  * @param callid     Call-ID
  * @param rtag       The phone's tag
+ * @param ltag       parkblf's tag
  * @param version    Next document version
  * @param cseq       Last CSeq used (0: libre's)
  * @param expires_at ms since the epoch
@@ -304,9 +343,10 @@ int persist_delete(struct persist *p, const char *callid, const char *rtag)
  * @return 0 if success, otherwise errorcode
  */
 int persist_update(struct persist *p, const char *callid, const char *rtag,
-		   uint32_t version, uint32_t cseq, uint64_t expires_at)
+		   const char *ltag, uint32_t version, uint32_t cseq,
+		   uint64_t expires_at)
 {
-	if (!p || !callid || !rtag)
+	if (!p || !callid || !rtag || !ltag)
 		return EINVAL;
 
 	sqlite3_bind_int64(p->upd, 1, version);
@@ -314,6 +354,7 @@ int persist_update(struct persist *p, const char *callid, const char *rtag,
 	sqlite3_bind_int64(p->upd, 3, (sqlite3_int64)expires_at);
 	sqlite3_bind_text(p->upd, 4, callid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(p->upd, 5, rtag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(p->upd, 6, ltag, -1, SQLITE_STATIC);
 
 	return step(p, p->upd);
 }
@@ -353,10 +394,7 @@ int persist_load(struct persist *p, persist_load_h *h, void *arg)
 	if (!p || !h)
 		return EINVAL;
 
-	rc = sqlite3_prepare_v2(p->db, "SELECT callid, rtag, ltag, local, "
-				"remote, target, orbit, event, entity, "
-				"expires_at, cseq, version, tp, nat, laddr "
-				"FROM subs",
+	rc = sqlite3_prepare_v2(p->db, "SELECT " SUBS_COLUMNS " FROM subs",
 				-1, &st, NULL);
 	while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
 		struct persist_sub s;

@@ -32,10 +32,10 @@ typedef void (persist_load_h)(const struct persist_sub *s, void *arg);
 int  persist_open(struct persist **pp, const char *path);
 int  persist_save(struct persist *p, const struct persist_sub *s);
 int  persist_delete(struct persist *p, const char *callid,
-		    const char *rtag);
+		    const char *rtag, const char *ltag);
 int  persist_update(struct persist *p, const char *callid,
-		    const char *rtag, uint32_t version, uint32_t cseq,
-		    uint64_t expires_at);
+		    const char *rtag, const char *ltag, uint32_t version,
+		    uint32_t cseq, uint64_t expires_at);
 int  persist_load(struct persist *p, persist_load_h *h, void *arg);
 int  persist_begin(struct persist *p);
 int  persist_commit(struct persist *p);

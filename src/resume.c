@@ -38,7 +38,7 @@ static void load_handler(const struct persist_sub *s, void *arg)
 	int err;
 
 	if (s->expires_at < store_now_ms() + MIN_LEFT_MS) {
-		(void)persist_delete(rs->db, s->callid, s->rtag);
+		(void)persist_delete(rs->db, s->callid, s->rtag, s->ltag);
 		return;
 	}
 
@@ -54,7 +54,7 @@ static void load_handler(const struct persist_sub *s, void *arg)
 	else
 		log_warn("resume: Call-ID %s: unusable row, dropped: %m",
 			 s->callid, err);
-	(void)persist_delete(rs->db, s->callid, s->rtag);
+	(void)persist_delete(rs->db, s->callid, s->rtag, s->ltag);
 }
 
 

@@ -1023,9 +1023,8 @@ void subdlg_describe(const struct subdlg *sd, struct persist_sub *s,
 	if (!sd || !s || !ltag)
 		return;
 
-	(void)re_snprintf(ltag, sz, "%016llx", (unsigned long long)sd->ltag);
 	s->callid = str(sd, S_CALLID);
-	s->ltag = ltag;
+	s->ltag = subdlg_ltag(sd, ltag, sz);
 	s->rtag = str(sd, S_RTAG);
 	s->local = str(sd, S_LOCAL);
 	s->remote = str(sd, S_REMOTE);
@@ -1121,6 +1120,24 @@ const char *subdlg_callid(const struct subdlg *sd)
 const char *subdlg_rtag(const struct subdlg *sd)
 {
 	return sd ? str(sd, S_RTAG) : NULL;
+}
+
+
+/**
+ * parkblf's tag of the dialog, as text (as state_db keys it)
+ *
+ * @param sd  Dialog
+ * @param buf Buffer
+ * @param sz  Its size (17)
+ *
+ * @return buf
+ */
+const char *subdlg_ltag(const struct subdlg *sd, char *buf, size_t sz)
+{
+	(void)re_snprintf(buf, sz, "%016llx",
+			  sd ? (unsigned long long)sd->ltag : 0ULL);
+
+	return buf;
 }
 
 

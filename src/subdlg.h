@@ -46,6 +46,7 @@ void subdlg_describe(const struct subdlg *sd, struct persist_sub *s,
 		     char *ltag, size_t sz);
 const char *subdlg_callid(const struct subdlg *sd);
 const char *subdlg_rtag(const struct subdlg *sd);
+const char *subdlg_ltag(const struct subdlg *sd, char *buf, size_t sz);
 const char *subdlg_ruri(const struct subdlg *sd);
 uint32_t subdlgs_inflight(const struct subdlgs *ctx);
 void subdlgs_set_t1(struct subdlgs *ctx, uint32_t ms);

@@ -18,6 +18,7 @@
 struct seen {
 	unsigned n;
 	char callid[64];
+	char ltag[64];      /**< Of the last row                         */
 	uint32_t version, cseq;
 	uint64_t expires_at;
 	int tp;
@@ -31,6 +32,7 @@ static void load_h(const struct persist_sub *s, void *arg)
 
 	++seen->n;
 	str_ncpy(seen->callid, s->callid, sizeof(seen->callid));
+	str_ncpy(seen->ltag, s->ltag, sizeof(seen->ltag));
 	seen->version = s->version;
 	seen->cseq = s->cseq;
 	seen->expires_at = s->expires_at;
@@ -89,9 +91,11 @@ static void test_save_update_delete_reopen(void **state)
 	assert_int_equal(0, persist_save(p, &s));
 	sub_init(&s, "call-b");
 	assert_int_equal(0, persist_save(p, &s));
-	assert_int_equal(0, persist_update(p, "call-b", "phone-tag", 9,
+	assert_int_equal(0, persist_update(p, "call-b", "phone-tag",
+					   "00000000deadbeef", 9,
 					   1879048300, 1900000000000ULL));
-	assert_int_equal(0, persist_delete(p, "call-a", "phone-tag"));
+	assert_int_equal(0, persist_delete(p, "call-a", "phone-tag",
+					   "00000000deadbeef"));
 	p = mem_deref(p);
 
 	/* what a new process finds */
@@ -139,6 +143,123 @@ static void test_corrupt_set_aside(void **state)
 }
 
 
+/* A database as parkblf 0.1.0 left it (keyed by Call-ID and the
+   phone's tag, no nat and laddr), with the rows SQL inserts */
+static void old_database(const char *path, const char *rows)
+{
+	sqlite3 *db;
+
+	assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
+	assert_int_equal(SQLITE_OK, sqlite3_exec(db,
+		"CREATE TABLE subs (callid TEXT NOT NULL, rtag TEXT NOT NULL,"
+		" ltag TEXT NOT NULL, local TEXT NOT NULL, remote TEXT NOT "
+		"NULL, target TEXT NOT NULL, orbit TEXT NOT NULL, event TEXT "
+		"NOT NULL, entity TEXT NOT NULL, expires_at INTEGER NOT NULL,"
+		" cseq INTEGER NOT NULL, version INTEGER NOT NULL, tp INTEGER "
+		"NOT NULL, PRIMARY KEY (callid, rtag));"
+		, NULL, NULL, NULL));
+	assert_int_equal(SQLITE_OK, sqlite3_exec(db, rows, NULL, NULL,
+						 NULL));
+	sqlite3_close(db);
+}
+
+
+/* What a new process finds: open (again) and load every row */
+static void reopen(struct persist **pp, const char *path, struct seen *seen)
+{
+	*pp = mem_deref(*pp);
+	assert_int_equal(0, persist_open(pp, path));
+	memset(seen, 0, sizeof(*seen));
+	assert_int_equal(0, persist_load(*pp, load_h, seen));
+}
+
+
+static void temp_path(char *path)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+}
+
+
+/* Two subscriptions that share Call-ID and the phone's tag (a phone
+ * that forks, or one hostile) are two dialogs, told apart by parkblf's
+ * own tag: each keeps its row, ending one leaves the other's */
+static void test_dialog_key(void **state)
+{
+	char path[] = "/tmp/parkblf-persist-XXXXXX";
+	struct persist *p = NULL;
+	struct persist_sub s;
+	struct seen seen;
+	(void)state;
+
+	temp_path(path);
+	assert_int_equal(0, persist_open(&p, path));
+	sub_init(&s, "call-same");
+	s.ltag = "000000000000000a";
+	assert_int_equal(0, persist_save(p, &s));
+	s.ltag = "000000000000000b";
+	s.target = "sip:other@10.0.0.6:5062";
+	assert_int_equal(0, persist_save(p, &s));
+	p = mem_deref(p);
+
+	reopen(&p, path, &seen);
+	assert_int_equal(2, seen.n);
+
+	/* only the first one ends */
+	assert_int_equal(0, persist_update(p, "call-same", "phone-tag",
+					   "000000000000000b", 7, 0,
+					   1900000000000ULL));
+	assert_int_equal(0, persist_delete(p, "call-same", "phone-tag",
+					   "000000000000000a"));
+	p = mem_deref(p);
+
+	reopen(&p, path, &seen);
+	assert_int_equal(1, seen.n);
+	assert_string_equal("000000000000000b", seen.ltag);
+	assert_int_equal(7, seen.version);
+	p = mem_deref(p);
+	unlink(path);
+	remove_side_files(path);
+}
+
+
+/* A database keyed the old way (Call-ID, phone's tag) is rekeyed: its
+ * rows resume, and then hold a second dialog of the same pair */
+static void test_rekey_old_database(void **state)
+{
+	char path[] = "/tmp/parkblf-persist-XXXXXX";
+	struct persist *p = NULL;
+	struct persist_sub s;
+	struct seen seen;
+	(void)state;
+
+	temp_path(path);
+	old_database(path, "INSERT INTO subs VALUES ('call-same','phone-"
+		     "tag','000000000000000a','sip:park-1@h','sip:p@h','sip:"
+		     "p@h','park-1','dialog','sip:park-1@h',1800000000000,0,"
+		     "4,0);");
+
+	reopen(&p, path, &seen);
+	assert_int_equal(1, seen.n);
+	assert_string_equal("000000000000000a", seen.ltag);
+	assert_int_equal(4, seen.version);
+
+	sub_init(&s, "call-same");
+	s.ltag = "000000000000000b";
+	assert_int_equal(0, persist_save(p, &s));
+	p = mem_deref(p);
+
+	reopen(&p, path, &seen);
+	assert_int_equal(2, seen.n);
+	p = mem_deref(p);
+	unlink(path);
+	remove_side_files(path);
+}
+
+
 /* Behind NAT: where the phone is and the address it spoke to come
  * back; a database of the schema before them gets the columns, and its
  * rows read as not behind NAT */
@@ -149,7 +270,6 @@ static void test_nat_columns(void **state)
 	struct persist_sub s;
 	struct seen seen;
 	struct sa nat, la;
-	sqlite3 *db;
 	int fd = mkstemp(path);
 	(void)state;
 
@@ -158,18 +278,10 @@ static void test_nat_columns(void **state)
 	unlink(path);
 
 	/* as parkblf 0.1.0 (before nat and laddr) left it */
-	assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
-	assert_int_equal(SQLITE_OK, sqlite3_exec(db,
-		"CREATE TABLE subs (callid TEXT NOT NULL, rtag TEXT NOT NULL,"
-		" ltag TEXT NOT NULL, local TEXT NOT NULL, remote TEXT NOT "
-		"NULL, target TEXT NOT NULL, orbit TEXT NOT NULL, event TEXT "
-		"NOT NULL, entity TEXT NOT NULL, expires_at INTEGER NOT NULL,"
-		" cseq INTEGER NOT NULL, version INTEGER NOT NULL, tp INTEGER "
-		"NOT NULL, PRIMARY KEY (callid, rtag));"
-		"INSERT INTO subs VALUES ('call-old','phone-tag','0000000000"
-		"000001','sip:park-1@h','sip:p@h','sip:p@h','park-1','dialog',"
-		"'sip:park-1@h',1800000000000,0,1,0);", NULL, NULL, NULL));
-	sqlite3_close(db);
+	old_database(path, "INSERT INTO subs VALUES ('call-old','phone-"
+		     "tag','0000000000000001','sip:park-1@h','sip:p@h','sip:"
+		     "p@h','park-1','dialog','sip:park-1@h',1800000000000,0,"
+		     "1,0);");
 
 	assert_int_equal(0, persist_open(&p, path));
 	memset(&seen, 0, sizeof(seen));
@@ -177,7 +289,8 @@ static void test_nat_columns(void **state)
 	assert_int_equal(1, seen.n);
 	assert_false(sa_isset(&seen.nat, SA_ADDR));
 	assert_false(sa_isset(&seen.laddr, SA_ADDR));
-	assert_int_equal(0, persist_delete(p, "call-old", "phone-tag"));
+	assert_int_equal(0, persist_delete(p, "call-old", "phone-tag",
+					   "0000000000000001"));
 
 	assert_int_equal(0, sa_set_str(&nat, "203.0.113.7", 40123));
 	assert_int_equal(0, sa_set_str(&la, "::1", 5060));
@@ -203,6 +316,8 @@ static void test_nat_columns(void **state)
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_save_update_delete_reopen),
 	cmocka_unit_test(test_corrupt_set_aside),
+	cmocka_unit_test(test_dialog_key),
+	cmocka_unit_test(test_rekey_old_database),
 	cmocka_unit_test(test_nat_columns),
 };
 
