@@ -899,11 +899,30 @@ int config_load(struct config **cfgp, const char *file, struct mbuf *errmb)
 			 "unit's DynamicUser needs this file readable", file,
 			 file_mode_print, &st.st_mode);
 	}
+
+	return 0;
+}
+
+
+/**
+ * Read the secrets the daemon needs (upstream_password_file) and check
+ * that every secret path exists where it is a systemd credential
+ *
+ * @param cfg   Configuration (config_load); gets upstream_password
+ * @param errmb Collects FILE:LINE messages, NULL prints to stderr
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int config_read_secrets(struct config *cfg, struct mbuf *errmb)
+{
+	int err;
+
+	if (!cfg)
+		return EINVAL;
+
 	err = check_secrets(cfg, errmb);
 	if (!err && cfg->upstream_password_file)
 		err = read_password(cfg, errmb);
-	if (err)
-		*cfgp = mem_deref(cfg);
 
 	return err;
 }

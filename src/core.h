@@ -141,6 +141,7 @@ int config_parse(struct config **cfgp, const char *file,
 		 const uint8_t *buf, size_t len, struct mbuf *errmb);
 int config_load(struct config **cfgp, const char *file,
 		struct mbuf *errmb);
+int config_read_secrets(struct config *cfg, struct mbuf *errmb);
 void config_set_current(const struct config *cfg);
 unsigned config_line(const struct config *cfg, const char *key);
 const char *config_auth_user(const struct config *cfg);

@@ -68,10 +68,12 @@ static void fd_limit(void)
 }
 
 
+/* The config, its secrets, the map, and what a start would refuse or
+ * silently degrade (cfgcheck): every problem reported at once */
 static int load(struct config **cfgp, struct orbitmap **mapp,
-		const char *file)
+		const char *file, bool test_only)
 {
-	int err, merr;
+	int err, serr, merr, cerr;
 
 	err = config_load(cfgp, file, NULL);
 	if (err == EINVAL || err == ERANGE || err == E2BIG)
@@ -79,10 +81,13 @@ static int load(struct config **cfgp, struct orbitmap **mapp,
 	if (err)
 		return err;
 
+	serr = config_read_secrets(*cfgp, NULL);
 	merr = orbitmap_load(mapp, (*cfgp)->orbit_map, NULL);
-	if (merr) {
+	cerr = cfgcheck_run(*cfgp, *mapp, test_only, NULL);
+	if (serr || merr || cerr) {
 		*cfgp = mem_deref(*cfgp);
-		return merr;
+		*mapp = mem_deref(*mapp);
+		return serr ? serr : merr ? merr : cerr;
 	}
 
 	return 0;
@@ -166,12 +171,7 @@ int main(int argc, char *argv[])
 	log_init_libre();
 	xmlInitParser();
 
-	err = load(&cfg, &map, file);
-	if (err)
-		goto out;
-
-	/* what a start would refuse or silently degrade, -t reports */
-	err = cfgcheck_run(cfg, map, test_only, NULL);
+	err = load(&cfg, &map, file, test_only);
 	if (err)
 		goto out;
 

@@ -129,8 +129,18 @@ fi
 cp "$SRC/conf/parkblf.conf" "$SRC/conf/orbits.conf" "$T/"
 : >"$T/upstream_password"
 t_refused "the sample's empty password file" "^$T/parkblf.conf:[0-9]+: upstream_password_file: $T/upstream_password is empty: write the PBX password in it"
-echo "pa55word" >"$T/upstream_password"
+# ... and, in the same run, its placeholder PBX
 t_refused "the sample's PBX" "^$T/parkblf.conf:[0-9]+: upstream_uri: pbx.example.com is a placeholder"
+# provision needs no password: a file it cannot read is no obstacle
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod 600 "$T/upstream_password"
+	chmod 644 "$T/parkblf.conf" "$T/orbits.conf"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$BUILD/parkblf" \
+		provision yealink -f "$T/parkblf.conf" -a 192.0.2.10 \
+		>"$T/prov.out" 2>&1 || fail "provision: $(cat "$T/prov.out")"
+	log "provision as a user who cannot read the password file: OK"
+fi
+echo "pa55word" >"$T/upstream_password"
 sed -i "s|pbx.example.com|127.0.0.1:5060|" "$T/parkblf.conf"
 out=$("$BUILD/parkblf" -t -f "$T/parkblf.conf" 2>&1) ||
 	fail "the filled-in sample refused: $out"

@@ -359,6 +359,8 @@ static void test_password_file(void **state)
 	(void)unsetenv("CREDENTIALS_DIRECTORY");
 	write_file(pw, sizeof(pw), dir, "upstream_password", "pa ss\n");
 	assert_int_equal(0, config_load(&cfg, conf, err));
+	assert_null(cfg->upstream_password);
+	assert_int_equal(0, config_read_secrets(cfg, err));
 	assert_string_equal("pa ss", cfg->upstream_password);
 	cfg = mem_deref(cfg);
 
@@ -366,13 +368,15 @@ static void test_password_file(void **state)
 	assert_int_equal(0, setenv("CREDENTIALS_DIRECTORY", creds, 1));
 	write_file(cpw, sizeof(cpw), creds, "upstream_password", "cred\r\n");
 	assert_int_equal(0, config_load(&cfg, conf, err));
+	assert_int_equal(0, config_read_secrets(cfg, err));
 	assert_string_equal("cred", cfg->upstream_password);
 	cfg = mem_deref(cfg);
 
 	/* an empty credential (the unit's SetCredential= default) */
 	write_file(cpw, sizeof(cpw), creds, "upstream_password", "");
-	assert_int_equal(EINVAL, config_load(&cfg, conf, err));
-	assert_null(cfg);
+	assert_int_equal(0, config_load(&cfg, conf, err));
+	assert_int_equal(EINVAL, config_read_secrets(cfg, err));
+	cfg = mem_deref(cfg);
 	assert_non_null(strstr(errors(err), "parkblf.conf:5: "
 			       "upstream_password_file: the systemd "
 			       "credential 'upstream_password' "
@@ -381,7 +385,9 @@ static void test_password_file(void **state)
 			       "write the PBX password in it"));
 	(void)unlink(cpw);
 	mbuf_reset(err);
-	assert_int_equal(ENOENT, config_load(&cfg, conf, err));
+	assert_int_equal(0, config_load(&cfg, conf, err));
+	assert_int_equal(ENOENT, config_read_secrets(cfg, err));
+	cfg = mem_deref(cfg);
 	assert_non_null(strstr(errors(err), "parkblf.conf:5: "
 			       "upstream_password_file: parkblf.service "
 			       "passes no credential 'upstream_password': "
@@ -391,7 +397,9 @@ static void test_password_file(void **state)
 	/* two lines are a mistake, not a password */
 	mbuf_reset(err);
 	write_file(pw, sizeof(pw), dir, "upstream_password", "a\nb\n");
-	assert_int_equal(EINVAL, config_load(&cfg, conf, err));
+	assert_int_equal(0, config_load(&cfg, conf, err));
+	assert_int_equal(EINVAL, config_read_secrets(cfg, err));
+	cfg = mem_deref(cfg);
 	assert_non_null(strstr(errors(err), "has more than one line"));
 
 	(void)unlink(pw);
