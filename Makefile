@@ -49,6 +49,7 @@ endif
 SRCS := src/interpose.c src/tmrheap.c src/randbuf.c src/log.c src/file.c src/config.c src/cfgcheck.c src/orbitmap.c src/store.c
 SRCS += src/decoder.c src/encoder.c src/xmlsafe.c
 SRCS += src/notifier.c src/subdlg.c src/natkeep.c src/pacer.c src/blflist.c
+SRCS += src/tcpswitch.c
 SRCS += src/upstream.c src/capture.c
 SRCS += src/reload.c
 SRCS += src/sipsock.c src/memtrim.c src/app.c src/metrics.c src/acl.c src/registrar.c src/redirect.c

@@ -18,6 +18,16 @@
 #include "pacer.h"
 #include "blflist.h"
 #include "metrics.h"
+#include "tcpswitch.h"
+
+
+enum {
+	TCP_ABOVE    = 1300,   /**< RFC 3261 18.1.1: larger goes by TCP  */
+	UDP_MAX      = 65000,  /**< What one UDP datagram can carry      */
+	HDR_ROOM     = 700,    /**< A NOTIFY's headers, at most          */
+	PROBE_MS     = 2000,   /**< How long a TCP connection may take   */
+	TOO_BIG_WAIT = 3600,   /**< Retry-After of a list too big        */
+};
 
 
 static const char boundary[] = "parkblf-rlmi-7d2f9c";
@@ -45,10 +55,16 @@ struct listwatcher {
 	struct list resources;   /**< struct resource, map order        */
 	uint32_t version;        /**< Next RLMI version                 */
 	bool full;               /**< Next NOTIFY must be full state    */
+	struct tcpswitch *ts;    /**< Trying the phone over TCP          */
+	struct sip *sip;         /**< While trying: to answer then       */
+	struct sipevent_sock *sock;
+	const struct config *cfg;
+	size_t size;             /**< Bytes of the first, full NOTIFY    */
 };
 
 struct blflist {
 	struct list watchers;
+	struct list pending;     /**< Being tried over TCP, unanswered  */
 	struct notifier *nt;
 	const struct encoder *enc;
 };
@@ -68,6 +84,7 @@ static void watcher_destructor(void *arg)
 	struct listwatcher *lw = arg;
 
 	list_unlink(&lw->le);
+	lw->ts = mem_deref(lw->ts);
 	lw->pace = mem_deref(lw->pace);
 	lw->not = mem_deref(lw->not);
 	list_flush(&lw->resources);
@@ -80,6 +97,7 @@ static void blflist_destructor(void *arg)
 {
 	struct blflist *bl = arg;
 
+	list_flush(&bl->pending);
 	blflist_close_all(bl, SIPEVENT_DEACTIVATED, 0);
 }
 
@@ -333,8 +351,149 @@ static bool accepts_multipart(const struct sip_msg *msg)
 }
 
 
+/* Accept the SUBSCRIBE (msg, whose Contact says where NOTIFYs go) and
+   send the full state; lw is consumed */
+static int list_accept(struct listwatcher *lw, struct sip *sip,
+		       struct sipevent_sock *sock, const struct sip_msg *msg,
+		       const struct config *cfg)
+{
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_EVENT);
+	struct sipevent_event se;
+	int err;
+
+	if (!hdr || sipevent_event_decode(&se, &hdr->val)) {
+		err = EBADMSG;
+		goto out;
+	}
+
+	err = sipevent_accept(&lw->not, sock, msg, NULL, &se, 200, "OK",
+			      cfg->subscribe_min_expires,
+			      cfg->subscribe_default_expires,
+			      cfg->subscribe_max_expires, cfg->blf_list,
+			      ctype, NULL, NULL, false, close_handler, lw,
+			      "Require: eventlist\r\n");
+	if (err)
+		goto out;
+
+	list_append(&lw->bl->watchers, &lw->le, lw);
+	++metrics.subscribes_accepted;
+	log_debug("blflist: list subscribed from %J", &msg->src);
+
+	pacer_sent(lw->pace);
+	send_handler(lw);
+
+ out:
+	if (err) {
+		if (!lw->not)
+			(void)sip_treply(NULL, sip, msg, 500,
+					 "Server Internal Error");
+		mem_deref(lw);
+	}
+
+	return err;
+}
+
+
+/* The size of the first NOTIFY's body; nothing counts as sent */
+static int full_size(struct listwatcher *lw, size_t *sizep)
+{
+	struct mbuf *mb = NULL;
+	struct le *le;
+	int err;
+
+	err = render(&mb, lw);
+	if (err)
+		return err;
+
+	*sizep = mb->end;
+	mem_deref(mb);
+
+	lw->version = 0;
+	lw->full = true;
+	for (le = list_head(&lw->resources); le; le = le->next) {
+		struct resource *r = le->data;
+
+		r->version = 0;
+	}
+
+	return 0;
+}
+
+
+/* The Contact names a transport other than UDP */
+static bool contact_reliable(const struct sip_msg *msg)
+{
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	struct sip_addr addr;
+	struct pl tp;
+
+	return hdr && !sip_addr_decode(&addr, &hdr->val) &&
+		!msg_param_decode(&addr.uri.params, "transport", &tp) &&
+		pl_strcasecmp(&tp, "udp");
+}
+
+
+/* A UDP phone's list too big for one UDP datagram, that takes no TCP:
+   it would get 200 and never a state, so it is refused */
+static void refuse_too_big(struct listwatcher *lw, const struct sip_msg *msg,
+			   int err)
+{
+	const uint32_t n = list_count(&lw->resources);
+
+	log_warn("blflist: list from %J refused (503): its NOTIFY of %u "
+		 "orbits is %zu bytes, too big for UDP (%u), and its Contact "
+		 "takes no TCP (%m); subscribe over TCP, or use fewer orbits",
+		 &msg->src, n, lw->size + HDR_ROOM, UDP_MAX, err);
+
+	(void)sip_treplyf(NULL, NULL, lw->sip, msg, false, 503,
+			  "Service Unavailable",
+			  "Retry-After: %u\r\n"
+			  "Warning: 399 parkblf \"a NOTIFY of %u orbits is "
+			  "too big for UDP; subscribe over TCP\"\r\n"
+			  "Content-Length: 0\r\n\r\n", TOO_BIG_WAIT, n);
+	++metrics.subscribes_refused;
+}
+
+
+/* The phone was tried over TCP: its NOTIFYs go there, else over UDP if
+   they fit a datagram, else it is refused */
+static void tcp_tried(int err, const struct sip_msg *msg, void *arg)
+{
+	struct listwatcher *lw = arg;
+	struct tcpswitch *ts = lw->ts;
+	const size_t bytes = lw->size + HDR_ROOM;
+
+	lw->ts = NULL;
+	list_unlink(&lw->le);
+
+	if (!err) {
+		log_info("blflist: list from %J: NOTIFYs of %zu bytes go over "
+			 "TCP (RFC 3261 18.1.1)", &msg->src, bytes);
+		(void)list_accept(lw, lw->sip, lw->sock, msg, lw->cfg);
+	}
+	else if (bytes <= UDP_MAX) {
+		log_info("blflist: list from %J: no TCP at its Contact (%m): "
+			 "NOTIFYs of %zu bytes go over UDP, in IP fragments",
+			 &msg->src, err, bytes);
+		(void)list_accept(lw, lw->sip, lw->sock, msg, lw->cfg);
+	}
+	else {
+		refuse_too_big(lw, msg, err);
+		mem_deref(lw);
+	}
+
+	mem_deref(ts);
+}
+
+
 /**
  * Take a SUBSCRIBE to the list name (the event package is checked)
+ *
+ * A list whose first NOTIFY is larger than 1300 bytes, asked for over
+ * UDP, is answered only once the phone's Contact was tried over TCP
+ * (RFC 3261 18.1.1): the NOTIFYs then go over TCP; if it takes no TCP,
+ * over UDP if they fit one datagram, otherwise the SUBSCRIBE is refused
+ * with 503 (Retry-After, Warning) and a log line.
  *
  * @param bl      List subscriptions
  * @param sip     SIP stack
@@ -343,7 +502,8 @@ static bool accepts_multipart(const struct sip_msg *msg)
  * @param se      Its decoded Event header
  * @param cfg     Configuration
  *
- * @return 0 if a subscription was made, otherwise errorcode (answered)
+ * @return 0 if a subscription was made or is being tried, otherwise
+ *         errorcode (answered)
  */
 int blflist_subscribe(struct blflist *bl, struct sip *sip,
 		      struct sipevent_sock *sock, const struct sip_msg *msg,
@@ -351,7 +511,10 @@ int blflist_subscribe(struct blflist *bl, struct sip *sip,
 		      const struct config *cfg)
 {
 	struct listwatcher *lw = NULL;
+	struct le *le;
 	int err;
+
+	(void)se;
 
 	if (!bl->enc || !sip_msg_hdr_has_value(msg, SIP_HDR_SUPPORTED,
 					       "eventlist")) {
@@ -372,6 +535,14 @@ int blflist_subscribe(struct blflist *bl, struct sip *sip,
 		return EPROTO;
 	}
 
+	/* a retransmission while its phone is tried over TCP */
+	for (le = list_head(&bl->pending); le; le = le->next) {
+		const struct listwatcher *p = le->data;
+
+		if (tcpswitch_same(p->ts, msg))
+			return 0;
+	}
+
 	lw = mem_zalloc(sizeof(*lw), watcher_destructor);
 	if (!lw)
 		return ENOMEM;
@@ -379,40 +550,41 @@ int blflist_subscribe(struct blflist *bl, struct sip *sip,
 	lw->bl = bl;
 	lw->peer = msg->src;
 	lw->full = true;
+	lw->sip = sip;
+	lw->sock = sock;
+	lw->cfg = cfg;
 
 	err  = pl_strdup(&lw->entity, &msg->ruri);
 	err |= re_sdprintf(&lw->host, msg->uri.port ? "%r:%u" : "%r",
 			   &msg->uri.host, msg->uri.port);
 	err |= notifier_pacer_slot(&lw->pace, bl->nt, &msg->src,
 				   send_handler, lw);
-	if (err)
-		goto out;
-
-	err = sipevent_accept(&lw->not, sock, msg, NULL, se, 200, "OK",
-			      cfg->subscribe_min_expires,
-			      cfg->subscribe_default_expires,
-			      cfg->subscribe_max_expires, cfg->blf_list,
-			      ctype, NULL, NULL, false, close_handler, lw,
-			      "Require: eventlist\r\n");
-	if (err)
-		goto out;
-
-	list_append(&bl->watchers, &lw->le, lw);
-	++metrics.subscribes_accepted;
-	log_debug("blflist: list subscribed from %J", &msg->src);
-
-	pacer_sent(lw->pace);
-	send_handler(lw);
-
- out:
+	if (!err)
+		err = full_size(lw, &lw->size);
 	if (err) {
-		if (!lw->not)
-			(void)sip_treply(NULL, sip, msg, 500,
-					 "Server Internal Error");
+		(void)sip_treply(NULL, sip, msg, 500, "Server Internal Error");
 		mem_deref(lw);
+		return err;
 	}
 
-	return err;
+	if (msg->tp != SIP_TRANSP_UDP || lw->size + HDR_ROOM <= TCP_ABOVE ||
+	    contact_reliable(msg))
+		return list_accept(lw, sip, sock, msg, cfg);
+
+	err = tcpswitch_start(&lw->ts, msg, PROBE_MS, tcp_tried, lw);
+	if (err) {
+		if (lw->size + HDR_ROOM <= UDP_MAX)
+			return list_accept(lw, sip, sock, msg, cfg);
+		refuse_too_big(lw, msg, err);
+		mem_deref(lw);
+		return 0;   /* counted */
+	}
+
+	list_append(&bl->pending, &lw->le, lw);
+	log_debug("blflist: list from %J: %zu bytes, trying its Contact "
+		  "over TCP", &msg->src, lw->size + HDR_ROOM);
+
+	return 0;
 }
 
 

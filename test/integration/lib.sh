@@ -381,3 +381,26 @@ expect_bs() {
 }
 bs_is() { [ "$(bs_status)" = "$1" ]; }
 
+
+# write_numbered_map N: $T/orbits.conf with park-1..park-N on DNs
+# *1001.. and retrieve codes *5001..
+write_numbered_map() {
+	local i=1
+	while [ "$i" -le "$1" ]; do
+		echo "park-$i *$((1000 + i)) retrieve=*$((5000 + i))"
+		i=$((i + 1))
+	done >"$T/orbits.conf"
+}
+
+# A sipp scenario step: take a NOTIFY and answer it 200
+NOTIFY_ANSWER='<recv request="NOTIFY"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>'

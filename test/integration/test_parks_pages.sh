@@ -16,14 +16,7 @@ done
 N=201
 start_fakepbx
 write_config "http_listen 127.0.0.1:0"
-{
-	echo "# $N orbits"
-	i=1
-	while [ $i -le $N ]; do
-		echo "park-$i *$((1000 + i)) retrieve=*$((5000 + i))"
-		i=$((i + 1))
-	done
-} >"$T/orbits.conf"
+write_numbered_map $N
 start_parkblf
 HTTP_PORT=$(sed -n 's/.*http: listening on 127.0.0.1:\([0-9]*\).*/\1/p' \
 	"$T/parkblf.log")

@@ -114,11 +114,7 @@ log "bad map: FILE:LINE, non-zero exit"
 # on to linekey.202), a warning that says how many got none; -n sets the
 # model's last key; Yealink's expansion modules (-x) take the rest
 write_config "sip_listen $ADDR"
-i=1
-while [ $i -le 201 ]; do
-	echo "park-$i *$((1000 + i)) retrieve=*$((5000 + i))"
-	i=$((i + 1))
-done >"$T/orbits.conf"
+write_numbered_map 201
 # prov VENDOR ARGS...: output in $T/p.out, stderr in $T/p.err
 prov() {
 	local v=$1

@@ -33,17 +33,7 @@ auth_phone() {
 }
 
 ok_after='<recv response="200"/>
-  <recv request="NOTIFY"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]></send>'
+  '"$NOTIFY_ANSWER"
 auth_phone alice s3cret "$ok_after" ||
 	fail "alice with her password: $(cat "$T/auth.err")"
 grep -q "<state>terminated</state>" "$T/auth.msg" || fail "no NOTIFY body"

@@ -1,0 +1,245 @@
+/**
+ * @file tcpswitch.c  A phone's NOTIFYs over TCP (RFC 3261 18.1.1)
+ *
+ * RFC 3261 18.1.1: a request larger than 1300 bytes (with no path MTU
+ * known) must go over a congestion-controlled transport such as TCP,
+ * and if the TCP connection is refused the element should retry over
+ * UDP.  A phone that subscribed over UDP may or may not listen on TCP
+ * at its Contact's address: before the SUBSCRIBE is answered, a TCP
+ * connection to that address is tried.  If it is taken, the SUBSCRIBE
+ * is handed on as if its Contact said ";transport=tcp" (libre's
+ * notifier sends along the Contact, so every NOTIFY of the dialog then
+ * goes over TCP); if not, the SUBSCRIBE is handed on as it came, with
+ * the reason.
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <string.h>
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+#include "tcpswitch.h"
+
+
+struct tcpswitch {
+	struct tcp_conn *tc;
+	struct tmr tmr;
+	struct sip_msg *msg;         /**< The SUBSCRIBE, referenced       */
+	struct sip_msg *tcp;         /**< The same, Contact over TCP      */
+	tcpswitch_h *h;
+	void *arg;
+	int err;
+	bool fired;                  /**< The result is known             */
+};
+
+
+static void destructor(void *arg)
+{
+	struct tcpswitch *ts = arg;
+
+	tmr_cancel(&ts->tmr);
+	mem_deref(ts->tc);
+	mem_deref(ts->tcp);
+	mem_deref(ts->msg);
+}
+
+
+/* URI parameters without transport=, then ";transport=tcp" */
+static int param_print(const struct pl *name, const struct pl *val,
+		       void *arg)
+{
+	struct mbuf *mb = arg;
+
+	if (!pl_strcasecmp(name, "transport"))
+		return 0;
+
+	if (pl_isset(val))
+		return mbuf_printf(mb, ";%r=%r", name, val);
+
+	return mbuf_printf(mb, ";%r", name);
+}
+
+
+/* The SUBSCRIBE again, its Contact with ;transport=tcp */
+static int msg_over_tcp(struct sip_msg **msgp, const struct sip_msg *msg)
+{
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	const uint8_t *start, *end, *cend;
+	struct mbuf *prm = NULL, *mb = NULL;
+	struct sip_addr addr;
+	struct sip_msg *m;
+	struct uri uri;
+	int err;
+
+	if (!hdr || sip_addr_decode(&addr, &hdr->val))
+		return EBADMSG;
+
+	prm = mbuf_alloc(64);
+	mb = mbuf_alloc(mbuf_get_left(msg->mb) + 64);
+	if (!prm || !mb) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	err = uri_params_apply(&addr.uri.params, param_print, prm);
+	err |= mbuf_printf(prm, ";transport=tcp");
+	if (err)
+		goto out;
+
+	uri = addr.uri;
+	uri.params.p = (const char *)prm->buf;
+	uri.params.l = prm->end;
+
+	/* the message from its request line to the end of the body */
+	start = (const uint8_t *)msg->met.p;
+	end = msg->mb->buf + msg->mb->end;
+	cend = (const uint8_t *)hdr->val.p + hdr->val.l;
+
+	err  = mbuf_write_mem(mb, start,
+			      (size_t)((const uint8_t *)hdr->name.p - start));
+	err |= mbuf_printf(mb, "Contact: <%H>%r", uri_encode, &uri,
+			   &addr.params);
+	err |= mbuf_write_mem(mb, cend, (size_t)(end - cend));
+	if (err)
+		goto out;
+
+	mb->pos = 0;
+	err = sip_msg_decode(&m, mb);
+	if (err)
+		goto out;
+
+	/* where it came from and how, for the answer */
+	m->src = msg->src;
+	m->dst = msg->dst;
+	m->sock = mem_ref(msg->sock);   /* the message holds one */
+	m->tp = msg->tp;
+	m->tag = msg->tag;
+	*msgp = m;
+
+ out:
+	mem_deref(prm);
+	mem_deref(mb);
+
+	return err;
+}
+
+
+/* In loop context, never inside the connection's own handlers */
+static void done_handler(void *arg)
+{
+	struct tcpswitch *ts = arg;
+
+	ts->tc = mem_deref(ts->tc);
+
+	if (!ts->err && msg_over_tcp(&ts->tcp, ts->msg))
+		ts->err = EBADMSG;
+
+	ts->h(ts->err, ts->err ? ts->msg : ts->tcp, ts->arg);
+}
+
+
+static void finish(struct tcpswitch *ts, int err)
+{
+	if (ts->fired)
+		return;
+
+	ts->fired = true;
+	ts->err = err;
+	tmr_start(&ts->tmr, 0, done_handler, ts);
+}
+
+
+static void estab_handler(void *arg)
+{
+	finish(arg, 0);
+}
+
+
+static void close_handler(int err, void *arg)
+{
+	finish(arg, err ? err : ECONNRESET);
+}
+
+
+static void timeout_handler(void *arg)
+{
+	struct tcpswitch *ts = arg;
+
+	ts->fired = true;
+	ts->err = ETIMEDOUT;
+	done_handler(ts);
+}
+
+
+/**
+ * Try the Contact of a SUBSCRIBE over TCP before answering it
+ *
+ * @param tsp        Where to store the attempt
+ * @param msg        The SUBSCRIBE (referenced until the attempt ends)
+ * @param timeout_ms How long a connection may take
+ * @param h          Called once with the result (the attempt may be
+ *                   dereferenced there)
+ * @param arg        Handler argument
+ *
+ * @return 0 if the attempt runs, EAFNOSUPPORT if the Contact is not an
+ *         IP address and port, otherwise errorcode
+ */
+int tcpswitch_start(struct tcpswitch **tsp, const struct sip_msg *msg,
+		    uint32_t timeout_ms, tcpswitch_h *h, void *arg)
+{
+	const struct sip_hdr *hdr;
+	struct tcpswitch *ts;
+	struct sip_addr addr;
+	struct sa peer;
+	int err;
+
+	if (!tsp || !msg || !h)
+		return EINVAL;
+
+	hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	if (!hdr || sip_addr_decode(&addr, &hdr->val))
+		return EBADMSG;
+
+	if (sa_set(&peer, &addr.uri.host,
+		   addr.uri.port ? addr.uri.port : SIP_PORT))
+		return EAFNOSUPPORT;
+
+	ts = mem_zalloc(sizeof(*ts), destructor);
+	if (!ts)
+		return ENOMEM;
+
+	ts->msg = mem_ref((struct sip_msg *)msg);
+	ts->h = h;
+	ts->arg = arg;
+
+	err = tcp_connect(&ts->tc, &peer, estab_handler, NULL, close_handler,
+			  ts);
+	if (err) {
+		mem_deref(ts);
+		return err;
+	}
+
+	tmr_start(&ts->tmr, timeout_ms, timeout_handler, ts);
+	*tsp = ts;
+
+	return 0;
+}
+
+
+/**
+ * Tell whether a SUBSCRIBE is the one being tried (a retransmission)
+ *
+ * @param ts  The attempt
+ * @param msg A SUBSCRIBE
+ *
+ * @return true if it has the same Call-ID, From tag and CSeq
+ */
+bool tcpswitch_same(const struct tcpswitch *ts, const struct sip_msg *msg)
+{
+	if (!ts || !msg)
+		return false;
+
+	return !pl_cmp(&ts->msg->callid, &msg->callid) &&
+		!pl_cmp(&ts->msg->from.tag, &msg->from.tag) &&
+		ts->msg->cseq.num == msg->cseq.num;
+}
