@@ -801,7 +801,7 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 
 	if (cfg->state_db && !persist_open(&app->db, cfg->state_db)) {
 		notifier_set_persist(app->nt, app->db);
-		err = resume_load(&app->resume, app->db, app->nt);
+		err = resume_load(&app->resume, app->db, app->nt, cfg);
 		if (err)
 			goto out;
 	}

@@ -1248,6 +1248,12 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 			target.port ? target.port : SIP_PORT))
 		sa_init(&w->peer, AF_INET);
 
+	/* counted against the limits like a new one */
+	if (notifier_over_limit(nt, &w->peer)) {
+		err = EOVERFLOW;
+		goto out;
+	}
+
 	err  = group_get(&w->group, nt, orbit->name);
 	err |= pacer_slot_alloc(&w->pace, nt->pacer, &w->peer, send_handler,
 				w);

@@ -10,8 +10,10 @@ struct resume;
 struct persist;
 struct notifier;
 
+struct config;
+
 int  resume_load(struct resume **rsp, struct persist *db,
-		 struct notifier *nt);
+		 struct notifier *nt, const struct config *cfg);
 void resume_start(struct resume *rs);
 
 #endif
