@@ -3,8 +3,9 @@
  *
  * The parser (config.c) checks each value; this checks what only the
  * system can tell: that the files parkblf writes (state_db,
- * upstream_capture) can be created, that the sample's placeholders were
- * replaced, that the TLS certificate loads.  `parkblf -t` and a start
+ * upstream_capture) can be created, that the addresses to listen on are
+ * this host's, that the sample's placeholders were replaced, that the
+ * TLS certificate loads.  `parkblf -t` and a start
  * run it, so that -t catches what a start would refuse or silently
  * degrade.
  *
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <re.h>
 #include "parkblf.h"
@@ -164,6 +166,36 @@ static void check_readable(struct check *c, const char *key,
 }
 
 
+/* An address to listen on must be one of this host's (a start fails
+ * with EADDRNOTAVAIL otherwise); port 0, so that neither a running
+ * parkblf nor a privileged port gets in the way of the check */
+static void check_local(struct check *c, const char *key, unsigned line,
+			const struct sa *addr)
+{
+	struct sa sa = *addr;
+	int fd, err = 0;
+
+	if (!sa_isset(&sa, SA_ADDR) || sa_is_any(&sa))
+		return;
+
+	sa_set_port(&sa, 0);
+	fd = socket(sa_af(&sa), SOCK_DGRAM, 0);
+	if (fd < 0)
+		return;
+	if (bind(fd, &sa.u.sa, sa.len))
+		err = errno;
+	(void)close(fd);
+
+	if (err != EADDRNOTAVAIL)
+		return;
+
+	config_error(c->errmb, c->cfg->file, line ? line
+		     : config_line(c->cfg, key),
+		     "%s: %j is not an address of this host", key, addr);
+	++c->errors;
+}
+
+
 /* RFC 2606 names: the sample's placeholders, never a real PBX */
 static bool placeholder_host(const struct pl *host)
 {
@@ -254,6 +286,7 @@ int cfgcheck_run(const struct config *cfg, const struct orbitmap *map,
 		 bool test_only, struct mbuf *errmb)
 {
 	struct check c;
+	size_t i;
 
 	if (!cfg)
 		return EINVAL;
@@ -264,6 +297,13 @@ int cfgcheck_run(const struct config *cfg, const struct orbitmap *map,
 	c.test_only = test_only;
 
 	check_placeholders(&c);
+
+	for (i = 0; i < cfg->listenc; i++)
+		check_local(&c, "sip_listen", cfg->listen_line[i],
+			    &cfg->listenv[i]);
+	check_local(&c, "http_listen", 0, &cfg->http_listen);
+	check_local(&c, "upstream_listen", 0, &cfg->upstream_listen);
+	check_local(&c, "sip_tls_listen", 0, &cfg->tls_listen);
 
 	if (cfg->state_db)
 		check_writable(&c, "state_db", cfg->state_db);

@@ -435,6 +435,7 @@ static int set_value(struct parse_state *ps, const struct config_key *k,
 				     CONFIG_MAX_LISTEN);
 			return E2BIG;
 		}
+		ps->cfg->listen_line[ps->cfg->listenc] = line;
 		ps->cfg->listenv[ps->cfg->listenc++] = sa;
 		break;
 

@@ -88,6 +88,7 @@ struct config {
 	char *file;                   /**< Path it was read from          */
 	struct sa listenv[CONFIG_MAX_LISTEN]; /**< sip_listen addresses   */
 	size_t listenc;
+	unsigned listen_line[CONFIG_MAX_LISTEN]; /**< Line of each        */
 	char *upstream_uri;
 	char *upstream_user;          /**< From user (the extension)      */
 	char *upstream_auth_user;     /**< Digest user, NULL: upstream_user*/

@@ -72,6 +72,12 @@ t_refused "IPv6 without brackets" "^$T/parkblf.conf:$(n): upstream_uri: 'sip:any
 write_config "http_listen [::1]:65536"
 t_refused "HTTP port 65536" "^$T/parkblf.conf:$(n): http_listen: '\\[::1\\]:65536': the port"
 
+# an address this host does not have (TEST-NET-1): a start would fail
+write_config "sip_listen 127.0.0.1:0" "sip_listen 192.0.2.77:5060" \
+	"http_listen 198.51.100.3:8088"
+t_refused "a foreign sip_listen" "^$T/parkblf.conf:$(( $(n) - 1 )): sip_listen: 192.0.2.77 is not an address of this host"
+t_refused "a foreign http_listen" "^$T/parkblf.conf:$(n): http_listen: 198.51.100.3 is not an address of this host"
+
 write_config "state_db nodir/state.db"
 t_refused "state_db in a missing directory" "^$T/parkblf.conf:$(n): state_db: $T/nodir/state.db: directory $T/nodir: No such file"
 # the daemon refuses the same, instead of running without persistence
