@@ -161,13 +161,15 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 
+	/* before the timer self-test: its probe is libre's first fd, and
+	   libre takes the fd table size from its first use */
+	fd_limit();
+
 	err = tmrheap_selftest();
 	if (!err)
 		err = randbuf_selftest();
 	if (err)
 		goto out;
-
-	fd_limit();
 	log_init_libre();
 	xmlInitParser();
 

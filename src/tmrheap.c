@@ -14,7 +14,12 @@
  * own calls (transactions, dialogs, re_main's loop) to these
  * definitions too; libre's list stays empty.  The Makefile exports
  * the symbols (-Wl,--export-dynamic-symbol) and tmrheap_selftest
- * checks at start-up that libre binds to them (interpose.c).
+ * checks at start-up that libre binds to them: by name (interpose.c),
+ * and by running libre's main loop until a timer started here fires.
+ * The second check is the one that matters: a libre linked with
+ * -Bsymbolic-functions (Ubuntu's default for packages) binds its own
+ * calls to its own timer list whatever the global scope holds, and
+ * re_main would never fire a timer of parkblf's.
  *
  * Semantics kept from libre 1.1.0 (src/tmr/tmr.c): struct tmr is the
  * handle, th != NULL means running (tmr_isrunning is an inline that
@@ -34,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <assert.h>
+#include <unistd.h>
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
@@ -290,8 +296,78 @@ size_t tmrheap_count(void)
 }
 
 
+enum { PROBE_TURNS = 4 };    /**< Loop turns a due timer may wait  */
+
+/* A due timer and a pipe that stays readable: each turn of re_main
+   runs the pipe's handler, then (libre's tmr_poll) the timers due */
+struct probe {
+	struct tmr tmr;
+	bool fired;
+	unsigned turns;
+};
+
+
+static void probe_timer(void *arg)
+{
+	struct probe *pr = arg;
+
+	pr->fired = true;
+	re_cancel();
+}
+
+
+static void probe_fd(int flags, void *arg)
+{
+	struct probe *pr = arg;
+	(void)flags;
+
+	if (++pr->turns >= PROBE_TURNS)
+		re_cancel();
+}
+
+
+/* Whether libre's main loop fires a timer started in this heap */
+static int loop_probe(void)
+{
+	struct probe pr;
+	int fds[2];
+	int err;
+
+	memset(&pr, 0, sizeof(pr));
+	if (pipe(fds))
+		return errno;
+
+	tmr_init(&pr.tmr);
+	tmr_start(&pr.tmr, 0, probe_timer, &pr);
+	err = fd_listen(fds[0], FD_READ, probe_fd, &pr);
+	if (!err && write(fds[1], "x", 1) != 1)
+		err = errno;
+	if (!err)
+		err = re_main(NULL);
+
+	fd_close(fds[0]);
+	tmr_cancel(&pr.tmr);
+	(void)close(fds[0]);
+	(void)close(fds[1]);
+	if (err)
+		return err;
+
+	if (!pr.fired) {
+		log_error("tmr: libre's main loop does not run this "
+			  "executable's timers (a libre linked with "
+			  "-Bsymbolic-functions?); parkblf cannot work "
+			  "with this libre: relink libre without it, or "
+			  "link parkblf with a static libre");
+		return ENOSYS;
+	}
+
+	return 0;
+}
+
+
 /**
- * Check that libre's timers run here (see interpose.c)
+ * Check that libre's timers run here: by name (interpose.c), then by
+ * running libre's main loop until a timer of this heap fires
  *
  * @return 0 if so, ENOSYS if libre binds to its own
  */
@@ -304,6 +380,11 @@ int tmrheap_selftest(void)
 		{"tmr_next_timeout", (void *)tmr_next_timeout},
 		{"tmr_get_expire",   (void *)tmr_get_expire},
 	};
+	int err;
 
-	return interpose_check("tmr", api, ARRAY_SIZE(api));
+	err = interpose_check("tmr", api, ARRAY_SIZE(api));
+	if (err)
+		return err;
+
+	return loop_probe();
 }
