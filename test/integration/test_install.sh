@@ -41,7 +41,7 @@ grep -qx 'ExecStart=/usr/sbin/parkblf -f /etc/parkblf/parkblf.conf' \
 for k in 'Restart=on-failure' 'ExecReload=/bin/kill -HUP $MAINPID' \
 	'DynamicUser=yes' 'AmbientCapabilities=CAP_NET_BIND_SERVICE' \
 	'ProtectSystem=strict' 'StateDirectory=parkblf' \
-	'LogsDirectory=parkblf' \
+	'LogsDirectory=parkblf' 'StartLimitIntervalSec=60' \
 	'LoadCredential=upstream_password:/etc/parkblf/upstream_password' \
 	'ConfigurationDirectory=parkblf' 'SystemCallFilter=@system-service'
 do
