@@ -333,6 +333,9 @@ static int metrics_render(struct mbuf *mb, const struct app *app)
 	err |= gauge_print(mb, "parked_calls",
 			   "Calls parked in the mapped orbits "
 			   "(each DN counted once).", parked);
+	err |= gauge_print(mb, "nat_phones",
+			   "Phone addresses behind NAT that NOTIFYs and "
+			   "keepalives go to.", notifier_nat_count(nt));
 
 	/* resident size minus these is heap fragmentation */
 	err |= gauge_print(mb, "heap_in_use_bytes",

@@ -13,7 +13,7 @@
  *   (Record-Route, or more than one Via) is never rewritten: its route
  *   set (or its proxy) is the way to the phone.
  * - Each such source address is a binding (struct natb), shared by the
- *   phone's subscriptions (natb_attach).  In-dialog requests go there
+ *   phone's subscriptions (each holds a struct natuse).  In-dialog requests go there
  *   (subdlg.c), and only there: an address parkblf got a request from.
  * - Every nat_keepalive seconds a binding gets an OPTIONS: on UDP from
  *   the socket the phone's requests came in on, written here and its
@@ -68,12 +68,19 @@ struct natkeep {
 	uint32_t count;
 };
 
+/** A subscription's hold on a binding (the subscription's only cost
+    when behind NAT: one pointer otherwise) */
+struct natuse {
+	struct le le;              /**< In natb.users, data: the user    */
+	struct natb *b;            /**< Referenced                       */
+};
+
 /** One phone's address, as its requests come from it */
 struct natb {
 	struct le he_src;          /**< In natkeep.by_src                */
 	struct le he_id;           /**< In natkeep.by_id                 */
 	struct natkeep *nk;        /**< Not referenced: outlives us      */
-	struct list users;         /**< Subscriptions sent here          */
+	struct list users;         /**< struct natuse sent here          */
 	struct sa src;             /**< Where the phone is               */
 	struct sa laddr;           /**< Our address it spoke to          */
 	struct tmr tmr;
@@ -89,6 +96,12 @@ struct natb {
 };
 
 
+static void natb_heard(struct natb *b)
+{
+	b->heard = tmr_jiffies();
+}
+
+
 static void natb_destructor(void *arg)
 {
 	struct natb *b = arg;
@@ -100,6 +113,15 @@ static void natb_destructor(void *arg)
 	mem_deref(b->req);
 	mem_deref(b->target);
 	--b->nk->count;
+}
+
+
+static void use_destructor(void *arg)
+{
+	struct natuse *u = arg;
+
+	list_unlink(&u->le);
+	mem_deref(u->b);
 }
 
 
@@ -307,11 +329,26 @@ static void watch_conn(struct natb *b, const struct sip_msg *msg)
 }
 
 
+static int use_alloc(struct natuse **up, struct natb *b, void *user)
+{
+	struct natuse *u = mem_zalloc(sizeof(*u), use_destructor);
+
+	if (!u)
+		return ENOMEM;
+
+	u->b = mem_ref(b);
+	list_append(&b->users, &u->le, user);
+	*up = u;
+
+	return 0;
+}
+
+
 /**
- * Get the binding of a phone's source address (one per address; every
- * subscription from it shares it)
+ * Hold the binding of a phone's source address (one per address; every
+ * subscription from it shares it); the use ends it with mem_deref
  *
- * @param bp     Where to store a new reference to it
+ * @param up     Where to store the subscription's use of it
  * @param nk     Keepalive state
  * @param tp     Transport the phone uses
  * @param src    Its source address
@@ -319,17 +356,18 @@ static void watch_conn(struct natb *b, const struct sip_msg *msg)
  * @param msg    The request it came with (TCP/TLS: on the connection
  *               to keep), or NULL (restored: no connection)
  * @param target R-URI for the keepalives (the phone's Contact)
+ * @param user   Given to natkeep_lost_h if the phone is lost
  *
  * @return 0 if success, otherwise errorcode
  */
-int natkeep_bind(struct natb **bp, struct natkeep *nk, enum sip_transp tp,
+int natkeep_bind(struct natuse **up, struct natkeep *nk, enum sip_transp tp,
 		 const struct sa *src, const struct sa *laddr,
-		 const struct sip_msg *msg, const char *target)
+		 const struct sip_msg *msg, const char *target, void *user)
 {
 	struct natb *b, key;
 	int err;
 
-	if (!bp || !nk || !src || !laddr || !target)
+	if (!up || !nk || !src || !laddr || !target)
 		return EINVAL;
 
 	key.tp = tp;
@@ -347,8 +385,7 @@ int natkeep_bind(struct natb **bp, struct natkeep *nk, enum sip_transp tp,
 					  b);
 		}
 		natb_heard(b);
-		*bp = mem_ref(b);
-		return 0;
+		return use_alloc(up, b, user);
 	}
 
 	b = mem_zalloc(sizeof(*b), natb_destructor);
@@ -364,10 +401,11 @@ int natkeep_bind(struct natb **bp, struct natkeep *nk, enum sip_transp tp,
 	b->heard = tmr_jiffies();
 	tmr_init(&b->tmr);
 	err = str_dup(&b->target, target);
-	if (err) {
-		mem_deref(b);
+	if (!err)
+		err = use_alloc(up, b, user);
+	mem_deref(b);           /* the use holds it now, or nothing does */
+	if (err)
 		return err;
-	}
 
 	hash_append(nk->by_src, sa_hash(src, SA_ALL), &b->he_src, b);
 	hash_append(nk->by_id, b->id, &b->he_id, b);
@@ -381,7 +419,6 @@ int natkeep_bind(struct natb **bp, struct natkeep *nk, enum sip_transp tp,
 	log_debug("natkeep: %J (%s) is behind NAT: requests go there%s",
 		  src, tp_param(tp), nk->interval_ms ?
 		  ", with keepalives" : "");
-	*bp = b;
 
 	return 0;
 }
@@ -540,39 +577,25 @@ uint32_t natkeep_count(const struct natkeep *nk)
 
 
 /**
- * A subscription sends to this binding (and ends if the phone is lost)
- *
- * @param b    Binding
- * @param le   The subscription's list element (unlinked when it ends)
- * @param user Given to natkeep_lost_h
- */
-void natb_attach(struct natb *b, struct le *le, void *user)
-{
-	if (b && le)
-		list_append(&b->users, le, user);
-}
-
-
-/**
  * The phone showed it is there (a request, an answer)
  *
- * @param b Binding
+ * @param u A subscription's use of its binding
  */
-void natb_heard(struct natb *b)
+void natuse_heard(struct natuse *u)
 {
-	if (b)
-		b->heard = tmr_jiffies();
+	if (u)
+		natb_heard(u->b);
 }
 
 
 /**
  * Whether a request can reach the phone now
  *
- * @param b Binding
+ * @param u A subscription's use of its binding
  *
  * @return false while its TCP/TLS connection is gone
  */
-bool natb_reachable(const struct natb *b)
+bool natuse_reachable(const struct natuse *u)
 {
-	return b && !b->gone;
+	return u && !u->b->gone;
 }

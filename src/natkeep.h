@@ -11,7 +11,7 @@
 #define NATKEEP_BRANCH_PREFIX "z9hG4bKpb"
 
 struct natkeep;
-struct natb;
+struct natuse;
 
 /**
  * A phone stopped answering keepalives: one of its subscriptions ends
@@ -27,14 +27,14 @@ void natkeep_set(struct natkeep *nk, enum nat_mode mode,
 		 uint32_t interval_s, uint32_t grace_s);
 bool natkeep_detect(const struct natkeep *nk, const struct sip_msg *msg,
 		    const struct uri *contact);
-int  natkeep_bind(struct natb **bp, struct natkeep *nk, enum sip_transp tp,
-		  const struct sa *src, const struct sa *laddr,
-		  const struct sip_msg *msg, const char *target);
+int  natkeep_bind(struct natuse **up, struct natkeep *nk,
+		  enum sip_transp tp, const struct sa *src,
+		  const struct sa *laddr, const struct sip_msg *msg,
+		  const char *target, void *user);
 void natkeep_answered(struct natkeep *nk, uint32_t id, uint32_t seq,
 		      uint32_t nonce);
 uint32_t natkeep_count(const struct natkeep *nk);
-void natb_attach(struct natb *b, struct le *le, void *user);
-void natb_heard(struct natb *b);
-bool natb_reachable(const struct natb *b);
+void natuse_heard(struct natuse *u);
+bool natuse_reachable(const struct natuse *u);
 
 #endif

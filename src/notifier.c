@@ -1074,6 +1074,19 @@ uint32_t notifier_count(const struct notifier *nt)
 
 
 /**
+ * Count the phone addresses behind NAT
+ *
+ * @param nt Notifier
+ *
+ * @return Addresses that NOTIFYs and keepalives go to (natkeep.c)
+ */
+uint32_t notifier_nat_count(const struct notifier *nt)
+{
+	return nt ? subdlgs_nat_count(nt->dlgs) : 0;
+}
+
+
+/**
  * Get the orbit map in force
  *
  * @param nt Notifier

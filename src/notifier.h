@@ -41,5 +41,6 @@ int  notifier_encode_orbit(struct mbuf *mb, const struct notifier *nt,
 			   const struct encoder *enc, const char *entity,
 			   uint32_t version);
 uint32_t notifier_count_orbit(const struct notifier *nt, const char *name);
+uint32_t notifier_nat_count(const struct notifier *nt);
 
 #endif

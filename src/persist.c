@@ -152,8 +152,9 @@ static int prepare(struct persist *p)
 		rc = migrate(p);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(p->db,
-			"INSERT OR REPLACE INTO subs (" SUBS_COLUMNS ") VALUES "
-			"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &p->ins, NULL);
+			"INSERT OR REPLACE INTO subs (" SUBS_COLUMNS ")"
+			" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &p->ins,
+			NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(p->db,
 			"DELETE FROM subs WHERE callid=? AND rtag=? AND "

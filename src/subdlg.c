@@ -83,8 +83,7 @@ struct subdlgs {
 struct subdlg {
 	struct le he;                /**< In subdlgs.by_id while in flight */
 	struct le le_up;             /**< In subdlgs.restored             */
-	struct le le_nat;            /**< In nat's users                  */
-	struct natb *nat;            /**< Behind NAT: where it is         */
+	struct natuse *nat;          /**< Behind NAT: where it is         */
 	struct subdlgs *ctx;
 	subdlg_resp_h *resph;
 	void *arg;
@@ -134,7 +133,6 @@ static void destructor(void *arg)
 
 	fast_done(sd);
 	list_unlink(&sd->le_up);
-	list_unlink(&sd->le_nat);
 	mem_deref(sd->nat);
 	mem_deref(sd->req);
 	mem_deref(sd->strs);
@@ -246,7 +244,8 @@ static bool tap_recv(const struct sa *src, struct mbuf *mb, void *arg)
 	reason.p = p + 12;
 	reason.l = eol ? (size_t)(eol - reason.p) : 0;
 
-	natb_heard(sd->nat);
+	if (sd->nat)
+		natuse_heard(sd->nat);
 	fast_done(sd);
 	sd->resph(0, scode, &reason, sd->arg);
 
@@ -330,7 +329,7 @@ static void libre_resp_handler(int err, const struct sip_msg *msg,
 
 	/* libre has cleared sd->req before a final answer reaches us */
 	if (msg)
-		natb_heard(sd->nat);
+		natuse_heard(sd->nat);
 	if (err || !msg)
 		sd->resph(err ? err : ETIMEDOUT, 0, NULL, sd->arg);
 	else
@@ -422,7 +421,7 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
 	if (subdlg_busy(sd))
 		return EBUSY;
 
-	if (sd->nat && !natb_reachable(sd->nat))
+	if (sd->nat && !natuse_reachable(sd->nat))
 		return ENOTCONN;
 
 	++sd->cseq;
@@ -479,7 +478,7 @@ int subdlg_terminate(struct subdlg *sd, const char *reason,
 	sd->req = mem_deref(sd->req);
 
 	/* behind NAT without its connection: nowhere to send it */
-	if (sd->nat && !natb_reachable(sd->nat))
+	if (sd->nat && !natuse_reachable(sd->nat))
 		return 0;
 
 	++sd->cseq;
@@ -653,20 +652,18 @@ static int nat_bind(struct subdlg *sd, enum sip_transp tp,
 		    const struct sa *src, const struct sa *laddr,
 		    const struct sip_msg *msg)
 {
-	struct natb *b = NULL;
+	struct natuse *u = NULL;
 	int err;
 
-	err = natkeep_bind(&b, sd->ctx->nk, tp, src, laddr, msg,
-			   str(sd, S_TARGET));
+	err = natkeep_bind(&u, sd->ctx->nk, tp, src, laddr, msg,
+			   str(sd, S_TARGET), sd);
 	if (err)
 		return err;
 
-	list_unlink(&sd->le_nat);
 	mem_deref(sd->nat);
-	sd->nat = b;
+	sd->nat = u;
 	sd->dst = *src;
 	sd->laddr = *laddr;
-	natb_attach(b, &sd->le_nat, sd);
 
 	return 0;
 }
@@ -1064,8 +1061,8 @@ bool subdlg_follow(struct subdlg *sd, const struct sip_msg *msg)
 
 	/* a binding whose connection closed is taken up again by the
 	   request's own connection */
-	if (!moved && natb_reachable(sd->nat)) {
-		natb_heard(sd->nat);
+	if (!moved && natuse_reachable(sd->nat)) {
+		natuse_heard(sd->nat);
 		return false;
 	}
 
@@ -1091,7 +1088,7 @@ bool subdlg_follow(struct subdlg *sd, const struct sip_msg *msg)
 /** @return false while a phone behind NAT has no way to be reached */
 bool subdlg_reachable(const struct subdlg *sd)
 {
-	return sd && (!sd->nat || natb_reachable(sd->nat));
+	return sd && (!sd->nat || natuse_reachable(sd->nat));
 }
 
 

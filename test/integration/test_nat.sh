@@ -196,4 +196,7 @@ answered=$(metric nat_keepalives_answered)
 [ "${answered:-0}" -ge $(( sent - 3 )) ] ||
 	fail "$answered of $sent keepalives answered"
 [ "$(metric nat_phones_lost)" = 0 ] || fail "a phone was given up"
+gauge=$(in_wan curl -s "http://127.0.0.1:$HTTP_on/metrics" |
+	sed -n 's/^parkblf_nat_phones \([0-9]*\)$/\1/p')
+[ "$gauge" = 3 ] || fail "parkblf_nat_phones is '$gauge', not 3"
 log "metrics: $sent keepalives sent, $answered answered"
