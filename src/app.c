@@ -41,6 +41,7 @@ enum {
 	CTRANS_HASH_SIZE  = 65536,  /**< NOTIFY transactions, see app_alloc */
 	STRANS_HASH_SIZE  = 32768,  /**< SUBSCRIBE transactions            */
 	NOTIFIER_HASH_SIZE = 1024,  /**< List subscriptions (libre's)     */
+	EXIT_TIMERS_MAX   = 4096,   /**< libre's waits ended at exit       */
 };
 
 struct app {
@@ -121,6 +122,39 @@ static void destructor(void *arg)
 	mem_deref(app->map);
 	mem_deref(app->cfg);
 	mem_deref(app->domain);
+
+	/* What still waits is libre's, e.g. a subscription whose
+	   un-SUBSCRIBE the PBX answered, waiting 10 s for the final
+	   NOTIFY that some PBXs never send.  It holds its SIP stack,
+	   the stack its sockets: the loop is over, so are the waits. */
+	(void)tmrheap_expire_all(EXIT_TIMERS_MAX);
+}
+
+
+/* -v: what an orbit's keys show now (idle, occupied without details,
+   or its calls).  The callers are named, as /status names them:
+   privacy= is about phones. */
+static void orbit_log(const struct app *app, const struct orbit *orbit)
+{
+	const struct le *le = list_head(store_calls(app->store, orbit->dn));
+	const struct parked_call *pc;
+	uint64_t now = store_now_ms();
+
+	if (!le) {
+		log_debug("app: %s (%s): %s", orbit->name, orbit->dn,
+			  store_occupied(app->store, orbit->dn) ?
+			  "occupied (the PBX gives no call details)" : "idle");
+		return;
+	}
+
+	pc = le->data;
+	log_debug("app: %s (%s): %u call(s), the oldest %s%s%s%s waiting "
+		  "%llu s", orbit->name, orbit->dn, list_count(le->list),
+		  pc->number ? pc->number : "(no number)",
+		  pc->name ? " \"" : "", pc->name ? pc->name : "",
+		  pc->name ? "\"" : "",
+		  (unsigned long long)(now > pc->parked_at ?
+				       (now - pc->parked_at) / 1000 : 0));
 }
 
 
@@ -128,6 +162,7 @@ static void orbit_changed(struct orbit *orbit, void *arg)
 {
 	struct app *app = arg;
 
+	orbit_log(app, orbit);
 	notifier_orbit_changed(app->nt, orbit->name);
 }
 
@@ -136,7 +171,6 @@ static void dn_changed(const char *dn, void *arg)
 {
 	struct app *app = arg;
 
-	log_debug("app: %s changed", dn);
 	orbitmap_apply_dn(app->map, dn, orbit_changed, app);
 }
 

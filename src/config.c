@@ -178,7 +178,7 @@ static void destructor(void *arg)
 /**
  * Report one problem in a file as FILE:LINE: message
  *
- * @param errmb Collects the messages; NULL logs them to stderr
+ * @param errmb Collects the messages; NULL reports them (log.c)
  * @param file  File name
  * @param line  Line number, 0 for the file as a whole
  * @param fmt   Message format
@@ -197,7 +197,7 @@ void config_error(struct mbuf *errmb, const char *file, unsigned line,
 	if (errmb)
 		(void)mbuf_printf(errmb, "%s%s: %v\n", file, pos, fmt, &ap);
 	else
-		(void)re_fprintf(stderr, "%s%s: %v\n", file, pos, fmt, &ap);
+		log_file_error(file, pos, fmt, &ap);
 	va_end(ap);
 }
 

@@ -30,6 +30,7 @@ int interpose_check(const char *area, const struct interposed *apiv,
 
 int    tmrheap_selftest(void);
 size_t tmrheap_count(void);
+size_t tmrheap_expire_all(size_t max);
 
 
 /* randbuf: libre's random API, defined here (see randbuf.c) */
@@ -59,6 +60,9 @@ int memtrim_alloc(struct memtrim **mtp);
 /* log */
 
 void log_init_libre(void);
+void log_set_file_errors(bool logged);
+void log_file_error(const char *file, const char *pos, const char *fmt,
+		    va_list *ap);
 
 
 /* file */

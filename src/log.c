@@ -1,11 +1,20 @@
 /**
- * @file log.c  Logging to stderr with levels (the journal adds the time)
+ * @file log.c  Logging to stderr with levels
+ *
+ * Under the systemd journal each line starts with its sd-daemon(3)
+ * priority and the journal adds the time; anywhere else (a terminal, a
+ * file, another supervisor) each line starts with an ISO 8601 UTC
+ * time stamp.  Problems found in a file (FILE:LINE: message) are plain
+ * lines for `parkblf -t` and log lines (level error) for the daemon.
  *
  * Copyright (C) 2026 The parkblf authors
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdarg.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <re.h>
 #define DEBUG_MODULE "log"
 #define DEBUG_LEVEL 0
@@ -15,6 +24,7 @@
 
 
 static enum log_level min_level = LOG_LEVEL_INFO;
+static bool file_errors_logged;   /**< The daemon: FILE:LINE as errors */
 
 
 /**
@@ -28,6 +38,61 @@ void log_set_level(enum log_level level)
 }
 
 
+/*
+ * systemd sets JOURNAL_STREAM=DEV:INODE of the stream it connects to
+ * stderr.  Children inherit the variable even when their stderr goes
+ * elsewhere (a script in a unit redirecting to a file): only a stderr
+ * that is that very stream is the journal.
+ */
+static bool stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!v || sscanf(v, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+
+	if (fstat(STDERR_FILENO, &st))
+		return false;
+
+	return (unsigned long long)st.st_dev == dev &&
+		(unsigned long long)st.st_ino == ino;
+}
+
+
+static bool journal(void)
+{
+	static int is = -1;
+
+	if (is < 0)
+		is = stderr_is_journal();
+
+	return is;
+}
+
+
+/* "<3>" under the journal, else "2026-12-04T19:42:47.123Z " */
+static int line_start(struct re_printf *pf, void *arg)
+{
+	/* sd-daemon(3) levels, for the journal: debug, info, warning, err */
+	static const char *sd_prefix[] = {"<7>", "<6>", "<4>", "<3>"};
+	const enum log_level *level = arg;
+	struct timespec ts;
+	struct tm tm;
+	char buf[32];
+
+	if (journal())
+		return re_hprintf(pf, "%s", sd_prefix[*level]);
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) || !gmtime_r(&ts.tv_sec, &tm) ||
+	    !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm))
+		return 0;
+
+	return re_hprintf(pf, "%s.%03ldZ ", buf, ts.tv_nsec / 1000000);
+}
+
+
 /**
  * Print one log line
  *
@@ -37,23 +102,49 @@ void log_set_level(enum log_level level)
 void log_printf(enum log_level level, const char *fmt, ...)
 {
 	static const char *prefix[] = {"debug", "info", "warning", "error"};
-	/* sd-daemon(3) levels, for the journal: debug, info, warning, err */
-	static const char *sd_prefix[] = {"<7>", "<6>", "<4>", "<3>"};
-	static int journal = -1;
 	va_list ap;
 
 	if (level < min_level)
 		return;
 
-	/* systemd sets JOURNAL_STREAM when stderr is the journal */
-	if (journal < 0)
-		journal = getenv("JOURNAL_STREAM") != NULL;
-
 	va_start(ap, fmt);
-	(void)re_fprintf(stderr, "%sparkblf: %s: %v\n",
-			 journal ? sd_prefix[level] : "", prefix[level], fmt,
-			 &ap);
+	(void)re_fprintf(stderr, "%Hparkblf: %s: %v\n", line_start, &level,
+			 prefix[level], fmt, &ap);
 	va_end(ap);
+}
+
+
+/**
+ * Say how problems found in a file reach stderr: as plain FILE:LINE
+ * lines (a check, the default) or as error log lines (the daemon, so
+ * that the journal files them as errors)
+ *
+ * @param logged true for log lines
+ */
+void log_set_file_errors(bool logged)
+{
+	file_errors_logged = logged;
+}
+
+
+/**
+ * Report one problem in a file on stderr
+ *
+ * @param file File name
+ * @param pos  Where in it: ":LINE", or "" for the whole file
+ * @param fmt  Message format
+ * @param ap   Its arguments
+ */
+void log_file_error(const char *file, const char *pos, const char *fmt,
+		    va_list *ap)
+{
+	if (file_errors_logged) {
+		log_printf(LOG_LEVEL_ERROR, "%s%s: %v", file, pos, fmt, ap);
+		return;
+	}
+
+	(void)re_fprintf(stderr, "%s%s%s: %v\n", journal() ? "<3>" : "",
+			 file, pos, fmt, ap);
 }
 
 

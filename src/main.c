@@ -171,6 +171,8 @@ int main(int argc, char *argv[])
 	if (err)
 		goto out;
 	log_init_libre();
+	/* the daemon's problems with its files are errors in its log */
+	log_set_file_errors(!test_only);
 	xmlInitParser();
 
 	err = load(&cfg, &map, file, test_only);

@@ -224,22 +224,28 @@ uint64_t tmr_get_expire(const struct tmr *tmr)
 }
 
 
+/* Take the soonest timer off the heap and run its handler */
+static inline void run_first(void)
+{
+	struct tmr *tmr = heap.v[0].tmr;
+	tmr_h *th = tmr->th;
+	void *arg = tmr->arg;
+
+	heap_remove(tmr);
+	tmr->th = NULL;
+
+	if (th)
+		th(arg);
+}
+
+
 void tmr_poll(struct list *tmrl)
 {
 	const uint64_t now = tmr_jiffies();
 	(void)tmrl;
 
-	while (heap.n > 0 && heap.v[0].jfs <= now) {
-		struct tmr *tmr = heap.v[0].tmr;
-		tmr_h *th = tmr->th;
-		void *arg = tmr->arg;
-
-		heap_remove(tmr);
-		tmr->th = NULL;
-
-		if (th)
-			th(arg);
-	}
+	while (heap.n > 0 && heap.v[0].jfs <= now)
+		run_first();
 }
 
 
@@ -362,6 +368,27 @@ static int loop_probe(void)
 	}
 
 	return 0;
+}
+
+
+/**
+ * Run the pending timers now, soonest first.  After the main loop,
+ * what still waits is libre's: e.g. a subscription whose un-SUBSCRIBE
+ * was answered waits up to 10 s for the NOTIFY that ends it, holding
+ * its SIP stack, and so its sockets.  Its timer releases it.
+ *
+ * @param max Most timers to run (handlers may start new ones)
+ *
+ * @return Timers run
+ */
+size_t tmrheap_expire_all(size_t max)
+{
+	size_t ran;
+
+	for (ran = 0; heap.n > 0 && ran < max; ++ran)
+		run_first();
+
+	return ran;
 }
 
 

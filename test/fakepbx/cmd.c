@@ -303,6 +303,12 @@ static int exec(struct pbx *pbx, struct mbuf *reply, const struct pl *cmd,
 		if (!b)
 			subs_kick(pbx);
 	}
+	else if (!pl_strcasecmp(cmd, "unsubscribe-notify")) {
+		if (!next_tok(args, &a1) || args->l || on_off(&a1, &b))
+			return mbuf_printf(reply, "error usage: "
+					   "unsubscribe-notify on|off\n");
+		pbx->unsub_quiet = !b;
+	}
 	else if (!pl_strcasecmp(cmd, "forget")) {
 		if (args->l)
 			return mbuf_printf(reply, "error usage: forget\n");

@@ -68,6 +68,8 @@
  *   silent on|off                    ignore all requests, send nothing
  *                                    (queued NOTIFYs go out on "off")
  *   forget                           drop subscriptions silently
+ *   unsubscribe-notify on|off        off: an un-SUBSCRIBE gets 200 and
+ *                                    no final NOTIFY (some PBXs)
  *   garbage KIND [DN]                one broken NOTIFY per subscription:
  *                                    badxml xxe bomb huge wrongtype
  *                                    wrongns (DN default: first DN);

@@ -66,6 +66,7 @@ struct pbx {
 	uint16_t refuse;       /**< Refuse SUBSCRIBEs with this code   */
 	uint32_t refuse_ra;    /**< Retry-After for refusals, 0 = none */
 	bool silent;           /**< Ignore requests, send nothing      */
+	bool unsub_quiet;      /**< Un-SUBSCRIBE: 200, no final NOTIFY */
 
 	/* state */
 	struct list dnl;       /**< struct pbx_dn                      */

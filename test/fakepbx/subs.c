@@ -804,6 +804,11 @@ static void refresh_subscribe(struct pbx *pbx, const struct sip_msg *msg)
 
 	reply_ok(sub, msg, expires);
 
+	if (!expires && pbx->unsub_quiet) {
+		sub_remove(sub, "unsubscribed, no final NOTIFY");
+		return;
+	}
+
 	if (!expires) {
 		enqueue_term(sub, "timeout", 0);
 		return;

@@ -14,7 +14,9 @@ pbx park '*00' call-1 101 Alice >/dev/null
 expect_last a '<state>confirmed</state>'
 pbx park '*00' call-2 102 Bob >/dev/null
 # the PBX's second report must not move the key off the oldest call
-wait_for 5 log_count_ge 2 'app: \*00 changed' || fail "second park not seen"
+# (-v says what changed: the orbit, its calls, the oldest caller)
+two='app: park-1 (\*00): 2 call(s), the oldest 101 "Alice" waiting [0-9]* s$'
+wait_for 5 grep -q "$two" "$T/parkblf.log" || fail "second park not seen"
 sleep 0.5
 [ "$(last_callers a)" = "101 Alice" ] ||
 	fail "oldest call not shown: '$(last_callers a)'"
@@ -26,10 +28,14 @@ pbx retrieve '*00' >/dev/null
 expect_last a '102'
 [ "$(last_callers a)" = "102 Bob" ] ||
 	fail "second call not shown after retrieve: '$(last_callers a)'"
+grep -q 'app: park-1 (\*00): 1 call(s), the oldest 102 "Bob" waiting' \
+	"$T/parkblf.log" || fail "no log line for the retrieve"
 log "oldest retrieved: Bob shows"
 
 pbx retrieve '*00' >/dev/null
 expect_last a '<state>terminated</state>'
+grep -q 'app: park-1 (\*00): idle$' "$T/parkblf.log" ||
+	fail "no log line for the idle orbit"
 phone_done a
 
 # all-calls mode, on a fresh daemon

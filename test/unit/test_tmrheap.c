@@ -227,6 +227,35 @@ static void test_restart_and_expiry(void **state)
 }
 
 
+/* After the main loop: every pending timer runs now, soonest first,
+ * far ones too; one that restarts itself runs only up to the limit */
+static void test_expire_all(void **state)
+{
+	struct probe r;
+	(void)state;
+
+	memset(probes, 0, sizeof(probes));
+	memset(&r, 0, sizeof(r));
+	nfired = 0;
+	assert_int_equal(0, tmrheap_count());
+	assert_int_equal(0, tmrheap_expire_all(10));
+
+	tmr_start(&probes[0].tmr, 10000, probe_h, &probes[0]);
+	tmr_start(&probes[1].tmr, 5000, probe_h, &probes[1]);
+	assert_int_equal(2, tmrheap_expire_all(10));
+	assert_int_equal(2, nfired);
+	assert_int_equal(1, order[0]);
+	assert_int_equal(0, order[1]);
+	assert_int_equal(0, tmrheap_count());
+
+	tmr_start(&r.tmr, 60000, restart_h, &r);
+	assert_int_equal(3, tmrheap_expire_all(3));
+	assert_int_equal(3, r.fired);
+	assert_int_equal(1, tmrheap_count());
+	tmr_cancel(&r.tmr);
+}
+
+
 /* libre's tags, branches and Call-IDs come from randbuf.c: strings
  * of [A-Za-z0-9], every value fresh, across buffer refills */
 static void test_random(void **state)
@@ -272,6 +301,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_restart_and_expiry),
 	cmocka_unit_test(test_order),
 	cmocka_unit_test(test_handler_frees_owner),
+	cmocka_unit_test(test_expire_all),
 };
 
 const struct unit_group unit_tmrheap = UNIT_GROUP(tmrheap, tests);
