@@ -300,7 +300,7 @@ static int metrics_render(struct mbuf *mb, const struct app *app)
 	const struct le *first = map ? list_head(&map->orbits) : NULL;
 	const struct mallinfo2 mi = mallinfo2();
 	const struct le *le;
-	uint64_t parked = 0;
+	uint64_t parked = 0, now = store_now_ms();
 	size_t i;
 	int err = 0;
 
@@ -368,6 +368,25 @@ static int metrics_render(struct mbuf *mb, const struct app *app)
 				  "{orbit=\"%H\"} %u\n",
 				  prom_label_print, orbit->name,
 				  notifier_count_orbit(nt, orbit->name));
+	}
+
+	/* what a receptionist forgot: alert on it (the store keeps each
+	   DN's calls oldest first, so this costs one look per orbit) */
+	err |= mbuf_printf(mb, "# HELP parkblf_orbit_oldest_wait_seconds "
+			   "Seconds the oldest call parked in the orbit has "
+			   "waited; 0 without a call.\n"
+			   "# TYPE parkblf_orbit_oldest_wait_seconds gauge\n");
+	for (le = first; le && !err; le = le->next) {
+		const struct orbit *orbit = le->data;
+		const struct le *cle = list_head(store_calls(store,
+							     orbit->dn));
+		const struct parked_call *pc = cle ? cle->data : NULL;
+
+		err = mbuf_printf(mb, "parkblf_orbit_oldest_wait_seconds"
+				  "{orbit=\"%H\"} %llu\n",
+				  prom_label_print, orbit->name,
+				  (unsigned long long)(pc ? elapsed_ms(now,
+						  pc->parked_at) / 1000 : 0));
 	}
 
 	return err;

@@ -4,7 +4,9 @@
 # gauges with the right values, and /parks.xml is well-formed for every
 # vendor, names the caller and dials *10.  Unknown paths get 404, other
 # methods 405, an unknown vendor 400.  After the phone un-SUBSCRIBEs,
-# the watcher gauges drop to 0.
+# the watcher gauges drop to 0.  The oldest call's wait per orbit is as
+# long as the call has been parked (the phone's 15 quiet seconds and
+# more), 0 for an idle orbit and after the retrieve.
 . "$(dirname "$0")/lib.sh"
 
 for tool in curl jq xmllint; do
@@ -59,7 +61,9 @@ metric() {
 			"$T/body")"
 }
 
+parked_before=$(date +%s)
 pbx park '*00' call-1 100 "$CALLER" >/dev/null
+parked_after=$(date +%s)
 start_phone a park-1 QUIET_MS=15000
 expect_last a '<state>confirmed</state>'
 log "parked and watched"
@@ -117,7 +121,8 @@ for c in subscribes_accepted subscribes_refused notifies_sent \
 		fail "/metrics: no value for $c"
 done
 for g in subscriptions upstream_up orbits parked_calls \
-	orbit_parked_calls orbit_watchers heap_in_use_bytes heap_free_bytes; do
+	orbit_parked_calls orbit_watchers orbit_oldest_wait_seconds \
+	heap_in_use_bytes heap_free_bytes; do
 	grep -qx "# TYPE parkblf_$g gauge" "$T/body" ||
 		fail "/metrics: no TYPE for $g"
 done
@@ -133,6 +138,7 @@ metric 'parkblf_orbit_parked_calls{orbit="park-1"} 1'
 metric 'parkblf_orbit_parked_calls{orbit="park-2"} 0'
 metric 'parkblf_orbit_watchers{orbit="park-1"} 1'
 metric 'parkblf_orbit_watchers{orbit="park-3"} 0'
+metric 'parkblf_orbit_oldest_wait_seconds{orbit="park-2"} 0'
 metric 'parkblf_upstream_attempts_total 1'
 metric 'parkblf_subscribes_accepted_total 1'
 [ "$(sed -n 's/^parkblf_notifies_sent_total //p' "$T/body")" -ge 1 ] ||
@@ -225,3 +231,24 @@ wait_for 5 eval '[ "$(http /metrics)" = 200 ] &&
 	fail "subscriptions not back to 0: $(grep subscriptions "$T/body")"
 metric 'parkblf_orbit_watchers{orbit="park-1"} 0'
 log "watchers back to 0 after the un-SUBSCRIBE"
+
+# --- how long the oldest call has waited: as long as it has been parked
+# (the PBX reports whole seconds), and 0 once it is retrieved
+wait_gauge() {
+	sed -n 's/^parkblf_orbit_oldest_wait_seconds{orbit="'"$1"'"} //p' \
+		"$T/body"
+}
+[ "$(http /metrics)" = 200 ] || fail "GET /metrics"
+now=$(date +%s)
+w=$(wait_gauge park-1)
+[ -n "$w" ] && [ "$w" -ge $((now - parked_after - 2)) ] &&
+	[ "$w" -le $((now - parked_before + 1)) ] ||
+	fail "park-1 oldest wait '$w' s, parked $((now - parked_after))..$((
+	now - parked_before)) s ago"
+[ "$(wait_gauge park-3)" = 0 ] || fail "park-3 idle: $(wait_gauge park-3)"
+log "oldest wait of park-1: $w s (parked $((now - parked_before)) s ago)"
+pbx retrieve '*00' >/dev/null
+wait_for 5 eval '[ "$(http /metrics)" = 200 ] &&
+	[ "$(wait_gauge park-1)" = 0 ]' ||
+	fail "park-1 oldest wait after the retrieve: $(wait_gauge park-1)"
+log "oldest wait back to 0 after the retrieve"
