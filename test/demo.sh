@@ -50,8 +50,8 @@ $(for a in $addrs; do echo "    $a:$PORT"; done)
   * BLF keys with value  park-1, park-2, park-3  on a second SIP account
     whose server is ADDRESS:$PORT, or a BLF value  park-1@ADDRESS:$PORT;
   * a softphone that watches dialog state: sip:park-1@ADDRESS:$PORT.
-Or from this machine, a sipp phone that prints what it gets:
-    sipp -sn uac ... (see test/sipp/watch.xml.in)
+Or from this machine, in a second terminal, a BLF key in text:
+    test/watch.sh park-1 127.0.0.1:$PORT
 
 Drive the fake PBX yourself (one command per line, e.g.
 "park *03 c9 100 Alice" or "retrieve *03"):
