@@ -3,14 +3,15 @@ Contact name 10.9.9.9:5060, an address nothing routes to, and its Via
 has no rport.  It answers NOTIFYs and keepalive OPTIONS and prints
 "TAG <parkblf's tag>" and "BODY <document on one line>" lines.
 
-natphone.py tcp HOST PORT subscribe          SUBSCRIBE on a new connection,
+natphone.py tcp|tls HOST PORT subscribe      SUBSCRIBE on a new connection,
                                              wait for 200 + NOTIFY, close
-natphone.py tcp HOST PORT refresh TAG        the same as a refresh
+natphone.py tcp|tls HOST PORT refresh TAG    the same as a refresh
 natphone.py udp HOST PORT watch SECONDS      SUBSCRIBE, then answer and
                                              print for SECONDS
 """
 import re
 import socket
+import ssl
 import sys
 import time
 
@@ -70,8 +71,13 @@ def out(line):
         print(line, flush=True)
 
 
-if tp == "tcp":
+if tp in ("tcp", "tls"):
     s = socket.create_connection((host, port), timeout=10)
+    if tp == "tls":
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(s)
     s.sendall(subscribe(arg if mode == "refresh" else "",
                         2 if mode == "refresh" else 1))
     buf, seen = b"", set()

@@ -9,10 +9,17 @@
 # phone; on "off": a UDP and a TCP phone.  Their Contact and Via name
 # their private address.  A call parked 32 s (three conntrack timeouts)
 # after they subscribed lights the keys of the phones on "on", and not
-# those on "off", whose NAT bindings expired.  Needs root; the
-# namespaces go when the test ends, also when it fails.
+# those on "off", whose NAT bindings expired.  A sixth phone on "on"
+# dies after subscribing: past nat_keepalive_grace (12 s) its
+# subscription ends.  Needs root; the namespaces go when the test
+# ends, also when it fails.
 . "$(dirname "$0")/lib.sh"
 
+# namespaces only with lib.sh's clean-up in place to delete them
+if [ "$(type -t wait_for)" != function ]; then
+	echo "FAIL: lib.sh did not load" >&2
+	exit 1
+fi
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: test_nat needs root (network namespaces, nftables)"
 	exit 0
@@ -108,6 +115,7 @@ start_pb() {
 	orbit_map orbits.conf
 	subscribe_allow 198.51.100.0/24
 	nat_keepalive $2
+	nat_keepalive_grace 12
 	http_listen 127.0.0.1:0
 	log_level debug
 	EOM
@@ -149,21 +157,31 @@ nat_phone u2 10.77.0.3 5062 u1 on
 nat_phone t1 10.77.0.2 5064 t1 on
 nat_phone uoff 10.77.0.2 5066 u1 off
 nat_phone toff 10.77.0.2 5068 t1 off
-for p in u1 u2 t1 uoff toff; do
+nat_phone gone 10.77.0.3 5070 u1 on
+gone_pid=${PIDS[-1]}
+for p in u1 u2 t1 uoff toff gone; do
 	expect_last "$p" '<state>terminated</state>'
 done
 subscribed=$(date +%s)
-log "5 phones subscribed through the NAT; first NOTIFY (idle) seen"
+kill -KILL "$gone_pid"
+log "6 phones subscribed through the NAT; first NOTIFY (idle) seen;" \
+	"phone 'gone' killed"
 
 # the two UDP phones: one public address, two ports, both behind NAT
 nat_ports() {
 	grep -o "natkeep: $PUB:[0-9]* (udp) is behind NAT" \
 		"$T/parkblf-on.log" | sort -u | wc -l
 }
-[ "$(nat_ports)" -eq 2 ] ||
-	fail "parkblf on: $(nat_ports) UDP phones behind NAT, not 2"
+[ "$(nat_ports)" -eq 3 ] ||
+	fail "parkblf on: $(nat_ports) UDP phones behind NAT, not 3"
 grep -q "natkeep: $PUB:[0-9]* (tcp) is behind NAT" "$T/parkblf-on.log" ||
 	fail "parkblf on: the TCP phone was not taken as behind NAT"
+
+# the silent phone is given up after the grace (12 s, keepalives 4 s)
+wait_for 25 grep -q "stopped answering keepalives" "$T/parkblf-on.log" ||
+	fail "the killed phone was not given up"
+log "the killed phone's subscription ended $(( $(date +%s) - subscribed )) s" \
+	"after it subscribed"
 
 # three conntrack timeouts of quiet
 sleep $(( subscribed + 32 - $(date +%s) ))
@@ -193,9 +211,11 @@ metric() {
 sent=$(metric nat_keepalives_sent)
 answered=$(metric nat_keepalives_answered)
 [ "${sent:-0}" -ge 15 ] || fail "only ${sent:-0} keepalives sent in 40 s"
-[ "${answered:-0}" -ge $(( sent - 3 )) ] ||
+# the killed phone's went unanswered: 3 or 4
+[ "${answered:-0}" -ge $(( sent - 5 )) ] ||
 	fail "$answered of $sent keepalives answered"
-[ "$(metric nat_phones_lost)" = 0 ] || fail "a phone was given up"
+[ "$(metric nat_phones_lost)" = 1 ] ||
+	fail "$(metric nat_phones_lost) phones given up, not 1"
 gauge=$(in_wan curl -s "http://127.0.0.1:$HTTP_on/metrics" |
 	sed -n 's/^parkblf_nat_phones \([0-9]*\)$/\1/p')
 [ "$gauge" = 3 ] || fail "parkblf_nat_phones is '$gauge', not 3"
