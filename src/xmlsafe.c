@@ -25,11 +25,12 @@ static void subset_handler(void *ctx, const xmlChar *name,
 			   const xmlChar *system_id)
 {
 	xmlParserCtxt *ctxt = ctx;
+	bool *dtd = ctxt->_private;
 	(void)name;
 	(void)external_id;
 	(void)system_id;
 
-	ctxt->_private = ctxt;  /* seen */
+	*dtd = true;
 	xmlStopParser(ctxt);
 }
 
@@ -49,8 +50,8 @@ int xmlsafe_parse(struct _xmlDoc **docp, const uint8_t *buf, size_t len)
 	const int opts = XML_PARSE_NONET | XML_PARSE_NOERROR |
 		XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
 	xmlParserCtxt *ctxt;
+	bool dtd = false;
 	xmlDoc *doc;
-	bool dtd;
 
 	if (!docp || !buf)
 		return EINVAL;
@@ -64,12 +65,12 @@ int xmlsafe_parse(struct _xmlDoc **docp, const uint8_t *buf, size_t len)
 
 	ctxt->sax->internalSubset = subset_handler;
 	ctxt->sax->externalSubset = subset_handler;
-	ctxt->_private = NULL;
+	ctxt->_private = &dtd;
 
 	doc = xmlCtxtReadMemory(ctxt, (const char *)buf, (int)len, NULL,
 				NULL, opts);
-	dtd = ctxt->_private != NULL ||
-		(doc && (doc->intSubset || doc->extSubset));
+	if (doc && (doc->intSubset || doc->extSubset))
+		dtd = true;
 	xmlFreeParserCtxt(ctxt);
 
 	if (dtd) {
