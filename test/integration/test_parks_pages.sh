@@ -33,6 +33,13 @@ get() {
 }
 xp() { xmllint --xpath "$1" "$T/body" 2>/dev/null; }
 
+# valid VENDOR: the last body is well-formed and valid against the
+# element structure of the vendor's guide (test/fixtures/phonexml)
+valid() {
+	xmllint --noout --dtdvalid "$SRC/test/fixtures/phonexml/$1.dtd" \
+		"$T/body" 2>"$T/xmllint.err"
+}
+
 # walk VENDOR ENTRY DIALPATH NEXTPATH: follows the next links from page
 # 1; checks each page; prints the dial strings of all pages in order
 walk() {
@@ -43,8 +50,8 @@ walk() {
 		page=$((page + 1))
 		[ $page -le 20 ] || fail "$vendor: more than 20 pages"
 		[ "$(get "$url")" = 200 ] || fail "$vendor: $url: not 200"
-		xmllint --noout "$T/body" 2>"$T/xmllint.err" ||
-			fail "$vendor page $page: $(cat "$T/xmllint.err")"
+		valid "$vendor" || fail "$vendor page $page: not valid:" \
+			"$(cat "$T/xmllint.err")"
 		items=$(xp "count($entry)")
 		[ "$items" -le 30 ] ||
 			fail "$vendor page $page: $items entries (cap 30)"
@@ -113,10 +120,10 @@ log "a page past the end is the last; a bad page number is 400"
 
 # phone books come whole
 [ "$(get "$URL/parks.xml?vendor=grandstream")" = 200 ] || fail gs
-xmllint --noout "$T/body" || fail "grandstream: not well-formed"
+valid grandstream || fail "grandstream: $(cat "$T/xmllint.err")"
 [ "$(xp 'count(//Contact)')" = $N ] || fail "grandstream: not $N contacts"
 [ "$(get "$URL/parks.xml?vendor=fanvil")" = 200 ] || fail fanvil
-xmllint --noout "$T/body" || fail "fanvil: not well-formed"
+valid fanvil || fail "fanvil: $(cat "$T/xmllint.err")"
 [ "$(xp 'count(//DirectoryEntry)')" = $N ] ||
 	fail "fanvil: not $N entries"
 log "grandstream and fanvil: one phone book of $N"
@@ -125,7 +132,7 @@ log "grandstream and fanvil: one phone book of $N"
 code=$(curl -sS --max-time 5 -o "$T/body" -w '%{http_code}' \
 	-H 'Host: evil"><x' "$URL/parks.xml?vendor=cisco")
 [ "$code" = 200 ] || fail "odd Host: $code"
-xmllint --noout "$T/body" || fail "odd Host: not well-formed"
+valid cisco || fail "odd Host: $(cat "$T/xmllint.err")"
 xp 'string(//MenuItem[contains(Name,"Next")]/URL)' |
 	grep -q "^http://127.0.0.1:$HTTP_PORT/" ||
 	fail "odd Host: next URL $(xp 'string(//MenuItem[last()]/URL)')"
