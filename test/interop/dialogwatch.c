@@ -3,8 +3,8 @@
  *                      watcher over liblinphone's event API (belle-sip)
  *
  * Subscribes to URI with Event: dialog (Accept: dialog-info+xml) for
- * SECONDS or until SIGTERM, then un-subscribes and waits for the end.  Prints one line
- * per thing a phone would show, flushed at once:
+ * SECONDS or until SIGTERM, then un-subscribes and waits for the end.
+ * Prints one line per thing a phone would show, flushed at once:
  *
  *   SUBSTATE <state>          liblinphone's subscription state
  *   STATE <uri> <lamp>        idle, or the first <state> of a <dialog>
