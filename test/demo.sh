@@ -12,6 +12,16 @@ D=$BUILD/demo
 mkdir -p "$D"
 rm -f "$D/pbx.ports"
 
+# another SIP program on this machine (a softphone, a proxy) may hold
+# the port: say so, and how to pick another, before starting anything
+users=$(ss -Hlnutp "sport = :$PORT" 2>/dev/null |
+	sed -n 's/.*users:(("\([^"]*\)".*/\1/p' | sort -u | paste -sd,)
+if ss -Hlnut "sport = :$PORT" 2>/dev/null | grep -q .; then
+	echo "demo: port $PORT is taken${users:+ (by $users)}; pick another:" \
+		"PARKBLF_PORT=5070 sh test/run-demo.sh" >&2
+	exit 1
+fi
+
 "$BUILD/fakepbx" -l 127.0.0.1:0 -c 127.0.0.1:0 -P "$D/pbx.ports" \
 	-u 9999 -p secret -s "$SRC/test/demo/calls.txt" \
 	2>"$D/fakepbx.log" >/dev/null &
@@ -36,6 +46,7 @@ orbit_map $SRC/conf/orbits.conf
 upstream_capture $(pwd)/$D/capture.txt
 state_db $(pwd)/$D/state.db
 EOC
+chmod 600 "$D/parkblf.conf"    # it holds the fake PBX's password
 
 addrs=$(ip -4 -o addr show 2>/dev/null | awk '{sub(/\/.*/, "", $4); print $4}')
 cat <<EOT

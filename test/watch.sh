@@ -169,6 +169,9 @@ tail -n +1 --pid="$sipp" -f "$d/msg" | "${awk[@]}" '
 		sub(/.*display="/, "", n); sub(/".*/, "", n)
 		if ($0 !~ /display=/) n = ""
 		sub(/.*>sip:/, "", c); sub(/@.*/, "", c)
+		gsub(/&quot;/, "\"", n); gsub(/&apos;/, "'\''", n)
+		gsub(/&lt;/, "<", n); gsub(/&gt;/, ">", n)
+		gsub(/&amp;/, "\\&", n)
 		callers = callers (callers ? ", " : "") c (n ? " (" n ")" : "")
 	}
 	/^<\/dialog-info>/ {

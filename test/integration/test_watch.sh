@@ -2,7 +2,8 @@
 # that port and prints the lamp and the caller; a SUBSCRIBE refused
 # (404) or not answered at all ends it with a message and status 1
 # within its -t bound (never hangs); when parkblf ends the subscription
-# (the orbit left the map) it says so and exits 1.
+# (the orbit left the map) it says so and exits 1.  The caller's name
+# shows as parked, XML entities resolved.
 . "$(dirname "$0")/lib.sh"
 
 W=$SRC/test/watch.sh
@@ -19,7 +20,7 @@ watch_bounded() {
 start_fakepbx
 write_config
 start_parkblf
-pbx park '*00' call-1 100 Alice >/dev/null
+pbx park '*00' call-1 100 "Alice & 'Al' <\"A\">" >/dev/null
 
 # 1. an orbit parkblf does not know: 404, exit 1
 rc=$(watch_bounded nf.out -t 3 park-9 "127.0.0.1:$PB_PORT")
@@ -41,8 +42,9 @@ port=$(free_port)
 "$W" -p "$port" park-1 "127.0.0.1:$PB_PORT" >"$T/w.out" 2>&1 &
 wpid=$!
 PIDS+=("$wpid")
-wait_for 10 grep -q 'LIT .* 100 (Alice)' "$T/w.out" ||
-	fail "no lit lamp with Alice: $(cat "$T/w.out")"
+wait_for 10 grep -qF "  100 (Alice & 'Al' <\"A\">)" "$T/w.out" ||
+	fail "no lit lamp with Alice as parked: $(cat "$T/w.out")"
+grep -q '  LIT  ' "$T/w.out" || fail "the lamp is not lit: $(cat "$T/w.out")"
 grep -q "^watching park-1 at 127.0.0.1:$PB_PORT from 127.0.0.1:$port " \
 	"$T/w.out" || fail "first line: $(head -n 1 "$T/w.out")"
 grep -q "notifier: park-1 subscribed from 127.0.0.1:$port$" \
