@@ -60,10 +60,20 @@ static int param_print(const struct pl *name, const struct pl *val,
 }
 
 
-/* The SUBSCRIBE again, its Contact with ;transport=tcp */
-static int msg_over_tcp(struct sip_msg **msgp, const struct sip_msg *msg)
+/**
+ * The SUBSCRIBE again, its Contact with ;transport=tcp (any other
+ * transport parameter dropped, the other URI and header parameters
+ * kept), answerable as the original: same source, socket, transport
+ *
+ * @param msgp Where to store the new message
+ * @param msg  The SUBSCRIBE
+ *
+ * @return 0 if success, EBADMSG without a usable Contact, otherwise
+ *         errorcode
+ */
+int tcpswitch_rewrite(struct sip_msg **msgp, const struct sip_msg *msg)
 {
-	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	const struct sip_hdr *hdr;
 	const uint8_t *start, *end, *cend;
 	struct mbuf *prm = NULL, *mb = NULL;
 	struct sip_addr addr;
@@ -71,6 +81,10 @@ static int msg_over_tcp(struct sip_msg **msgp, const struct sip_msg *msg)
 	struct uri uri;
 	int err;
 
+	if (!msgp || !msg)
+		return EINVAL;
+
+	hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
 	if (!hdr || sip_addr_decode(&addr, &hdr->val))
 		return EBADMSG;
 
@@ -131,7 +145,7 @@ static void done_handler(void *arg)
 
 	ts->tc = mem_deref(ts->tc);
 
-	if (!ts->err && msg_over_tcp(&ts->tcp, ts->msg))
+	if (!ts->err && tcpswitch_rewrite(&ts->tcp, ts->msg))
 		ts->err = EBADMSG;
 
 	ts->h(ts->err, ts->err ? ts->msg : ts->tcp, ts->arg);

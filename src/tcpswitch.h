@@ -22,5 +22,6 @@ typedef void (tcpswitch_h)(int err, const struct sip_msg *msg, void *arg);
 int  tcpswitch_start(struct tcpswitch **tsp, const struct sip_msg *msg,
 		     uint32_t timeout_ms, tcpswitch_h *h, void *arg);
 bool tcpswitch_same(const struct tcpswitch *ts, const struct sip_msg *msg);
+int  tcpswitch_rewrite(struct sip_msg **msgp, const struct sip_msg *msg);
 
 #endif

@@ -20,6 +20,7 @@ static const struct unit_group *groups[] = {
 	&unit_subdlg,
 	&unit_config,
 	&unit_capture,
+	&unit_tcpswitch,
 	&unit_acl,
 	&unit_persist,
 	&unit_orbitmap,
