@@ -48,7 +48,7 @@ endif
 # Core sources; every module's module.mk appends to SRCS.
 SRCS := src/interpose.c src/tmrheap.c src/randbuf.c src/log.c src/file.c src/config.c src/cfgcheck.c src/orbitmap.c src/store.c
 SRCS += src/decoder.c src/encoder.c src/xmlsafe.c
-SRCS += src/notifier.c src/subdlg.c src/natkeep.c src/pacer.c src/blflist.c
+SRCS += src/notifier.c src/subdlg.c src/reach.c src/natkeep.c src/pacer.c src/blflist.c
 SRCS += src/tcpswitch.c
 SRCS += src/upstream.c src/capture.c
 SRCS += src/reload.c
@@ -68,6 +68,7 @@ include test/unit/unit.mk
 include test/fuzz/fuzz.mk
 include test/bench/bench.mk
 include test/interop/interop.mk
+include test/flood/flood.mk
 
 .PHONY: all check unit integration interop asan valgrind demo ccheck \
 	install uninstall clean fuzz fuzz-build

@@ -258,17 +258,21 @@ static void upstream_link(bool up, void *arg)
 
 
 /* subscribe_allow, then subscriber credentials if subscribe_users is
-   set; refused requests are answered here (403, 401) */
+   set; refused requests are answered here (403, 401), statelessly (a
+   refusal keeps nothing), except an ACK, which gets no answer */
 static bool allowed(struct app *app, const struct sip_msg *msg)
 {
+	const bool ack = !pl_strcmp(&msg->met, "ACK");
+
 	if (!acl_allows(app->acl, &msg->src)) {
 		log_info("app: %r from %J refused: not in subscribe_allow",
 			 &msg->met, &msg->src);
-		(void)sip_treply(NULL, app->sip, msg, 403, "Forbidden");
+		if (!ack)
+			(void)sip_reply(app->sip, msg, 403, "Forbidden");
 		return false;
 	}
 
-	return !app->auth || subauth_check(app->auth, app->sip, msg);
+	return !app->auth || ack || subauth_check(app->auth, app->sip, msg);
 }
 
 
@@ -276,23 +280,19 @@ static bool allowed(struct app *app, const struct sip_msg *msg)
 static bool refuse(struct app *app, const struct sip_msg *msg,
 		   const char *reason, uint32_t retry_after)
 {
-	(void)sip_treplyf(NULL, NULL, app->sip, msg, false, 503, reason,
-			  "Retry-After: %u\r\n"
-			  "Content-Length: 0\r\n\r\n", retry_after);
+	(void)sip_replyf(app->sip, msg, 503, reason,
+			 "Retry-After: %u\r\n"
+			 "Content-Length: 0\r\n\r\n", retry_after);
 	++metrics.subscribes_refused;
 
 	return true;
 }
 
 
+/* A new SUBSCRIBE (dialog_handler has checked who sends it) */
 static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 {
 	struct app *app = arg;
-
-	if (!allowed(app, msg)) {
-		++metrics.subscribes_refused;
-		return true;
-	}
 
 	if (app->stopping)
 		return refuse(app, msg, "Shutting Down", SHUTDOWN_RETRY_S);
@@ -314,19 +314,36 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-/* SUBSCRIBEs of an orbit watcher's dialog (also one resumed from the
+/* Every request passes here first.  Who sends it is checked for all
+   of them, in a dialog or not (subscribe_allow, credentials).
+   SUBSCRIBEs of an orbit watcher's dialog (also one resumed from the
    database, and a retransmitted first SUBSCRIBE, answered statelessly
    before) are answered here; list subscriptions' go on to libre's
-   notifier, which answers unknown dialogs 481.  Every request passes
-   here first. */
+   notifier, which answers unknown dialogs 481. */
 static bool dialog_handler(const struct sip_msg *msg, void *arg)
 {
 	struct app *app = arg;
+	const bool subscribe = !pl_strcmp(&msg->met, "SUBSCRIBE");
+	struct pl maddr;
 
 	/* the first listener: sees every request first */
 	sipsock_tune(msg);
 
-	if (pl_strcmp(&msg->met, "SUBSCRIBE"))
+	/* libre would answer to a Via's maddr, anywhere: answers go only
+	   where the request came from */
+	if (!msg_param_decode(&msg->via.params, "maddr", &maddr)) {
+		log_debug("app: %r from %J dropped: Via with maddr",
+			  &msg->met, &msg->src);
+		return true;
+	}
+
+	if (!allowed(app, msg)) {
+		if (subscribe)
+			++metrics.subscribes_refused;
+		return true;
+	}
+
+	if (!subscribe)
 		return false;
 
 	return notifier_indialog(app->nt, msg);
@@ -340,27 +357,30 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 	struct app *app = arg;
 
 	if (!pl_strcmp(&msg->met, "OPTIONS")) {
-		(void)sip_treplyf(NULL, NULL, app->sip, msg, false, 200, "OK",
-				  "Allow: SUBSCRIBE, NOTIFY, OPTIONS, "
-				  "REGISTER, INVITE, ACK, CANCEL\r\n"
-				  "Allow-Events: %H\r\n"
-				  "Content-Length: 0\r\n\r\n",
-				  encoder_events_print, NULL);
+		(void)sip_replyf(app->sip, msg, 200, "OK",
+				 "Allow: SUBSCRIBE, NOTIFY, OPTIONS, "
+				 "REGISTER, INVITE, ACK, CANCEL\r\n"
+				 "Allow-Events: %H\r\n"
+				 "Content-Length: 0\r\n\r\n",
+				 encoder_events_print, NULL);
 		return true;
 	}
 
 	if (!pl_strcmp(&msg->met, "REGISTER")) {
-		if (allowed(app, msg))
-			registrar_reply(app->sip, msg);
+		registrar_reply(app->sip, msg);
 		return true;
 	}
 
 	/* a new INVITE; in-dialog ones have no business here */
 	if (!pl_strcmp(&msg->met, "INVITE") && !pl_isset(&msg->to.tag)) {
-		if (allowed(app, msg))
-			redirect_reply(app->sip, msg, app->map, app->domain);
+		redirect_reply(app->sip, msg, app->map, app->domain);
 		return true;
 	}
+
+	/* the ACK of a 302 or 404 (answered statelessly: no transaction
+	   takes it); libre would answer it 501 */
+	if (!pl_strcmp(&msg->met, "ACK"))
+		return true;
 
 	return false;
 }

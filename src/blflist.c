@@ -8,6 +8,10 @@
  * single keys.  The first NOTIFY is full state; later ones carry only
  * the orbits that changed, coalesced and paced like any NOTIFY.
  *
+ * libre's notifier sends and retransmits these NOTIFYs beyond any
+ * budget, so over UDP a list subscription's Contact must be its source
+ * address (no amplification towards a third party: SECURITY.md).
+ *
  * Copyright (C) 2026 The parkblf authors
  */
 #include <string.h>
@@ -330,6 +334,30 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 }
 
 
+/* Over UDP, the first hop of the NOTIFYs (the first Record-Route,
+   else the Contact) must be the source's IP; TCP and TLS prove their
+   peer by the handshake */
+static bool contact_is_source(const struct sip_msg *msg)
+{
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_RECORD_ROUTE);
+	struct sip_addr addr;
+	struct pl maddr;
+	struct sa a;
+
+	if (msg->tp != SIP_TRANSP_UDP)
+		return true;
+
+	if (!hdr)
+		hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	if (!hdr || sip_addr_decode(&addr, &hdr->val) ||
+	    !msg_param_exists(&addr.uri.params, "maddr", &maddr))
+		return false;
+
+	return !sa_set(&a, &addr.uri.host, 0) &&
+		sa_cmp(&a, &msg->src, SA_ADDR);
+}
+
+
 static bool accepts_multipart(const struct sip_msg *msg)
 {
 	struct le *le;
@@ -385,8 +413,8 @@ static int list_accept(struct listwatcher *lw, struct sip *sip,
  out:
 	if (err) {
 		if (!lw->not)
-			(void)sip_treply(NULL, sip, msg, 500,
-					 "Server Internal Error");
+			(void)sip_reply(sip, msg, 500,
+					"Server Internal Error");
 		mem_deref(lw);
 	}
 
@@ -518,20 +546,18 @@ int blflist_subscribe(struct blflist *bl, struct sip *sip,
 
 	if (!bl->enc || !sip_msg_hdr_has_value(msg, SIP_HDR_SUPPORTED,
 					       "eventlist")) {
-		(void)sip_treplyf(NULL, NULL, sip, msg, false, 421,
-				  "Extension Required",
-				  "Require: eventlist\r\n"
-				  "Content-Length: 0\r\n\r\n");
+		(void)sip_replyf(sip, msg, 421, "Extension Required",
+				 "Require: eventlist\r\n"
+				 "Content-Length: 0\r\n\r\n");
 		return EPROTO;
 	}
 
 	if (!accepts_multipart(msg)) {
-		(void)sip_treplyf(NULL, NULL, sip, msg, false, 406,
-				  "Not Acceptable",
-				  "Accept: multipart/related, "
-				  "application/rlmi+xml, "
-				  "application/dialog-info+xml\r\n"
-				  "Content-Length: 0\r\n\r\n");
+		(void)sip_replyf(sip, msg, 406, "Not Acceptable",
+				 "Accept: multipart/related, "
+				 "application/rlmi+xml, "
+				 "application/dialog-info+xml\r\n"
+				 "Content-Length: 0\r\n\r\n");
 		return EPROTO;
 	}
 
@@ -541,6 +567,13 @@ int blflist_subscribe(struct blflist *bl, struct sip *sip,
 
 		if (tcpswitch_same(p->ts, msg))
 			return 0;
+	}
+
+	if (!contact_is_source(msg)) {
+		log_info("blflist: list SUBSCRIBE from %J refused: its "
+			 "Contact is not its source address", &msg->src);
+		(void)sip_reply(sip, msg, 403, "Contact Not Source Address");
+		return EPERM;
 	}
 
 	lw = mem_zalloc(sizeof(*lw), watcher_destructor);
@@ -562,7 +595,7 @@ int blflist_subscribe(struct blflist *bl, struct sip *sip,
 	if (!err)
 		err = full_size(lw, &lw->size);
 	if (err) {
-		(void)sip_treply(NULL, sip, msg, 500, "Server Internal Error");
+		(void)sip_reply(sip, msg, 500, "Server Internal Error");
 		mem_deref(lw);
 		return err;
 	}

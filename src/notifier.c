@@ -6,6 +6,12 @@
  * watchers.  Every document is rendered for its watcher, since the
  * version and entity are per subscription.
  *
+ * A subscription that ends stays until its final NOTIFY is answered or
+ * given up (notifier.ending): it still counts against
+ * subscribe_max_total and subscribe_max_per_source, so that no path
+ * (a fetch, an un-SUBSCRIBE, an expiry) leaves transactions behind that
+ * no limit sees.  Refusals are answered statelessly: they keep nothing.
+ *
  * Config keys: subscribe_min_expires, subscribe_max_expires,
  * subscribe_default_expires, dialog_all_calls, dialog_lamp.
  *
@@ -55,10 +61,12 @@ struct notifier {
 	struct persist *db;           /**< state_db, or NULL              */
 	struct hash *by_callid;       /**< struct watcher by Call-ID      */
 	struct list dirty;            /**< Watchers with unsaved versions */
+	struct list ending;           /**< Final NOTIFY in flight         */
 	struct tmr tmr_flush;
 	char *domain;                 /**< PBX host[:port]                */
 	struct mbuf *scratch;         /**< Where documents are rendered   */
 	uint32_t nwatchers;
+	uint32_t nending;             /**< In ending                      */
 };
 
 /** One phone subscription */
@@ -81,6 +89,7 @@ struct watcher {
 	bool saved;                   /**< In the database                */
 	bool restored;                /**< From the database (last run)   */
 	bool untold;                  /**< Restored, not yet NOTIFYed     */
+	bool ending;                  /**< In notifier.ending             */
 };
 
 
@@ -100,7 +109,10 @@ static void watcher_destructor(void *arg)
 
 	if (w->le.list) {
 		list_unlink(&w->le);
-		--w->nt->nwatchers;
+		if (w->ending)
+			--w->nt->nending;
+		else
+			--w->nt->nwatchers;
 	}
 	hash_unlink(&w->he_callid);
 	list_unlink(&w->le_dirty);
@@ -151,6 +163,7 @@ static void notifier_destructor(void *arg)
 		(void)hash_apply(nt->groups, drop_group, NULL);
 	else
 		notifier_close_all(nt, SIPEVENT_DEACTIVATED, 0);
+	list_flush(&nt->ending);
 	mem_deref(nt->lists);
 	mem_deref(nt->by_callid);
 	mem_deref(nt->dlgs);
@@ -461,10 +474,10 @@ static int watcher_save(struct watcher *w)
 static void reply_bad_event(const struct notifier *nt,
 			    const struct sip_msg *msg)
 {
-	(void)sip_treplyf(NULL, NULL, nt->sip, msg, false, 489, "Bad Event",
-			  "Allow-Events: %H\r\n"
-			  "Content-Length: 0\r\n\r\n",
-			  encoder_events_print, NULL);
+	(void)sip_replyf(nt->sip, msg, 489, "Bad Event",
+			 "Allow-Events: %H\r\n"
+			 "Content-Length: 0\r\n\r\n",
+			 encoder_events_print, NULL);
 }
 
 
@@ -480,11 +493,10 @@ static bool too_brief(const struct notifier *nt, const struct sip_msg *msg)
 	if (!expires || expires >= nt->cfg->subscribe_min_expires)
 		return false;
 
-	(void)sip_treplyf(NULL, NULL, nt->sip, msg, false, 423,
-			  "Interval Too Brief",
-			  "Min-Expires: %u\r\n"
-			  "Content-Length: 0\r\n\r\n",
-			  nt->cfg->subscribe_min_expires);
+	(void)sip_replyf(nt->sip, msg, 423, "Interval Too Brief",
+			 "Min-Expires: %u\r\n"
+			 "Content-Length: 0\r\n\r\n",
+			 nt->cfg->subscribe_min_expires);
 
 	return true;
 }
@@ -498,18 +510,37 @@ static bool callid_cmp(struct le *le, void *arg)
 }
 
 
-/* The subscription ends: the final NOTIFY goes, the watcher too */
+/* The subscription ends: the final NOTIFY goes; the watcher stays,
+   counted, until it is answered or given up (resp_handler) */
 static void watcher_end(struct watcher *w, enum sipevent_reason reason,
 			uint32_t retry_after)
 {
+	struct notifier *nt = w->nt;
 	int err = subdlg_terminate(w->dlg, sipevent_reason_name(reason),
 				   retry_after, w->enc->ctype, w->body);
 
-	if (err)
-		log_warn("notifier: %s to %J: final NOTIFY: %m",
-			 w->group->name, &w->peer, err);
 	watcher_forget(w);
-	mem_deref(w);
+	if (err) {
+		if (err == EPERM)
+			log_debug("notifier: %s to %J: final NOTIFY not "
+				  "sent: the address has not answered, and "
+				  "it is over 3x what its requester sent",
+				  w->group->name, &w->peer);
+		else if (err != EALREADY && err != ENOTCONN)
+			log_warn("notifier: %s to %J: final NOTIFY: %m",
+				 w->group->name, &w->peer, err);
+		mem_deref(w);
+		return;
+	}
+
+	list_unlink(&w->le);
+	--nt->nwatchers;
+	hash_unlink(&w->he_callid);
+	list_unlink(&w->le_dirty);
+	tmr_cancel(&w->tmr_expire);
+	w->ending = true;      /* its pacing slot still counts */
+	list_append(&nt->ending, &w->le, w);
+	++nt->nending;
 }
 
 
@@ -588,11 +619,9 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 	if (w->saved)
 		watcher_update(w);
 
-	/* a refresh gets the full state at once (RFC 6665 4.2.1.2) */
-	pacer_sent(w->pace);
-	if (watcher_notify(w))
-		log_warn("notifier: %s to %J: NOTIFY after refresh failed",
-			 w->group->name, &w->peer);
+	/* a refresh gets the full state (RFC 6665 4.2.1.2): at once,
+	   unless refreshes come faster than the pacer lets NOTIFYs go */
+	pacer_request(w->pace);
 
 	return true;
 }
@@ -614,7 +643,12 @@ void notifier_set_persist(struct notifier *nt, struct persist *db)
 static void send_handler(void *arg)
 {
 	struct watcher *w = arg;
-	int err = watcher_notify(w);
+	int err;
+
+	if (w->ending)
+		return;
+
+	err = watcher_notify(w);
 
 	if (err)
 		log_warn("notifier: %s to %J: %m", w->group->name, &w->peer,
@@ -627,6 +661,12 @@ static void resp_handler(int err, uint16_t scode, const struct pl *reason,
 			 void *arg)
 {
 	struct watcher *w = arg;
+
+	/* its final NOTIFY: answered, or given up */
+	if (w->ending) {
+		mem_deref(w);
+		return;
+	}
 
 	if (!err && scode < 300) {
 		if (w->pending)
@@ -713,9 +753,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 
 	hdr = sip_msg_hdr(msg, SIP_HDR_EVENT);
 	if (!hdr || sipevent_event_decode(&se, &hdr->val)) {
-		(void)sip_treplyf(NULL, NULL, sip, msg, false, 400,
-				  "Missing or Bad Event Header",
-				  "Content-Length: 0\r\n\r\n");
+		(void)sip_reply(sip, msg, 400, "Missing or Bad Event Header");
 		++metrics.subscribes_refused;
 		return true;
 	}
@@ -744,16 +782,15 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	if (!orbit) {
 		log_debug("notifier: %J: no orbit '%r'", &msg->src,
 			  &msg->uri.user);
-		(void)sip_treply(NULL, sip, msg, 404, "Not Found");
+		(void)sip_reply(sip, msg, 404, "Not Found");
 		++metrics.subscribes_refused;
 		return true;
 	}
 
 	if (!accept_ok(msg, enc->ctype)) {
-		(void)sip_treplyf(NULL, NULL, sip, msg, false, 406,
-				  "Not Acceptable",
-				  "Accept: %s\r\n"
-				  "Content-Length: 0\r\n\r\n", enc->ctype);
+		(void)sip_replyf(sip, msg, 406, "Not Acceptable",
+				 "Accept: %s\r\n"
+				 "Content-Length: 0\r\n\r\n", enc->ctype);
 		++metrics.subscribes_refused;
 		return true;
 	}
@@ -783,9 +820,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	err = subdlg_accept(&w->dlg, nt->dlgs, msg, &ev, orbit->name,
 			    expires, resp_handler, w);
 	if (err == EBADMSG) {
-		(void)sip_treplyf(NULL, NULL, sip, msg, false, 400,
-				  "Missing or Bad Contact",
-				  "Content-Length: 0\r\n\r\n");
+		(void)sip_reply(sip, msg, 400, "Missing or Bad Contact");
 		++metrics.subscribes_refused;
 		err = 0;
 		goto out;
@@ -807,13 +842,15 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 
 		if (!render(&mb, w, orbit))
 			++metrics.notifies_sent;
+		pacer_sent(w->pace);
 		watcher_end(w, SIPEVENT_TIMEOUT, 0);
 		w = NULL;
 		goto out;
 	}
 	tmr_start(&w->tmr_expire, expires * 1000ULL, expire_handler, w);
 
-	if (nt->db && watcher_save(w))
+	/* only a dialog whose peer is verified survives a restart */
+	if (nt->db && subdlg_verified(w->dlg) && watcher_save(w))
 		log_warn("notifier: %s from %J: not saved; it will not "
 			 "survive a restart", orbit->name, &msg->src);
 
@@ -833,8 +870,8 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 		log_warn("notifier: SUBSCRIBE from %J failed: %m",
 			 &msg->src, err);
 		if (!w || !w->dlg) {
-			(void)sip_treply(NULL, sip, msg, 500,
-					 "Server Internal Error");
+			(void)sip_reply(sip, msg, 500,
+					"Server Internal Error");
 			++metrics.subscribes_refused;
 		}
 		mem_deref(w);
@@ -1161,7 +1198,7 @@ bool notifier_over_limit(const struct notifier *nt, const struct sa *peer)
 	if (!nt)
 		return true;
 
-	if (nt->nwatchers + blflist_count(nt->lists) >=
+	if (nt->nwatchers + nt->nending + blflist_count(nt->lists) >=
 	    nt->cfg->subscribe_max_total)
 		return true;
 

@@ -12,6 +12,11 @@
  * to the orbit's park code instead: the key parks while dark and
  * retrieves while lit.
  *
+ * The answer is stateless, as a redirect server's may be: a lost 302
+ * is answered again to the retransmitted INVITE, and a flood of
+ * INVITEs keeps no transactions (a stateful 3xx was retransmitted for
+ * 32 s to whoever did not ACK it).
+ *
  * Copyright (C) 2026 The parkblf authors
  */
 #include <re.h>
@@ -39,7 +44,7 @@ void redirect_reply(struct sip *sip, const struct sip_msg *msg,
 	orbit = orbitmap_find_dialled(map, &msg->uri.user, &park);
 
 	if (!orbit) {
-		(void)sip_treply(NULL, sip, msg, 404, "Not Found");
+		(void)sip_reply(sip, msg, 404, "Not Found");
 		return;
 	}
 
@@ -54,8 +59,7 @@ void redirect_reply(struct sip *sip, const struct sip_msg *msg,
 		 rb ? "transfer, park" : park ? "park" : "retrieve", dial,
 		 domain);
 
-	(void)sip_treplyf(NULL, NULL, sip, msg, false, 302,
-			  "Moved Temporarily",
-			  "Contact: <sip:%s@%s>\r\n"
-			  "Content-Length: 0\r\n\r\n", dial, domain);
+	(void)sip_replyf(sip, msg, 302, "Moved Temporarily",
+			 "Contact: <sip:%s@%s>\r\n"
+			 "Content-Length: 0\r\n\r\n", dial, domain);
 }

@@ -6,6 +6,8 @@
  * registration (Expires between MIN_EXPIRES and MAX_EXPIRES) and echoes
  * the contacts, which is all a phone needs to enable its BLF keys on
  * that account.  Who may register is decided before (subscribe_allow).
+ * Answers are stateless (a retransmitted REGISTER gets the same one
+ * again), so that a flood of REGISTERs keeps nothing.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -72,17 +74,16 @@ void registrar_reply(struct sip *sip, const struct sip_msg *msg)
 			continue;
 
 		if (sip_addr_decode(&addr, &hdr->val)) {
-			(void)sip_treply(NULL, sip, msg, 400, "Bad Contact");
+			(void)sip_reply(sip, msg, 400, "Bad Contact");
 			goto out;
 		}
 
 		req = contact_expires(&addr, msg);
 		if (req > 0 && req < MIN_EXPIRES) {
-			(void)sip_treplyf(NULL, NULL, sip, msg, false, 423,
-					  "Interval Too Brief",
-					  "Min-Expires: %u\r\n"
-					  "Content-Length: 0\r\n\r\n",
-					  MIN_EXPIRES);
+			(void)sip_replyf(sip, msg, 423, "Interval Too Brief",
+					 "Min-Expires: %u\r\n"
+					 "Content-Length: 0\r\n\r\n",
+					 MIN_EXPIRES);
 			goto out;
 		}
 		if (req == 0)
@@ -99,15 +100,15 @@ void registrar_reply(struct sip *sip, const struct sip_msg *msg)
 	log_debug("registrar: %r from %J registered for %u s",
 		  &msg->to.auri, &msg->src, max_granted);
 
-	(void)sip_treplyf(NULL, NULL, sip, msg, false, 200, "OK",
-			  "%b"
-			  "Expires: %u\r\n"
-			  "Content-Length: 0\r\n\r\n",
-			  mb->buf, mb->end, max_granted);
+	(void)sip_replyf(sip, msg, 200, "OK",
+			 "%b"
+			 "Expires: %u\r\n"
+			 "Content-Length: 0\r\n\r\n",
+			 mb->buf, mb->end, max_granted);
 	goto out;
 
  error:
-	(void)sip_treply(NULL, sip, msg, 500, "Server Internal Error");
+	(void)sip_reply(sip, msg, 500, "Server Internal Error");
  out:
 	mem_deref(mb);
 }

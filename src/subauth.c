@@ -227,7 +227,7 @@ bool subauth_check(const struct subauth *sa, struct sip *sip,
 		    !pl_cmp(&resp.uri, &msg->ruri))
 			return true;
 
-		(void)sip_treply(NULL, sip, msg, 400, "Digest URI Mismatch");
+		(void)sip_reply(sip, msg, 400, "Digest URI Mismatch");
 		return false;
 	}
 
@@ -235,10 +235,12 @@ bool subauth_check(const struct subauth *sa, struct sip *sip,
 		log_info("subauth: %r from %J: credentials refused",
 			 &msg->met, &msg->src);
 
-	(void)sip_treplyf(NULL, NULL, sip, msg, false, 401, "Unauthorized",
-			  "WWW-Authenticate: %H\r\n"
-			  "Content-Length: 0\r\n\r\n",
-			  http_auth_print_challenge, &auth);
+	/* stateless: a flood of requests without credentials keeps
+	   nothing */
+	(void)sip_replyf(sip, msg, 401, "Unauthorized",
+			 "WWW-Authenticate: %H\r\n"
+			 "Content-Length: 0\r\n\r\n",
+			 http_auth_print_challenge, &auth);
 
 	return false;
 }

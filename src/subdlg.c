@@ -33,6 +33,19 @@
  * stayed fragmented.  A retransmitted SUBSCRIBE (its 200 was lost) is
  * known by its CSeq (subdlg_retransmission) and gets the same answer.
  *
+ * No amplification (RFC 9000 8.1's rule): a dialog whose NOTIFYs go
+ * to an address that has not shown it is reachable (not the
+ * SUBSCRIBE's source, not one that answered parkblf: reach.c) may send
+ * there at most AMP_FACTOR times the bytes of the requests it got,
+ * retransmissions included.  Its NOTIFYs take the fast path, where
+ * every datagram is checked against that budget (O(1)); one that does
+ * not fit is not sent, and a NOTIFY that cannot be sent again is given
+ * up as unanswered.  Its final NOTIFY goes once, unanswered.  Where the
+ * fast path cannot go (a host name, a Record-Route), libre sends only
+ * to the source or a verified address (send_check).  The first answer
+ * verifies the dialog, and the address for later dialogs.  TCP and TLS
+ * are verified by their handshake.
+ *
  * Copyright (C) 2026 The parkblf authors
  */
 #define _GNU_SOURCE 1  /* memmem */
@@ -42,6 +55,7 @@
 #include "core.h"
 #include "persist.h"
 #include "natkeep.h"
+#include "reach.h"
 #include "subdlg.h"
 
 
@@ -52,6 +66,8 @@ enum {
 	T1_MS        = 500,         /**< RFC 3261 default; T2 = 8*T1,   */
 				    /**< given up after 64*T1          */
 	HEX_FIELDS   = 3,           /**< id, CSeq, nonce in the branch   */
+	AMP_FACTOR   = 3,           /**< Bytes out per byte in, unverified */
+	BUDGET_MAX   = 1 << 30,
 };
 
 /** Strings of a dialog, packed in one allocation */
@@ -78,6 +94,7 @@ struct subdlgs {
 	uint32_t t1;                 /**< ms                              */
 	struct list restored;        /**< Waiting for their socket        */
 	struct natkeep *nk;          /**< Phones behind NAT               */
+	struct reach *reach;         /**< Addresses that answered         */
 };
 
 struct subdlg {
@@ -92,6 +109,7 @@ struct subdlg {
 	void *sock;                  /**< Fast path: udp_sock (not ref'd) */
 	struct sa dst;               /**< Fast path or NAT: the phone     */
 	struct sa laddr;             /**< Fast path: our address          */
+	struct sa src;               /**< The SUBSCRIBE's source          */
 	struct mbuf *body;           /**< Of the NOTIFY in flight         */
 	const char *ctype;           /**< Of the NOTIFY in flight         */
 	char *strs;
@@ -104,8 +122,10 @@ struct subdlg {
 	uint32_t expires;            /**< Of the NOTIFY in flight         */
 	uint32_t rtx_ms;             /**< Next retransmission interval    */
 	uint32_t waited_ms;
+	uint32_t budget;             /**< Bytes it may send, unverified   */
 	enum sip_transp tp;
 	bool fast;
+	bool verified;               /**< Its peer has shown it is there  */
 };
 
 
@@ -147,6 +167,7 @@ static void ctx_destructor(void *arg)
 	list_clear(&ctx->restored);
 	mem_deref(ctx->nk);
 	mem_deref(ctx->by_id);
+	mem_deref(ctx->reach);
 	mem_deref(ctx->txb);
 }
 
@@ -178,6 +199,47 @@ static int hex32(uint32_t *v, const char *p)
 	*v = x;
 
 	return 0;
+}
+
+
+/* Its peer answered: no limit on the dialog, nor on the address */
+static void verify(struct subdlg *sd, const struct sa *peer)
+{
+	if (sd->verified)
+		return;
+
+	sd->verified = true;
+	reach_add(sd->ctx->reach, peer);
+}
+
+
+/* Whether len more bytes may go to the dialog's fast-path peer; they
+   are taken from the budget if it is not verified */
+static bool spend(struct subdlg *sd, size_t len)
+{
+	if (sd->verified)
+		return true;
+
+	if (reach_known(sd->ctx->reach, &sd->dst)) {
+		sd->verified = true;
+		return true;
+	}
+
+	if (len > sd->budget)
+		return false;
+
+	sd->budget -= (uint32_t)len;
+
+	return true;
+}
+
+
+/* Bytes received from the requester raise what may be sent back */
+static void credit(struct subdlg *sd, const struct sip_msg *msg)
+{
+	const uint64_t b = sd->budget + (uint64_t)AMP_FACTOR * msg->mb->end;
+
+	sd->budget = b > BUDGET_MAX ? BUDGET_MAX : (uint32_t)b;
 }
 
 
@@ -246,6 +308,8 @@ static bool tap_recv(const struct sa *src, struct mbuf *mb, void *arg)
 
 	if (sd->nat)
 		natuse_heard(sd->nat);
+	/* it echoed our nonce: whoever is at dst got the NOTIFY */
+	verify(sd, &sd->dst);
 	fast_done(sd);
 	sd->resph(0, scode, &reason, sd->arg);
 
@@ -253,7 +317,9 @@ static bool tap_recv(const struct sa *src, struct mbuf *mb, void *arg)
 }
 
 
-static int fast_send(struct subdlg *sd)
+/* One datagram of a fast-path NOTIFY; EPERM: over the budget, not
+   sent.  substate: of a final NOTIFY, NULL for an active one. */
+static int fast_send(struct subdlg *sd, const char *substate)
 {
 	struct mbuf *mb = sd->ctx->txb;
 	const size_t blen = sd->body ? mbuf_get_left(sd->body) : 0;
@@ -270,13 +336,18 @@ static int fast_send(struct subdlg *sd)
 			  "Call-ID: %s\r\n"
 			  "CSeq: %u NOTIFY\r\n"
 			  "Contact: <sip:%s@%J>\r\n"
-			  "Event: %s\r\n"
-			  "Subscription-State: active;expires=%u\r\n",
+			  "Event: %s\r\n",
 			  str(sd, S_TARGET), &sd->laddr, sd->id, sd->cseq,
 			  sd->nonce, str(sd, S_REMOTE), str(sd, S_RTAG),
 			  str(sd, S_LOCAL), (unsigned long long)sd->ltag,
 			  str(sd, S_CALLID), sd->cseq, str(sd, S_CUSER),
-			  &sd->laddr, str(sd, S_EVENT), sd->expires);
+			  &sd->laddr, str(sd, S_EVENT));
+	if (substate)
+		err |= mbuf_printf(mb, "Subscription-State: %s\r\n",
+				   substate);
+	else
+		err |= mbuf_printf(mb, "Subscription-State: active;"
+				   "expires=%u\r\n", sd->expires);
 	if (blen)
 		err |= mbuf_printf(mb, "Content-Type: %s\r\n", sd->ctype);
 	err |= mbuf_printf(mb, "Content-Length: %zu\r\n\r\n", blen);
@@ -286,6 +357,9 @@ static int fast_send(struct subdlg *sd)
 		return err;
 
 	mb->pos = 0;
+
+	if (!spend(sd, mb->end))
+		return EPERM;
 
 	/* a lost datagram is the retransmission timer's business */
 	(void)udp_send(sd->sock, &sd->dst, mb);
@@ -298,6 +372,7 @@ static void rtx_handler(void *arg)
 {
 	struct subdlg *sd = arg;
 	const uint32_t t2 = 8 * sd->ctx->t1, tf = 64 * sd->ctx->t1;
+	int err;
 
 	sd->waited_ms += sd->rtx_ms;
 	if (sd->waited_ms >= tf) {
@@ -306,9 +381,12 @@ static void rtx_handler(void *arg)
 		return;
 	}
 
-	if (fast_send(sd)) {
+	err = fast_send(sd, NULL);
+	if (err) {
+		/* over the budget: it cannot be sent again, so it is
+		   given up as unanswered */
 		fast_done(sd);
-		sd->resph(ENOMEM, 0, NULL, sd->arg);
+		sd->resph(err == EPERM ? ETIMEDOUT : err, 0, NULL, sd->arg);
 		return;
 	}
 
@@ -327,6 +405,9 @@ static void libre_resp_handler(int err, const struct sip_msg *msg,
 	if (!err && msg && msg->scode < 200)
 		return;
 
+	if (msg)
+		verify(sd, &msg->src);
+
 	/* libre has cleared sd->req before a final answer reaches us */
 	if (msg)
 		natuse_heard(sd->nat);
@@ -337,9 +418,30 @@ static void libre_resp_handler(int err, const struct sip_msg *msg,
 }
 
 
-/* A NOTIFY through libre: stateful, retransmitted by libre; with a
-   handler it is the one in flight, without one nobody waits for it */
-static int libre_send(struct subdlg *sd, bool track, const char *substate,
+/* Before libre sends a NOTIFY of a dialog not verified: UDP goes only
+   to the SUBSCRIBE's source or an address that answered parkblf
+   (libre retransmits on its own, beyond any budget); TCP and TLS
+   connections prove their peer by the handshake */
+static int send_check(enum sip_transp tp, const struct sa *src,
+		      const struct sa *dst, struct mbuf *mb, void *arg)
+{
+	struct subdlg *sd = arg;
+	(void)src;
+	(void)mb;
+
+	if (tp != SIP_TRANSP_UDP || sa_cmp(dst, &sd->src, SA_ADDR) ||
+	    reach_known(sd->ctx->reach, dst)) {
+		sd->verified = true;
+		return 0;
+	}
+
+	return EPERM;
+}
+
+
+/* A NOTIFY through libre: stateful, retransmitted by libre, the one in
+   flight until libre_resp_handler */
+static int libre_send(struct subdlg *sd, const char *substate,
 		      const char *ctype, struct mbuf *body)
 {
 	const size_t blen = body ? mbuf_get_left(body) : 0;
@@ -372,10 +474,10 @@ static int libre_send(struct subdlg *sd, bool track, const char *substate,
 	sip_contact_set(&contact, str(sd, S_CUSER), &laddr, sd->tp);
 
 	/* sip_requestf() writes Via and Max-Forwards itself */
-	return sip_requestf(track ? &sd->req : NULL, sd->ctx->sip, true,
-			    "NOTIFY", str(sd, S_TARGET), &route, NULL, NULL,
-			    track ? libre_resp_handler : NULL,
-			    track ? sd : NULL,
+	return sip_requestf(&sd->req, sd->ctx->sip, true,
+			    "NOTIFY", str(sd, S_TARGET), &route, NULL,
+			    sd->verified ? NULL : send_check,
+			    libre_resp_handler, sd,
 			    "%s"
 			    "%H"
 			    "To: <%s>;tag=%s\r\n"
@@ -396,6 +498,14 @@ static int libre_send(struct subdlg *sd, bool track, const char *substate,
 			    blen ? ctype : "",
 			    blen ? "\r\n" : "",
 			    blen, blen ? mbuf_buf(body) : NULL, blen);
+}
+
+
+static void refused_handler(void *arg)
+{
+	struct subdlg *sd = arg;
+
+	sd->resph(ETIMEDOUT, 0, NULL, sd->arg);
 }
 
 
@@ -429,7 +539,13 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
 	if (!sd->fast) {
 		(void)re_snprintf(substate, sizeof(substate),
 				  "active;expires=%u", expires);
-		return libre_send(sd, true, substate, ctype, body);
+		err = libre_send(sd, substate, ctype, body);
+		if (err == EPERM) {
+			/* not to be sent there: it fails as unanswered */
+			tmr_start(&sd->tmr, 0, refused_handler, sd);
+			err = 0;
+		}
+		return err;
 	}
 
 	sd->expires = expires;
@@ -439,8 +555,10 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
 	sd->rtx_ms = sd->ctx->t1;
 	sd->waited_ms = 0;
 
-	err = fast_send(sd);
-	if (err) {
+	/* over the budget (EPERM): not sent, and given up when it
+	   would be retransmitted */
+	err = fast_send(sd, NULL);
+	if (err && err != EPERM) {
 		fast_done(sd);
 		return err;
 	}
@@ -454,8 +572,11 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
 
 
 /**
- * Send the final NOTIFY (libre retransmits it; nobody waits for it).
- * A NOTIFY in flight is given up: its answer no longer matters.
+ * Send the final NOTIFY.  A NOTIFY in flight is given up: its answer
+ * no longer matters.  libre sends and retransmits it, and resph tells
+ * when it got its answer or none (the owner keeps the dialog until
+ * then: a final NOTIFY in flight counts as a subscription).  To an
+ * address not verified it goes once, unanswered, if the budget allows.
  *
  * @param sd          Dialog
  * @param reason      Subscription-State reason
@@ -463,13 +584,17 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
  * @param ctype       Content-Type of body
  * @param body        Last document, or NULL
  *
- * @return 0 if success, otherwise errorcode
+ * @return 0 if in flight (resph follows), EALREADY if sent once with
+ *         no answer awaited, EPERM if not sent (over the budget),
+ *         ENOTCONN if a phone behind NAT cannot be reached, or another
+ *         errorcode; resph follows only 0
  */
 int subdlg_terminate(struct subdlg *sd, const char *reason,
 		     uint32_t retry_after, const char *ctype,
 		     struct mbuf *body)
 {
 	char substate[64];
+	int err;
 
 	if (!sd || !reason)
 		return EINVAL;
@@ -479,7 +604,7 @@ int subdlg_terminate(struct subdlg *sd, const char *reason,
 
 	/* behind NAT without its connection: nowhere to send it */
 	if (sd->nat && !natuse_reachable(sd->nat))
-		return 0;
+		return ENOTCONN;
 
 	++sd->cseq;
 
@@ -491,7 +616,16 @@ int subdlg_terminate(struct subdlg *sd, const char *reason,
 		(void)re_snprintf(substate, sizeof(substate),
 				  "terminated;reason=%s", reason);
 
-	return libre_send(sd, false, substate, ctype, body);
+	if (sd->fast && !sd->verified) {
+		sd->ctype = ctype;
+		sd->body = mem_ref(body);
+		sd->nonce = rand_u32();
+		err = fast_send(sd, substate);
+		sd->body = mem_deref(sd->body);
+		return err ? err : EALREADY;
+	}
+
+	return libre_send(sd, substate, ctype, body);
 }
 
 
@@ -532,6 +666,7 @@ static int reply_ok(struct subdlg *sd, const struct sip_msg *msg,
 	struct sip_msg m;
 
 	sd->sub_cseq = msg->cseq.num;
+	credit(sd, msg);
 	sip_contact_set(&c, str(sd, S_CUSER), &msg->dst, msg->tp);
 
 	/* libre's reply takes the To tag of a request without one from
@@ -800,6 +935,13 @@ int subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
 	}
 	sd->fast = fast_ok(sd, msg, &target);
 
+	/* TCP and TLS: the handshake; the fast path: the source, or an
+	   address that answered; else send_check decides per send */
+	sd->src = msg->src;
+	sd->verified = msg->tp != SIP_TRANSP_UDP ||
+		(sd->fast && (sa_cmp(&sd->dst, &msg->src, SA_ADDR) ||
+			      reach_known(ctx->reach, &sd->dst)));
+
 	err = reply_ok(sd, msg, expires);
 
  out:
@@ -871,6 +1013,9 @@ int subdlg_restore(struct subdlg **sdp, struct subdlgs *ctx,
 		       resph, arg);
 	if (!sd)
 		return ENOMEM;
+
+	/* only verified dialogs are saved (notifier.c) */
+	sd->verified = true;
 
 	err = re_sdprintf(&hop, "%r%s", &v[S_TARGET],
 			  transport_param(&target, sd->tp));
@@ -1000,7 +1145,7 @@ bool subdlg_retransmission(const struct subdlg *sd,
 /** @return true while a NOTIFY of this dialog waits for its answer */
 bool subdlg_busy(const struct subdlg *sd)
 {
-	return sd && (sd->he.list || sd->req);
+	return sd && (sd->he.list || sd->req || tmr_isrunning(&sd->tmr));
 }
 
 
@@ -1096,6 +1241,13 @@ bool subdlg_reachable(const struct subdlg *sd)
 uint32_t subdlg_cseq(const struct subdlg *sd)
 {
 	return sd ? sd->cseq : 0;
+}
+
+
+/** @return true once its peer has shown it is reachable */
+bool subdlg_verified(const struct subdlg *sd)
+{
+	return sd && sd->verified;
 }
 
 
@@ -1226,6 +1378,7 @@ int subdlgs_alloc(struct subdlgs **ctxp, struct sip *sip)
 	ctx->next_id = rand_u32();
 	err  = hash_alloc(&ctx->by_id, ID_HASH_SIZE);
 	err |= natkeep_alloc(&ctx->nk, sip, nat_lost, ctx);
+	err |= reach_alloc(&ctx->reach);
 	ctx->txb = mbuf_alloc(2048);
 	if (!ctx->txb)
 		err = ENOMEM;

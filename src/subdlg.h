@@ -41,6 +41,7 @@ bool subdlg_retransmission(const struct subdlg *sd,
 			   const struct sip_msg *msg);
 bool subdlg_busy(const struct subdlg *sd);
 bool subdlg_fast(const struct subdlg *sd);
+bool subdlg_verified(const struct subdlg *sd);
 uint32_t subdlg_cseq(const struct subdlg *sd);
 void subdlg_describe(const struct subdlg *sd, struct persist_sub *s,
 		     char *ltag, size_t sz);
