@@ -54,7 +54,7 @@ SRCS += src/upstream.c src/capture.c
 SRCS += src/reload.c
 SRCS += src/sipsock.c src/memtrim.c src/app.c src/metrics.c src/acl.c src/registrar.c src/redirect.c
 SRCS += src/subauth.c src/persist.c src/resume.c
-SRCS += src/httpd.c
+SRCS += src/httpd.c src/httpsrv.c
 SRCS += src/provision.c src/phonevendor.c src/parksxml.c
 include $(patsubst %,modules/%/module.mk,$(MODULES))
 

@@ -80,6 +80,8 @@ static const struct config_key keys[] = {
 	{"state_db",           KEY_PATH,  OFF(state_db), NULL, 0, 0, false},
 	{"http_listen",        KEY_ADDR,  OFF(http_listen), NULL, 0, 0,
 	 false},
+	{"http_max_connections", KEY_U32, OFF(http_max_connections), "64",
+	 1, 10000, false},
 	{"upstream_listen",    KEY_ADDR,  OFF(upstream_listen), NULL, 0, 0,
 	 false},
 	{"subscribe_min_expires", KEY_U32, OFF(subscribe_min_expires), "60",

@@ -111,6 +111,7 @@ struct config {
 	char *orbit_map;              /**< Resolved against the conf dir  */
 	char *state_db;               /**< SQLite file, or NULL           */
 	struct sa http_listen;
+	uint32_t http_max_connections;  /**< Open at once, at most        */
 	struct sa upstream_listen;    /**< The upstream link's address    */
 	uint32_t subscribe_min_expires;
 	uint32_t subscribe_max_expires;

@@ -28,6 +28,7 @@
 #include "app.h"
 #include "phonevendor.h"
 #include "parksxml.h"
+#include "httpsrv.h"
 #include "httpd.h"
 
 
@@ -37,7 +38,7 @@ enum {
 };
 
 struct httpd {
-	struct http_sock *sock;
+	struct httpsrv *srv;       /**< Connections, capped           */
 	const struct app *app;   /**< Owner (not referenced: it owns us) */
 };
 
@@ -398,25 +399,25 @@ static int metrics_render(struct mbuf *mb, const struct app *app)
  */
 
 /* A short text answer; none after the headers for HEAD (RFC 9110) */
-static void reply_text(struct http_conn *conn, const struct http_msg *msg,
-		       uint16_t scode, const char *reason,
-		       const char *extra, const char *text)
+static void reply_text(struct httpsrv_conn *conn,
+		       const struct http_msg *msg, uint16_t scode,
+		       const char *reason, const char *extra, const char *text)
 {
 	const bool head = !pl_strcmp(&msg->met, "HEAD");
 
-	(void)http_reply(conn, scode, reason,
-			 "%s"
-			 "Content-Type: text/plain; charset=utf-8\r\n"
-			 "Content-Length: %zu\r\n"
-			 "\r\n"
-			 "%s",
-			 extra, strlen(text), head ? "" : text);
+	(void)httpsrv_reply(conn, scode, reason,
+			    "%s"
+			    "Content-Type: text/plain; charset=utf-8\r\n"
+			    "Content-Length: %zu\r\n"
+			    "\r\n"
+			    "%s",
+			    extra, strlen(text), head ? "" : text);
 }
 
 
 /* 400 for /parks.xml with an unknown vendor or a bad page number */
-static void parks_refuse(struct http_conn *conn, const struct http_msg *msg,
-			 int err)
+static void parks_refuse(struct httpsrv_conn *conn,
+			 const struct http_msg *msg, int err)
 {
 	char *text = NULL;
 
@@ -432,7 +433,7 @@ static void parks_refuse(struct http_conn *conn, const struct http_msg *msg,
 }
 
 
-static void request_handler(struct http_conn *conn,
+static void request_handler(struct httpsrv_conn *conn,
 			    const struct http_msg *msg, void *arg)
 {
 	struct httpd *hd = arg;
@@ -460,7 +461,8 @@ static void request_handler(struct http_conn *conn,
 	}
 
 	if (!pl_strcmp(&msg->path, "/parks.xml")) {
-		err = parksxml_render(mb, &ctype, hd->app, conn, msg);
+		err = parksxml_render(mb, &ctype, hd->app,
+				      httpsrv_conn_local(conn), msg);
 		if (err == ENOENT || err == EINVAL) {
 			parks_refuse(conn, msg, err);
 			mem_deref(mb);
@@ -478,18 +480,19 @@ static void request_handler(struct http_conn *conn,
 	if (err)
 		goto out;
 
-	err = http_reply(conn, 200, "OK",
-			 "Content-Type: %s\r\n"
-			 "Content-Length: %zu\r\n"
-			 "Cache-Control: no-store\r\n"
-			 "\r\n"
-			 "%b",
-			 ctype, mb->end, mb->buf, mb->end);
+	err = httpsrv_reply(conn, 200, "OK",
+			    "Content-Type: %s\r\n"
+			    "Content-Length: %zu\r\n"
+			    "Cache-Control: no-store\r\n"
+			    "\r\n"
+			    "%b",
+			    ctype, mb->end, mb->buf, mb->end);
 
  out:
 	if (err) {
 		log_warn("http: %r %r: %m", &msg->met, &msg->path, err);
-		(void)http_ereply(conn, 500, "Internal Server Error");
+		reply_text(conn, msg, 500, "Internal Server Error", "",
+			   "internal server error\n");
 	}
 
 	mem_deref(mb);
@@ -500,7 +503,7 @@ static void destructor(void *arg)
 {
 	struct httpd *hd = arg;
 
-	mem_deref(hd->sock);
+	mem_deref(hd->srv);
 }
 
 
@@ -529,14 +532,16 @@ int httpd_alloc(struct httpd **hp, const struct sa *laddr,
 
 	hd->app = app;
 
-	err = http_listen(&hd->sock, laddr, request_handler, hd);
+	err = httpsrv_listen(&hd->srv, laddr,
+			     app_config(app)->http_max_connections,
+			     request_handler, hd);
 	if (err) {
 		log_error("http: cannot listen on %J: %m", laddr, err);
 		goto out;
 	}
 
 	/* port 0: log the port the OS chose */
-	err = tcp_sock_local_get(http_sock_tcp(hd->sock), &la);
+	err = httpsrv_local(hd->srv, &la);
 	if (err)
 		goto out;
 

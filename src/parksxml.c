@@ -339,11 +339,10 @@ static int entry_status(char **statusp, const struct app *app,
 
 /* host[:port] as the phone reached us: its Host header if plausible,
    else the address the connection came in on */
-static void base_get(char *buf, size_t sz, struct http_conn *conn,
+static void base_get(char *buf, size_t sz, const struct sa *local,
 		     const struct http_msg *msg)
 {
 	const struct http_hdr *hdr = http_msg_hdr(msg, HTTP_HDR_HOST);
-	struct sa local;
 
 	if (hdr && hdr->val.l && hdr->val.l < sz &&
 	    strspn(hdr->val.p, "abcdefghijklmnopqrstuvwxyz"
@@ -353,8 +352,8 @@ static void base_get(char *buf, size_t sz, struct http_conn *conn,
 		return;
 	}
 
-	if (tcp_conn_local_get(http_conn_tcp(conn), &local) ||
-	    re_snprintf(buf, sz, "%J", &local) < 0)
+	if (!sa_isset(local, SA_ADDR) ||
+	    re_snprintf(buf, sz, "%J", local) < 0)
 		str_ncpy(buf, "localhost", sz);
 }
 
@@ -384,14 +383,14 @@ static int page_get(unsigned *pagep, const struct pl *prm)
  * @param mb     Where to write the page
  * @param ctypep Where to store its Content-Type
  * @param app    The daemon whose orbits it shows
- * @param conn   The request's connection (for its local address)
+ * @param local  The address the request came in on
  * @param msg    The request
  *
  * @return 0 if success, ENOENT for an unknown vendor, EINVAL for a bad
  *         page number, otherwise errorcode
  */
 int parksxml_render(struct mbuf *mb, const char **ctypep,
-		    const struct app *app, struct http_conn *conn,
+		    const struct app *app, const struct sa *local,
 		    const struct http_msg *msg)
 {
 	const struct orbitmap *map = app_map(app);
@@ -405,7 +404,7 @@ int parksxml_render(struct mbuf *mb, const char **ctypep,
 	struct le *le;
 	int err;
 
-	if (!mb || !ctypep || !app || !conn || !msg)
+	if (!mb || !ctypep || !app || !local || !msg)
 		return EINVAL;
 
 	if (query_get(&msg->prm, "vendor", &val) && val.l &&
@@ -424,7 +423,7 @@ int parksxml_render(struct mbuf *mb, const char **ctypep,
 	if (page > pages)
 		page = pages;
 
-	base_get(base, sizeof(base), conn, msg);
+	base_get(base, sizeof(base), local, msg);
 	pr.base = base;
 	pr.vendor = phonevendor_name(v);
 

@@ -8,7 +8,7 @@
 
 struct mbuf;
 struct app;
-struct http_conn;
+struct sa;
 struct http_msg;
 
 enum {
@@ -17,7 +17,7 @@ enum {
 };
 
 int parksxml_render(struct mbuf *mb, const char **ctypep,
-		    const struct app *app, struct http_conn *conn,
+		    const struct app *app, const struct sa *local,
 		    const struct http_msg *msg);
 
 #endif

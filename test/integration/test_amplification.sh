@@ -13,11 +13,15 @@
 #  - How a phone gets past it: one whose Contact is not its source
 #    address but that answers the first NOTIFY is verified, and gets
 #    every NOTIFY after that.
+#
+# nat_mode never: NOTIFYs go to the Contact (with the default auto, a
+# Contact that is not the source is taken for a phone behind NAT, and
+# its NOTIFYs go to the source instead).
 . "$(dirname "$0")/lib.sh"
 
 FLOOD=$SRC/test/flood
 start_fakepbx
-write_config "subscribe_max_per_source 100"
+write_config "subscribe_max_per_source 100" "nat_mode never"
 start_parkblf
 
 # kv NAME: a value from the last sipflood line

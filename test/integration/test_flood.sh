@@ -21,7 +21,9 @@ FLOOD_RSS_MB=${FLOOD_RSS_MB:-48}
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
 
 start_fakepbx
-write_config "subscribe_max_per_source 100" "log_level info"
+# nat_mode never: the fetches naming a victim are sent there (3x rule)
+write_config "subscribe_max_per_source 100" "log_level info" \
+	"nat_mode never"
 start_parkblf
 
 kv() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" "$T/flood.out" | tail -n 1; }
