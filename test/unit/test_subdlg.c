@@ -154,9 +154,10 @@ static void send_str(struct rig *r, const char *s)
 }
 
 
-/* A first SUBSCRIBE from the phone's socket with Contact <contact> */
-static void send_subscribe_c(struct rig *r, const char *callid,
-			     const char *contact, const char *extra)
+/* A first SUBSCRIBE from the phone's socket with Contact <contact>;
+   returns its size */
+static size_t send_subscribe_c(struct rig *r, const char *callid,
+			       const char *contact, const char *extra)
 {
 	char buf[1024];
 
@@ -177,6 +178,8 @@ static void send_subscribe_c(struct rig *r, const char *callid,
 			  &r->phone_addr, &r->sip_addr, callid, contact,
 			  extra);
 	send_str(r, buf);
+
+	return strlen(buf);
 }
 
 
@@ -673,6 +676,106 @@ static void notify_and_wait(struct rig *r, struct mbuf *body, unsigned n)
 }
 
 
+/* What an address that is not the SUBSCRIBE's source received */
+static struct {
+	size_t bytes;
+	unsigned n;
+	struct mbuf *last;
+} victim;
+
+
+static void victim_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	(void)src;
+	(void)arg;
+
+	victim.bytes += mbuf_get_left(mb);
+	++victim.n;
+	mem_deref(victim.last);
+	victim.last = mem_ref(mb);
+	re_cancel();
+}
+
+
+/* No amplification (RFC 9000 8.1): with nat_mode never, a Contact at
+ * another address than the SUBSCRIBE's source gets at most 3 times the
+ * SUBSCRIBE's bytes, retransmissions included; past that its NOTIFY is
+ * given up as unanswered, and the final NOTIFY is not sent.  A Contact
+ * that answers is verified: then the budget no longer applies. */
+static void test_budget(void **state)
+{
+	struct rig *r = *state;
+	struct udp_sock *vs = NULL;
+	struct sip_msg *n1 = NULL;
+	struct mbuf *big;
+	struct sa va;
+	char contact[64];
+	size_t sub;
+	uint64_t t0;
+	int err;
+
+	memset(&victim, 0, sizeof(victim));
+	subdlgs_set_nat(r->ctx, NAT_NEVER, 20, 60);
+	subdlgs_set_t1(r->ctx, 10);
+	assert_int_equal(0, sa_set_str(&va, "127.0.0.2", 0));
+	assert_int_equal(0, udp_listen(&vs, &va, victim_recv, NULL));
+	assert_int_equal(0, udp_local_get(vs, &va));
+	(void)re_snprintf(contact, sizeof(contact), "sip:x@%J", &va);
+
+	/* never answered: given up once over the budget, long before the
+	   64*T1 of an unanswered NOTIFY */
+	t0 = tmr_jiffies();
+	sub = send_subscribe_c(r, "call-b1", contact, "");
+	while (!r->nresp && tmr_jiffies() - t0 < 3000)
+		run(100);
+	assert_int_equal(1, r->nresp);
+	assert_int_equal(ETIMEDOUT, r->resp_err);
+	assert_false(subdlg_verified(r->sd));
+	assert_true(victim.n >= 1);
+	assert_true(victim.bytes <= 3 * sub);
+	assert_true(victim.bytes + victim.bytes / victim.n > 3 * sub);
+
+	err = subdlg_terminate(r->sd, "timeout", 0, NULL, NULL);
+	assert_true(err == EALREADY || err == EPERM);
+	run(50);
+	assert_true(victim.bytes <= 3 * sub);
+	r->sd = mem_deref(r->sd);
+
+	/* answered: verified, and a NOTIFY bigger than any budget goes */
+	mem_deref(victim.last);
+	memset(&victim, 0, sizeof(victim));
+	r->nresp = 0;
+	sub = send_subscribe_c(r, "call-b2", contact, "");
+	t0 = tmr_jiffies();
+	while (!victim.n && tmr_jiffies() - t0 < 2000)
+		run(100);
+	assert_int_equal(1, victim.n);
+	victim.last->pos = 0;
+	assert_int_equal(0, sip_msg_decode(&n1, victim.last));
+	answer(r, n1, 200, "OK", false);
+	run(100);
+	assert_int_equal(1, r->nresp);
+	assert_true(subdlg_verified(r->sd));
+
+	big = mbuf_alloc(8 * sub);
+	assert_non_null(big);
+	assert_int_equal(0, mbuf_fill(big, 'x', 8 * sub));
+	big->pos = 0;
+	assert_int_equal(0, subdlg_notify(r->sd, 600, "x/y", big));
+	t0 = tmr_jiffies();
+	while (victim.n < 2 && tmr_jiffies() - t0 < 2000)
+		run(100);
+	assert_int_equal(2, victim.n);
+	assert_true(victim.bytes > 8 * sub);
+
+	mem_deref(big);
+	mem_deref(n1);
+	mem_deref(victim.last);
+	victim.last = NULL;
+	mem_deref(vs);
+}
+
+
 /* A phone behind NAT: its Contact names a private address its requests
  * do not come from.  Its NOTIFYs go where its SUBSCRIBE came from (fast
  * path, its socket); with nat_mode never, to the Contact (lost) */
@@ -902,6 +1005,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_ipv6, rig_setup6,
 					rig_teardown),
 	cmocka_unit_test_setup_teardown(test_restore, rig_setup,
+					rig_teardown),
+	cmocka_unit_test_setup_teardown(test_budget, rig_setup,
 					rig_teardown),
 	cmocka_unit_test_setup_teardown(test_nat_contact, rig_setup,
 					rig_teardown),
