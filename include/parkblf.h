@@ -37,6 +37,7 @@ enum log_level {
 };
 
 void log_set_level(enum log_level level);
+bool log_enabled(enum log_level level);
 void log_printf(enum log_level level, const char *fmt, ...);
 #define log_debug(...) log_printf(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_printf(LOG_LEVEL_INFO, __VA_ARGS__)

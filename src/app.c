@@ -138,7 +138,10 @@ static void orbit_log(const struct app *app, const struct orbit *orbit)
 {
 	const struct le *le = list_head(store_calls(app->store, orbit->dn));
 	const struct parked_call *pc;
-	uint64_t now = store_now_ms();
+	uint64_t now;
+
+	if (!log_enabled(LOG_LEVEL_DEBUG))
+		return;
 
 	if (!le) {
 		log_debug("app: %s (%s): %s", orbit->name, orbit->dn,
@@ -148,6 +151,7 @@ static void orbit_log(const struct app *app, const struct orbit *orbit)
 	}
 
 	pc = le->data;
+	now = store_now_ms();
 	log_debug("app: %s (%s): %u call(s), the oldest %s%s%s%s waiting "
 		  "%llu s", orbit->name, orbit->dn, list_count(le->list),
 		  pc->number ? pc->number : "(no number)",

@@ -38,6 +38,19 @@ void log_set_level(enum log_level level)
 }
 
 
+/**
+ * Tell whether a level is printed, to skip work for lines that are not
+ *
+ * @param level Log level
+ *
+ * @return true if printed
+ */
+bool log_enabled(enum log_level level)
+{
+	return level >= min_level;
+}
+
+
 /*
  * systemd sets JOURNAL_STREAM=DEV:INODE of the stream it connects to
  * stderr.  Children inherit the variable even when their stderr goes
@@ -104,7 +117,7 @@ void log_printf(enum log_level level, const char *fmt, ...)
 	static const char *prefix[] = {"debug", "info", "warning", "error"};
 	va_list ap;
 
-	if (level < min_level)
+	if (!log_enabled(level))
 		return;
 
 	va_start(ap, fmt);
