@@ -27,7 +27,10 @@
 #include "parksxml.h"
 
 
-enum { HOST_MAX = 256 };
+enum {
+	HOST_MAX       = 256,
+	CISCO_NAME_MAX = 64,   /**< Characters of a Cisco MenuItem Name */
+};
 
 /** Where a navigation entry leads */
 struct pageref {
@@ -112,19 +115,45 @@ static int yealink_link(struct mbuf *mb, const struct pageref *pr,
 
 /*
  * Cisco Unified IP Phone Services Application Development Notes:
- * CiscoIPPhoneMenu > Title, Prompt, MenuItem > Name, URL (at most 100
- * items); the URL is the Dial:{dialSequence} telephony URI (digits, *,
- * #) or the URL of another page.
+ * CiscoIPPhoneMenu > Title, Prompt, MenuItem > Name (at most 64
+ * characters), URL (at most 100 items); the URL is the
+ * Dial:{dialSequence} telephony URI (digits, *, #) or the URL of
+ * another page.
  */
 static int cisco_item(struct mbuf *mb, const struct orbit *orbit,
 		      const char *title, const char *status)
 {
-	return mbuf_printf(mb, " <MenuItem>\n"
-			   "  <Name>%H: %H</Name>\n"
-			   "  <URL>Dial:%H</URL>\n"
-			   " </MenuItem>\n",
-			   xml_escape_print, title, xml_escape_print, status,
-			   xml_escape_print, orbit->retrieve);
+	char *name = NULL;
+	const uint8_t *p;
+	size_t left, chars = 0;
+	int err;
+
+	err = re_sdprintf(&name, "%s: %s", title, status);
+	if (err)
+		return err;
+
+	/* cut after CISCO_NAME_MAX characters (UTF-8) */
+	p = (const uint8_t *)name;
+	left = strlen(name);
+	while (left && chars < CISCO_NAME_MAX) {
+		size_t n = utf8_char_len(p, left);
+
+		n = n ? n : 1;
+		p += n;
+		left -= n;
+		++chars;
+	}
+	*(char *)p = '\0';
+
+	err = mbuf_printf(mb, " <MenuItem>\n"
+			  "  <Name>%H</Name>\n"
+			  "  <URL>Dial:%H</URL>\n"
+			  " </MenuItem>\n",
+			  xml_escape_print, name,
+			  xml_escape_print, orbit->retrieve);
+	mem_deref(name);
+
+	return err;
 }
 
 

@@ -22,8 +22,9 @@ HTTP_PORT=$(sed -n 's/.*http: listening on 127.0.0.1:\([0-9]*\).*/\1/p' \
 	"$T/parkblf.log")
 [ -n "$HTTP_PORT" ] || fail "no http port"
 URL="http://127.0.0.1:$HTTP_PORT"
-pbx park '*1007' call-1 100 "Alice" >/dev/null
-wait_for 5 grep -q '\*1007 changed' "$T/parkblf.log" ||
+LONG="Alice Rosalind Wilhelmina Montgomery-Featherstonehaugh of Accounts Payable"
+pbx park '*1007' call-1 100 "$LONG" >/dev/null
+wait_for 5 grep -Eq '\*1007( changed|\): 1 call)' "$T/parkblf.log" ||
 	fail "the park in *1007 did not arrive"
 
 # get URL: the body in $T/body, the status code printed
@@ -107,6 +108,21 @@ walk polycom '//*[local-name()="p"]' \
 [ "$(get "$URL/parks.xml?vendor=yealink")" = 200 ] || fail "page 1"
 xp 'string(//MenuItem[7]/Prompt)' | grep -q '100 Alice' ||
 	fail "park-7's caller not on page 1: $(xp 'string(//MenuItem[7])')"
+
+# Cisco's MenuItem Name holds 64 characters: the long caller is cut
+[ "$(get "$URL/parks.xml?vendor=cisco")" = 200 ] || fail "cisco page 1"
+name=$(xp 'string(//MenuItem[7]/Name)')
+[ "$name" = "$(printf 'park-7: 100 %s' "$LONG" | cut -c1-64)" ] ||
+	fail "cisco: park-7's name is not cut at 64 characters: '$name'"
+for n in $(xp '//MenuItem/Name' | sed 's/<[^>]*>/\n/g' |
+	awk 'length > 0 { print length }'); do
+	[ "$n" -le 64 ] || fail "cisco: a Name of $n characters"
+done
+xp 'string(//MenuItem[7]/Prompt)' >/dev/null
+[ "$(get "$URL/parks.xml?vendor=yealink")" = 200 ] || fail "yealink"
+xp 'string(//MenuItem[7]/Prompt)' | grep -qF "$LONG" ||
+	fail "yealink: the long caller is cut"
+log "cisco: names cut at 64 characters; yealink shows the whole caller"
 
 # a page past the end is the last page; bad page numbers are 400
 [ "$(get "$URL/parks.xml?vendor=cisco&page=99")" = 200 ] || fail "page 99"
