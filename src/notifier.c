@@ -343,8 +343,8 @@ static void watcher_update(struct watcher *w)
 
 	(void)persist_update(w->nt->db, subdlg_callid(w->dlg),
 			     subdlg_rtag(w->dlg),
-			     subdlg_ltag(w->dlg, ltag, sizeof(ltag)), w->version,
-			     w->restored ? subdlg_cseq(w->dlg) : 0,
+			     subdlg_ltag(w->dlg, ltag, sizeof(ltag)),
+			     w->version, w->restored ? subdlg_cseq(w->dlg) : 0,
 			     w->expires_at);
 }
 

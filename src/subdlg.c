@@ -1213,6 +1213,7 @@ bool subdlg_follow(struct subdlg *sd, const struct sip_msg *msg)
 
 	if (nat_bind(sd, msg->tp, &msg->src, &msg->dst, msg))
 		return false;
+	sd->src = msg->src;     /* a request's source: where NOTIFYs may go */
 
 	if (moved)
 		log_info("subdlg: %s: the phone moved to %J",
