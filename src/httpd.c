@@ -79,6 +79,11 @@ static const struct counter counters[] = {
 	{"nat_phones_lost", "Phones behind NAT whose subscriptions ended "
 	 "because they stopped answering keepalives.",
 	 &metrics.nat_phones_lost},
+	{"unverified_withheld", "NOTIFY datagrams not sent to an address "
+	 "that has not answered parkblf: over 3 times the bytes of its "
+	 "requester (RFC 9000 8.1).", &metrics.unverified_withheld},
+	{"http_refused", "HTTP connections closed at once: over "
+	 "http_max_connections.", &metrics.http_refused},
 };
 
 

@@ -18,6 +18,7 @@
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
+#include "metrics.h"
 #include "httpsrv.h"
 
 
@@ -137,6 +138,7 @@ static void connect_handler(const struct sa *peer, void *arg)
 				 "(http_max_connections); %llu refused so far",
 				 peer, s->max,
 				 (unsigned long long)s->refused);
+		++metrics.http_refused;
 		tcp_reject(s->ts);
 		return;
 	}

@@ -22,6 +22,8 @@ struct metrics {
 	uint64_t nat_keepalives_sent;  /**< To phones behind NAT           */
 	uint64_t nat_keepalives_answered;
 	uint64_t nat_phones_lost;      /**< Phones gone silent behind NAT  */
+	uint64_t unverified_withheld;  /**< Datagrams over the 3x budget   */
+	uint64_t http_refused;         /**< Over http_max_connections      */
 };
 
 extern struct metrics metrics;

@@ -56,6 +56,7 @@
 #include "persist.h"
 #include "natkeep.h"
 #include "reach.h"
+#include "metrics.h"
 #include "subdlg.h"
 
 
@@ -225,8 +226,10 @@ static bool spend(struct subdlg *sd, size_t len)
 		return true;
 	}
 
-	if (len > sd->budget)
+	if (len > sd->budget) {
+		++metrics.unverified_withheld;
 		return false;
+	}
 
 	sd->budget -= (uint32_t)len;
 
@@ -434,6 +437,8 @@ static int send_check(enum sip_transp tp, const struct sa *src,
 		sd->verified = true;
 		return 0;
 	}
+
+	++metrics.unverified_withheld;
 
 	return EPERM;
 }

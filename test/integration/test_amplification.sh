@@ -6,7 +6,8 @@
 #  - 2,000 fetches (SUBSCRIBE, Expires: 0) from one source whose
 #    Contact names a victim address that never answers: within the 32 s
 #    a NOTIFY is retransmitted, the victim receives at most 3 times the
-#    bytes the source sent (on e9e1360: 18 times).
+#    bytes the source sent (on e9e1360: 21 times); so do subscriptions,
+#    whose withheld retransmissions /metrics counts.
 #  - Responses go where the request came from: a Via maddr naming the
 #    victim gets it nothing (an INVITE's 302 was retransmitted to it
 #    for 32 s).
@@ -21,8 +22,11 @@
 
 FLOOD=$SRC/test/flood
 start_fakepbx
-write_config "subscribe_max_per_source 100" "nat_mode never"
+write_config "subscribe_max_per_source 100" "nat_mode never" \
+	"http_listen 127.0.0.1:0"
 start_parkblf
+HTTP_PORT=$(sed -n 's/.*http: listening on 127.0.0.1:\([0-9]*\).*/\1/p' \
+	"$T/parkblf.log")
 
 # kv NAME: a value from the last sipflood line
 kv() { sed -n "s/.* $1=\([0-9]*\).*/\1/p; s/^$1=\([0-9]*\).*/\1/p" \
@@ -46,6 +50,19 @@ got=$(kv victim_bytes)
 [ "$got" -le $((3 * sent)) ] ||
 	fail "the victim received $got bytes for $sent sent: $((got / sent))x"
 log "2,000 fetches naming a victim: it got $got bytes for $sent sent"
+
+# --- subscriptions naming a victim: the first NOTIFY fits the budget,
+# its retransmissions do not: given up at once, and counted
+flood subscribe.sip 127.0.0.2 20 5
+[ "$(kv victim_bytes)" -le $((3 * $(kv sent_bytes))) ] ||
+	fail "subscriptions: the victim got $(kv victim_bytes) bytes for" \
+		"$(kv sent_bytes)"
+withheld=$(curl -sS --max-time 5 "http://127.0.0.1:$HTTP_PORT/metrics" |
+	sed -n 's/^parkblf_unverified_withheld_total //p')
+[ "${withheld:-0}" -ge 20 ] ||
+	fail "/metrics: parkblf_unverified_withheld_total '$withheld'"
+log "20 subscriptions naming a victim: it got $(kv victim_bytes) bytes" \
+	"for $(kv sent_bytes); /metrics: $withheld datagrams withheld"
 kill -0 "$PB_PID" || fail "parkblf died"
 
 # --- a Via maddr naming the victim: nothing goes there

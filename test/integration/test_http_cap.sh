@@ -36,5 +36,10 @@ log "four idle connections open: a fifth is closed at once ($out)"
 wait_for 15 served ||
 	fail "idle connections were not closed: $(code)"
 log "after 10 s without a request they are closed: 200 again"
+curl -sS --max-time 5 "http://127.0.0.1:$HTTP_PORT/metrics" >"$T/metrics" ||
+	fail "GET /metrics"
+grep -Eqx 'parkblf_http_refused_total [1-9][0-9]*' "$T/metrics" ||
+	fail "/metrics: $(grep http_refused "$T/metrics")"
+log "/metrics counts it: $(grep '^parkblf_http_refused_total' "$T/metrics")"
 exec 3>&- 4>&- 5>&- 6>&-
 kill -0 "$PB_PID" || fail "parkblf died"
