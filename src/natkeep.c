@@ -13,8 +13,9 @@
  *   (Record-Route, or more than one Via) is never rewritten: its route
  *   set (or its proxy) is the way to the phone.
  * - Each such source address is a binding (struct natb), shared by the
- *   phone's subscriptions (each holds a struct natuse).  In-dialog requests go there
- *   (subdlg.c), and only there: an address parkblf got a request from.
+ *   phone's subscriptions (each holds a struct natuse).  In-dialog
+ *   requests go there (subdlg.c), and only there: an address parkblf
+ *   got a request from.
  * - Every nat_keepalive seconds a binding gets an OPTIONS: on UDP from
  *   the socket the phone's requests came in on, written here and its
  *   answer taken by subdlg.c's tap (our branch, NATKEEP_BRANCH_PREFIX
