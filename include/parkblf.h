@@ -153,6 +153,9 @@ struct orbit_view {
 	bool all_calls;            /**< One <dialog> per call              */
 	bool privacy;              /**< Leave the callers out              */
 	enum lamp_style lamp;
+	uint32_t overdue_s;        /**< The oldest call has waited past
+					this alert time (seconds): the
+					key asks for attention; 0 not  */
 };
 
 typedef int (encode_h)(struct mbuf *mb, const struct orbit_view *view);

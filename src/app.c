@@ -27,6 +27,7 @@
 #include "resume.h"
 #include "metrics.h"
 #include "httpd.h"
+#include "alert.h"
 
 
 enum {
@@ -67,6 +68,7 @@ struct app {
 	unsigned sips_open;        /**< Stopping: stacks not drained */
 	struct reload *reload;     /**< Orbit map watch              */
 	struct httpd *httpd;       /**< NULL without http_listen    */
+	struct alert *alert;       /**< Calls waiting too long       */
 	struct memtrim *trim;      /**< Heap trim after storms       */
 	char *domain;
 	uint64_t started;          /**< Start time, ms since the epoch  */
@@ -98,6 +100,7 @@ static void destructor(void *arg)
 		sip_transp_flush(app->sip);
 	app->resume = mem_deref(app->resume);
 	app->nt = mem_deref(app->nt);
+	app->alert = mem_deref(app->alert);
 	app->sock = mem_deref(app->sock);
 	app->lsnr = mem_deref(app->lsnr);
 	app->lsnr_dlg = mem_deref(app->lsnr_dlg);
@@ -162,11 +165,34 @@ static void orbit_log(const struct app *app, const struct orbit *orbit)
 }
 
 
+/* Arm the orbit's alert for its oldest call; true if it changed
+   between overdue and not */
+static bool orbit_alert(struct app *app, const struct orbit *orbit)
+{
+	const struct le *le = list_head(store_calls(app->store, orbit->dn));
+	const struct parked_call *pc = le ? le->data : NULL;
+
+	return alert_update(app->alert, orbit->name,
+			    alert_after(app->cfg, orbit),
+			    pc ? pc->parked_at : 0, store_now_ms());
+}
+
+
+/* An orbit's oldest call has waited its alert time: its keys change */
+static void alert_handler(const char *name, void *arg)
+{
+	struct app *app = arg;
+
+	notifier_orbit_changed(app->nt, name);
+}
+
+
 static void orbit_changed(struct orbit *orbit, void *arg)
 {
 	struct app *app = arg;
 
 	orbit_log(app, orbit);
+	(void)orbit_alert(app, orbit);
 	notifier_orbit_changed(app->nt, orbit->name);
 }
 
@@ -395,7 +421,8 @@ static bool orbit_differs(const struct orbit *a, const struct orbit *b)
 	return strcmp(a->dn, b->dn) || strcmp(a->retrieve, b->retrieve) ||
 		strcmp(a->park, b->park) || a->privacy != b->privacy ||
 		(!a->label != !b->label) ||
-		(a->label && strcmp(a->label, b->label));
+		(a->label && strcmp(a->label, b->label)) ||
+		a->alert_after != b->alert_after;
 }
 
 
@@ -424,6 +451,7 @@ static void map_reload(void *arg)
 
 		pl_set_str(&name, o->name);
 		if (!orbitmap_find(map, &name)) {
+			(void)alert_update(app->alert, o->name, 0, 0, 0);
 			notifier_orbit_removed(app->nt, o->name);
 			++removed;
 		}
@@ -442,7 +470,8 @@ static void map_reload(void *arg)
 		if (!orbitmap_has_dn(old, o->dn))
 			new_dns = true;
 
-		if (was && !orbit_differs(was, o))
+		/* a new alert time may make a waiting call overdue */
+		if (!orbit_alert(app, o) && was && !orbit_differs(was, o))
 			continue;
 
 		if (was)
@@ -800,6 +829,10 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	if (err)
 		goto out;
 
+	err = alert_alloc(&app->alert, alert_handler, app);
+	if (err)
+		goto out;
+
 	err = store_alloc(&app->store, dn_changed, app);
 	if (err)
 		goto out;
@@ -856,6 +889,7 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	if (err)
 		goto out;
 	notifier_set_map(app->nt, map);
+	notifier_set_alert(app->nt, app->alert);
 
 	if (cfg->state_db && !persist_open(&app->db, cfg->state_db)) {
 		notifier_set_persist(app->nt, app->db);
@@ -973,6 +1007,13 @@ const struct orbitmap *app_map(const struct app *app)
 const struct store *app_store(const struct app *app)
 {
 	return app ? app->store : NULL;
+}
+
+
+/** @return The alert timers (calls waiting too long) */
+const struct alert *app_alert(const struct app *app)
+{
+	return app ? app->alert : NULL;
 }
 
 

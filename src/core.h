@@ -120,6 +120,8 @@ struct config {
 	uint32_t subscribe_max_per_source;/**< ... from one IP address   */
 	bool dialog_all_calls;
 	enum lamp_style dialog_lamp;
+	uint32_t park_alert_after;    /**< s a call waits before its key
+					   asks for attention, 0 off     */
 	char *subscribe_allow;        /**< Networks that may use parkblf  */
 	char *subscribe_users;        /**< Digest users file, or NULL     */
 	char *subscribe_realm;        /**< Digest realm for phones        */
@@ -175,6 +177,7 @@ struct orbit {
 	char *park;          /**< What a transfer to the key dials        */
 	char *label;         /**< Shown on the key, may be NULL           */
 	int privacy;         /**< -1 as configured, 0 show, 1 hide caller */
+	int32_t alert_after; /**< alert_after= seconds, -1 as configured  */
 	unsigned line;       /**< Line in the map file                    */
 };
 

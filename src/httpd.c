@@ -30,6 +30,7 @@
 #include "parksxml.h"
 #include "httpsrv.h"
 #include "httpd.h"
+#include "alert.h"
 
 
 enum {
@@ -84,6 +85,8 @@ static const struct counter counters[] = {
 	 "requester (RFC 9000 8.1).", &metrics.unverified_withheld},
 	{"http_refused", "HTTP connections closed at once: over "
 	 "http_max_connections.", &metrics.http_refused},
+	{"alerts", "Times an orbit's oldest call reached its alert time "
+	 "(park_alert_after).", &metrics.alerts},
 };
 
 
@@ -174,18 +177,29 @@ static uint64_t elapsed_ms(uint64_t now, uint64_t then)
  * GET /status
  */
 
+/* Whether a call has waited its orbit's alert time (0: none) */
+static bool call_overdue(const struct parked_call *pc, uint32_t after_s,
+			 uint64_t now)
+{
+	return after_s && elapsed_ms(now, pc->parked_at) >=
+		(uint64_t)after_s * 1000;
+}
+
+
 static int status_call_print(struct mbuf *mb, const struct parked_call *pc,
-			     uint64_t now)
+			     uint32_t after_s, uint64_t now)
 {
 	char tbuf[TIME_SIZE];
 
 	return mbuf_printf(mb, "{\"number\":%H,\"name\":%H,"
-			   "\"parked_at\":\"%s\",\"parked_s\":%llu}",
+			   "\"parked_at\":\"%s\",\"parked_s\":%llu,"
+			   "\"overdue\":%s}",
 			   json_string_print, pc->number,
 			   json_string_print, pc->name,
 			   iso_time(tbuf, sizeof(tbuf), pc->parked_at),
 			   (unsigned long long)
-			   (elapsed_ms(now, pc->parked_at) / 1000));
+			   (elapsed_ms(now, pc->parked_at) / 1000),
+			   call_overdue(pc, after_s, now) ? "true" : "false");
 }
 
 
@@ -194,24 +208,28 @@ static int status_orbit_print(struct mbuf *mb, const struct app *app,
 {
 	const struct store *store = app_store(app);
 	const struct list *calls = store_calls(store, orbit->dn);
+	const uint32_t after_s = alert_after(app_config(app), orbit);
 	struct le *le;
 	int err;
 
 	err = mbuf_printf(mb, "{\"name\":%H,\"dn\":%H,\"label\":%H,"
 			  "\"retrieve\":%H,\"watchers\":%u,"
+			  "\"alert_after_s\":%u,\"overdue\":%s,"
 			  "\"occupied\":%s,\"calls\":[",
 			  json_string_print, orbit->name,
 			  json_string_print, orbit->dn,
 			  json_string_print, orbit->label,
 			  json_string_print, orbit->retrieve,
 			  notifier_count_orbit(app_notifier(app),
-					       orbit->name),
+					       orbit->name), after_s,
+			  alert_overdue(app_alert(app), orbit->name) ?
+			  "true" : "false",
 			  store_occupied(store, orbit->dn) ?
 			  "true" : "false");
 
 	for (le = calls ? list_head(calls) : NULL; le && !err;
 	     le = le->next) {
-		err = status_call_print(mb, le->data, now);
+		err = status_call_print(mb, le->data, after_s, now);
 		if (!err && le->next)
 			err = mbuf_write_u8(mb, ',');
 	}
@@ -306,7 +324,7 @@ static int metrics_render(struct mbuf *mb, const struct app *app)
 	const struct le *first = map ? list_head(&map->orbits) : NULL;
 	const struct mallinfo2 mi = mallinfo2();
 	const struct le *le;
-	uint64_t parked = 0, now = store_now_ms();
+	uint64_t parked = 0, overdue = 0, now = store_now_ms();
 	size_t i;
 	int err = 0;
 
@@ -328,6 +346,22 @@ static int metrics_render(struct mbuf *mb, const struct app *app)
 			parked += list_count(store_calls(store, orbit->dn));
 	}
 
+	/* the store keeps each DN's calls oldest first: the count of an
+	   orbit stops at its first call not yet overdue */
+	for (le = first; le; le = le->next) {
+		const struct orbit *orbit = le->data;
+		const uint32_t after_s = alert_after(app_config(app), orbit);
+		const struct le *cle;
+
+		if (!after_s || dn_seen_before(orbit))
+			continue;
+
+		for (cle = list_head(store_calls(store, orbit->dn));
+		     cle && call_overdue(cle->data, after_s, now);
+		     cle = cle->next)
+			++overdue;
+	}
+
 	err |= gauge_print(mb, "subscriptions",
 			   "Active phone subscriptions.",
 			   notifier_count(nt));
@@ -339,6 +373,10 @@ static int metrics_render(struct mbuf *mb, const struct app *app)
 	err |= gauge_print(mb, "parked_calls",
 			   "Calls parked in the mapped orbits "
 			   "(each DN counted once).", parked);
+	err |= gauge_print(mb, "overdue_calls",
+			   "Parked calls that have waited their orbit's "
+			   "alert time (park_alert_after) or longer.",
+			   overdue);
 	err |= gauge_print(mb, "nat_phones",
 			   "Phone addresses behind NAT that NOTIFYs and "
 			   "keepalives go to.", notifier_nat_count(nt));

@@ -24,6 +24,7 @@ struct metrics {
 	uint64_t nat_phones_lost;      /**< Phones gone silent behind NAT  */
 	uint64_t unverified_withheld;  /**< Datagrams over the 3x budget   */
 	uint64_t http_refused;         /**< Over http_max_connections      */
+	uint64_t alerts;               /**< Orbits gone overdue by timer   */
 };
 
 extern struct metrics metrics;

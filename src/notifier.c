@@ -22,6 +22,7 @@
 #include "parkblf.h"
 #include "core.h"
 #include "notifier.h"
+#include "alert.h"
 #include "metrics.h"
 #include "pacer.h"
 #include "blflist.h"
@@ -59,6 +60,7 @@ struct notifier {
 	struct pacer *pacer;          /**< NOTIFY coalescing and pacing   */
 	struct blflist *lists;        /**< RFC 4662 list subscriptions    */
 	struct persist *db;           /**< state_db, or NULL              */
+	const struct alert *alert;    /**< Overdue orbits, or NULL        */
 	struct hash *by_callid;       /**< struct watcher by Call-ID      */
 	struct list dirty;            /**< Watchers with unsaved versions */
 	struct list ending;           /**< Final NOTIFY in flight         */
@@ -282,6 +284,7 @@ int notifier_encode_orbit(struct mbuf *mb, const struct notifier *nt,
 	view.privacy = orbit->privacy < 0 ? nt->cfg->privacy
 		: orbit->privacy == 1;
 	view.lamp = nt->cfg->dialog_lamp;
+	view.overdue_s = alert_overdue(nt->alert, orbit->name);
 
 	err = enc->encodeh(mb, &view);
 
@@ -637,6 +640,19 @@ void notifier_set_persist(struct notifier *nt, struct persist *db)
 {
 	if (nt)
 		nt->db = db;
+}
+
+
+/**
+ * Let documents show which orbits are overdue (park_alert_after)
+ *
+ * @param nt Notifier
+ * @param al Alert timers (not referenced; must outlive the notifier)
+ */
+void notifier_set_alert(struct notifier *nt, const struct alert *al)
+{
+	if (nt)
+		nt->alert = al;
 }
 
 

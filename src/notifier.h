@@ -20,6 +20,8 @@ void notifier_close_all(struct notifier *nt, enum sipevent_reason reason,
 uint32_t notifier_count(const struct notifier *nt);
 struct persist;
 void notifier_set_persist(struct notifier *nt, struct persist *db);
+struct alert;
+void notifier_set_alert(struct notifier *nt, const struct alert *al);
 bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg);
 uint32_t notifier_granted(const struct config *cfg,
 			  const struct sip_msg *msg);

@@ -3,6 +3,7 @@
  *
  * One orbit per line:
  *   NAME DN [retrieve=DIAL] [park=DIAL] [label="TEXT"] [privacy=yes|no]
+ *        [alert_after=SECONDS]
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -16,6 +17,7 @@ enum {
 	MAX_TOKEN  = 64,
 	MAX_LABEL  = 128,
 	MAX_ORBITS = 10000,
+	MAX_ALERT_AFTER = 86400,  /**< As park_alert_after's bound       */
 	HASH_SIZE  = 256,
 };
 
@@ -205,6 +207,37 @@ static int default_retrieve(char **retrievep, const char *dn)
 }
 
 
+/* alert_after=SECONDS: this orbit's park_alert_after (0: never) */
+static int set_alert_after(struct parse_state *ps, struct orbit *o,
+			   const struct pl *val, unsigned lineno)
+{
+	size_t i;
+
+	if (o->alert_after >= 0) {
+		config_error(ps->errmb, ps->file, lineno,
+			     "alert_after= given twice");
+		return EINVAL;
+	}
+
+	for (i = 0; i < val->l; i++) {
+		if (val->p[i] < '0' || val->p[i] > '9')
+			break;
+	}
+
+	if (!val->l || i < val->l || val->l > 5 ||
+	    pl_u32(val) > MAX_ALERT_AFTER) {
+		config_error(ps->errmb, ps->file, lineno,
+			     "alert_after: '%r' is not a number of seconds "
+			     "from 0 to %u", val, MAX_ALERT_AFTER);
+		return EINVAL;
+	}
+
+	o->alert_after = (int32_t)pl_u32(val);
+
+	return 0;
+}
+
+
 static int set_option(struct parse_state *ps, struct orbit *o,
 		      const struct pl *tok, unsigned lineno)
 {
@@ -215,7 +248,7 @@ static int set_option(struct parse_state *ps, struct orbit *o,
 	if (!sep) {
 		config_error(ps->errmb, ps->file, lineno,
 			     "unexpected '%r' (options are retrieve=, park=, "
-			     "label= and privacy=)", tok);
+			     "label=, privacy= and alert_after=)", tok);
 		return EINVAL;
 	}
 
@@ -242,6 +275,9 @@ static int set_option(struct parse_state *ps, struct orbit *o,
 		return 0;
 	}
 
+	if (!pl_strcmp(&key, "alert_after"))
+		return set_alert_after(ps, o, &val, lineno);
+
 	if (!pl_strcmp(&key, "retrieve"))
 		fieldp = &o->retrieve;
 	else if (!pl_strcmp(&key, "park"))
@@ -251,7 +287,8 @@ static int set_option(struct parse_state *ps, struct orbit *o,
 	else {
 		config_error(ps->errmb, ps->file, lineno,
 			     "unknown option '%r' (options are retrieve=, "
-			     "park=, label= and privacy=)", &key);
+			     "park=, label=, privacy= and alert_after=)",
+			     &key);
 		return EINVAL;
 	}
 
@@ -343,6 +380,7 @@ static int parse_line(struct parse_state *ps, const struct pl *line,
 
 	o->line = lineno;
 	o->privacy = -1;
+	o->alert_after = -1;
 	err  = pl_strdup(&o->name, &name);
 	err |= pl_strdup(&o->dn, &dn);
 	if (err)

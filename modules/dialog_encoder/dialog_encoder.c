@@ -7,7 +7,10 @@
  * takes), or one per call, oldest first.  No call-id or tags: with them
  * phones try a Replaces pickup that the PBX cannot match.  The config
  * keys dialog_all_calls, dialog_lamp and privacy (and the orbit's
- * privacy=) reach it through the view.
+ * privacy=) reach it through the view.  An overdue orbit (a call waited
+ * past park_alert_after) asks for attention: every dialog is early, the
+ * state that flashes; with dialog_lamp early it already was, so the
+ * lamp keeps flashing (a solid lamp would look calmer, not more urgent).
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -46,7 +49,8 @@ static int print_call(struct mbuf *mb, const struct orbit_view *v,
 			   "  <state>%s</state>\r\n"
 			   "  <duration>%u</duration>\r\n",
 			   xml_escape_print, call->id,
-			   v->lamp == LAMP_EARLY ? "early" : "confirmed",
+			   v->lamp == LAMP_EARLY || v->overdue_s ?
+			   "early" : "confirmed",
 			   call->duration);
 
 	err |= mbuf_printf(mb, "  <local>\r\n");

@@ -8,7 +8,9 @@
  * the note "free" and no activity.  The RPID and data-model namespaces
  * are bound to the literal prefixes rpid: and dm:, because baresip's
  * presence module matches the text "<rpid:on-the-phone/>".  The privacy
- * switch (view->privacy) leaves the caller out of the note.  No config
+ * switch (view->privacy) leaves the caller out of the note.  An overdue
+ * orbit's note says how long its oldest call has waited at least (its
+ * alert time: the note stays true until the next change).  No config
  * keys of its own.
  *
  * The ids are constants: an orbit name need not be a valid xs:ID.
@@ -32,6 +34,18 @@ static int print_caller(struct mbuf *mb, const struct orbit_call *call)
 		err |= mbuf_printf(mb, "%H", xml_escape_print, call->name);
 
 	return err;
+}
+
+
+/* How long the oldest call has waited, at least: its alert time */
+static int print_overdue(struct mbuf *mb, uint32_t s)
+{
+	if (s >= 3600 && s % 3600 == 0)
+		return mbuf_printf(mb, ", waiting over %u h", s / 3600);
+	if (s >= 60 && s % 60 == 0)
+		return mbuf_printf(mb, ", waiting over %u min", s / 60);
+
+	return mbuf_printf(mb, ", waiting over %u s", s);
 }
 
 
@@ -62,6 +76,9 @@ static int print_note(struct mbuf *mb, const struct orbit_view *v)
 	else {
 		err |= mbuf_printf(mb, "free");
 	}
+
+	if (v->overdue_s && (v->callc || v->occupied))
+		err |= print_overdue(mb, v->overdue_s);
 
 	err |= mbuf_printf(mb, "</note>\r\n");
 

@@ -25,6 +25,7 @@ static const struct unit_group *groups[] = {
 	&unit_persist,
 	&unit_orbitmap,
 	&unit_store,
+	&unit_alert,
 	&unit_dialog_decoder,
 	&unit_rlmi_decoder,
 	&unit_dialog_encoder,

@@ -111,6 +111,38 @@ static void test_all_calls_early(void **state)
 }
 
 
+/* A call waited past park_alert_after: the attention state, also when
+   the lamp is already early; an idle orbit stays idle */
+static void test_overdue_early(void **state)
+{
+	struct orbit_view v;
+	struct unit_doc *d;
+	(void)state;
+
+	unit_view_init(&v);
+	v.callv = unit_two_calls;
+	v.callc = 2;
+	d = encode(&v);
+	unit_expect(d, "/d:dialog-info/d:dialog/d:state", "confirmed");
+	unit_doc_free(d);
+
+	v.overdue_s = 120;
+	d = encode(&v);
+	unit_expect(d, "/d:dialog-info/d:dialog/d:state", "early");
+	unit_doc_free(d);
+
+	v.lamp = LAMP_EARLY;
+	d = encode(&v);
+	unit_expect(d, "/d:dialog-info/d:dialog/d:state", "early");
+	unit_doc_free(d);
+
+	v.callc = 0;
+	d = encode(&v);
+	unit_expect(d, "/d:dialog-info/d:dialog/d:state", "terminated");
+	unit_doc_free(d);
+}
+
+
 static void test_busy_without_details(void **state)
 {
 	struct orbit_view v;
@@ -213,6 +245,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_escape_adjacent),
 	cmocka_unit_test(test_idle),
 	cmocka_unit_test(test_oldest_call_only),
+	cmocka_unit_test(test_overdue_early),
 	cmocka_unit_test(test_all_calls_early),
 	cmocka_unit_test(test_busy_without_details),
 	cmocka_unit_test(test_privacy),

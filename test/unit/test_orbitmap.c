@@ -38,7 +38,7 @@ static void test_valid_map(void **state)
 		"park-1 *00 retrieve=*10 label=\"Orbit 0\"\n"
 		"park-2\t*01   # default retrieve and park\n"
 		"park-3 *02 park=*02 retrieve=*12 label=\"Say \\\"hi\\\"\"\n"
-		"lobby 701 label=Lobby privacy=yes\r\n";
+		"lobby 701 label=Lobby privacy=yes alert_after=90\r\n";
 	(void)state;
 
 	assert_int_equal(0, parse(&map, text, err));
@@ -65,6 +65,8 @@ static void test_valid_map(void **state)
 	assert_string_equal("Lobby", o->label);
 	assert_int_equal(1, o->privacy);
 	assert_int_equal(-1, find(map, "park-1")->privacy);
+	assert_int_equal(90, o->alert_after);
+	assert_int_equal(-1, find(map, "park-1")->alert_after);
 
 	assert_null(find(map, "park-9"));
 	assert_true(orbitmap_has_dn(map, "*01"));
@@ -112,7 +114,10 @@ static void test_errors(void **state)
 		"park-6 *06 label=\"open\n"          /* 7 */
 		"park-7 *07 retrieve=*17 retrieve=*1\n"  /* 8 */
 		"park-8 *08 retrieve=<sip:x>\n"     /* 9 */
-		"park-9 *09 privacy=maybe\n";       /* 10 */
+		"park-9 *09 privacy=maybe\n"       /* 10 */
+		"park-10 *10 alert_after=2m\n"     /* 11 */
+		"park-11 *11 alert_after=1 alert_after=2\n"  /* 12 */
+		"park-12 *12 alert_after=86401\n"; /* 13 */
 	(void)state;
 
 	assert_int_equal(EINVAL, parse(&map, text, err));
@@ -137,6 +142,11 @@ static void test_errors(void **state)
 			       "not a dial string"));
 	assert_non_null(strstr(e, "orbits.conf:10: privacy: 'maybe' is "
 			       "not yes or no"));
+	assert_non_null(strstr(e, "orbits.conf:11: alert_after: '2m' is "
+			       "not a number of seconds from 0 to 86400"));
+	assert_non_null(strstr(e, "orbits.conf:12: alert_after= given "
+			       "twice"));
+	assert_non_null(strstr(e, "orbits.conf:13: alert_after: '86401'"));
 
 	mem_deref(err);
 }

@@ -80,6 +80,31 @@ static void test_one_call(void **state)
 }
 
 
+/* An overdue orbit's note says how long its oldest call has waited */
+static void test_overdue_note(void **state)
+{
+	struct orbit_view v;
+	struct unit_doc *d;
+	(void)state;
+
+	unit_view_init(&v);
+	v.callv = unit_two_calls;
+	v.callc = 1;
+	v.overdue_s = 120;
+	d = encode(&v);
+	unit_expect(d, "/p:presence/p:tuple/p:note",
+	       "Parked: +4930111 Alice <&> \"A\", waiting over 2 min");
+	unit_doc_free(d);
+
+	v.overdue_s = 45;
+	v.privacy = true;
+	d = encode(&v);
+	unit_expect(d, "/p:presence/p:tuple/p:note",
+		    "Parked, waiting over 45 s");
+	unit_doc_free(d);
+}
+
+
 static void test_two_calls(void **state)
 {
 	struct orbit_view v;
@@ -194,6 +219,7 @@ static void test_bad_view(void **state)
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_idle),
 	cmocka_unit_test(test_one_call),
+	cmocka_unit_test(test_overdue_note),
 	cmocka_unit_test(test_two_calls),
 	cmocka_unit_test(test_privacy),
 	cmocka_unit_test(test_busy_without_details),
