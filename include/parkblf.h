@@ -65,6 +65,9 @@ struct dn_report {
 	bool partial;        /**< Only changed calls are listed            */
 	bool pending;        /**< State unknown (a resource list names the
 				  DN without its state): keep what is known */
+	bool unknown;        /**< State unknown for good (a resource list
+				  ended its subscription to the DN): no
+				  lamp may show it until a report does */
 	bool has_version;    /**< version is set                           */
 	uint32_t version;    /**< Document version, per DN                 */
 	bool occupied;       /**< Busy without call details (presence)     */

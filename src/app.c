@@ -148,6 +148,8 @@ static void orbit_log(const struct app *app, const struct orbit *orbit)
 
 	if (!le) {
 		log_debug("app: %s (%s): %s", orbit->name, orbit->dn,
+			  !store_known(app->store, orbit->dn) ?
+			  "unknown (the PBX no longer reports it)" :
 			  store_occupied(app->store, orbit->dn) ?
 			  "occupied (the PBX gives no call details)" : "idle");
 		return;

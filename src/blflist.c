@@ -268,13 +268,24 @@ static int render(struct mbuf **mbp, struct listwatcher *lw)
 		if (orbit->label)
 			err |= mbuf_printf(mb, "  <name>%H</name>\r\n",
 					   xml_escape_print, orbit->label);
+		r->dirty = false;
+
+		/* its state unknown: neither idle nor lit (RFC 4662
+		   5.2: pending, no part) */
+		if (!notifier_orbit_known(lw->bl->nt, orbit)) {
+			err |= mbuf_printf(mb, "  <instance id=\"%H\" "
+					   "state=\"pending\"/>\r\n"
+					   " </resource>\r\n",
+					   xml_escape_print, r->name);
+			continue;
+		}
+
 		err |= mbuf_printf(mb, "  <instance id=\"%H\" state=\"active\""
 				   " cid=\"%H.%u@parkblf\"/>\r\n"
 				   " </resource>\r\n",
 				   xml_escape_print, r->name,
 				   xml_escape_print, r->name, r->version);
 		err |= part_print(parts, lw, r, orbit);
-		r->dirty = false;
 	}
 
 	err |= mbuf_printf(mb, "</list>\r\n\r\n");

@@ -223,6 +223,7 @@ int  store_apply(struct store *store, const struct orbitmap *map,
 		 const struct dn_update *upd, uint64_t now_ms);
 const struct list *store_calls(const struct store *store, const char *dn);
 bool store_occupied(const struct store *store, const char *dn);
+bool store_known(const struct store *store, const char *dn);
 void store_new_session(struct store *store);
 void store_session_sweep(struct store *store);
 void store_clear_unmapped(struct store *store, const struct orbitmap *map);

@@ -215,7 +215,7 @@ static int status_orbit_print(struct mbuf *mb, const struct app *app,
 	err = mbuf_printf(mb, "{\"name\":%H,\"dn\":%H,\"label\":%H,"
 			  "\"retrieve\":%H,\"watchers\":%u,"
 			  "\"alert_after_s\":%u,\"overdue\":%s,"
-			  "\"occupied\":%s,\"calls\":[",
+			  "\"occupied\":%s,%s\"calls\":[",
 			  json_string_print, orbit->name,
 			  json_string_print, orbit->dn,
 			  json_string_print, orbit->label,
@@ -225,7 +225,8 @@ static int status_orbit_print(struct mbuf *mb, const struct app *app,
 			  alert_overdue(app_alert(app), orbit->name) ?
 			  "true" : "false",
 			  store_occupied(store, orbit->dn) ?
-			  "true" : "false");
+			  "true" : "false", store_known(store, orbit->dn) ?
+			  "" : "\"unknown\":true,");
 
 	for (le = calls ? list_head(calls) : NULL; le && !err;
 	     le = le->next) {

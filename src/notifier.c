@@ -12,8 +12,14 @@
  * (a fetch, an un-SUBSCRIBE, an expiry) leaves transactions behind that
  * no limit sees.  Refusals are answered statelessly: they keep nothing.
  *
+ * An orbit whose state the PBX no longer reports (store_known) is in
+ * the state parkblf shows while the whole link is down: its
+ * subscriptions end (deactivated: phones subscribe again at once) and
+ * new ones get 503 with Retry-After until the state is back.
+ *
  * Config keys: subscribe_min_expires, subscribe_max_expires,
- * subscribe_default_expires, dialog_all_calls, dialog_lamp.
+ * subscribe_default_expires, dialog_all_calls, dialog_lamp,
+ * unknown_retry_after.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -371,6 +377,9 @@ void notifier_flush(struct notifier *nt)
 	}
 	(void)persist_commit(nt->db);
 }
+
+
+static bool close_group(struct le *le, void *arg);
 
 
 static void flush_handler(void *arg)
@@ -803,6 +812,17 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 		return true;
 	}
 
+	/* no lamp rather than a wrong one */
+	if (!notifier_orbit_known(nt, orbit)) {
+		(void)sip_treplyf(NULL, NULL, sip, msg, false, 503,
+				  "Orbit State Unknown",
+				  "Retry-After: %u\r\n"
+				  "Content-Length: 0\r\n\r\n",
+				  nt->cfg->unknown_retry_after);
+		++metrics.subscribes_refused;
+		return true;
+	}
+
 	if (!accept_ok(msg, enc->ctype)) {
 		(void)sip_replyf(sip, msg, 406, "Not Acceptable",
 				 "Accept: %s\r\n"
@@ -1034,7 +1054,9 @@ static void fanout_handler(void *arg)
  */
 void notifier_orbit_changed(struct notifier *nt, const char *name)
 {
+	uint32_t params[2] = {SIPEVENT_DEACTIVATED, 0};
 	struct watchgroup *g;
+	struct pl pl;
 
 	if (!nt || !name)
 		return;
@@ -1045,6 +1067,15 @@ void notifier_orbit_changed(struct notifier *nt, const char *name)
 	g = group_find(nt, name);
 	if (!g)
 		return;
+
+	pl_set_str(&pl, name);
+	if (!notifier_orbit_known(nt, orbitmap_find(nt->map, &pl))) {
+		log_info("notifier: %s: its state is unknown: ending %u "
+			 "subscription(s) (deactivated)", name,
+			 list_count(&g->watchers));
+		(void)close_group(&g->he, params);
+		return;
+	}
 
 	/* a change during a fan-out restarts it: everyone gets the latest */
 	++g->gen;
@@ -1149,6 +1180,21 @@ uint32_t notifier_nat_count(const struct notifier *nt)
 const struct orbitmap *notifier_map(const struct notifier *nt)
 {
 	return nt ? nt->map : NULL;
+}
+
+
+/**
+ * Tell whether an orbit's state is known, so that a lamp may show it
+ *
+ * @param nt    Notifier
+ * @param orbit Orbit (NULL: known)
+ *
+ * @return false while the PBX no longer reports its DN
+ */
+bool notifier_orbit_known(const struct notifier *nt,
+			  const struct orbit *orbit)
+{
+	return !nt || !orbit || store_known(nt->store, orbit->dn);
 }
 
 

@@ -343,6 +343,9 @@ static int entry_status(char **statusp, const struct app *app,
 	const struct parked_call *pc;
 	uint32_t mins, more;
 
+	if (!store_known(store, orbit->dn))
+		return re_sdprintf(statusp, "unknown");
+
 	if (!store_occupied(store, orbit->dn))
 		return re_sdprintf(statusp, "free");
 

@@ -5,6 +5,12 @@
  * once; when the list of calls of a DN really changes (a call came or
  * went, or its caller changed) the change handler runs once for that DN.
  *
+ * A DN reported unknown (a resource list ended its subscription to it)
+ * shows neither calls nor idle until a report brings its state back:
+ * store_known() says so, store_calls() and store_occupied() show
+ * nothing.  Its last calls are kept, so that a call still parked when
+ * the state comes back keeps the time it was parked.
+ *
  * Copyright (C) 2026 The parkblf authors
  */
 #include <string.h>
@@ -22,6 +28,7 @@ struct dnstate {
 	char *dn;
 	struct list calls;     /**< struct parked_call, oldest first      */
 	bool occupied;         /**< Busy without call details             */
+	bool unknown;          /**< State unknown: calls hidden           */
 	bool has_version;
 	uint32_t version;      /**< Last document version applied         */
 	uint64_t gen;          /**< Update generation that last saw it    */
@@ -317,6 +324,19 @@ static int apply_report(struct store *store, const struct dn_report *rep,
 		return 0;
 	}
 
+	/* not known any more: versions start over with the next report */
+	if (rep->unknown) {
+		ds->has_version = false;
+		if (ds->unknown)
+			return 0;
+		log_info("store: %s: the PBX ended its subscription to it: "
+			 "state unknown", rep->dn);
+		ds->unknown = true;
+		if (store->changeh)
+			store->changeh(ds->dn, store->arg);
+		return 0;
+	}
+
 	if (rep->has_version && ds->has_version &&
 	    rep->version <= ds->version) {
 		log_debug("store: %s: stale version %u (have %u), ignored",
@@ -342,7 +362,10 @@ static int apply_report(struct store *store, const struct dn_report *rep,
 
 	occupied = rep->partial ? ds->occupied : rep->occupied;
 	changed = !calls_equal(&calls, &ds->calls) ||
-		occupied != ds->occupied;
+		occupied != ds->occupied || ds->unknown;
+	if (ds->unknown)
+		log_info("store: %s: state known again", rep->dn);
+	ds->unknown = false;
 
 	list_flush(&ds->calls);
 	ds->calls = calls;
@@ -367,9 +390,10 @@ static bool clear_unseen(struct le *le, void *arg)
 	if (ds->gen == store->gen)
 		return false;
 
-	changed = !list_isempty(&ds->calls) || ds->occupied;
+	changed = !list_isempty(&ds->calls) || ds->occupied || ds->unknown;
 	list_flush(&ds->calls);
 	ds->occupied = false;
+	ds->unknown = false;
 
 	if (changed && store->changeh)
 		store->changeh(ds->dn, store->arg);
@@ -434,7 +458,7 @@ const struct list *store_calls(const struct store *store, const char *dn)
 
 	ds = dnstate_find(store, dn);
 
-	return ds ? &ds->calls : NULL;
+	return ds && !ds->unknown ? &ds->calls : NULL;
 }
 
 
@@ -455,7 +479,29 @@ bool store_occupied(const struct store *store, const char *dn)
 
 	ds = dnstate_find(store, dn);
 
-	return ds && (ds->occupied || !list_isempty(&ds->calls));
+	return ds && !ds->unknown &&
+		(ds->occupied || !list_isempty(&ds->calls));
+}
+
+
+/**
+ * Tell whether a DN's state is known (not ended upstream)
+ *
+ * @param store Store
+ * @param dn    DN
+ *
+ * @return false if no lamp may show it, true otherwise
+ */
+bool store_known(const struct store *store, const char *dn)
+{
+	const struct dnstate *ds;
+
+	if (!store || !dn)
+		return true;
+
+	ds = dnstate_find(store, dn);
+
+	return !ds || !ds->unknown;
 }
 
 

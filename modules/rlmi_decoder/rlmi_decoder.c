@@ -7,9 +7,12 @@
  * its own Content-Type.  Each <resource> names its DN (the user part of
  * its uri, %-decoded); the part its instance's cid points to reports
  * that DN's state.  A resource listed without such a part (no
- * <instance>, or one pending or terminated) has an unknown state, which
- * is not idle: it is reported pending, and what is known of it stays
- * (RFC 4662 section 5).  No config keys.
+ * <instance>, or pending ones) has a state not known yet, which is not
+ * idle: it is reported pending, and what is known of it stays (RFC 4662
+ * section 5).  A resource whose instances are all terminated (reason
+ * noresource, rejected, deactivated, timeout, ...: the list's
+ * subscription to it ended) has no known state any more: it is
+ * reported unknown, whatever part came with it.  No config keys.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -187,8 +190,34 @@ static struct seen *resource_part(const xmlNode *res,
 }
 
 
+/* Whether a resource has instances, all of them terminated */
+static bool resource_ended(const xmlNode *res)
+{
+	const xmlNode *n;
+	bool any = false;
+
+	for (n = res->children; n; n = n->next) {
+		xmlChar *st;
+		bool term;
+
+		if (!is_rlmi(n, "instance"))
+			continue;
+
+		st = xmlGetNoNsProp(n, (const xmlChar *)"state");
+		term = st && !strcmp((const char *)st, "terminated");
+		xmlFree(st);
+		if (!term)
+			return false;
+		any = true;
+	}
+
+	return any;
+}
+
+
 /* One <resource>: its part's report is named by its uri; without a
-   part its state is unknown (pending) */
+   part its state is not known yet (pending); with every instance
+   terminated it is not known any more (unknown) */
 static int apply_resource(struct dn_update *upd, const xmlNode *res,
 			  const struct list *seenl)
 {
@@ -196,6 +225,7 @@ static int apply_resource(struct dn_update *upd, const xmlNode *res,
 	struct dn_report *rep;
 	struct seen *sn;
 	char *dn = NULL;
+	bool ended;
 	int err = 0;
 
 	/* a resource without a usable uri names nothing */
@@ -205,11 +235,14 @@ static int apply_resource(struct dn_update *upd, const xmlNode *res,
 		goto out;
 	}
 
+	ended = resource_ended(res);
 	sn = resource_part(res, seenl);
-	if (!sn) {
+	if (!sn || (ended && (sn->list || sn->nrep != 1))) {
 		err = dn_report_add(&rep, upd, dn, strlen(dn));
-		if (!err)
-			rep->pending = true;
+		if (!err) {
+			rep->pending = !ended;
+			rep->unknown = ended;
+		}
 		goto out;
 	}
 
@@ -220,6 +253,9 @@ static int apply_resource(struct dn_update *upd, const xmlNode *res,
 			mem_deref(rep->dn);
 			rep->dn = mem_ref(dn);
 		}
+		/* a last state sent as the subscription ended is not
+		   the state now */
+		rep->unknown = ended;
 	}
 
  out:

@@ -127,6 +127,56 @@ static void test_resources_pending(void **state)
 }
 
 
+/* A resource whose instances are all terminated (the list ended its
+   subscription to it) is unknown, not pending, even with a last part;
+   one with a pending instance beside a terminated one is pending */
+static void test_resources_ended(void **state)
+{
+	struct mbuf *mb = mbuf_alloc(2048);
+	const struct dn_report *rep;
+	struct dn_update *upd;
+	int err;
+	(void)state;
+
+	(void)mbuf_printf(mb,
+		"--b1\r\n"
+		"Content-ID: <p1@h>\r\n"
+		"Content-Type: application/dialog-info+xml\r\n\r\n"
+		"<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" "
+		"version=\"2\" state=\"full\" entity=\"sip:*01@h\">"
+		"<dialog id=\"c1\"><state>confirmed</state></dialog>"
+		"</dialog-info>\r\n"
+		"--b1\r\n"
+		"Content-Type: application/rlmi+xml\r\n\r\n"
+		"<list xmlns=\"urn:ietf:params:xml:ns:rlmi\" uri=\"sip:l@h\" "
+		"version=\"3\" fullState=\"false\">"
+		"<resource uri=\"sip:*00@h\"><instance id=\"a\" "
+		"state=\"terminated\" reason=\"noresource\"/></resource>"
+		"<resource uri=\"sip:*01@h\"><instance id=\"b\" "
+		"state=\"terminated\" reason=\"rejected\" cid=\"p1@h\"/>"
+		"</resource>"
+		"<resource uri=\"sip:*02@h\"><instance id=\"c\" "
+		"state=\"terminated\" reason=\"timeout\"/><instance "
+		"id=\"d\" state=\"pending\"/></resource>"
+		"</list>\r\n"
+		"--b1--\r\n");
+	upd = unit_decode(ctype, mb, &err);
+	assert_int_equal(0, err);
+	assert_false(upd->fullstate);
+	assert_int_equal(3, list_count(&upd->reports));
+	/* the part's report comes first, then the ones the RLMI adds */
+	rep = report(upd, 0, "*01", false);
+	assert_true(rep->unknown);
+	rep = report(upd, 1, "*00", false);
+	assert_true(rep->unknown);
+	rep = report(upd, 2, "*02", true);
+	assert_false(rep->unknown);
+
+	mem_deref(upd);
+	mem_deref(mb);
+}
+
+
 /* The resource uri names the DN of the part its instance's cid points
    to (%-escapes decoded in both); a resource whose part did not come
    is pending; the RLMI part need not come first */
@@ -253,6 +303,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_full_list),
 	cmocka_unit_test(test_partial_list_with_preamble),
 	cmocka_unit_test(test_resources_pending),
+	cmocka_unit_test(test_resources_ended),
 	cmocka_unit_test(test_resource_names_part),
 	cmocka_unit_test(test_broken_multipart),
 	cmocka_unit_test(test_no_rlmi_part),

@@ -265,6 +265,87 @@ static void test_session_sweep(void **state)
 /* A DN listed with its state unknown (an RLMI resource without a body
    part) keeps its calls and their times: not by a full-state list,
    not by a new session's sweep */
+static struct dn_update *unknown(const char *dn)
+{
+	struct dn_update *upd;
+	struct dn_report *rep;
+
+	assert_int_equal(0, dn_update_alloc(&upd));
+	assert_int_equal(0, dn_report_add(&rep, upd, dn, strlen(dn)));
+	rep->unknown = true;
+
+	return upd;
+}
+
+
+/* A DN the PBX stopped reporting: neither lit nor idle, once; when its
+   state comes back (versions starting over) it is shown again, a call
+   still parked with the time it was parked at */
+static void test_unknown_hides_state(void **state)
+{
+	struct fixture *f = *state;
+	const char *one[] = {"c1:100:Alice:0"};
+
+	apply(f, update("*00", 7, false, one, 1), 1000);
+	assert_int_equal(1, f->nchanged);
+	assert_true(store_known(f->store, "*00"));
+
+	apply(f, unknown("*00"), 2000);
+	assert_int_equal(2, f->nchanged);
+	assert_string_equal("*00", f->changed[1]);
+	assert_false(store_known(f->store, "*00"));
+	assert_false(store_occupied(f->store, "*00"));
+	assert_null(store_calls(f->store, "*00"));
+	assert_true(store_known(f->store, "*01"));
+
+	apply(f, unknown("*00"), 3000);
+	assert_int_equal(2, f->nchanged);
+
+	apply(f, update("*00", 0, false, one, 1), 9000);
+	assert_int_equal(3, f->nchanged);
+	assert_true(store_known(f->store, "*00"));
+	assert_true(store_occupied(f->store, "*00"));
+	assert_int_equal(1000, call_at(f, "*00", 0)->parked_at);
+
+	/* and once more: back idle */
+	apply(f, unknown("*00"), 10000);
+	apply(f, update("*00", 0, false, NULL, 0), 11000);
+	assert_int_equal(5, f->nchanged);
+	assert_true(store_known(f->store, "*00"));
+	assert_false(store_occupied(f->store, "*00"));
+}
+
+
+/* A full state that does not name an unknown DN makes it idle; so does
+   a new session's sweep */
+static void test_unknown_cleared_by_full_state(void **state)
+{
+	struct fixture *f = *state;
+	const char *one[] = {"c1:100:Alice:0"};
+	struct dn_update *upd;
+
+	apply(f, update("*00", 0, false, one, 1), 1000);
+	apply(f, update("*01", 0, false, one, 1), 1000);
+	apply(f, unknown("*00"), 2000);
+	apply(f, unknown("*01"), 2000);
+	assert_int_equal(4, f->nchanged);
+
+	upd = update("*01", -1, false, NULL, 0);
+	upd->fullstate = true;
+	apply(f, upd, 3000);
+	assert_int_equal(6, f->nchanged);
+	assert_true(store_known(f->store, "*00"));
+	assert_false(store_occupied(f->store, "*00"));
+	assert_true(store_known(f->store, "*01"));
+
+	apply(f, unknown("*00"), 4000);
+	store_new_session(f->store);
+	store_session_sweep(f->store);
+	assert_int_equal(8, f->nchanged);
+	assert_true(store_known(f->store, "*00"));
+}
+
+
 static void test_pending_keeps_state(void **state)
 {
 	struct fixture *f = *state;
@@ -322,6 +403,8 @@ static const struct CMUnitTest tests[] = {
 	T(test_fullstate_clears_unreported),
 	T(test_session_sweep),
 	T(test_pending_keeps_state),
+	T(test_unknown_hides_state),
+	T(test_unknown_cleared_by_full_state),
 	T(test_caller_change_is_change),
 };
 
