@@ -814,11 +814,10 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 
 	/* no lamp rather than a wrong one */
 	if (!notifier_orbit_known(nt, orbit)) {
-		(void)sip_treplyf(NULL, NULL, sip, msg, false, 503,
-				  "Orbit State Unknown",
-				  "Retry-After: %u\r\n"
-				  "Content-Length: 0\r\n\r\n",
-				  nt->cfg->unknown_retry_after);
+		(void)sip_replyf(sip, msg, 503, "Orbit State Unknown",
+				 "Retry-After: %u\r\n"
+				 "Content-Length: 0\r\n\r\n",
+				 nt->cfg->unknown_retry_after);
 		++metrics.subscribes_refused;
 		return true;
 	}
