@@ -54,12 +54,13 @@ SRCS += src/upstream.c src/capture.c
 SRCS += src/reload.c src/alert.c
 SRCS += src/sipsock.c src/memtrim.c src/app.c src/metrics.c src/acl.c src/registrar.c src/redirect.c
 SRCS += src/subauth.c src/persist.c src/resume.c
-SRCS += src/httpd.c src/httpsrv.c
+SRCS += src/httpd.c src/httpsrv.c src/board.c
 SRCS += src/provision.c src/phonevendor.c src/parksxml.c
 include $(patsubst %,modules/%/module.mk,$(MODULES))
 
 MAIN_SRC := src/main.c
-OBJS     := $(patsubst %.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/static.o
+OBJS     := $(patsubst %.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/static.o \
+	$(BUILD)/boardpage.o
 CORELIB  := $(BUILD)/libparkblf.a
 BIN      := $(BUILD)/parkblf
 
@@ -92,6 +93,18 @@ $(BUILD)/static.c: Makefile
 
 $(BUILD)/static.o: $(BUILD)/static.c
 	$(HUSH_CC)$(CC) $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+# The live board's page (src/board.html) as a C string
+$(BUILD)/boardpage.c: src/board.html
+	@mkdir -p $(BUILD)
+	$(Q)( echo '/* generated from src/board.html */'; \
+	  echo 'extern const char board_page[];'; \
+	  echo 'const char board_page[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';' ) > $@
+
+$(BUILD)/boardpage.o: $(BUILD)/boardpage.c
+	$(HUSH_CC)$(CC) $(CFLAGS) -c $< -o $@
 
 $(CORELIB): $(OBJS)
 	$(HUSH_LD)$(AR) rcs $@ $^

@@ -186,6 +186,7 @@ static void alert_handler(const char *name, void *arg)
 	struct app *app = arg;
 
 	notifier_orbit_changed(app->nt, name);
+	httpd_orbit_changed(app->httpd, name);
 }
 
 
@@ -196,6 +197,7 @@ static void orbit_changed(struct orbit *orbit, void *arg)
 	orbit_log(app, orbit);
 	(void)orbit_alert(app, orbit);
 	notifier_orbit_changed(app->nt, orbit->name);
+	httpd_orbit_changed(app->httpd, orbit->name);
 }
 
 
@@ -487,6 +489,7 @@ static void map_reload(void *arg)
 		 "changed)", orbitmap_count(map), map->file, added, removed,
 		 changed);
 	mem_deref(old);
+	httpd_map_changed(app->httpd);
 
 	/* the PBX only reports a DN again when it changes: ask it for
 	   everything, so new orbits start from the truth */

@@ -80,6 +80,11 @@ static const struct config_key keys[] = {
 	{"state_db",           KEY_PATH,  OFF(state_db), NULL, 0, 0, false},
 	{"http_listen",        KEY_ADDR,  OFF(http_listen), NULL, 0, 0,
 	 false},
+	{"http_allow",         KEY_ACL,   OFF(http_allow),
+	 "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,"
+	 "fc00::/7,fe80::/10", 0, 0, false},
+	{"http_users",         KEY_SECRET, OFF(http_users), NULL, 0, 0,
+	 false},
 	{"http_max_connections", KEY_U32, OFF(http_max_connections), "64",
 	 1, 10000, false},
 	{"upstream_listen",    KEY_ADDR,  OFF(upstream_listen), NULL, 0, 0,

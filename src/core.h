@@ -123,6 +123,9 @@ struct config {
 	uint32_t park_alert_after;    /**< s a call waits before its key
 					   asks for attention, 0 off     */
 	char *subscribe_allow;        /**< Networks that may use parkblf  */
+	char *http_allow;             /**< Networks that may use HTTP     */
+	char *http_users;             /**< Basic credentials for /board and
+					   /status, or NULL                */
 	char *subscribe_users;        /**< Digest users file, or NULL     */
 	char *subscribe_realm;        /**< Digest realm for phones        */
 	struct sa tls_listen;         /**< SIP over TLS for phones        */

@@ -5,6 +5,12 @@
  * GET /metrics    counters and gauges, Prometheus text format 0.0.4
  * GET /parks.xml  the orbits and their parked callers as a phone
  *                 XML-browser page (parksxml.c)
+ * GET /board      the live board for the front desk, and
+ *     /board/events  its Server-Sent Events stream (board.c)
+ *
+ * Only addresses in http_allow are served (403 otherwise); with
+ * http_users, /board, /board/events and /status need basic credentials
+ * from that file (401 with a challenge otherwise).
  *
  * Everything is rendered per request from the daemon's read-only
  * accessors; nothing is cached.  Strings from the PBX (caller numbers
@@ -12,11 +18,12 @@
  * the format they land in, and invalid UTF-8 becomes U+FFFD so that
  * every document stays well-formed.
  *
- * Config key: http_listen.
+ * Config keys: http_listen, http_allow, http_users.
  *
  * Copyright (C) 2026 The parkblf authors
  */
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <malloc.h>
 #include <re.h>
@@ -31,7 +38,13 @@
 #include "httpsrv.h"
 #include "httpd.h"
 #include "alert.h"
+#include "acl.h"
+#include "subauth.h"
+#include "board.h"
 
+
+/** Realm of the basic challenge, and of http_users' digests */
+#define HTTP_REALM "parkblf"
 
 enum {
 	BODY_SIZE = 4096,     /**< Initial size of a response body       */
@@ -40,6 +53,9 @@ enum {
 
 struct httpd {
 	struct httpsrv *srv;       /**< Connections, capped           */
+	struct board *board;       /**< Live boards' event streams    */
+	struct acl *allow;         /**< http_allow                    */
+	struct subauth *users;     /**< http_users, or NULL           */
 	const struct app *app;   /**< Owner (not referenced: it owns us) */
 };
 
@@ -203,8 +219,18 @@ static int status_call_print(struct mbuf *mb, const struct parked_call *pc,
 }
 
 
-static int status_orbit_print(struct mbuf *mb, const struct app *app,
-			      const struct orbit *orbit, uint64_t now)
+/**
+ * Print one orbit as /status and the board show it (a JSON object)
+ *
+ * @param mb    Buffer to append to
+ * @param app   The daemon
+ * @param orbit Orbit
+ * @param now   Current time, ms since the epoch
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int httpd_orbit_json(struct mbuf *mb, const struct app *app,
+		     const struct orbit *orbit, uint64_t now)
 {
 	const struct store *store = app_store(app);
 	const struct list *calls = store_calls(store, orbit->dn);
@@ -275,7 +301,7 @@ static int status_render(struct mbuf *mb, const struct app *app)
 
 	for (le = map ? list_head(&map->orbits) : NULL; le && !err;
 	     le = le->next) {
-		err = status_orbit_print(mb, app, le->data, now);
+		err = httpd_orbit_json(mb, app, le->data, now);
 		if (!err && le->next)
 			err = mbuf_write_u8(mb, ',');
 	}
@@ -477,6 +503,104 @@ static void parks_refuse(struct httpsrv_conn *conn,
 }
 
 
+/* Basic credentials of http_users (RFC 7617) */
+static bool credentials_ok(const struct httpd *hd,
+			   const struct http_msg *msg)
+{
+	const struct http_hdr *hdr;
+	uint8_t buf[256];
+	size_t len = sizeof(buf) - 1;
+	struct pl b64, user, pass;
+	const char *colon;
+
+	hdr = http_msg_hdr(msg, HTTP_HDR_AUTHORIZATION);
+	if (!hdr || hdr->val.l < 6 ||
+	    strncasecmp(hdr->val.p, "Basic ", 6))
+		return false;
+
+	b64 = hdr->val;
+	pl_advance(&b64, 6);
+	while (b64.l && b64.p[0] == ' ')
+		pl_advance(&b64, 1);
+
+	if (base64_decode(b64.p, b64.l, buf, &len))
+		return false;
+
+	buf[len] = '\0';
+	colon = memchr(buf, ':', len);
+	if (!colon)
+		return false;
+
+	user.p = (const char *)buf;
+	user.l = (size_t)(colon - (const char *)buf);
+	pass.p = colon + 1;
+	pass.l = len - user.l - 1;
+
+	return subauth_basic(hd->users, &user, &pass);
+}
+
+
+/* http_allow for everything; http_users for the board and /status.
+   A refused request is answered here. */
+static bool allowed(const struct httpd *hd, struct httpsrv_conn *conn,
+		    const struct http_msg *msg)
+{
+	if (!acl_allows(hd->allow, httpsrv_conn_peer(conn))) {
+		log_info("http: %r %r from %J refused: not in http_allow",
+			 &msg->met, &msg->path, httpsrv_conn_peer(conn));
+		reply_text(conn, msg, 403, "Forbidden", "",
+			   "not allowed from this address\n");
+		return false;
+	}
+
+	if (!hd->users || !pl_strcmp(&msg->path, "/metrics") ||
+	    !pl_strcmp(&msg->path, "/parks.xml") ||
+	    credentials_ok(hd, msg))
+		return true;
+
+	reply_text(conn, msg, 401, "Unauthorized",
+		   "WWW-Authenticate: Basic realm=\"" HTTP_REALM "\", "
+		   "charset=\"UTF-8\"\r\n", "credentials needed\n");
+
+	return false;
+}
+
+
+static void board_reply(struct httpd *hd, struct httpsrv_conn *conn,
+			const struct http_msg *msg)
+{
+	int err;
+
+	if (!pl_strcmp(&msg->path, "/board/events")) {
+		err = board_stream(hd->board, conn);
+	}
+	else {
+		/* inline script and style only; the stream from here */
+		err = httpsrv_reply(conn, 200, "OK",
+				    "Content-Type: text/html; "
+				    "charset=utf-8\r\n"
+				    "Content-Length: %zu\r\n"
+				    "Cache-Control: no-store\r\n"
+				    "Content-Security-Policy: default-src "
+				    "'none'; script-src 'unsafe-inline'; "
+				    "style-src 'unsafe-inline'; "
+				    "connect-src 'self'\r\n"
+				    "X-Content-Type-Options: nosniff\r\n"
+				    "Referrer-Policy: no-referrer\r\n"
+				    "\r\n"
+				    "%s", strlen(board_page),
+				    pl_strcmp(&msg->met, "HEAD") ?
+				    board_page : "");
+	}
+
+	if (err) {
+		log_warn("http: %r %r: %m", &msg->met, &msg->path, err);
+		reply_text(conn, msg, 500, "Internal Server Error", "",
+			   "internal server error\n");
+	}
+}
+
+
 static void request_handler(struct httpsrv_conn *conn,
 			    const struct http_msg *msg, void *arg)
 {
@@ -484,6 +608,21 @@ static void request_handler(struct httpsrv_conn *conn,
 	const char *ctype = NULL;
 	struct mbuf *mb = NULL;
 	int err;
+
+	if (!allowed(hd, conn, msg))
+		return;
+
+	if (!pl_strcmp(&msg->path, "/board") ||
+	    !pl_strcmp(&msg->path, "/board/events")) {
+		if (pl_strcmp(&msg->met, "GET") &&
+		    pl_strcmp(&msg->met, "HEAD"))
+			reply_text(conn, msg, 405, "Method Not Allowed",
+				   "Allow: GET, HEAD\r\n",
+				   "only GET is allowed\n");
+		else
+			board_reply(hd, conn, msg);
+		return;
+	}
 
 	if (pl_strcmp(&msg->path, "/status") &&
 	    pl_strcmp(&msg->path, "/metrics") &&
@@ -547,7 +686,35 @@ static void destructor(void *arg)
 {
 	struct httpd *hd = arg;
 
+	mem_deref(hd->board);
 	mem_deref(hd->srv);
+	mem_deref(hd->allow);
+	mem_deref(hd->users);
+}
+
+
+/**
+ * An orbit changed: push it to the live boards
+ *
+ * @param hd   HTTP endpoint, may be NULL
+ * @param name Orbit name
+ */
+void httpd_orbit_changed(struct httpd *hd, const char *name)
+{
+	if (hd)
+		board_orbit_changed(hd->board, name);
+}
+
+
+/**
+ * The orbit map was reloaded: the live boards get every orbit again
+ *
+ * @param hd HTTP endpoint, may be NULL
+ */
+void httpd_map_changed(struct httpd *hd)
+{
+	if (hd)
+		board_map_changed(hd->board);
 }
 
 
@@ -564,6 +731,7 @@ int httpd_alloc(struct httpd **hp, const struct sa *laddr,
 		const struct app *app)
 {
 	struct httpd *hd;
+	struct pl allow;
 	struct sa la;
 	int err;
 
@@ -575,6 +743,22 @@ int httpd_alloc(struct httpd **hp, const struct sa *laddr,
 		return ENOMEM;
 
 	hd->app = app;
+
+	pl_set_str(&allow, app_config(app)->http_allow);
+	err = acl_alloc(&hd->allow, &allow, NULL);
+	if (err)
+		goto out;
+
+	if (app_config(app)->http_users) {
+		err = subauth_load(&hd->users, app_config(app)->http_users,
+				   HTTP_REALM, NULL);
+		if (err)
+			goto out;
+	}
+
+	err = board_alloc(&hd->board, app);
+	if (err)
+		goto out;
 
 	err = httpsrv_listen(&hd->srv, laddr,
 			     app_config(app)->http_max_connections,

@@ -45,7 +45,10 @@ struct httpsrv_conn {
 	struct mbuf *mb;
 	struct tmr tmr;
 	struct sa local;
+	struct sa peer;
 	bool answered;
+	httpsrv_close_h *closeh; /**< A stream's owner, told at the end  */
+	void *arg;
 };
 
 
@@ -57,6 +60,8 @@ static void conn_destructor(void *arg)
 		list_unlink(&c->le);
 		--c->srv->n;
 	}
+	if (c->closeh)
+		c->closeh(c->arg);
 	tmr_cancel(&c->tmr);
 	mem_deref(c->tc);
 	mem_deref(c->mb);
@@ -161,6 +166,7 @@ static void connect_handler(const struct sa *peer, void *arg)
 	}
 
 	(void)tcp_conn_local_get(c->tc, &c->local);
+	c->peer = *peer;
 	list_append(&s->conns, &c->le, c);
 	++s->n;
 	tmr_start(&c->tmr, TIMEOUT_MS, timeout_handler, c);
@@ -273,4 +279,55 @@ int httpsrv_reply(struct httpsrv_conn *c, uint16_t scode,
 const struct sa *httpsrv_conn_local(const struct httpsrv_conn *c)
 {
 	return c ? &c->local : NULL;
+}
+
+
+/** @return The address the request came from */
+const struct sa *httpsrv_conn_peer(const struct httpsrv_conn *c)
+{
+	return c ? &c->peer : NULL;
+}
+
+
+/**
+ * Keep an answered connection open as a stream (Server-Sent Events):
+ * no timeout; it ends when the client closes it or a write fails
+ *
+ * @param c      Connection, answered with the stream's headers
+ * @param closeh Called once when the connection ends (not after a
+ *               httpsrv_stream with NULL)
+ * @param arg    Handler argument
+ */
+void httpsrv_stream(struct httpsrv_conn *c, httpsrv_close_h *closeh,
+		    void *arg)
+{
+	if (!c)
+		return;
+
+	tmr_cancel(&c->tmr);
+	c->closeh = closeh;
+	c->arg = arg;
+}
+
+
+/**
+ * Write to a stream; a failed write ends it (its close handler runs)
+ *
+ * @param c  Connection of httpsrv_stream
+ * @param mb Bytes from mb->pos
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int httpsrv_write(struct httpsrv_conn *c, struct mbuf *mb)
+{
+	int err;
+
+	if (!c || !mb)
+		return EINVAL;
+
+	err = tcp_send(c->tc, mb);
+	if (err)
+		mem_deref(c);
+
+	return err;
 }

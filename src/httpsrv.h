@@ -28,5 +28,12 @@ uint32_t httpsrv_count(const struct httpsrv *s);
 int  httpsrv_reply(struct httpsrv_conn *c, uint16_t scode,
 		   const char *reason, const char *fmt, ...);
 const struct sa *httpsrv_conn_local(const struct httpsrv_conn *c);
+const struct sa *httpsrv_conn_peer(const struct httpsrv_conn *c);
+
+/** A stream's connection has ended */
+typedef void (httpsrv_close_h)(void *arg);
+void httpsrv_stream(struct httpsrv_conn *c, httpsrv_close_h *closeh,
+		    void *arg);
+int  httpsrv_write(struct httpsrv_conn *c, struct mbuf *mb);
 
 #endif

@@ -244,3 +244,32 @@ bool subauth_check(const struct subauth *sa, struct sip *sip,
 
 	return false;
 }
+
+
+/**
+ * Check a user name and password (HTTP basic credentials) against the
+ * users file
+ *
+ * @param sa   Users
+ * @param user User name
+ * @param pass Password
+ *
+ * @return true if the user exists and the password is right
+ */
+bool subauth_basic(const struct subauth *sa, const struct pl *user,
+		   const struct pl *pass)
+{
+	const struct user *u;
+	uint8_t ha1[16];
+
+	if (!sa || !user || !pass)
+		return false;
+
+	/* the file keeps MD5(user:realm:password) only */
+	if (md5_printf(ha1, "%r:%s:%r", user, sa->realm, pass))
+		return false;
+
+	u = user_find(sa, user);
+
+	return u && 0 == mem_seccmp(ha1, u->ha1, sizeof(ha1));
+}

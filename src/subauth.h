@@ -10,6 +10,8 @@ struct subauth;
 
 int  subauth_load(struct subauth **sap, const char *file, const char *realm,
 		  struct mbuf *errmb);
+bool subauth_basic(const struct subauth *sa, const struct pl *user,
+		   const struct pl *pass);
 bool subauth_check(const struct subauth *sa, struct sip *sip,
 		   const struct sip_msg *msg);
 

@@ -8,7 +8,7 @@ libsqlite3-dev
 iproute2 procps curl jq libxml2-utils baresip-core
 linphone-cli clang libclang-rt-14-dev
 kamailio kamailio-presence-modules kamailio-extra-modules liblinphone-dev
-nftables"
+nftables chromium python3-websocket"
 
 missing=
 for p in $pkgs; do

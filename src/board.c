@@ -1,0 +1,279 @@
+/**
+ * @file board.c  The live board: a page and its event stream
+ *
+ * GET /board serves one self-contained page (src/board.html: no
+ * external assets, it works on a LAN without internet).  The page opens
+ * GET /board/events, a Server-Sent Events stream: first the event
+ * "orbits" with every orbit, then an event "orbit" whenever one
+ * changes (a call parked or gone, or its wait passing the alert time),
+ * pushed as the change happens.  Times are sent as seconds waited, not
+ * as clock times, so the page counts up with its own clock and a wrong
+ * clock on the receptionist's PC does not matter.  A comment line every
+ * KEEPALIVE_MS keeps proxies from closing an idle stream and shows a
+ * dead client; "retry:" tells the browser to reconnect after a restart.
+ *
+ * Copyright (C) 2026 The parkblf authors
+ */
+#include <string.h>
+#include <re.h>
+#include "parkblf.h"
+#include "core.h"
+#include "app.h"
+#include "httpsrv.h"
+#include "httpd.h"
+#include "board.h"
+
+
+enum {
+	KEEPALIVE_MS = 15000,  /**< Between comment lines on a stream     */
+	RETRY_MS     = 2000,   /**< When the browser reconnects           */
+	EVENT_SIZE   = 1024,
+};
+
+struct board {
+	struct list streams;   /**< struct stream                         */
+	struct tmr tmr;        /**< Keepalive                             */
+	const struct app *app;
+	uint32_t n;
+};
+
+/** One page's event stream */
+struct stream {
+	struct le le;
+	struct board *b;
+	struct httpsrv_conn *conn;  /**< Owns us through its close handler */
+};
+
+
+static void stream_destructor(void *arg)
+{
+	struct stream *s = arg;
+
+	if (s->le.list) {
+		list_unlink(&s->le);
+		--s->b->n;
+	}
+}
+
+
+/* The connection ended (the client left, a write failed, or the
+   server stops) */
+static void stream_close(void *arg)
+{
+	mem_deref(arg);
+}
+
+
+static void destructor(void *arg)
+{
+	struct board *b = arg;
+	struct le *le;
+
+	tmr_cancel(&b->tmr);
+
+	/* the connections outlive us only until the server goes: they
+	   must not call back */
+	while ((le = list_head(&b->streams))) {
+		struct stream *s = le->data;
+
+		httpsrv_stream(s->conn, NULL, NULL);
+		mem_deref(s);
+	}
+}
+
+
+static void send_all(struct board *b, struct mbuf *mb)
+{
+	struct le *le = list_head(&b->streams);
+
+	while (le) {
+		struct stream *s = le->data;
+
+		le = le->next;   /* a failed write ends s */
+		mb->pos = 0;
+		(void)httpsrv_write(s->conn, mb);
+	}
+}
+
+
+static void keepalive(void *arg)
+{
+	struct board *b = arg;
+	struct mbuf *mb = mbuf_alloc(16);
+
+	if (mb && !mbuf_write_str(mb, ":\n\n"))
+		send_all(b, mb);
+	mem_deref(mb);
+
+	if (!list_isempty(&b->streams))
+		tmr_start(&b->tmr, KEEPALIVE_MS, keepalive, b);
+}
+
+
+/**
+ * Allocate the board
+ *
+ * @param bp  Where to store it
+ * @param app The daemon whose orbits it shows; must outlive it
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int board_alloc(struct board **bp, const struct app *app)
+{
+	struct board *b;
+
+	if (!bp || !app)
+		return EINVAL;
+
+	b = mem_zalloc(sizeof(*b), destructor);
+	if (!b)
+		return ENOMEM;
+
+	b->app = app;
+	tmr_init(&b->tmr);
+	*bp = b;
+
+	return 0;
+}
+
+
+/* event "orbits": {"orbits":[...]} */
+static int snapshot_print(struct mbuf *mb, const struct app *app)
+{
+	const struct orbitmap *map = app_map(app);
+	uint64_t now = store_now_ms();
+	struct le *le;
+	int err;
+
+	err = mbuf_printf(mb, "event: orbits\ndata: {\"orbits\":[");
+	for (le = map ? list_head(&map->orbits) : NULL; le && !err;
+	     le = le->next) {
+		err = httpd_orbit_json(mb, app, le->data, now);
+		if (!err && le->next)
+			err = mbuf_write_u8(mb, ',');
+	}
+	if (!err)
+		err = mbuf_printf(mb, "]}\n\n");
+
+	return err;
+}
+
+
+/**
+ * Answer GET /board/events: the stream's headers and every orbit; the
+ * connection then stays open for the changes
+ *
+ * @param b    Board
+ * @param conn The request's connection
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int board_stream(struct board *b, struct httpsrv_conn *conn)
+{
+	struct stream *s;
+	struct mbuf *mb;
+	int err;
+
+	if (!b || !conn)
+		return EINVAL;
+
+	mb = mbuf_alloc(EVENT_SIZE);
+	s = mem_zalloc(sizeof(*s), stream_destructor);
+	if (!mb || !s) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	err = snapshot_print(mb, b->app);
+	if (err)
+		goto out;
+
+	err = httpsrv_reply(conn, 200, "OK",
+			    "Content-Type: text/event-stream; "
+			    "charset=utf-8\r\n"
+			    "Cache-Control: no-store\r\n"
+			    "X-Accel-Buffering: no\r\n"
+			    "\r\n"
+			    "retry: %u\n\n%b", RETRY_MS, mb->buf, mb->end);
+	if (err)
+		goto out;
+
+	s->b = b;
+	s->conn = conn;
+	list_append(&b->streams, &s->le, s);
+	++b->n;
+	httpsrv_stream(conn, stream_close, s);
+	s = NULL;
+
+	if (!tmr_isrunning(&b->tmr))
+		tmr_start(&b->tmr, KEEPALIVE_MS, keepalive, b);
+
+ out:
+	mem_deref(s);
+	mem_deref(mb);
+
+	return err;
+}
+
+
+/**
+ * Push an orbit's new state to every board
+ *
+ * @param b    Board
+ * @param name Orbit name
+ */
+void board_orbit_changed(struct board *b, const char *name)
+{
+	const struct orbit *orbit;
+	struct mbuf *mb;
+	struct pl pl;
+	int err;
+
+	if (!b || !name || list_isempty(&b->streams))
+		return;
+
+	pl_set_str(&pl, name);
+	orbit = orbitmap_find(app_map(b->app), &pl);
+	if (!orbit)
+		return;
+
+	mb = mbuf_alloc(EVENT_SIZE);
+	if (!mb)
+		return;
+
+	err  = mbuf_printf(mb, "event: orbit\ndata: ");
+	err |= httpd_orbit_json(mb, b->app, orbit, store_now_ms());
+	err |= mbuf_printf(mb, "\n\n");
+	if (!err)
+		send_all(b, mb);
+	else
+		log_warn("board: %s: %m", name, err);
+
+	mem_deref(mb);
+}
+
+
+/**
+ * Push every orbit again (the orbit map was reloaded)
+ *
+ * @param b Board
+ */
+void board_map_changed(struct board *b)
+{
+	struct mbuf *mb;
+
+	if (!b || list_isempty(&b->streams))
+		return;
+
+	mb = mbuf_alloc(EVENT_SIZE);
+	if (mb && !snapshot_print(mb, b->app))
+		send_all(b, mb);
+	mem_deref(mb);
+}
+
+
+/** @return The number of open boards (event streams) */
+uint32_t board_count(const struct board *b)
+{
+	return b ? b->n : 0;
+}
