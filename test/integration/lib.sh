@@ -404,3 +404,30 @@ NOTIFY_ANSWER='<recv request="NOTIFY"/>
       Content-Length: 0
 
     ]]></send>'
+
+# never_idle_after NAME N WHY: fail if a NOTIFY NAME got after its Nth
+# shows the orbit idle
+never_idle_after() {
+	notifies "$1" | tail -n +$(($2 + 1)) |
+		grep -q '<state>terminated</state>' &&
+		fail "$1 claimed idle $3: $(notifies "$1" | tail -n +$(($2 + 1)))"
+	return 0
+}
+
+# expect_parked_since NAME ORBIT CALLER SINCE: a new phone NAME on ORBIT
+# sees it lit by CALLER ("number name"), parked since SINCE (date +%s)
+# or earlier (not re-timed); sets DURATION to what it was told
+expect_parked_since() {
+	local parked
+	start_phone "$1" "$2" QUIET_MS=1000
+	expect_last "$1" '<state>confirmed</state>'
+	[ "$(last_callers "$1")" = "$3" ] ||
+		fail "$1: caller '$(last_callers "$1")': $(last_notify "$1")"
+	parked=$(( $(date +%s) - $4 ))
+	DURATION=$(last_notify "$1" |
+		sed -n 's/.*<duration>\([0-9]*\)<.*/\1/p')
+	[ -n "$DURATION" ] && [ "$DURATION" -ge $((parked - 2)) ] ||
+		fail "$1: the call was re-timed: duration '$DURATION'" \
+			"after $parked s parked: $(last_notify "$1")"
+	phone_done "$1"
+}

@@ -74,8 +74,7 @@ rlmi ended '<resource uri="sip:*00@h"><instance id="i0" state="terminated"
 wait_for 10 grep -q "Subscription-State: terminated;reason=deactivated" \
 	"$T/a.msg" || fail "park-1's subscription not ended: $(last_notify a)"
 # after its first (idle) NOTIFY, park-1 never claimed idle
-notifies a | tail -n +2 | grep -q '<state>terminated</state>' &&
-	fail "park-1 claimed idle: $(notifies a | tail -n +2)"
+never_idle_after a 1 "when its state became unknown"
 expect_refusal park-1 503 "Retry-After:" "7" $'Event: dialog\nExpires: 600'
 status | grep -q '"name":"park-1",[^}]*"occupied":false,"unknown":true,"calls":\[\]' ||
 	fail "/status does not say park-1 is unknown: $(status)"
@@ -93,16 +92,9 @@ rlmi back '<resource uri="sip:*00@h"><instance id="i9" state="active"
  cid="p0@h"/></resource>'
 wait_for 10 eval 'status | grep -q "\"name\":\"park-1\",[^}]*\"occupied\":true"' ||
 	fail "park-1 not back: $(status)"
-start_phone d park-1 QUIET_MS=1000
-expect_last d '<state>confirmed</state>'
-[ "$(last_callers d)" = "100 Alice" ] ||
-	fail "caller: '$(last_callers d)'"
-parked=$(( $(date +%s) - lit_at ))
-dur=$(last_notify d | sed -n 's/.*<duration>\([0-9]*\)<.*/\1/p')
-[ -n "$dur" ] && [ "$dur" -ge $((parked - 1)) ] ||
-	fail "re-timed: duration '$dur' after $parked s: $(last_notify d)"
-phone_done d
-log "*00 back: park-1 lit again, 100 Alice, parked ${dur} s (not re-timed)"
+expect_parked_since d park-1 "100 Alice" "$lit_at"
+log "*00 back: park-1 lit again, 100 Alice, parked $DURATION s (not" \
+	"re-timed)"
 
 kill -TERM "$PHONE_a"
 phone_done b
