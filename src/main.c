@@ -187,12 +187,21 @@ int main(int argc, char *argv[])
 		goto out;
 
 	if (test_only) {
-		/* the daemon loads the users file itself; check it here */
+		/* the daemon loads the users files itself; check them */
 		if (cfg->subscribe_users) {
 			struct subauth *sa = NULL;
 
 			err = subauth_load(&sa, cfg->subscribe_users,
 					   cfg->subscribe_realm, NULL);
+			mem_deref(sa);
+			if (err)
+				goto out;
+		}
+		if (cfg->http_users) {
+			struct subauth *sa = NULL;
+
+			err = subauth_load(&sa, cfg->http_users, "parkblf",
+					   NULL);
 			mem_deref(sa);
 			if (err)
 				goto out;

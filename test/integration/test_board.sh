@@ -26,6 +26,18 @@ cat >"$T/orbits.conf" <<EOM
 park-1 *00 retrieve=*10 label="Orbit 0"
 park-2 *01 label="Orbit 1"
 EOM
+
+# parkblf -t checks the users file as the daemon reads it
+printf 'desk\n' >"$T/http.users"
+"$BUILD/parkblf" -t -f "$T/parkblf.conf" >"$T/check.out" 2>&1 &&
+	fail "-t passed a users line without a password"
+grep -q "http.users:1: want USER PASSWORD" "$T/check.out" ||
+	fail "-t: $(cat "$T/check.out")"
+printf 'desk s3cret\n' >"$T/http.users"
+"$BUILD/parkblf" -t -f "$T/parkblf.conf" >"$T/check.out" 2>&1 ||
+	fail "-t: $(cat "$T/check.out")"
+log "parkblf -t: a bad http_users line as FILE:LINE, a good file OK"
+
 start_parkblf
 URL="http://127.0.0.1:$HTTP_PORT"
 
