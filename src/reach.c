@@ -18,10 +18,7 @@
 #include "reach.h"
 
 
-enum {
-	REACH_HASH_SIZE = 4096,
-	REACH_MAX       = 16384,
-};
+enum { REACH_HASH_SIZE = 4096 };
 
 struct reach {
 	struct hash *addrs;   /**< struct raddr by IP                     */
@@ -109,6 +106,13 @@ static struct raddr *lookup(const struct reach *r, const struct sa *addr)
 bool reach_known(const struct reach *r, const struct sa *addr)
 {
 	return r && addr && lookup(r, addr) != NULL;
+}
+
+
+/** @return How many addresses are verified */
+uint32_t reach_count(const struct reach *r)
+{
+	return r ? r->n : 0;
 }
 
 

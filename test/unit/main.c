@@ -18,6 +18,7 @@ static const struct unit_group *groups[] = {
 	&unit_tmrheap,
 	&unit_sipsock,
 	&unit_subdlg,
+	&unit_reach,
 	&unit_config,
 	&unit_capture,
 	&unit_tcpswitch,
