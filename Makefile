@@ -52,7 +52,7 @@ SRCS += src/notifier.c src/subdlg.c src/reach.c src/natkeep.c src/pacer.c src/bl
 SRCS += src/tcpswitch.c
 SRCS += src/upstream.c src/capture.c
 SRCS += src/reload.c src/alert.c
-SRCS += src/sipsock.c src/memtrim.c src/app.c src/metrics.c src/acl.c src/registrar.c src/redirect.c
+SRCS += src/sipsock.c src/wiredump.c src/memtrim.c src/app.c src/metrics.c src/acl.c src/registrar.c src/redirect.c
 SRCS += src/subauth.c src/persist.c src/resume.c
 SRCS += src/httpd.c src/httpsrv.c src/board.c
 SRCS += src/provision.c src/phonevendor.c src/parksxml.c
@@ -65,6 +65,7 @@ CORELIB  := $(BUILD)/libparkblf.a
 BIN      := $(BUILD)/parkblf
 
 include test/fakepbx/fakepbx.mk
+include test/wirecheck/wirecheck.mk
 include test/unit/unit.mk
 include test/fuzz/fuzz.mk
 include test/bench/bench.mk
@@ -74,7 +75,7 @@ include test/flood/flood.mk
 .PHONY: all check unit integration interop asan valgrind demo ccheck \
 	install uninstall clean fuzz fuzz-build
 
-all: $(BIN) $(FAKEPBX_BIN)
+all: $(BIN) $(FAKEPBX_BIN) $(WIREFEED_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

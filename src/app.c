@@ -115,6 +115,7 @@ static void destructor(void *arg)
 		sip_close(app->sip, true);
 		app->sip = mem_deref(app->sip);
 	}
+	wiredump_close();
 	mem_deref(app->utls);
 	mem_deref(app->tls);
 	mem_deref(app->dnsc);
@@ -751,6 +752,8 @@ static int uplink_alloc(struct app *app)
 
 	err = sip_alloc(&app->usip, app->dnsc, 256, 256, 256,
 			"parkblf/" PARKBLF_VERSION, exit_handler, app);
+	if (!err)
+		err = wiredump_attach(app->usip);
 	if (err)
 		return err;
 
@@ -852,6 +855,8 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	err = sip_alloc(&app->sip, app->dnsc, CTRANS_HASH_SIZE,
 			STRANS_HASH_SIZE, 256,
 			"parkblf/" PARKBLF_VERSION, exit_handler, app);
+	if (!err)
+		err = wiredump_attach(app->sip);
 	if (err)
 		goto out;
 

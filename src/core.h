@@ -51,6 +51,13 @@ void *sipsock_find(const struct sa *laddr);
 bool sipsock_tapped(const void *sock);
 
 
+/* wiredump: every message sent, one file each (PARKBLF_WIRE_DUMP) */
+
+int  wiredump_attach(struct sip *sip);
+void wiredump_tx(const struct mbuf *mb);
+void wiredump_close(void);
+
+
 /* memtrim */
 
 struct memtrim;

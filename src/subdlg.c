@@ -365,6 +365,7 @@ static int fast_send(struct subdlg *sd, const char *substate)
 		return EPERM;
 
 	/* a lost datagram is the retransmission timer's business */
+	wiredump_tx(mb);
 	(void)udp_send(sd->sock, &sd->dst, mb);
 
 	return 0;

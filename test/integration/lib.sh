@@ -11,6 +11,9 @@ PIDS=()
 PHONES=0
 # more logs whose tails a failure shows (peers of the interop tests)
 FAIL_LOGS=()
+# every parkblf a test starts writes what it sends here (wire_check)
+export PARKBLF_WIRE_DUMP="$T/wire"
+mkdir -p "$PARKBLF_WIRE_DUMP"
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -57,7 +60,55 @@ cleanup() {
 	for d in "${CLEANUP_HOOKS[@]}"; do
 		"$d"
 	done
+	wire_check || status=1
 	exit $status
+}
+
+# wire_check [DIR]: every SIP message parkblf sent (DIR, by default
+# $T/wire: one file each, see src/wiredump.c) goes to a Kamailio whose
+# core parser and sanity module judge it (test/wirecheck); fails naming
+# each message refused, with Kamailio's reason.  WIRECHECK=0 skips it.
+wire_check() {
+	local dir=${1:-$T/wire} port kpid rc files
+	[ "${WIRECHECK:-1}" != 0 ] && [ -d "$dir" ] || return 0
+	mapfile -t files < <(find "$dir" -name '*.sip' |
+		sort -t- -k1,1 -k2,2n)
+	[ ${#files[@]} -gt 0 ] || return 0
+	port=$(free_port)
+	sed "s/@PORT@/$port/" "$SRC/test/wirecheck/wirecheck.cfg.in" \
+		>"$T/wirecheck.cfg"
+	mkdir -p "$T/wirecheck.run"
+	kamailio -f "$T/wirecheck.cfg" -DD -E -m 16 -M 4 \
+		-Y "$T/wirecheck.run" >"$T/wirecheck.log" 2>&1 &
+	kpid=$!
+	if ! wait_for 10 udp_bound "$port"; then
+		echo "FAIL: the wire check's Kamailio did not start:" >&2
+		tail -n 20 "$T/wirecheck.log" >&2
+		kill -KILL "$kpid" 2>/dev/null
+		return 1
+	fi
+	"$BUILD/wirefeed" "$port" "${files[@]}" >"$T/wirecheck.out" 2>&1
+	rc=$?
+	kill -TERM "$kpid" 2>/dev/null
+	wait "$kpid" 2>/dev/null
+	[ "$rc" = 0 ] && return 0
+	echo "FAIL: wire check: ${#files[@]} messages parkblf sent," \
+		"Kamailio $(kamailio -v | sed -n 's/^version: kamailio \([^ ]*\).*/\1/p')" \
+		"refused these:" >&2
+	sed 's/^/  /' "$T/wirecheck.out" | head -n 10 >&2
+	# the first one in full, and Kamailio's reasons
+	local f
+	f=$(sed -n '1s/^REFUSED \(.*\): .*/\1/p' "$T/wirecheck.out")
+	[ -f "$f" ] && sed 's/\r$//; s/^/    | /' "$f" | head -n 25 >&2
+	echo "  Kamailio said:" >&2
+	grep -E 'ERROR|WARNING' "$T/wirecheck.log" | grep -v 'tm_load.h' |
+		head -n 10 | sed 's/^/    /' >&2
+	return 1
+}
+
+# udp_bound PORT: a socket is bound to UDP PORT
+udp_bound() {
+	ss -Hlun "sport = :$1" | grep -q .
 }
 DAEMONS=()
 CLEANUP_HOOKS=()
