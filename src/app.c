@@ -349,6 +349,15 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 }
 
 
+/* RFC 3261 8.1.1: a request without From, To, Call-ID or CSeq has no
+   well-formed answer (8.2.6.2 copies them into it) */
+static bool answerable(const struct sip_msg *msg)
+{
+	return pl_isset(&msg->from.auri) && pl_isset(&msg->to.auri) &&
+		pl_isset(&msg->callid) && pl_isset(&msg->cseq.met);
+}
+
+
 /* Every request passes here first.  Who sends it is checked for all
    of them, in a dialog or not (subscribe_allow, credentials).
    SUBSCRIBEs of an orbit watcher's dialog (also one resumed from the
@@ -363,6 +372,12 @@ static bool dialog_handler(const struct sip_msg *msg, void *arg)
 
 	/* the first listener: sees every request first */
 	sipsock_tune(msg);
+
+	if (!answerable(msg)) {
+		log_debug("app: %r from %J dropped: no From, To, Call-ID or "
+			  "CSeq", &msg->met, &msg->src);
+		return true;
+	}
 
 	/* libre would answer to a Via's maddr, anywhere: answers go only
 	   where the request came from */

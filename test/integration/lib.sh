@@ -81,7 +81,7 @@ wire_check() {
 	kamailio -f "$T/wirecheck.cfg" -DD -E -m 16 -M 4 \
 		-Y "$T/wirecheck.run" >"$T/wirecheck.log" 2>&1 &
 	kpid=$!
-	if ! wait_for 10 udp_bound "$port"; then
+	if ! wait_for 10 udp_listens "$port"; then
 		echo "FAIL: the wire check's Kamailio did not start:" >&2
 		tail -n 20 "$T/wirecheck.log" >&2
 		kill -KILL "$kpid" 2>/dev/null
@@ -106,8 +106,8 @@ wire_check() {
 	return 1
 }
 
-# udp_bound PORT: a socket is bound to UDP PORT
-udp_bound() {
+# udp_listens PORT: a socket is bound to UDP PORT
+udp_listens() {
 	ss -Hlun "sport = :$1" | grep -q .
 }
 DAEMONS=()

@@ -1,7 +1,8 @@
 # Hostile or broken SIP from the phone side costs nothing: garbage
 # datagrams and requests with missing headers are dropped, unknown
-# methods get 501, a huge header is refused; the daemon keeps serving
-# and a phone's lamp stays right.
+# methods get 501, a huge header is refused, a request without From,
+# To, Call-ID and CSeq gets no (malformed) answer; the daemon keeps
+# serving and a phone's lamp stays right.
 . "$(dirname "$0")/lib.sh"
 
 start_fakepbx
@@ -31,6 +32,16 @@ printf 'SUBSCRIBE sip:park-1@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;b
 	"$big" >&7 2>/dev/null
 exec 7>&-
 log "a 20 kB header over TCP sent"
+
+# RFC 3261 8.1.1: without From, To, Call-ID and CSeq no well-formed
+# answer exists (8.2.6.2 copies them): no answer, the request is dropped
+exec 7<>"/dev/tcp/127.0.0.1/$PB_PORT"
+printf 'SUBSCRIBE sip:park-1@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKnohdr\r\nEvent: dialog\r\nContent-Length: 0\r\n\r\n' >&7
+if IFS= read -r -t 2 line <&7; then
+	fail "a request without From, To, Call-ID, CSeq was answered: $line"
+fi
+exec 7>&-
+log "a request without From, To, Call-ID, CSeq gets no answer"
 
 kill -0 "$PB_PID" || fail "parkblf died"
 start_phone p park-1 QUIET_MS=2000
