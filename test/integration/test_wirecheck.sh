@@ -40,7 +40,7 @@ Content-Length: 0
 
 # check_feed: wire_check on $W; prints its report
 check_feed() {
-	wire_check "$W" 2>&1
+	WIRECHECK=1 wire_check "$W" 2>&1
 }
 
 msg 1 "$notify"
