@@ -78,7 +78,7 @@ wire_check() {
 	sed "s/@PORT@/$port/" "$SRC/test/wirecheck/wirecheck.cfg.in" \
 		>"$T/wirecheck.cfg"
 	mkdir -p "$T/wirecheck.run"
-	kamailio -f "$T/wirecheck.cfg" -DD -E -m 16 -M 4 \
+	kamailio -f "$T/wirecheck.cfg" -DD -E -m 16 -M 8 \
 		-Y "$T/wirecheck.run" >"$T/wirecheck.log" 2>&1 &
 	kpid=$!
 	if ! wait_for 10 udp_listens "$port"; then

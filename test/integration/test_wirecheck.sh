@@ -2,8 +2,9 @@
 # well-formed NOTIFY and 200 OK it passes; fed a NOTIFY with two
 # Max-Forwards headers, one with Content-Length: 5 and no body, a 200
 # to a SUBSCRIBE without Expires and a response with a broken To URI,
-# it fails and names each of them.  (tshark's SIP dissector passes the
-# first two without a word.)
+# it fails and names each of them; a 70 kB NOTIFY (over TCP) passes, and
+# is refused with a Content-Length 10 bytes too big.  (tshark's SIP
+# dissector passes the first two without a word.)
 . "$(dirname "$0")/lib.sh"
 
 CR=$'\r'
@@ -72,3 +73,20 @@ echo "$out" | grep -q "duplicate Max-Forwards header field" ||
 	fail "Kamailio's reason not shown: $out"
 log "two Max-Forwards, Content-Length 5 without a body, a 2xx to" \
 	"SUBSCRIBE without Expires and a bad To URI: each refused, by name"
+
+# too big for a datagram (a BLF list over TCP): fed over TCP, framed by
+# its Content-Length
+rm -f "$W"/*.sip
+body=$(head -c 70000 /dev/zero | tr '\0' 'x')
+big="${notify/Content-Length: 0/Content-Type: text/plain
+Content-Length: 70000}"
+printf '%s\n' "$big" | sed "s/\$/$CR/" >"$W/1.sip"
+printf '%s' "$body" >>"$W/1.sip"
+out=$(check_feed) || fail "a good 70 kB NOTIFY refused: $out"
+printf '%s\n' "${big/70000/70010}" | sed "s/\$/$CR/" >"$W/1.sip"
+printf '%s' "$body" >>"$W/1.sip"
+if out=$(check_feed); then
+	fail "a 70 kB NOTIFY with a Content-Length 10 too big passed: $out"
+fi
+echo "$out" | grep -q "REFUSED $W/1.sip" || fail "not named: $out"
+log "70 kB over TCP: passes, and refused with a wrong Content-Length"

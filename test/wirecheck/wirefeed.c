@@ -6,6 +6,10 @@
  * Sends each FILE (one SIP message, exactly as it was on the wire) in
  * one datagram to the checking Kamailio at 127.0.0.1:PORT, then a probe
  * whose answer carries the verdict on that message (wirecheck.cfg.in).
+ * A message too big for a datagram (a BLF list's NOTIFY over TCP) goes
+ * over a TCP connection of its own, followed by the probe; Kamailio
+ * then frames it by its Content-Length, and a wrong one leaves the probe
+ * unanswered (reported as refused).
  * Prints "REFUSED FILE: why" for each message refused; exits 0 if none
  * was, 1 if one was, 2 if the checker does not answer.
  *
@@ -18,6 +22,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +31,8 @@
 
 
 enum {
-	MAX_MSG  = 65535,
+	MAX_MSG  = 1048576,   /**< As tcp_rd_buf_size there            */
+	MAX_UDP  = 65000,
 	WAIT_MS  = 2000,      /**< per probe attempt                   */
 	ATTEMPTS = 3,
 };
@@ -48,58 +54,127 @@ static int read_file(const char *path, char *buf, size_t *len)
 }
 
 
-/* The verdict on the message sent before: the probe's reason phrase */
-static int probe(int fd, unsigned long seq, char *why, size_t whysz)
+static int probe_text(char *req, size_t sz, int fd, const char *tp,
+		      unsigned long seq)
 {
-	char req[512], rsp[MAX_MSG + 1];
 	struct sockaddr_in la;
 	socklen_t lal = sizeof(la);
-	int attempt, n, len;
 
 	if (getsockname(fd, (struct sockaddr *)&la, &lal))
-		return errno;
+		return -1;
 
-	len = snprintf(req, sizeof(req),
-		       "OPTIONS sip:wirecheck@127.0.0.1 SIP/2.0\r\n"
-		       "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKwc%lu\r\n"
-		       "Max-Forwards: 70\r\n"
-		       "From: <sip:wirefeed@127.0.0.1>;tag=%lu\r\n"
-		       "To: <sip:wirecheck@127.0.0.1>\r\n"
-		       "Call-ID: wirecheck-probe-%lu\r\n"
-		       "CSeq: %lu OPTIONS\r\n"
-		       "X-Wirecheck-Probe: %lu\r\n"
-		       "Content-Length: 0\r\n\r\n",
-		       ntohs(la.sin_port), seq, seq, seq, seq, seq);
+	return snprintf(req, sz,
+			"OPTIONS sip:wirecheck@127.0.0.1 SIP/2.0\r\n"
+			"Via: SIP/2.0/%s 127.0.0.1:%u;branch=z9hG4bKwc%lu\r\n"
+			"Max-Forwards: 70\r\n"
+			"From: <sip:wirefeed@127.0.0.1>;tag=%lu\r\n"
+			"To: <sip:wirecheck@127.0.0.1>\r\n"
+			"Call-ID: wirecheck-probe-%lu\r\n"
+			"CSeq: %lu OPTIONS\r\n"
+			"X-Wirecheck-Probe: %lu\r\n"
+			"Content-Length: 0\r\n\r\n",
+			tp, ntohs(la.sin_port), seq, seq, seq, seq, seq);
+}
+
+
+/* The reason phrase of the answer to probe SEQ in RSP, if it is one */
+static bool verdict(const char *rsp, unsigned long seq, char *why,
+		    size_t whysz)
+{
+	char callid[64];
+	const char *eol;
+
+	snprintf(callid, sizeof(callid), "Call-ID: wirecheck-probe-%lu\r\n",
+		 seq);
+	if (strncmp(rsp, "SIP/2.0 200 ", 12) || !strstr(rsp, callid))
+		return false;
+	eol = strstr(rsp + 12, "\r\n");
+	if (!eol)
+		return false;
+	snprintf(why, whysz, "%.*s", (int)(eol - rsp - 12), rsp + 12);
+	return true;
+}
+
+
+/* The verdict on the datagram sent before: the probe's reason phrase */
+static int probe_udp(int fd, unsigned long seq, char *why, size_t whysz)
+{
+	static char rsp[65536];
+	char req[512];
+	int attempt, n, len;
+
+	len = probe_text(req, sizeof(req), fd, "UDP", seq);
+	if (len < 0)
+		return errno;
 
 	for (attempt = 0; attempt < ATTEMPTS; attempt++) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		char callid[64];
 
 		if (send(fd, req, (size_t)len, 0) != len)
 			return errno;
 
-		snprintf(callid, sizeof(callid),
-			 "Call-ID: wirecheck-probe-%lu\r\n", seq);
 		while (poll(&pfd, 1, WAIT_MS) == 1) {
-			char *sp, *eol;
-
-			n = (int)recv(fd, rsp, MAX_MSG, 0);
-			if (n < 12)
-				continue;
+			n = (int)recv(fd, rsp, sizeof(rsp) - 1, 0);
+			if (n < 0)
+				return errno;
 			rsp[n] = '\0';
-			/* an answer to an earlier, retried probe */
-			if (!strstr(rsp, callid))
-				continue;
-			sp = rsp + 12;      /* "SIP/2.0 200 " */
-			eol = strstr(sp, "\r\n");
-			if (!eol)
-				return EBADMSG;
-			snprintf(why, whysz, "%.*s", (int)(eol - sp), sp);
-			return 0;
+			/* else an answer to an earlier, retried probe */
+			if (verdict(rsp, seq, why, whysz))
+				return 0;
 		}
 	}
 
 	return ETIMEDOUT;
+}
+
+
+/* A message too big for a datagram, and its probe, over TCP */
+static int feed_tcp(const struct sockaddr_in *sa, const char *msg,
+		    size_t len, unsigned long seq, char *why, size_t whysz)
+{
+	char req[512], rsp[4096];
+	size_t got = 0;
+	int fd, n, err = 0;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return errno;
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa))) {
+		err = errno;
+		goto out;
+	}
+	n = probe_text(req, sizeof(req), fd, "TCP", seq);
+	if (n < 0 || send(fd, msg, len, MSG_NOSIGNAL) != (ssize_t)len ||
+	    send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+		err = errno;
+		goto out;
+	}
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, ATTEMPTS * WAIT_MS) != 1) {
+			snprintf(why, whysz, "no answer to the probe after "
+				 "it over TCP (a wrong Content-Length?)");
+			goto out;
+		}
+		n = (int)recv(fd, rsp + got, sizeof(rsp) - 1 - got, 0);
+		if (n <= 0) {
+			snprintf(why, whysz, "the connection closed before "
+				 "the probe's answer (refused by the core?)");
+			goto out;
+		}
+		got += (size_t)n;
+		rsp[got] = '\0';
+		if (strstr(rsp, "\r\n\r\n") || got == sizeof(rsp) - 1)
+			break;
+	}
+	if (!verdict(rsp, seq, why, whysz))
+		snprintf(why, whysz, "an answer that is not the probe's");
+
+ out:
+	close(fd);
+	return err;
 }
 
 
@@ -126,6 +201,7 @@ int main(int argc, char *argv[])
 	}
 
 	for (i = 2; i < argc; i++) {
+		const unsigned long seq = (unsigned long)i;
 		char why[256];
 		size_t len = 0;
 		int err;
@@ -136,15 +212,18 @@ int main(int argc, char *argv[])
 				strerror(err));
 			return 2;
 		}
-		if (send(fd, msg, len, 0) != (ssize_t)len) {
-			fprintf(stderr, "wirefeed: %s: send: %s\n", argv[i],
-				strerror(errno));
-			return 2;
+		if (len > MAX_UDP) {
+			err = feed_tcp(&sa, msg, len, seq, why, sizeof(why));
 		}
-		err = probe(fd, (unsigned long)i, why, sizeof(why));
+		else if (send(fd, msg, len, 0) != (ssize_t)len) {
+			err = errno;
+		}
+		else {
+			err = probe_udp(fd, seq, why, sizeof(why));
+		}
 		if (err) {
-			fprintf(stderr, "wirefeed: the checker does not answer "
-				"(%s)\n", strerror(err));
+			fprintf(stderr, "wirefeed: %s: the checker does not "
+				"answer (%s)\n", argv[i], strerror(err));
 			return 2;
 		}
 		if (strcmp(why, "sane")) {
