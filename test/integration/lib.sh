@@ -69,11 +69,11 @@ cleanup() {
 # core parser and sanity module judge it (test/wirecheck); fails naming
 # each message refused, with Kamailio's reason.  WIRECHECK=0 skips it.
 wire_check() {
-	local dir=${1:-$T/wire} port kpid rc files
+	local dir=${1:-$T/wire} port kpid rc n
 	[ "${WIRECHECK:-1}" != 0 ] && [ -d "$dir" ] || return 0
-	mapfile -t files < <(find "$dir" -name '*.sip' |
-		sort -t- -k1,1 -k2,2n)
-	[ ${#files[@]} -gt 0 ] || return 0
+	find "$dir" -name '*.sip' | sort -t- -k1,1 -k2,2n >"$T/wirecheck.list"
+	n=$(wc -l <"$T/wirecheck.list")
+	[ "$n" -gt 0 ] || return 0
 	port=$(free_port)
 	sed "s/@PORT@/$port/" "$SRC/test/wirecheck/wirecheck.cfg.in" \
 		>"$T/wirecheck.cfg"
@@ -87,12 +87,12 @@ wire_check() {
 		kill -KILL "$kpid" 2>/dev/null
 		return 1
 	fi
-	"$BUILD/wirefeed" "$port" "${files[@]}" >"$T/wirecheck.out" 2>&1
+	"$BUILD/wirefeed" "$port" <"$T/wirecheck.list" >"$T/wirecheck.out" 2>&1
 	rc=$?
 	kill -TERM "$kpid" 2>/dev/null
 	wait "$kpid" 2>/dev/null
 	[ "$rc" = 0 ] && return 0
-	echo "FAIL: wire check: ${#files[@]} messages parkblf sent," \
+	echo "FAIL: wire check: $n messages parkblf sent," \
 		"Kamailio $(kamailio -v | sed -n 's/^version: kamailio \([^ ]*\).*/\1/p')" \
 		"refused these:" >&2
 	sed 's/^/  /' "$T/wirecheck.out" | head -n 10 >&2

@@ -6,6 +6,7 @@
 # sees idle, the parked caller, idle again, the refresh's NOTIFY and the
 # final terminated one (versions 0 to 3, the last repeated), each from
 # the proxy; Kamailio's log shows every request relayed, none refused.
+# Then baresip (presence) behind the same proxy: Online, Busy, Online.
 . "$(dirname "$0")/lib.sh"
 
 start_fakepbx
@@ -76,3 +77,18 @@ grep -q 'Route: <sip:127.0.0.1:'"$KP"';lr' "$T"/wire/*.sip ||
 	fail "parkblf's NOTIFYs carry no Route to the proxy"
 kam_errors kam && fail "Kamailio logged errors"
 log "Kamailio relayed 3 SUBSCRIBEs and 5 NOTIFYs, refused none"
+
+# a real softphone behind the proxy: baresip's presence watcher, its
+# contact at the proxy's address (Event: presence, PIDF)
+PB_PORT=$KP start_baresip park-1
+expect_bs Online
+pbx park '*00' call-2 4930222 'Bob' >/dev/null
+expect_bs Busy
+pbx retrieve '*00' >/dev/null
+expect_bs Online
+[ "$(count 'SUBSCRIBE initial')" -eq 2 ] ||
+	fail "baresip's SUBSCRIBE did not go through the proxy:" \
+		"$(grep PROXY "$T/kam.log")"
+grep -q "PROXY NOTIFY in-dialog from 127.0.0.1:$PB_PORT to .*:$BS_SIP" \
+	"$T/kam.log" || fail "baresip's NOTIFYs did not go through the proxy"
+log "baresip behind the proxy: Online, Busy, Online"

@@ -1,7 +1,7 @@
 /**
  * @file wirefeed.c  Feed SIP messages to the wire check, one at a time
  *
- * Usage: wirefeed PORT FILE...
+ * Usage: wirefeed PORT FILE...   or   wirefeed PORT < LIST_OF_FILES
  *
  * Sends each FILE (one SIP message, exactly as it was on the wire) in
  * one datagram to the checking Kamailio at 127.0.0.1:PORT, then a probe
@@ -178,9 +178,24 @@ static int feed_tcp(const struct sockaddr_in *sa, const char *msg,
 }
 
 
+/* The next path of the list on standard input, one a line */
+static bool next_path(char *path, size_t sz)
+{
+	size_t n;
+
+	if (!fgets(path, (int)sz, stdin))
+		return false;
+	n = strlen(path);
+	if (n && path[n - 1] == '\n')
+		path[n - 1] = '\0';
+	return true;
+}
+
+
 int main(int argc, char *argv[])
 {
 	static char msg[MAX_MSG + 1];
+	char path[4096];
 	struct sockaddr_in sa;
 	int fd, i, refused = 0;
 
@@ -200,15 +215,17 @@ int main(int argc, char *argv[])
 		return 2;
 	}
 
-	for (i = 2; i < argc; i++) {
+	for (i = 2; argc > 2 ? i < argc : next_path(path, sizeof(path));
+	     i++) {
+		const char *file = argc > 2 ? argv[i] : path;
 		const unsigned long seq = (unsigned long)i;
 		char why[256];
 		size_t len = 0;
 		int err;
 
-		err = read_file(argv[i], msg, &len);
+		err = read_file(file, msg, &len);
 		if (err) {
-			fprintf(stderr, "wirefeed: %s: %s\n", argv[i],
+			fprintf(stderr, "wirefeed: %s: %s\n", file,
 				strerror(err));
 			return 2;
 		}
@@ -223,11 +240,11 @@ int main(int argc, char *argv[])
 		}
 		if (err) {
 			fprintf(stderr, "wirefeed: %s: the checker does not "
-				"answer (%s)\n", argv[i], strerror(err));
+				"answer (%s)\n", file, strerror(err));
 			return 2;
 		}
 		if (strcmp(why, "sane")) {
-			printf("REFUSED %s: %s\n", argv[i], why);
+			printf("REFUSED %s: %s\n", file, why);
 			refused = 1;
 		}
 	}
