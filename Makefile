@@ -49,7 +49,7 @@ endif
 SRCS := src/interpose.c src/tmrheap.c src/randbuf.c src/log.c src/file.c src/config.c src/cfgcheck.c src/orbitmap.c src/store.c
 SRCS += src/decoder.c src/encoder.c src/xmlsafe.c
 SRCS += src/notifier.c src/subdlg.c src/reach.c src/natkeep.c src/pacer.c src/blflist.c
-SRCS += src/tcpswitch.c
+SRCS += src/tcpswitch.c src/contactfix.c
 SRCS += src/upstream.c src/capture.c
 SRCS += src/reload.c src/alert.c
 SRCS += src/sipsock.c src/wiredump.c src/memtrim.c src/app.c src/metrics.c src/acl.c src/registrar.c src/redirect.c

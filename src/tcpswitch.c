@@ -18,6 +18,7 @@
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
+#include "contactfix.h"
 #include "tcpswitch.h"
 
 
@@ -44,22 +45,6 @@ static void destructor(void *arg)
 }
 
 
-/* URI parameters without transport=, then ";transport=tcp" */
-static int param_print(const struct pl *name, const struct pl *val,
-		       void *arg)
-{
-	struct mbuf *mb = arg;
-
-	if (!pl_strcasecmp(name, "transport"))
-		return 0;
-
-	if (pl_isset(val))
-		return mbuf_printf(mb, ";%r=%r", name, val);
-
-	return mbuf_printf(mb, ";%r", name);
-}
-
-
 /**
  * The SUBSCRIBE again, its Contact with ;transport=tcp (any other
  * transport parameter dropped, the other URI and header parameters
@@ -73,68 +58,7 @@ static int param_print(const struct pl *name, const struct pl *val,
  */
 int tcpswitch_rewrite(struct sip_msg **msgp, const struct sip_msg *msg)
 {
-	const struct sip_hdr *hdr;
-	const uint8_t *start, *end, *cend;
-	struct mbuf *prm = NULL, *mb = NULL;
-	struct sip_addr addr;
-	struct sip_msg *m;
-	struct uri uri;
-	int err;
-
-	if (!msgp || !msg)
-		return EINVAL;
-
-	hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
-	if (!hdr || sip_addr_decode(&addr, &hdr->val))
-		return EBADMSG;
-
-	prm = mbuf_alloc(64);
-	mb = mbuf_alloc(mbuf_get_left(msg->mb) + 64);
-	if (!prm || !mb) {
-		err = ENOMEM;
-		goto out;
-	}
-
-	err = uri_params_apply(&addr.uri.params, param_print, prm);
-	err |= mbuf_printf(prm, ";transport=tcp");
-	if (err)
-		goto out;
-
-	uri = addr.uri;
-	uri.params.p = (const char *)prm->buf;
-	uri.params.l = prm->end;
-
-	/* the message from its request line to the end of the body */
-	start = (const uint8_t *)msg->met.p;
-	end = msg->mb->buf + msg->mb->end;
-	cend = (const uint8_t *)hdr->val.p + hdr->val.l;
-
-	err  = mbuf_write_mem(mb, start,
-			      (size_t)((const uint8_t *)hdr->name.p - start));
-	err |= mbuf_printf(mb, "Contact: <%H>%r", uri_encode, &uri,
-			   &addr.params);
-	err |= mbuf_write_mem(mb, cend, (size_t)(end - cend));
-	if (err)
-		goto out;
-
-	mb->pos = 0;
-	err = sip_msg_decode(&m, mb);
-	if (err)
-		goto out;
-
-	/* where it came from and how, for the answer */
-	m->src = msg->src;
-	m->dst = msg->dst;
-	m->sock = mem_ref(msg->sock);   /* the message holds one */
-	m->tp = msg->tp;
-	m->tag = msg->tag;
-	*msgp = m;
-
- out:
-	mem_deref(prm);
-	mem_deref(mb);
-
-	return err;
+	return contactfix_copy(msgp, msg, NULL, SIP_TRANSP_TCP);
 }
 
 
