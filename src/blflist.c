@@ -12,6 +12,17 @@
  * budget, so over UDP a list subscription's Contact must be its source
  * address (no amplification towards a third party: SECURITY.md).
  *
+ * A phone behind NAT (natkeep_detect, as for single keys) has its
+ * Contact pointed at its source address and port (and transport)
+ * before libre's notifier reads it (contactfix.c): in the first
+ * SUBSCRIBE and in every refresh, since libre takes the dialog's target
+ * from each.  Its NOTIFYs then go where its requests come from (on TCP
+ * and TLS: libre finds the phone's connection by that address), and a
+ * refresh from another address moves them there.  Its address gets
+ * natkeep's keepalives; silent for the grace period, the list ends.
+ * While its TCP/TLS connection is gone, NOTIFYs wait for its refresh on
+ * a new one (libre would dial a connection the NAT does not let in).
+ *
  * Copyright (C) 2026 The parkblf authors
  */
 #include <string.h>
@@ -23,6 +34,8 @@
 #include "blflist.h"
 #include "metrics.h"
 #include "tcpswitch.h"
+#include "contactfix.h"
+#include "natkeep.h"
 
 
 enum {
@@ -64,6 +77,12 @@ struct listwatcher {
 	struct sipevent_sock *sock;
 	const struct config *cfg;
 	size_t size;             /**< Bytes of the first, full NOTIFY    */
+	struct natuse *nat;      /**< Behind NAT: where it is            */
+	struct sip_dialog *dlg;  /**< Behind NAT: libre's, to match      */
+	struct contactfix *fix;  /**< Behind NAT: the refresh rewritten  */
+	struct sa laddr;         /**< Behind NAT: our address it spoke to */
+	struct tmr tmr_back;     /**< Behind NAT: back on a connection   */
+	enum sip_transp tp;
 };
 
 struct blflist {
@@ -88,9 +107,13 @@ static void watcher_destructor(void *arg)
 	struct listwatcher *lw = arg;
 
 	list_unlink(&lw->le);
+	tmr_cancel(&lw->tmr_back);
 	lw->ts = mem_deref(lw->ts);
 	lw->pace = mem_deref(lw->pace);
 	lw->not = mem_deref(lw->not);
+	lw->fix = mem_deref(lw->fix);
+	lw->nat = mem_deref(lw->nat);
+	lw->dlg = mem_deref(lw->dlg);
 	list_flush(&lw->resources);
 	mem_deref(lw->entity);
 	mem_deref(lw->host);
@@ -315,6 +338,14 @@ static void send_handler(void *arg)
 	struct mbuf *mb;
 	int err;
 
+	/* behind NAT without its connection: the state waits for it */
+	if (lw->nat && !natuse_reachable(lw->nat)) {
+		lw->full = true;
+		log_debug("blflist: list from %J: no connection, the NOTIFY "
+			  "waits for the phone", &lw->peer);
+		return;
+	}
+
 	err = render(&mb, lw);
 	if (!err) {
 		err = sipevent_notify(lw->not, mb, SIPEVENT_ACTIVE, 0, 0);
@@ -405,7 +436,7 @@ static int list_accept(struct listwatcher *lw, struct sip *sip,
 		goto out;
 	}
 
-	err = sipevent_accept(&lw->not, sock, msg, NULL, &se, 200, "OK",
+	err = sipevent_accept(&lw->not, sock, msg, lw->dlg, &se, 200, "OK",
 			      cfg->subscribe_min_expires,
 			      cfg->subscribe_default_expires,
 			      cfg->subscribe_max_expires, cfg->blf_list,
@@ -525,6 +556,68 @@ static void tcp_tried(int err, const struct sip_msg *msg, void *arg)
 }
 
 
+/* Behind NAT, by natkeep.c's rules (as for single keys) */
+static bool behind_nat(const struct natkeep *nk, const struct sip_msg *msg)
+{
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	struct sip_addr addr;
+
+	return hdr && !sip_addr_decode(&addr, &hdr->val) &&
+		natkeep_detect(nk, msg, &addr.uri);
+}
+
+
+/* The phone behind NAT stopped answering keepalives: the list ends */
+static void nat_lost(void *user, void *arg)
+{
+	struct listwatcher *lw = user;
+	(void)arg;
+
+	log_info("blflist: list from %J ended: the phone stopped answering "
+		 "keepalives", &lw->peer);
+	mem_deref(lw);
+}
+
+
+/* Behind NAT: NOTIFYs and keepalives go to msg's source (for UDP from
+   the socket of its destination) */
+static int nat_bind(struct listwatcher *lw, const struct sip_msg *msg)
+{
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	struct natuse *u = NULL;
+	struct sip_addr addr;
+	char *target = NULL;
+	int err;
+
+	if (!hdr || sip_addr_decode(&addr, &hdr->val))
+		return EBADMSG;
+
+	err = pl_strdup(&target, &addr.auri);
+	if (!err)
+		err = natkeep_bind(&u, notifier_natkeep(lw->bl->nt), msg->tp,
+				   &msg->src, &msg->dst, msg, target, lw);
+	mem_deref(target);
+	if (err)
+		return err;
+
+	natuse_set_lost(u, nat_lost, NULL);
+	mem_deref(lw->nat);
+	lw->nat = u;
+	lw->peer = msg->src;
+	lw->laddr = msg->dst;
+	lw->tp = msg->tp;
+
+	return 0;
+}
+
+
+static int list_subscribe(struct blflist *bl, struct sip *sip,
+			  struct sipevent_sock *sock,
+			  const struct sip_msg *msg,
+			  const struct sip_msg *orig,
+			  const struct config *cfg);
+
+
 /**
  * Take a SUBSCRIBE to the list name (the event package is checked)
  *
@@ -549,11 +642,41 @@ int blflist_subscribe(struct blflist *bl, struct sip *sip,
 		      const struct sipevent_event *se,
 		      const struct config *cfg)
 {
-	struct listwatcher *lw = NULL;
-	struct le *le;
+	struct sip_msg *fixed = NULL;
 	int err;
 
 	(void)se;
+
+	/* behind NAT: libre's notifier reads a Contact at the source */
+	if (behind_nat(notifier_natkeep(bl->nt), msg)) {
+		err = contactfix_copy(&fixed, msg, &msg->src, msg->tp);
+		if (err) {
+			(void)sip_reply(sip, msg, 400, "Bad Contact Header");
+			return err;
+		}
+		if (msg->tp == SIP_TRANSP_UDP)
+			sa_set_port(&fixed->via.addr, sa_port(&msg->src));
+	}
+
+	err = list_subscribe(bl, sip, sock, fixed ? fixed : msg,
+			     fixed ? msg : NULL, cfg);
+	mem_deref(fixed);
+
+	return err;
+}
+
+
+/* msg: the SUBSCRIBE as libre's notifier reads it; orig: as it came
+   from a phone behind NAT, NULL for another */
+static int list_subscribe(struct blflist *bl, struct sip *sip,
+			  struct sipevent_sock *sock,
+			  const struct sip_msg *msg,
+			  const struct sip_msg *orig,
+			  const struct config *cfg)
+{
+	struct listwatcher *lw = NULL;
+	struct le *le;
+	int err;
 
 	if (!bl->enc || !sip_msg_hdr_has_value(msg, SIP_HDR_SUPPORTED,
 					       "eventlist")) {
@@ -603,6 +726,12 @@ int blflist_subscribe(struct blflist *bl, struct sip *sip,
 			   &msg->uri.host, msg->uri.port);
 	err |= notifier_pacer_slot(&lw->pace, bl->nt, &msg->src,
 				   send_handler, lw);
+	tmr_init(&lw->tmr_back);
+	if (!err && orig) {
+		err = nat_bind(lw, orig);
+		if (!err)
+			err = sip_dialog_accept(&lw->dlg, msg);
+	}
 	if (!err)
 		err = full_size(lw, &lw->size);
 	if (err) {
@@ -615,7 +744,9 @@ int blflist_subscribe(struct blflist *bl, struct sip *sip,
 	    contact_reliable(msg))
 		return list_accept(lw, sip, sock, msg, cfg);
 
-	err = tcpswitch_start(&lw->ts, msg, PROBE_MS, tcp_tried, lw);
+	/* behind NAT no TCP connection gets in: not tried */
+	err = lw->nat ? EHOSTUNREACH :
+		tcpswitch_start(&lw->ts, msg, PROBE_MS, tcp_tried, lw);
 	if (err) {
 		if (lw->size + HDR_ROOM <= UDP_MAX)
 			return list_accept(lw, sip, sock, msg, cfg);
@@ -629,6 +760,68 @@ int blflist_subscribe(struct blflist *bl, struct sip *sip,
 		  "over TCP", &msg->src, lw->size + HDR_ROOM);
 
 	return 0;
+}
+
+
+static void back_handler(void *arg)
+{
+	struct listwatcher *lw = arg;
+
+	pacer_request(lw->pace);
+}
+
+
+/**
+ * A SUBSCRIBE in a list subscription's dialog, before libre's notifier
+ * takes it: a phone behind NAT is heard from, followed if it comes from
+ * another address (or a new connection), and its Contact read at its
+ * source again (libre would send this refresh's NOTIFY, and the next,
+ * to the Contact)
+ *
+ * @param bl  List subscriptions
+ * @param msg A SUBSCRIBE with a To tag
+ */
+void blflist_indialog(struct blflist *bl, const struct sip_msg *msg)
+{
+	struct le *le;
+
+	if (!bl || !msg)
+		return;
+
+	for (le = list_head(&bl->watchers); le; le = le->next) {
+		struct listwatcher *lw = le->data;
+		const struct sa was = lw->peer;
+		bool moved, back;
+
+		if (!lw->nat || !sip_dialog_cmp(lw->dlg, msg))
+			continue;
+		if (msg->tp != lw->tp)
+			return;
+
+		moved = !sa_cmp(&lw->peer, &msg->src, SA_ALL) ||
+			!sa_cmp(&lw->laddr, &msg->dst, SA_ALL);
+		back = !natuse_reachable(lw->nat);
+		if (!moved && !back)
+			natuse_heard(lw->nat);
+		else if (nat_bind(lw, msg))
+			return;
+
+		if (moved)
+			log_info("blflist: list from %J: the phone moved to "
+				 "%J", &was, &msg->src);
+
+		lw->fix = mem_deref(lw->fix);
+		if (contactfix_apply(&lw->fix, msg, &msg->src, msg->tp))
+			log_warn("blflist: list from %J: its Contact is not "
+				 "rewritten", &msg->src);
+
+		/* what waited: once libre has the phone's new address */
+		if (back) {
+			lw->full = true;
+			tmr_start(&lw->tmr_back, 0, back_handler, lw);
+		}
+		return;
+	}
 }
 
 

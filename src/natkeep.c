@@ -72,8 +72,11 @@ struct natkeep {
 /** A subscription's hold on a binding (the subscription's only cost
     when behind NAT: one pointer otherwise) */
 struct natuse {
-	struct le le;              /**< In natb.users, data: the user    */
+	struct le le;              /**< In natb.users                    */
 	struct natb *b;            /**< Referenced                       */
+	void *user;                /**< Given to the lost handler        */
+	natkeep_lost_h *losth;     /**< Its own, or NULL: natkeep's      */
+	void *arg;
 };
 
 /** One phone's address, as its requests come from it */
@@ -156,10 +159,13 @@ static void lost(struct natb *b)
 
 	mem_ref(b);
 	while (!list_isempty(&b->users)) {
-		struct le *le = list_head(&b->users);
+		struct natuse *u = list_head(&b->users)->data;
 
-		list_unlink(le);
-		nk->losth(le->data, nk->arg);
+		list_unlink(&u->le);
+		if (u->losth)
+			u->losth(u->user, u->arg);
+		else
+			nk->losth(u->user, nk->arg);
 	}
 	tmr_cancel(&b->tmr);
 	mem_deref(b);
@@ -338,7 +344,8 @@ static int use_alloc(struct natuse **up, struct natb *b, void *user)
 		return ENOMEM;
 
 	u->b = mem_ref(b);
-	list_append(&b->users, &u->le, user);
+	u->user = user;
+	list_append(&b->users, &u->le, u);
 	*up = u;
 
 	return 0;
@@ -586,6 +593,24 @@ void natuse_heard(struct natuse *u)
 {
 	if (u)
 		natb_heard(u->b);
+}
+
+
+/**
+ * Give a use its own handler for when the phone is lost, instead of
+ * natkeep's (a list subscription, which is not a dialog of subdlg.c)
+ *
+ * @param u     A subscription's use of its binding
+ * @param losth Called with the use's user and arg
+ * @param arg   Handler argument
+ */
+void natuse_set_lost(struct natuse *u, natkeep_lost_h *losth, void *arg)
+{
+	if (!u)
+		return;
+
+	u->losth = losth;
+	u->arg = arg;
 }
 
 

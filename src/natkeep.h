@@ -36,5 +36,6 @@ void natkeep_answered(struct natkeep *nk, uint32_t id, uint32_t seq,
 uint32_t natkeep_count(const struct natkeep *nk);
 void natuse_heard(struct natuse *u);
 bool natuse_reachable(const struct natuse *u);
+void natuse_set_lost(struct natuse *u, natkeep_lost_h *losth, void *arg);
 
 #endif

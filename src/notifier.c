@@ -590,8 +590,11 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 	w = list_ledata(hash_lookup(nt->by_callid,
 				    hash_joaat_pl(&msg->callid), callid_cmp,
 				    (void *)msg));
-	if (!w)
+	if (!w) {
+		/* a list's: libre's notifier answers it */
+		blflist_indialog(nt->lists, msg);
 		return false;
+	}
 
 	/* a phone behind NAT is followed where it moves */
 	if (subdlg_follow(w->dlg, msg)) {
@@ -1153,6 +1156,13 @@ uint32_t notifier_count_orbit(const struct notifier *nt, const char *name)
 uint32_t notifier_count(const struct notifier *nt)
 {
 	return nt ? nt->nwatchers : 0;
+}
+
+
+/** @return The state of the phones behind NAT (natkeep.c) */
+struct natkeep *notifier_natkeep(const struct notifier *nt)
+{
+	return nt ? subdlgs_natkeep(nt->dlgs) : NULL;
 }
 
 

@@ -46,5 +46,7 @@ bool notifier_orbit_known(const struct notifier *nt,
 			  const struct orbit *orbit);
 uint32_t notifier_count_orbit(const struct notifier *nt, const char *name);
 uint32_t notifier_nat_count(const struct notifier *nt);
+struct natkeep;
+struct natkeep *notifier_natkeep(const struct notifier *nt);
 
 #endif

@@ -1348,6 +1348,13 @@ uint32_t subdlgs_nat_count(const struct subdlgs *ctx)
 }
 
 
+/** @return The state of the phones behind NAT, shared with lists */
+struct natkeep *subdlgs_natkeep(const struct subdlgs *ctx)
+{
+	return ctx ? ctx->nk : NULL;
+}
+
+
 /* A phone behind NAT stopped answering: this subscription ends */
 static void nat_lost(void *user, void *arg)
 {

@@ -56,5 +56,7 @@ bool subdlg_reachable(const struct subdlg *sd);
 void subdlgs_set_nat(struct subdlgs *ctx, enum nat_mode mode,
 		     uint32_t interval_s, uint32_t grace_s);
 uint32_t subdlgs_nat_count(const struct subdlgs *ctx);
+struct natkeep;
+struct natkeep *subdlgs_natkeep(const struct subdlgs *ctx);
 
 #endif

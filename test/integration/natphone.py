@@ -8,7 +8,16 @@ natphone.py tcp|tls HOST PORT subscribe      SUBSCRIBE on a new connection,
 natphone.py tcp|tls HOST PORT refresh TAG    the same as a refresh
 natphone.py udp HOST PORT watch SECONDS      SUBSCRIBE, then answer and
                                              print for SECONDS
+natphone.py tcp|tls HOST PORT watch SECONDS  the same on one connection
+
+Environment: NATPHONE_LIST=NAME subscribes to the BLF list NAME (RFC
+4662: Supported: eventlist, multipart/related) instead of park-1;
+NATPHONE_REFRESH=S (watch) sends a refresh in the dialog S seconds
+in (on the same socket or connection), printing "REFRESHED" on its
+200; NATPHONE_MUTE=S (watch) answers nothing after S seconds;
+NATPHONE_ID=X tells phones of one test apart (Call-ID, branch).
 """
+import os
 import re
 import socket
 import ssl
@@ -17,6 +26,11 @@ import time
 
 tp, host, port, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 arg = sys.argv[5] if len(sys.argv) > 5 else ""
+LIST = os.environ.get("NATPHONE_LIST", "")
+REFRESH = float(os.environ.get("NATPHONE_REFRESH", "0"))
+MUTE = float(os.environ.get("NATPHONE_MUTE", "0"))
+USER = LIST or "park-1"
+ID = os.environ.get("NATPHONE_ID", "1")
 
 
 def hdr(head, name):
@@ -37,25 +51,32 @@ def answer(head):
 
 
 def subscribe(tag, cseq):
-    to = "<sip:park-1@%s:%d>%s" % (host, port, ";tag=" + tag if tag else "")
-    return ("SUBSCRIBE sip:park-1@%s:%d SIP/2.0\r\n"
-            "Via: SIP/2.0/%s 10.9.9.9:5060;branch=z9hG4bKnat%d\r\n"
+    to = "<sip:%s@%s:%d>%s" % (USER, host, port, ";tag=" + tag if tag else "")
+    accept = ("Supported: eventlist\r\n"
+              "Accept: multipart/related, application/rlmi+xml, "
+              "application/dialog-info+xml\r\n" if LIST else
+              "Accept: application/dialog-info+xml\r\n")
+    return ("SUBSCRIBE sip:%s@%s:%d SIP/2.0\r\n"
+            "Via: SIP/2.0/%s 10.9.9.9:5060;branch=z9hG4bKnat%s%d\r\n"
             "From: <sip:phone@10.9.9.9>;tag=nat1\r\n"
             "To: %s\r\n"
-            "Call-ID: nat-%s-1\r\n"
+            "Call-ID: nat-%s-%s\r\n"
             "CSeq: %d SUBSCRIBE\r\n"
             "Contact: <sip:phone@10.9.9.9:5060;transport=%s>\r\n"
             "Event: dialog\r\n"
-            "Accept: application/dialog-info+xml\r\n"
+            "%s"
             "Expires: 600\r\n"
             "Max-Forwards: 70\r\n"
             "Content-Length: 0\r\n\r\n" %
-            (host, port, tp.upper(), cseq, to, tp, cseq, tp)).encode()
+            (USER, host, port, tp.upper(), ID, cseq, to, tp, ID, cseq, tp,
+             accept)).encode()
 
 
 def handle(head, body, send):
     """Answers a request; returns what to print"""
     if head.startswith("SIP/2.0 200"):
+        if mode == "watch" and hdr(head, "CSeq").startswith("2 "):
+            return "REFRESHED"
         return "TAG " + re.search(r";tag=([^;>\s]+)", hdr(head, "To")).group(1)
     if head.startswith("NOTIFY"):
         send(answer(head))
@@ -71,13 +92,61 @@ def out(line):
         print(line, flush=True)
 
 
-if tp in ("tcp", "tls"):
+def connect():
+    """A TCP or TLS connection to parkblf"""
     s = socket.create_connection((host, port), timeout=10)
     if tp == "tls":
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         s = ctx.wrap_socket(s)
+    return s
+
+
+def watch(send, recv):
+    """SUBSCRIBE, then answer and print until the end of arg seconds"""
+    start = time.time()
+    tag, refreshed = "", False
+    send(subscribe("", 1))
+    while time.time() < start + float(arg):
+        if REFRESH and tag and not refreshed and \
+                time.time() >= start + REFRESH:
+            send(subscribe(tag, 2))
+            refreshed = True
+        for head, body, reply in recv():
+            if MUTE and time.time() >= start + MUTE:
+                continue
+            line = handle(head, body, reply)
+            if line.startswith("TAG "):
+                tag = line[4:]
+            out(line)
+
+
+if tp in ("tcp", "tls") and mode == "watch":
+    s = connect()
+    s.settimeout(0.2)
+    pending = [b""]
+
+    def recv_stream():
+        try:
+            d = s.recv(65535)
+        except socket.timeout:
+            return []
+        if not d:
+            sys.exit("connection closed by parkblf")
+        pending[0] += d
+        msgs = []
+        while b"\r\n\r\n" in pending[0]:
+            head, body, rest, whole = parse(pending[0])
+            if not whole:
+                break
+            pending[0] = rest
+            msgs.append((head, body, s.sendall))
+        return msgs
+    watch(s.sendall, recv_stream)
+    s.close()
+elif tp in ("tcp", "tls"):
+    s = connect()
     s.sendall(subscribe(arg if mode == "refresh" else "",
                         2 if mode == "refresh" else 1))
     buf, seen = b"", set()
@@ -99,12 +168,12 @@ else:
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
     s.settimeout(0.2)
-    s.sendto(subscribe("", 1), (host, port))
-    end = time.time() + float(arg)
-    while time.time() < end:
+
+    def recv_dgram():
         try:
             d, src = s.recvfrom(65535)
         except socket.timeout:
-            continue
+            return []
         head, body, _, _ = parse(d)
-        out(handle(head, body, lambda m: s.sendto(m, src)))
+        return [(head, body, lambda m: s.sendto(m, src))]
+    watch(lambda m: s.sendto(m, (host, port)), recv_dgram)
