@@ -697,6 +697,13 @@ static void resp_handler(int err, uint16_t scode, const struct pl *reason,
 	}
 
 	if (!err && scode < 300) {
+		/* its first answer verified a Contact that was not the
+		   source (the 3x rule): from now on it survives a restart */
+		if (!w->saved && w->nt->db && subdlg_verified(w->dlg) &&
+		    watcher_save(w))
+			log_warn("notifier: %s from %J: not saved; it will "
+				 "not survive a restart", w->group->name,
+				 &w->peer);
 		if (w->pending)
 			send_handler(w);
 		return;
