@@ -28,6 +28,8 @@
 #include "metrics.h"
 #include "httpd.h"
 #include "alert.h"
+#include "history.h"
+#include "histdb.h"
 
 
 enum {
@@ -69,6 +71,8 @@ struct app {
 	struct reload *reload;     /**< Orbit map watch              */
 	struct httpd *httpd;       /**< NULL without http_listen    */
 	struct alert *alert;       /**< Calls waiting too long       */
+	struct history *history;   /**< Calls that left their orbits */
+	struct histdb *histdb;     /**< ... kept in state_db, or NULL */
 	struct memtrim *trim;      /**< Heap trim after storms       */
 	char *domain;
 	uint64_t started;          /**< Start time, ms since the epoch  */
@@ -101,6 +105,8 @@ static void destructor(void *arg)
 	app->resume = mem_deref(app->resume);
 	app->nt = mem_deref(app->nt);
 	app->alert = mem_deref(app->alert);
+	app->history = mem_deref(app->history);
+	app->histdb = mem_deref(app->histdb);
 	app->sock = mem_deref(app->sock);
 	app->lsnr = mem_deref(app->lsnr);
 	app->lsnr_dlg = mem_deref(app->lsnr_dlg);
@@ -199,6 +205,49 @@ static void orbit_changed(struct orbit *orbit, void *arg)
 	(void)orbit_alert(app, orbit);
 	notifier_orbit_changed(app->nt, orbit->name);
 	httpd_orbit_changed(app->httpd, orbit->name);
+}
+
+
+/** A call that left its DN, on its way into the history */
+struct ended {
+	struct history *history;
+	struct histdb *histdb;
+	const struct parked_call *pc;
+	uint64_t now_ms;
+	bool done;
+};
+
+
+/* The first orbit of a DN names it in the history */
+static void history_record(struct orbit *orbit, void *arg)
+{
+	struct ended *e = arg;
+
+	if (e->done)
+		return;
+
+	e->done = true;
+	history_add(e->history, orbit->name, e->pc, e->now_ms);
+	if (e->histdb)
+		(void)histdb_add(e->histdb, orbit->name, e->pc, e->now_ms);
+}
+
+
+static void history_restored(const char *orbit,
+			     const struct parked_call *pc, uint64_t ended_at,
+			     void *arg)
+{
+	history_restore(arg, orbit, pc, ended_at);
+}
+
+
+static void call_ended(const char *dn, const struct parked_call *pc,
+		       uint64_t now_ms, void *arg)
+{
+	struct app *app = arg;
+	struct ended e = {app->history, app->histdb, pc, now_ms, false};
+
+	orbitmap_apply_dn(app->map, dn, history_record, &e);
 }
 
 
@@ -860,6 +909,11 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	if (err)
 		goto out;
 
+	err = history_alloc(&app->history, cfg->history_max);
+	if (err)
+		goto out;
+	store_set_endh(app->store, call_ended, app);
+
 	dns_init(app);
 
 	/* Hash sizes for the transactions a busy site keeps: a NOTIFY's
@@ -918,6 +972,11 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 
 	if (cfg->state_db && !persist_open(&app->db, cfg->state_db)) {
 		notifier_set_persist(app->nt, app->db);
+		if (cfg->history_max &&
+		    !histdb_open(&app->histdb, cfg->state_db,
+				 cfg->history_max))
+			(void)histdb_load(app->histdb, history_restored,
+					  app->history);
 		err = resume_load(&app->resume, app->db, app->nt, cfg);
 		if (err)
 			goto out;
@@ -1032,6 +1091,13 @@ const struct orbitmap *app_map(const struct app *app)
 const struct store *app_store(const struct app *app)
 {
 	return app ? app->store : NULL;
+}
+
+
+/** @return The calls that left their orbits */
+const struct history *app_history(const struct app *app)
+{
+	return app ? app->history : NULL;
 }
 
 

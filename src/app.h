@@ -16,6 +16,7 @@ const struct orbitmap  *app_map(const struct app *app);
 const struct store     *app_store(const struct app *app);
 const struct notifier  *app_notifier(const struct app *app);
 const struct alert     *app_alert(const struct app *app);
+const struct history   *app_history(const struct app *app);
 const struct upstream  *app_upstream(const struct app *app);
 uint64_t app_started(const struct app *app);
 

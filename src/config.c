@@ -105,6 +105,8 @@ static const struct config_key keys[] = {
 	 false},
 	{"park_alert_after",   KEY_U32,   OFF(park_alert_after), "0", 0,
 	 86400, false},
+	{"history_max",        KEY_U32,   OFF(history_max), "100", 0, 10000,
+	 false},
 	{"subscribe_allow",    KEY_ACL,   OFF(subscribe_allow),
 	 "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,"
 	 "fc00::/7,fe80::/10", 0, 0, false},

@@ -129,6 +129,7 @@ struct config {
 	enum lamp_style dialog_lamp;
 	uint32_t park_alert_after;    /**< s a call waits before its key
 					   asks for attention, 0 off     */
+	uint32_t history_max;         /**< Calls /status?history= keeps   */
 	char *subscribe_allow;        /**< Networks that may use parkblf  */
 	char *http_allow;             /**< Networks that may use HTTP     */
 	char *http_users;             /**< Basic credentials for /board and
@@ -226,6 +227,9 @@ struct parked_call {
 
 struct store;
 typedef void (store_change_h)(const char *dn, void *arg);
+/** A call left a DN (retrieved, or the caller hung up) */
+typedef void (store_end_h)(const char *dn, const struct parked_call *pc,
+			   uint64_t now_ms, void *arg);
 
 int  store_alloc(struct store **storep, store_change_h *changeh,
 		 void *arg);
@@ -234,6 +238,7 @@ int  store_apply(struct store *store, const struct orbitmap *map,
 const struct list *store_calls(const struct store *store, const char *dn);
 bool store_occupied(const struct store *store, const char *dn);
 bool store_known(const struct store *store, const char *dn);
+void store_set_endh(struct store *store, store_end_h *endh, void *arg);
 void store_new_session(struct store *store);
 void store_session_sweep(struct store *store);
 void store_clear_unmapped(struct store *store, const struct orbitmap *map);

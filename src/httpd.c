@@ -41,6 +41,7 @@
 #include "acl.h"
 #include "subauth.h"
 #include "board.h"
+#include "history.h"
 
 
 /** Realm of the basic challenge, and of http_users' digests */
@@ -148,6 +149,20 @@ static int json_string_print(struct re_printf *pf, const char *str)
 }
 
 
+/**
+ * Print a JSON string with its quotes, or null, as /status does
+ *
+ * @param pf  Print handler
+ * @param str String (UTF-8; invalid bytes become U+FFFD), or NULL
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int httpd_json_print(struct re_printf *pf, const char *str)
+{
+	return json_string_print(pf, str);
+}
+
+
 /* A Prometheus label value: backslash, double quote and newline escaped */
 static int prom_label_print(struct re_printf *pf, const char *str)
 {
@@ -180,6 +195,21 @@ static const char *iso_time(char *buf, size_t sz, uint64_t ms)
 		return "1970-01-01T00:00:00Z";
 
 	return buf;
+}
+
+
+/**
+ * Format a time as ISO 8601 in UTC, as /status does
+ *
+ * @param buf Buffer
+ * @param sz  Its size (at least 21)
+ * @param ms  ms since the epoch
+ *
+ * @return The text (buf, or a constant)
+ */
+const char *httpd_iso_time(char *buf, size_t sz, uint64_t ms)
+{
+	return iso_time(buf, sz, ms);
 }
 
 
@@ -268,7 +298,9 @@ int httpd_orbit_json(struct mbuf *mb, const struct app *app,
 }
 
 
-static int status_render(struct mbuf *mb, const struct app *app)
+/* history: the newest calls that left their orbits, -1: none */
+static int status_render(struct mbuf *mb, const struct app *app,
+			 int history)
 {
 	const struct config *cfg = app_config(app);
 	const struct orbitmap *map = app_map(app);
@@ -307,7 +339,13 @@ static int status_render(struct mbuf *mb, const struct app *app)
 	}
 
 	if (!err)
-		err = mbuf_printf(mb, "]}\n");
+		err = mbuf_printf(mb, "]");
+	if (!err && history >= 0) {
+		err = mbuf_printf(mb, ",\"history\":");
+		err |= history_json(mb, app_history(app), (uint32_t)history);
+	}
+	if (!err)
+		err = mbuf_printf(mb, "}\n");
 
 	return err;
 }
@@ -460,6 +498,9 @@ static int metrics_render(struct mbuf *mb, const struct app *app)
 						  pc->parked_at) / 1000 : 0));
 	}
 
+
+	if (!err)
+		err = history_metrics(mb, app_history(app));
 	return err;
 }
 
@@ -500,6 +541,19 @@ static void parks_refuse(struct httpsrv_conn *conn,
 	reply_text(conn, msg, 400, "Bad Request", "",
 		   text ? text : "bad request\n");
 	mem_deref(text);
+}
+
+
+/* ?history=N of /status: N (at most 10000), or -1 */
+static int history_param(const struct pl *prm)
+{
+	struct pl val;
+
+	if (!parksxml_query_get(prm, "history", &val) || !val.l ||
+	    val.l > 5 || pl_u32(&val) > 10000)
+		return -1;
+
+	return (int)pl_u32(&val);
 }
 
 
@@ -654,7 +708,8 @@ static void request_handler(struct httpsrv_conn *conn,
 	}
 	else if (!pl_strcmp(&msg->path, "/status")) {
 		ctype = "application/json";
-		err = status_render(mb, hd->app);
+		err = status_render(mb, hd->app,
+				    history_param(&msg->prm));
 	}
 	else {
 		ctype = "text/plain; version=0.0.4; charset=utf-8";

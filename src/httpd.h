@@ -16,6 +16,9 @@ void httpd_orbit_changed(struct httpd *hd, const char *name);
 void httpd_map_changed(struct httpd *hd);
 struct mbuf;
 struct orbit;
+struct re_printf;
+int httpd_json_print(struct re_printf *pf, const char *str);
+const char *httpd_iso_time(char *buf, size_t sz, uint64_t ms);
 int httpd_orbit_json(struct mbuf *mb, const struct app *app,
 		     const struct orbit *orbit, uint64_t now);
 

@@ -391,6 +391,22 @@ static void base_get(char *buf, size_t sz, const struct sa *local,
 
 
 /* ?page=N: 1-based, digits only; absent is 1 */
+/**
+ * Get a parameter of a query string
+ *
+ * @param prm  Query string ("?a=b&c=d", the ? optional)
+ * @param name Parameter name
+ * @param val  Where to store its value (not decoded)
+ *
+ * @return true if the parameter is there
+ */
+bool parksxml_query_get(const struct pl *prm, const char *name,
+			struct pl *val)
+{
+	return prm && name && val && query_get(prm, name, val);
+}
+
+
 static int page_get(unsigned *pagep, const struct pl *prm)
 {
 	struct pl val;

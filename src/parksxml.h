@@ -20,4 +20,7 @@ int parksxml_render(struct mbuf *mb, const char **ctypep,
 		    const struct app *app, const struct sa *local,
 		    const struct http_msg *msg);
 
+bool parksxml_query_get(const struct pl *prm, const char *name,
+			struct pl *val);
+
 #endif

@@ -41,6 +41,8 @@ struct store {
 	uint64_t session;      /**< Current upstream session              */
 	store_change_h *changeh;
 	void *arg;
+	store_end_h *endh;     /**< Calls that left, or NULL              */
+	void *end_arg;
 };
 
 
@@ -302,6 +304,25 @@ static int build_calls(struct list *calls, const struct dnstate *ds,
 }
 
 
+/* Report the calls of ds that calls (NULL: none) no longer has */
+static void report_ended(const struct store *store,
+			 const struct dnstate *ds, const struct list *calls,
+			 uint64_t now_ms)
+{
+	struct le *le;
+
+	if (!store->endh)
+		return;
+
+	for (le = list_head(&ds->calls); le; le = le->next) {
+		const struct parked_call *pc = le->data;
+
+		if (!calls || !call_find(calls, pc->id))
+			store->endh(ds->dn, pc, now_ms, store->end_arg);
+	}
+}
+
+
 static int apply_report(struct store *store, const struct dn_report *rep,
 			uint64_t now_ms)
 {
@@ -367,6 +388,7 @@ static int apply_report(struct store *store, const struct dn_report *rep,
 		log_info("store: %s: state known again", rep->dn);
 	ds->unknown = false;
 
+	report_ended(store, ds, &calls, now_ms);
 	list_flush(&ds->calls);
 	ds->calls = calls;
 	ds->occupied = occupied;
@@ -391,6 +413,7 @@ static bool clear_unseen(struct le *le, void *arg)
 		return false;
 
 	changed = !list_isempty(&ds->calls) || ds->occupied || ds->unknown;
+	report_ended(store, ds, NULL, store_now_ms());
 	list_flush(&ds->calls);
 	ds->occupied = false;
 	ds->unknown = false;
@@ -502,6 +525,23 @@ bool store_known(const struct store *store, const char *dn)
 	ds = dnstate_find(store, dn);
 
 	return !ds || !ds->unknown;
+}
+
+
+/**
+ * Be told of every call that leaves a DN
+ *
+ * @param store Store
+ * @param endh  Handler, NULL for none
+ * @param arg   Handler argument
+ */
+void store_set_endh(struct store *store, store_end_h *endh, void *arg)
+{
+	if (!store)
+		return;
+
+	store->endh = endh;
+	store->end_arg = arg;
 }
 
 

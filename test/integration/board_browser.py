@@ -190,6 +190,16 @@ def run(profile):
     p.wait(CALLER + " === 'free'", "the retrieved call's row stayed")
     print("retrieved: park-1 free again", flush=True)
 
+    # the table of what happened, newest first
+    p.wait("document.querySelectorAll('#history tr').length === 2 && "
+           "document.querySelector('#history tr td.caller').textContent"
+           " === '4930111 Alice Smith' && document.querySelector("
+           "'#history tr:nth-child(2) td.caller').textContent === "
+           "'4930222 Bob Jones'", "the history table")
+    print("history table: %s" % p.js(
+        "document.getElementById('history').innerText.replace(/\\s+/g,"
+        " ' ')"), flush=True)
+
     print("RESTART", flush=True)
     deadline = time.time() + 60
     while not os.path.exists(FLAG):
@@ -203,6 +213,25 @@ def run(profile):
            "a call parked after the restart not shown")
     print("reconnected by itself after the restart; new call shown",
           flush=True)
+    p.wait("document.querySelectorAll('#history tr').length === 2 && "
+           "document.querySelector('#history tr td.caller').textContent"
+           " === '4930111 Alice Smith'",
+           "the history table after the restart")
+    print("history table after the restart: the calls of the first run",
+          flush=True)
+
+    # a caller name is text, never markup: escaped on the way (JSON)
+    # and set as text on the page
+    evil = "<img src=x onerror=\"document.title='pwned'\"> & \\ \"Q\""
+    pbx("park *01 call-9 666 " + evil)
+    p.wait("document.querySelector('tr[data-orbit=\"park-2\"] "
+           "td.caller').textContent === %s" % json.dumps("666 " + evil),
+           "the hostile caller name not shown as text")
+    if p.js("document.querySelectorAll('img').length") != 0 or \
+            p.js("document.title") == "pwned":
+        fail("a caller name became markup")
+    print("a caller name with markup, quotes and a backslash shows as "
+          "text", flush=True)
 
 
 main()

@@ -1,5 +1,6 @@
 # The live board: GET /board is one self-contained page; its event
-# stream /board/events pushes orbit changes.  Access: http_allow (403
+# stream /board/events pushes orbit changes; what happened is listed
+# (and kept in state_db across a restart).  Access: http_allow (403
 # from elsewhere) and http_users (basic credentials for /board, its
 # events and /status; /metrics stays open).  Then a real browser
 # (headless Chromium, board_browser.py): a call parked at the fake PBX
@@ -21,7 +22,8 @@ HTTP_PORT=$(free_port)
 printf 'desk s3cret\n' >"$T/http.users"
 chmod 600 "$T/http.users"
 write_config "http_listen 127.0.0.1:$HTTP_PORT" "park_alert_after 3" \
-	"http_users http.users" "http_allow 127.0.0.1/32,::1"
+	"http_users http.users" "http_allow 127.0.0.1/32,::1" \
+	"state_db state.db"
 cat >"$T/orbits.conf" <<EOM
 park-1 *00 retrieve=*10 label="Orbit 0"
 park-2 *01 label="Orbit 1"
@@ -100,6 +102,13 @@ wait "$PB_PID" || fail "parkblf exited $? on SIGTERM"
 mv "$T/parkblf.log" "$T/parkblf-1.log"
 sleep 1
 start_parkblf
+wait_upstream_up
+# the history of the first run, from state_db
+h=$(curl -sS --max-time 5 -u desk:s3cret "$URL/status?history=5" |
+	jq -c '[.history[] | .number]')
+[ "$h" = '["4930111","4930222"]' ] ||
+	fail "history after the restart: $h"
+log "history kept in state_db across the restart: $h"
 touch "$T/restarted"
 wait "$BROWSER" || fail "browser: $(cat "$T/browser.out")"
 sed 's/^/  browser: /' "$T/browser.out"

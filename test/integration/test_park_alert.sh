@@ -116,6 +116,24 @@ expect_last p2 '<state>terminated</state>'
 	fail "overdue_calls with no call: $(metric parkblf_overdue_calls)"
 log "retrieved: terminated, nothing overdue"
 
+# what happened: both calls in /status?history=N, newest first, and the
+# wait histogram
+h=$(get '/status?history=5' | jq -c .history)
+echo "$h" | jq -e 'length == 2 and .[0].orbit == "park-2" and
+	.[0].number == "4930222" and .[1].orbit == "park-1" and
+	.[1].name == "Alice Smith" and .[1].waited_s >= 3 and
+	.[1].waited_s < 60' >/dev/null || fail "history: $h"
+get /status | jq -e 'has("history") | not' >/dev/null ||
+	fail "/status without ?history= has a history"
+[ "$(get '/status?history=1' | jq '.history | length')" = 1 ] ||
+	fail "?history=1: $(get '/status?history=1')"
+[ "$(metric parkblf_park_wait_seconds_count)" = 2 ] ||
+	fail "wait histogram count: $(metric parkblf_park_wait_seconds_count)"
+[ "$(metric 'parkblf_park_wait_seconds_bucket{le="+Inf"}')" = 2 ] ||
+	fail "wait histogram: $(get /metrics | grep park_wait)"
+log "history: $(echo "$h" | jq -c '[.[] | [.orbit, .waited_s]]');" \
+	"histogram count 2"
+
 for p in p1 p2 pp; do
 	eval "kill -TERM \$PHONE_$p"
 done

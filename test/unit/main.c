@@ -27,6 +27,7 @@ static const struct unit_group *groups[] = {
 	&unit_orbitmap,
 	&unit_store,
 	&unit_alert,
+	&unit_history,
 	&unit_dialog_decoder,
 	&unit_rlmi_decoder,
 	&unit_dialog_encoder,
