@@ -625,7 +625,8 @@ static int list_subscribe(struct blflist *bl, struct sip *sip,
  * UDP, is answered only once the phone's Contact was tried over TCP
  * (RFC 3261 18.1.1): the NOTIFYs then go over TCP; if it takes no TCP,
  * over UDP if they fit one datagram, otherwise the SUBSCRIBE is refused
- * with 503 (Retry-After, Warning) and a log line.
+ * with 503 (Retry-After, Warning) and a log line.  A phone behind NAT
+ * is not tried (no connection gets in) and is reached at its source.
  *
  * @param bl      List subscriptions
  * @param sip     SIP stack

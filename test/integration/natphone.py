@@ -15,7 +15,8 @@ Environment: NATPHONE_LIST=NAME subscribes to the BLF list NAME (RFC
 NATPHONE_REFRESH=S (watch) sends a refresh in the dialog S seconds
 in (on the same socket or connection), printing "REFRESHED" on its
 200; NATPHONE_MUTE=S (watch) answers nothing after S seconds;
-NATPHONE_ID=X tells phones of one test apart (Call-ID, branch).
+NATPHONE_ID=X tells phones of one test apart (Call-ID, branch);
+NATPHONE_WANT=REGEX (subscribe, refresh) waits for a NOTIFY matching.
 """
 import os
 import re
@@ -31,6 +32,7 @@ REFRESH = float(os.environ.get("NATPHONE_REFRESH", "0"))
 MUTE = float(os.environ.get("NATPHONE_MUTE", "0"))
 USER = LIST or "park-1"
 ID = os.environ.get("NATPHONE_ID", "1")
+WANT = os.environ.get("NATPHONE_WANT", "")
 
 
 def hdr(head, name):
@@ -162,7 +164,9 @@ elif tp in ("tcp", "tls"):
             buf = rest
             line = handle(head, body, s.sendall)
             out(line)
-            seen.add(line.split(" ")[0])
+            if not (WANT and line.startswith("BODY ") and
+                    not re.search(WANT, line)):
+                seen.add(line.split(" ")[0])
     s.close()
 else:
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

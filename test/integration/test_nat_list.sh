@@ -7,7 +7,9 @@
 # refresh's Contact) its refresh NOTIFY and a park still arrive there.
 # A TCP phone gets the same on the connection it opened.  A UDP list
 # phone that stops answering is given up after the grace: its list
-# ends, the others stay.
+# ends, the others stay.  A TCP list phone whose connection closed is
+# not dialled: the park waits for it, also past the grace, and its
+# refresh on a new connection brings it there.
 . "$(dirname "$0")/lib.sh"
 
 start_fakepbx
@@ -54,6 +56,14 @@ wait_for 10 grep -q "blflist: list from 127.0.0.1:[0-9]* ended: the phone" \
 	"$T/parkblf.log" || fail "the silent phone's list did not end"
 log "the phone that stopped answering: its list ended after the grace"
 
+# a list phone on TCP that closes its connection after the first NOTIFY
+NATPHONE_LIST=parks NATPHONE_ID=gone python3 "$PHONE" tcp 127.0.0.1 \
+	"$PB_PORT" subscribe >"$T/gone.out" 2>&1 ||
+	fail "gone: $(cat "$T/gone.out")"
+has gone 'BODY .*fullState="true"' || fail "gone: no full state"
+wait_for 10 grep -q "natkeep: 127.0.0.1:[0-9]* (tcp): connection closed" \
+	"$T/parkblf.log" || fail "parkblf did not see the connection close"
+
 pbx park '*00' call-1 4930111 'Alice Smith' >/dev/null
 for p in udp tcp; do
 	wait_for 10 has $p "BODY .*fullState=\"false\".*4930111" ||
@@ -65,3 +75,18 @@ has mute 4930111 && fail "the silent phone's ended list got the park"
 ss -Htnp state syn-sent | grep -q "pid=$PB_PID," &&
 	fail "parkblf is dialling: $(ss -Htnp state syn-sent)"
 log "the park reached both list phones at their source, nothing dialled"
+
+# past the grace: the list whose connection is gone waits, undialled
+sleep 4
+[ "$(grep -c "blflist: list from .* ended" "$T/parkblf.log")" -eq 1 ] ||
+	fail "a list ended while its phone was away: $(grep ended \
+		"$T/parkblf.log")"
+ss -Htnp state syn-sent | grep -q "pid=$PB_PID," &&
+	fail "parkblf is dialling: $(ss -Htnp state syn-sent)"
+NATPHONE_LIST=parks NATPHONE_ID=gone NATPHONE_WANT=4930111 \
+	timeout 20 python3 "$PHONE" tcp 127.0.0.1 "$PB_PORT" refresh \
+	"$(sed -n 's/^TAG //p' "$T/gone.out")" >"$T/back.out" 2>&1 ||
+	fail "refresh on a new connection: $(cat "$T/back.out")"
+has back "BODY .*4930111" || fail "no park after the refresh"
+log "a TCP list phone away: nothing dialled, nothing ended; its refresh" \
+	"on a new connection brought the park"
