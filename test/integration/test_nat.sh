@@ -11,7 +11,8 @@
 # after they subscribed lights the keys of the phones on "on", and not
 # those on "off", whose NAT bindings expired.  A sixth phone on "on"
 # dies after subscribing: past nat_keepalive_grace (12 s) its
-# subscription ends.  Needs root; the namespaces go when the test
+# subscription ends.  A seventh phone on "on", on UDP, subscribes to the
+# BLF list (RFC 4662) and gets the park too.  Needs root; the namespaces go when the test
 # ends, also when it fails.
 . "$(dirname "$0")/lib.sh"
 
@@ -124,6 +125,7 @@ start_pb() {
 	subscribe_allow 198.51.100.0/24
 	nat_keepalive $2
 	nat_keepalive_grace 12
+	blf_list parks
 	http_listen 127.0.0.1:0
 	log_level debug
 	EOM
@@ -144,15 +146,21 @@ start_pb on 4
 start_pb off 0
 log "parkblf on: $SRV:$PORT_on (keepalive 4 s), off: $SRV:$PORT_off"
 
-# nat_phone NAME LANIP PORT TRANSPORT PARKBLF: a sipp phone in the lan,
-# answering keepalive OPTIONS (-aa)
+# nat_phone NAME LANIP PORT TRANSPORT PARKBLF [parks]: a sipp phone in
+# the lan, answering keepalive OPTIONS (-aa); with "parks", of the list
 nat_phone() {
-	local port
+	local port accept=application/dialog-info+xml hdrs="X-Phone: $1"
 	eval "port=\$PORT_$5"
+	if [ "${6:-}" = parks ]; then
+		accept="multipart/related, application/rlmi+xml, $accept"
+		hdrs="$hdrs
+Supported: eventlist"
+	fi
 	scenario watch.xml.in "$T/$1.xml" EVENT=dialog \
-		ACCEPT=application/dialog-info+xml EXPIRES=600 \
-		QUIET_MS=70000 NOTIFY_CODE=200 "EXTRA_HEADERS=X-Phone: $1"
-	ip netns exec "$LAN" sipp -sf "$T/$1.xml" -s park-1 -i "$2" -p "$3" -t "$4" -aa \
+		"ACCEPT=$accept" EXPIRES=600 \
+		QUIET_MS=70000 NOTIFY_CODE=200 "EXTRA_HEADERS=$hdrs"
+	ip netns exec "$LAN" sipp -sf "$T/$1.xml" -s "${6:-park-1}" \
+		-i "$2" -p "$3" -t "$4" -aa \
 		-m 1 -timeout 150s -timeout_error -nostdin \
 		-trace_msg -message_file "$T/$1.msg" \
 		-trace_err -error_file "$T/$1.err" \
@@ -167,12 +175,14 @@ nat_phone uoff 10.77.0.2 5066 u1 off
 nat_phone toff 10.77.0.2 5068 t1 off
 nat_phone gone 10.77.0.3 5070 u1 on
 gone_pid=${PIDS[-1]}
+nat_phone l1 10.77.0.3 5072 u1 on parks
 for p in u1 u2 t1 uoff toff gone; do
 	expect_last "$p" '<state>terminated</state>'
 done
+expect_last l1 'fullState="true".*<state>terminated</state>'
 subscribed=$(date +%s)
 kill -KILL "$gone_pid"
-log "6 phones subscribed through the NAT; first NOTIFY (idle) seen;" \
+log "7 phones subscribed through the NAT; first NOTIFY (idle) seen;" \
 	"phone 'gone' killed"
 
 # the two UDP phones: one public address, two ports, both behind NAT
@@ -180,8 +190,8 @@ nat_ports() {
 	grep -o "natkeep: $PUB:[0-9]* (udp) is behind NAT" \
 		"$T/parkblf-on.log" | sort -u | wc -l
 }
-[ "$(nat_ports)" -eq 3 ] ||
-	fail "parkblf on: $(nat_ports) UDP phones behind NAT, not 3"
+[ "$(nat_ports)" -eq 4 ] ||
+	fail "parkblf on: $(nat_ports) UDP phones behind NAT, not 4"
 grep -q "natkeep: $PUB:[0-9]* (tcp) is behind NAT" "$T/parkblf-on.log" ||
 	fail "parkblf on: the TCP phone was not taken as behind NAT"
 
@@ -199,7 +209,9 @@ log "call parked 32 s after the subscriptions"
 for p in u1 u2 t1; do
 	expect_last "$p" '<state>confirmed</state>' 10
 done
-log "keepalives on: u1, u2 (UDP, same NAT) and t1 (TCP) lit"
+expect_last l1 'fullState="false".*<state>confirmed</state>.*4930111' 10
+log "keepalives on: u1, u2 (UDP, same NAT), t1 (TCP) and the list" \
+	"phone l1 lit"
 
 # without keepalives the bindings expired: the NOTIFYs do not arrive
 sleep 8
@@ -226,5 +238,5 @@ answered=$(metric nat_keepalives_answered)
 	fail "$(metric nat_phones_lost) phones given up, not 1"
 gauge=$(in_wan curl -s "http://127.0.0.1:$HTTP_on/metrics" |
 	sed -n 's/^parkblf_nat_phones \([0-9]*\)$/\1/p')
-[ "$gauge" = 3 ] || fail "parkblf_nat_phones is '$gauge', not 3"
+[ "$gauge" = 4 ] || fail "parkblf_nat_phones is '$gauge', not 4"
 log "metrics: $sent keepalives sent, $answered answered"

@@ -1,5 +1,7 @@
 /**
- * @file test_tcpswitch.c  A SUBSCRIBE's Contact rewritten for TCP
+ * @file test_tcpswitch.c  A SUBSCRIBE's Contact rewritten for TCP, and
+ *                          to the source of a phone behind NAT
+ *                          (contactfix.c)
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -8,6 +10,7 @@
 #include "parkblf.h"
 #include "core.h"
 #include "tcpswitch.h"
+#include "contactfix.h"
 #include "unit.h"
 
 
@@ -103,9 +106,78 @@ static void test_no_contact(void **state)
 }
 
 
+static char *contact_of(const struct sip_msg *msg)
+{
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	char *val = NULL;
+
+	assert_non_null(hdr);
+	assert_int_equal(0, pl_strdup(&val, &hdr->val));
+
+	return val;
+}
+
+
+/* Behind NAT: the Contact names the source, maddr and transport go */
+static void test_nat_copy(void **state)
+{
+	struct sip_msg *msg = subscribe("Contact: <sip:201@10.1.1.7:5060;"
+					"maddr=10.1.1.7;line=x>;expires=60\r\n");
+	struct sip_msg *fixed = NULL;
+	char *val;
+	(void)state;
+
+	assert_int_equal(0, contactfix_copy(&fixed, msg, &msg->src,
+					    SIP_TRANSP_UDP));
+	val = contact_of(fixed);
+	assert_string_equal("<sip:201@192.0.2.7:5062;line=x>;expires=60",
+			    val);
+	assert_true(sa_cmp(&msg->src, &fixed->src, SA_ALL));
+	mem_deref(val);
+	fixed = mem_deref(fixed);
+
+	assert_int_equal(0, contactfix_copy(&fixed, msg, &msg->src,
+					    SIP_TRANSP_TLS));
+	val = contact_of(fixed);
+	assert_string_equal("<sip:201@192.0.2.7:5062;line=x;transport=tls>"
+			    ";expires=60", val);
+	mem_deref(val);
+	mem_deref(fixed);
+	mem_deref(msg);
+}
+
+
+/* In place: libre's listener reads the source until the fix goes; on
+   UDP the Via's port too (answers go to the source port) */
+static void test_nat_apply(void **state)
+{
+	struct sip_msg *msg = subscribe("Contact: <sip:201@10.1.1.7>\r\n");
+	struct contactfix *fix = NULL;
+	char *val;
+	(void)state;
+
+	sa_set_port(&msg->src, 40000);
+	assert_int_equal(0, contactfix_apply(&fix, msg, &msg->src,
+					     SIP_TRANSP_UDP));
+	val = contact_of(msg);
+	assert_string_equal("<sip:201@192.0.2.7:40000>", val);
+	assert_int_equal(40000, sa_port(&msg->via.addr));
+	mem_deref(val);
+
+	mem_deref(fix);
+	val = contact_of(msg);
+	assert_string_equal("<sip:201@10.1.1.7>", val);
+	assert_int_equal(5062, sa_port(&msg->via.addr));
+	mem_deref(val);
+	mem_deref(msg);
+}
+
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_rewrite),
 	cmocka_unit_test(test_no_contact),
+	cmocka_unit_test(test_nat_copy),
+	cmocka_unit_test(test_nat_apply),
 };
 
 const struct unit_group unit_tcpswitch = UNIT_GROUP(tcpswitch, tests);
