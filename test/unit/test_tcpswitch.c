@@ -122,7 +122,8 @@ static char *contact_of(const struct sip_msg *msg)
 static void test_nat_copy(void **state)
 {
 	struct sip_msg *msg = subscribe("Contact: <sip:201@10.1.1.7:5060;"
-					"maddr=10.1.1.7;line=x>;expires=60\r\n");
+					"maddr=10.1.1.7;line=x>;"
+					"expires=60\r\n");
 	struct sip_msg *fixed = NULL;
 	char *val;
 	(void)state;
