@@ -4,12 +4,15 @@
 # orbit while the PBX is unreachable: no lamp may claim idle, none may
 # stay lit.  Its phones' subscriptions end (deactivated), a new
 # SUBSCRIBE gets 503 with Retry-After, /status says unknown; the other
-# orbits carry on.  When the PBX reports the DN again, phones get its
-# state, the call still parked with its original time.
+# orbits carry on; a BLF list shows the orbit as a pending instance
+# without a part (neither idle nor lit).  When the PBX reports the DN
+# again, phones get its state, the call still parked with its original
+# time.
 . "$(dirname "$0")/lib.sh"
 
 start_fakepbx -f rlmi
-write_config "http_listen 127.0.0.1:0" "unknown_retry_after 7"
+write_config "http_listen 127.0.0.1:0" "unknown_retry_after 7" \
+	"blf_list parks"
 start_parkblf
 PB_PORT=$(sed -n 's/.*sip: listening on 127.0.0.1:\([0-9]*\).*/\1/p' \
 	"$T/parkblf.log" | head -n 1)
@@ -53,9 +56,13 @@ status() {
 }
 
 start_phone a park-1 QUIET_MS=60000
-start_phone b park-2 QUIET_MS=15000
+start_phone b park-2 QUIET_MS=25000
+start_phone l parks QUIET_MS=25000 "EXTRA_HEADERS=Supported: eventlist" \
+	"ACCEPT=multipart/related, application/rlmi+xml, \
+application/dialog-info+xml"
 expect_last a '<state>terminated</state>'
 expect_last b '<state>terminated</state>'
+expect_last l 'fullState="true"'
 
 alice_part 5 "$T/lit.part0"
 rlmi lit '<resource uri="sip:*00@h"><instance id="i0" state="active"
@@ -83,8 +90,12 @@ status | grep -q '"name":"park-1",[^}]*"occupied":false,"unknown":true,"calls":\
 start_phone c park-2 QUIET_MS=1000
 expect_last c '<state>terminated</state>'
 phone_done c
+# the list: park-1 pending, no part for it
+expect_last l '<instance id="park-1" state="pending"/>'
+last_notify l | grep -q 'entity="sip:park-1@' &&
+	fail "the list still carries a park-1 document: $(last_notify l)"
 log "*00 ended upstream: park-1 ended (deactivated), 503 + Retry-After: 7,"
-log "/status unknown; park-2 untouched and subscribable"
+log "/status unknown, the BLF list shows park-1 pending; park-2 untouched"
 
 # the PBX reports *00 again, versions starting over: Alice still there
 alice_part 0 "$T/back.part0"
@@ -92,9 +103,11 @@ rlmi back '<resource uri="sip:*00@h"><instance id="i9" state="active"
  cid="p0@h"/></resource>'
 wait_for 10 eval 'status | grep -q "\"name\":\"park-1\",[^}]*\"occupied\":true"' ||
 	fail "park-1 not back: $(status)"
+expect_last l 'entity="sip:park-1@[^>]*>.*display="Alice"'
 expect_parked_since d park-1 "100 Alice" "$lit_at"
 log "*00 back: park-1 lit again, 100 Alice, parked $DURATION s (not" \
 	"re-timed)"
 
 kill -TERM "$PHONE_a"
 phone_done b
+phone_done l
