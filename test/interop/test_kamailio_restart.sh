@@ -18,6 +18,11 @@
 # string where presentity.sender and rls_presentity.reason are NOT NULL,
 # then refuses to read the row back ("null value not allowed"; presence
 # then fails to start): those two columns are declared nullable here.
+# With modparam("rls", "db_mode", 2) (list subscriptions in the database,
+# so that parkblf's would survive) the same holds for rls_watchers.reason,
+# and, that worked around, the restarted Kamailio 5.6.3 loses a child to
+# SIGSEGV at start and exits: parkblf then sees the PBX gone (link down,
+# after upstream_grace every key "unknown", test_upstream_unknown).
 . "$(dirname "$0")/lib.sh"
 
 KP=$(free_port)
