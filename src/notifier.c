@@ -556,12 +556,30 @@ static void watcher_end(struct watcher *w, enum sipevent_reason reason,
 }
 
 
+/* A final NOTIFY that ends a subscription of a served orbit carries
+   its current state as a new document: the next version (RFC 4235
+   4.1), not the last document again.  No NOTIFY is in flight after
+   subdlg_terminate, so the body buffer may be rewritten. */
+static void render_final(struct watcher *w)
+{
+	const struct orbit *orbit;
+	struct mbuf *mb;
+	struct pl name;
+
+	pl_set_str(&name, w->group->name);
+	orbit = orbitmap_find(w->nt->map, &name);
+	if (orbit)
+		(void)render(&mb, w, orbit);
+}
+
+
 static void expire_handler(void *arg)
 {
 	struct watcher *w = arg;
 
 	log_debug("notifier: %s from %J ended (expired)", w->group->name,
 		  &w->peer);
+	render_final(w);
 	watcher_end(w, SIPEVENT_TIMEOUT, 0);
 }
 
@@ -625,6 +643,7 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 	if (!expires) {
 		log_debug("notifier: %s from %J ended (unsubscribed)",
 			  w->group->name, &w->peer);
+		render_final(w);
 		watcher_end(w, SIPEVENT_TIMEOUT, 0);
 		return true;
 	}

@@ -4,7 +4,7 @@
 # un-SUBSCRIBE go through it, and so do parkblf's NOTIFYs, which carry
 # the Route header built from the SUBSCRIBE's Record-Route.  The phone
 # sees idle, the parked caller, idle again, the refresh's NOTIFY and the
-# final terminated one (versions 0 to 3, the last repeated), each from
+# final terminated one (versions 0 to 4), each from
 # the proxy; Kamailio's log shows every request relayed, none refused.
 # Then baresip (presence) behind the same proxy: Online, Busy, Online.
 . "$(dirname "$0")/lib.sh"
@@ -50,8 +50,8 @@ phone_done p
 	fail "the phone got $(notify_count p) NOTIFYs, want 5"
 notifies p | sed -n 4p | grep -q 'version="3".*<state>terminated<' ||
 	fail "the refresh's NOTIFY: $(notifies p | sed -n 4p)"
-# the final NOTIFY repeats the last document
-last_matches p 'version="3".*<state>terminated<' ||
+# the final NOTIFY is a new document: the next version (RFC 4235 4.1)
+last_matches p 'version="4".*<state>terminated<' ||
 	fail "final NOTIFY: $(last_notify p)"
 # what the phone saw of each NOTIFY: the proxy's Via on top, its
 # Subscription-State
