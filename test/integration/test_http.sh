@@ -127,9 +127,10 @@ for g in subscriptions upstream_up orbits parked_calls \
 	grep -qx "# TYPE parkblf_$g gauge" "$T/body" ||
 		fail "/metrics: no TYPE for $g"
 done
-# every sample line is NAME[{LABELS}] VALUE
+# every sample line is NAME[{LABELS}] VALUE (a histogram's _sum has a
+# fraction)
 bad=$(grep -v '^#' "$T/body" |
-	grep -Ev '^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="[^"]*"\})? [0-9]+$')
+	grep -Ev '^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="[^"]*"\})? [0-9]+(\.[0-9]+)?$')
 [ -z "$bad" ] || fail "/metrics: malformed lines: $bad"
 metric 'parkblf_subscriptions 1'
 metric 'parkblf_upstream_up 1'
