@@ -5,31 +5,48 @@
 # its source port, keepalives there, and after a refresh in the
 # dialog (libre's notifier takes the dialog's target from each
 # refresh's Contact) its refresh NOTIFY and a park still arrive there.
-# A TCP phone gets the same on the connection it opened.  A UDP list
+# TCP and TLS phones get the same on the connections they opened.  A UDP list
 # phone that stops answering is given up after the grace: its list
 # ends, the others stay.  A TCP list phone whose connection closed is
 # not dialled: the park waits for it, also past the grace, and its
 # refresh on a new connection brings it there.
 . "$(dirname "$0")/lib.sh"
 
+command -v openssl >/dev/null || fail "openssl not installed"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" \
+	-out "$T/cert.pem" -subj /CN=localhost -days 2 2>/dev/null ||
+	fail "cannot make a certificate"
+cat "$T/cert.pem" "$T/key.pem" >"$T/parkblf.pem"
+chmod 600 "$T/parkblf.pem"
+
 start_fakepbx
-write_config "blf_list parks" "nat_keepalive 1" "nat_keepalive_grace 3"
+write_config "blf_list parks" "nat_keepalive 1" "nat_keepalive_grace 3" \
+	"sip_tls_listen 127.0.0.1:0" "sip_tls_cert parkblf.pem"
 start_parkblf
+# start_parkblf took the last listener, TLS's
+PB_PORT=$(sed -n 's/.*sip: listening on 127.0.0.1:\([0-9]*\) (udp, tcp).*/\1/p' \
+	"$T/parkblf.log")
+PORT_tls=$(sed -n 's/.*sip: listening on 127.0.0.1:\([0-9]*\) (tls).*/\1/p' \
+	"$T/parkblf.log")
+[ -n "$PORT_tls" ] || fail "no TLS listener in the log"
 
 PHONE="$SRC/test/integration/natphone.py"
-# phone NAME udp|tcp [VAR=VALUE...]: a list phone watching for 40 s
+# phone NAME udp|tcp|tls [VAR=VALUE...]: a list phone watching for 40 s
 phone() {
+	local port=$PB_PORT
+	[ "$2" = tls ] && port=$PORT_tls
 	env NATPHONE_LIST=parks NATPHONE_ID="$1" "${@:3}" \
-		python3 "$PHONE" "$2" 127.0.0.1 "$PB_PORT" watch 40 \
+		python3 "$PHONE" "$2" 127.0.0.1 "$port" watch 40 \
 		>"$T/$1.out" 2>&1 &
 	PIDS+=($!)
 }
 phone udp udp NATPHONE_REFRESH=3
 phone tcp tcp NATPHONE_REFRESH=3
+phone tls tls NATPHONE_REFRESH=3
 phone mute udp NATPHONE_MUTE=2
 
 has() { grep -q -- "$2" "$T/$1.out"; }
-for p in udp tcp mute; do
+for p in udp tcp tls mute; do
 	wait_for 10 has $p '^TAG ' ||
 		fail "$p: no 200 at its source: $(cat "$T/$p.out")" \
 			"$(grep -i "list" "$T/parkblf.log")"
@@ -37,10 +54,11 @@ for p in udp tcp mute; do
 		fail "$p: no full state: $(cat "$T/$p.out")"
 done
 [ "$(grep -c "natkeep: 127.0.0.1:[0-9]* (.*) is behind NAT" \
-	"$T/parkblf.log")" -eq 3 ] || fail "not three phones behind NAT"
-log "UDP and TCP list phones behind NAT: 200 and full state at the source"
+	"$T/parkblf.log")" -eq 4 ] || fail "not four phones behind NAT"
+log "UDP, TCP and TLS list phones behind NAT: 200 and full state at the" \
+	"source"
 
-for p in udp tcp; do
+for p in udp tcp tls; do
 	wait_for 10 has $p '^REFRESHED' ||
 		fail "$p: refresh not answered: $(cat "$T/$p.out")"
 	# libre's refresh NOTIFY: the full state again, after the 200
@@ -65,7 +83,7 @@ wait_for 10 grep -q "natkeep: 127.0.0.1:[0-9]* (tcp): connection closed" \
 	"$T/parkblf.log" || fail "parkblf did not see the connection close"
 
 pbx park '*00' call-1 4930111 'Alice Smith' >/dev/null
-for p in udp tcp; do
+for p in udp tcp tls; do
 	wait_for 10 has $p "BODY .*fullState=\"false\".*4930111" ||
 		fail "$p: no park after the refresh: $(tail -n 3 "$T/$p.out")"
 done
@@ -74,7 +92,7 @@ has mute 4930111 && fail "the silent phone's ended list got the park"
 	fail "another list ended: $(grep ended "$T/parkblf.log")"
 ss -Htnp state syn-sent | grep -q "pid=$PB_PID," &&
 	fail "parkblf is dialling: $(ss -Htnp state syn-sent)"
-log "the park reached both list phones at their source, nothing dialled"
+log "the park reached the list phones at their source, nothing dialled"
 
 # past the grace: the list whose connection is gone waits, undialled
 sleep 4
