@@ -197,6 +197,17 @@ write_config() {
 	} >"$T/parkblf.conf"
 }
 
+# make_cert: a self-signed certificate for localhost, T/cert.pem and
+# T/key.pem, and both in T/parkblf.pem (0600) for sip_tls_cert
+make_cert() {
+	command -v openssl >/dev/null || fail "openssl not installed"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" \
+		-out "$T/cert.pem" -subj /CN=localhost -days 2 2>/dev/null ||
+		fail "cannot make a certificate"
+	cat "$T/cert.pem" "$T/key.pem" >"$T/parkblf.pem"
+	chmod 600 "$T/parkblf.pem"
+}
+
 # start_parkblf: sets PB_PORT once listening and the upstream link is up
 # PARKBLF_WRAP runs it under a tool (make valgrind)
 start_parkblf() {

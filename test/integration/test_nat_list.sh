@@ -12,12 +12,7 @@
 # refresh on a new connection brings it there.
 . "$(dirname "$0")/lib.sh"
 
-command -v openssl >/dev/null || fail "openssl not installed"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" \
-	-out "$T/cert.pem" -subj /CN=localhost -days 2 2>/dev/null ||
-	fail "cannot make a certificate"
-cat "$T/cert.pem" "$T/key.pem" >"$T/parkblf.pem"
-chmod 600 "$T/parkblf.pem"
+make_cert
 
 start_fakepbx
 write_config "blf_list parks" "nat_keepalive 1" "nat_keepalive_grace 3" \

@@ -8,12 +8,7 @@
 # on loopback.
 . "$(dirname "$0")/lib.sh"
 
-command -v openssl >/dev/null || fail "openssl not installed"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" \
-	-out "$T/cert.pem" -subj /CN=localhost -days 2 2>/dev/null ||
-	fail "cannot make a certificate"
-cat "$T/cert.pem" "$T/key.pem" >"$T/parkblf.pem"
-chmod 600 "$T/parkblf.pem"
+make_cert
 
 start_fakepbx
 write_config "nat_keepalive 2" "nat_keepalive_grace 4" \

@@ -4,12 +4,7 @@
 # with a clear message.
 . "$(dirname "$0")/lib.sh"
 
-command -v openssl >/dev/null || fail "openssl not installed"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" \
-	-out "$T/cert.pem" -subj /CN=localhost -days 2 2>/dev/null ||
-	fail "cannot make a certificate"
-cat "$T/cert.pem" "$T/key.pem" >"$T/parkblf.pem"
-chmod 600 "$T/parkblf.pem"
+make_cert
 
 start_fakepbx
 write_config "sip_tls_listen 127.0.0.1:0" "sip_tls_cert parkblf.pem"
