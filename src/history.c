@@ -206,7 +206,8 @@ int history_json(struct mbuf *mb, const struct history *h, uint32_t n)
 				  "\"name\":%H,\"parked_at\":\"%s\","
 				  "\"ended_at\":\"%s\",\"waited_s\":%llu}",
 				  i ? "," : "", httpd_json_print, e->orbit,
-				  httpd_json_print, e->number, httpd_json_print, e->name,
+				  httpd_json_print, e->number,
+				  httpd_json_print, e->name,
 				  httpd_iso_time(t1, sizeof(t1), e->parked_at),
 				  httpd_iso_time(t2, sizeof(t2), e->ended_at),
 				  (unsigned long long)(e->ended_at >
