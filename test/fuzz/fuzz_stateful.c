@@ -523,12 +523,40 @@ static void config_text(char *buf, size_t sz)
 }
 
 
+/* A free port for sip_listen, and the config naming it */
+static void config_make(void)
+{
+	char text[2048];
+	struct sa sa;
+	int fd;
+
+	fd = udp_open(&sa, "127.0.0.1");
+	fz.listen = sa;
+	(void)close(fd);
+
+	config_set_current(NULL);
+	fz.cfg = mem_deref(fz.cfg);
+	config_text(text, sizeof(text));
+	if (config_parse(&fz.cfg, "/etc/parkblf/parkblf.conf",
+			 (const uint8_t *)text, strlen(text), NULL))
+		abort();
+	config_set_current(fz.cfg);
+}
+
+
 static void app_start(void)
 {
+	unsigned tries = 0;
+
 	fz.up_callid[0] = '\0';
 	fz.up_cseq = 0;
-	if (app_alloc(&fz.app, fz.cfg, fuzz_map))
-		abort();
+	/* on a busy host another socket may take the port while parkblf
+	   restarts (EADDRINUSE): another port then */
+	while (app_alloc(&fz.app, fz.cfg, fuzz_map)) {
+		if (++tries == 5)
+			abort();
+		config_make();
+	}
 	/* the upstream SUBSCRIBE, the PBX's answer and first NOTIFY */
 	advance(0);
 	advance(1500);
@@ -568,10 +596,8 @@ static void cleanup_dir(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char text[2048], f[128];
-	struct sa sa;
+	char f[128];
 	FILE *fp;
-	int fd;
 	(void)argc;
 	(void)argv;
 
@@ -596,16 +622,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz.phonev[1].fd = udp_open(&fz.phonev[1].addr, "127.0.0.2");
 	fz.phonev[2].fd = udp_open(&fz.phonev[2].addr, "127.0.0.66");
 
-	/* a free port for sip_listen */
-	fd = udp_open(&sa, "127.0.0.1");
-	fz.listen = sa;
-	(void)close(fd);
-
-	config_text(text, sizeof(text));
-	if (config_parse(&fz.cfg, f, (const uint8_t *)text, strlen(text),
-			 NULL))
-		abort();
-	config_set_current(fz.cfg);
+	config_make();
 	log_set_level(LOG_LEVEL_DEBUG);
 
 	db_remove();
