@@ -140,18 +140,11 @@ int board_alloc(struct board **bp, const struct app *app)
 /* event "orbits": {"orbits":[...]} */
 static int snapshot_print(struct mbuf *mb, const struct app *app)
 {
-	const struct orbitmap *map = app_map(app);
-	uint64_t now = store_now_ms();
-	struct le *le;
 	int err;
 
 	err = mbuf_printf(mb, "event: orbits\ndata: {\"orbits\":[");
-	for (le = map ? list_head(&map->orbits) : NULL; le && !err;
-	     le = le->next) {
-		err = httpd_orbit_json(mb, app, le->data, now);
-		if (!err && le->next)
-			err = mbuf_write_u8(mb, ',');
-	}
+	if (!err)
+		err = httpd_orbits_json(mb, app, store_now_ms());
 	if (!err)
 		err = mbuf_printf(mb, "]}\n\n");
 

@@ -298,16 +298,41 @@ int httpd_orbit_json(struct mbuf *mb, const struct app *app,
 }
 
 
+/**
+ * Print every orbit of the map as JSON objects separated by commas
+ * (the elements of an array)
+ *
+ * @param mb  Buffer to append to
+ * @param app The daemon
+ * @param now Current time, ms since the epoch
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int httpd_orbits_json(struct mbuf *mb, const struct app *app, uint64_t now)
+{
+	const struct orbitmap *map = app_map(app);
+	struct le *le;
+	int err = 0;
+
+	for (le = map ? list_head(&map->orbits) : NULL; le && !err;
+	     le = le->next) {
+		err = httpd_orbit_json(mb, app, le->data, now);
+		if (!err && le->next)
+			err = mbuf_write_u8(mb, ',');
+	}
+
+	return err;
+}
+
+
 /* history: the newest calls that left their orbits, -1: none */
 static int status_render(struct mbuf *mb, const struct app *app,
 			 int history)
 {
 	const struct config *cfg = app_config(app);
-	const struct orbitmap *map = app_map(app);
 	uint64_t now = store_now_ms(), since = 0;
 	const char *state;
 	char tbuf[TIME_SIZE];
-	struct le *le;
 	int err;
 
 	state = upstream_state(app_upstream(app), &since);
@@ -331,13 +356,8 @@ static int status_render(struct mbuf *mb, const struct app *app,
 	err |= mbuf_printf(mb, "\"subscriptions\":%u,\"orbits\":[",
 			   notifier_count(app_notifier(app)));
 
-	for (le = map ? list_head(&map->orbits) : NULL; le && !err;
-	     le = le->next) {
-		err = httpd_orbit_json(mb, app, le->data, now);
-		if (!err && le->next)
-			err = mbuf_write_u8(mb, ',');
-	}
-
+	if (!err)
+		err = httpd_orbits_json(mb, app, now);
 	if (!err)
 		err = mbuf_printf(mb, "]");
 	if (!err && history >= 0) {

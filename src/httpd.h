@@ -21,5 +21,6 @@ int httpd_json_print(struct re_printf *pf, const char *str);
 const char *httpd_iso_time(char *buf, size_t sz, uint64_t ms);
 int httpd_orbit_json(struct mbuf *mb, const struct app *app,
 		     const struct orbit *orbit, uint64_t now);
+int httpd_orbits_json(struct mbuf *mb, const struct app *app, uint64_t now);
 
 #endif
