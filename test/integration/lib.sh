@@ -454,9 +454,9 @@ write_numbered_map() {
 	done >"$T/orbits.conf"
 }
 
-# A sipp scenario step: take a NOTIFY and answer it 200
-NOTIFY_ANSWER='<recv request="NOTIFY"/>
-  <send><![CDATA[
+# A sipp scenario step: answer the request just received 200 (NOTIFY_OK),
+# and take a NOTIFY and answer it so (NOTIFY_ANSWER)
+NOTIFY_OK='<send><![CDATA[
       SIP/2.0 200 OK
       [last_Via:]
       [last_From:]
@@ -466,6 +466,8 @@ NOTIFY_ANSWER='<recv request="NOTIFY"/>
       Content-Length: 0
 
     ]]></send>'
+NOTIFY_ANSWER="<recv request=\"NOTIFY\"/>
+  $NOTIFY_OK"
 
 # never_idle_after NAME N WHY: fail if a NOTIFY NAME got after its Nth
 # shows the orbit idle

@@ -70,16 +70,7 @@ chmod 600 "$T/users.txt"
 write_config "subscribe_users users.txt" "subscribe_realm parkblf.test"
 : >"$T/parkblf.log"
 start_parkblf
-ok='<send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]></send>'
+ok=$NOTIFY_OK
 after="<recv response=\"200\"/>
   <recv request=\"NOTIFY\"/>
   $ok
