@@ -272,11 +272,38 @@ static void sweep_handler(void *arg)
 }
 
 
+/* DNs the PBX names for the first time that a discover line covers
+   become orbits before the store looks at them */
+static void discover_orbits(struct app *app, const struct dn_update *upd)
+{
+	bool made = false;
+	struct le *le;
+
+	if (list_isempty(&app->map->rules))
+		return;
+
+	for (le = list_head(&upd->reports); le; le = le->next) {
+		const struct dn_report *rep = le->data;
+		const struct orbit *o = orbitmap_discover(app->map, rep->dn);
+
+		/* BLF lists that cover every orbit take it in */
+		if (o) {
+			notifier_orbit_changed(app->nt, o->name);
+			made = true;
+		}
+	}
+
+	if (made)
+		httpd_map_changed(app->httpd);
+}
+
+
 static void upstream_update(const struct dn_update *upd, void *arg)
 {
 	struct app *app = arg;
 	int err;
 
+	discover_orbits(app, upd);
 	err = store_apply(app->store, app->map, upd, store_now_ms());
 	if (err)
 		log_warn("app: applying an upstream update failed: %m", err);
@@ -512,6 +539,9 @@ static void map_reload(void *arg)
 			  orbitmap_count(old));
 		return;
 	}
+
+	/* orbits the PBX made stay if the new rules make them again */
+	orbitmap_inherit(map, old);
 
 	/* removed orbits end their subscriptions first */
 	for (le = list_head(&old->orbits); le; le = le->next) {

@@ -177,7 +177,14 @@ int cfgcheck_run(const struct config *cfg, const struct orbitmap *map,
 
 /* orbit map */
 
-/** One line of the orbit map */
+/** Where an orbit comes from */
+enum orbit_origin {
+	ORBIT_LINE = 0,      /**< A line of its own                       */
+	ORBIT_RANGE,         /**< A range line: park-{1..20} *{00..19}    */
+	ORBIT_DISCOVERED,    /**< A discover rule, when the PBX named it  */
+};
+
+/** One orbit of the orbit map */
 struct orbit {
 	struct le le;        /**< In orbitmap.orbits, file order          */
 	struct le he_name;   /**< In orbitmap.by_name                     */
@@ -189,12 +196,14 @@ struct orbit {
 	char *label;         /**< Shown on the key, may be NULL           */
 	int privacy;         /**< -1 as configured, 0 show, 1 hide caller */
 	int32_t alert_after; /**< alert_after= seconds, -1 as configured  */
-	unsigned line;       /**< Line in the map file                    */
+	unsigned line;       /**< Line in the map file (of its rule)      */
+	enum orbit_origin origin;
 };
 
 struct orbitmap {
 	char *file;
 	struct list orbits;
+	struct list rules;   /**< struct orbitdisc: discover lines        */
 	struct hash *by_name;
 	struct hash *by_dn;
 };
@@ -212,6 +221,8 @@ typedef void (orbit_apply_h)(struct orbit *orbit, void *arg);
 void orbitmap_apply_dn(const struct orbitmap *map, const char *dn,
 		       orbit_apply_h *h, void *arg);
 uint32_t orbitmap_count(const struct orbitmap *map);
+struct orbit *orbitmap_discover(struct orbitmap *map, const char *dn);
+void orbitmap_inherit(struct orbitmap *map, const struct orbitmap *old);
 
 
 /* store: parked calls per DN */

@@ -265,16 +265,19 @@ int httpd_orbit_json(struct mbuf *mb, const struct app *app,
 	const struct store *store = app_store(app);
 	const struct list *calls = store_calls(store, orbit->dn);
 	const uint32_t after_s = alert_after(app_config(app), orbit);
+	static const char *originv[] = {"line", "range", "discovered"};
 	struct le *le;
 	int err;
 
 	err = mbuf_printf(mb, "{\"name\":%H,\"dn\":%H,\"label\":%H,"
+			  "\"origin\":\"%s\","
 			  "\"retrieve\":%H,\"watchers\":%u,"
 			  "\"alert_after_s\":%u,\"overdue\":%s,"
 			  "\"occupied\":%s,%s\"calls\":[",
 			  json_string_print, orbit->name,
 			  json_string_print, orbit->dn,
 			  json_string_print, orbit->label,
+			  originv[orbit->origin % ARRAY_SIZE(originv)],
 			  json_string_print, orbit->retrieve,
 			  notifier_count_orbit(app_notifier(app),
 					       orbit->name), after_s,

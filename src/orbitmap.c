@@ -11,24 +11,17 @@
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
+#include "orbitmap.h"
 
 
 enum {
-	MAX_TOKEN  = 64,
+	MAX_TOKEN  = ORBITMAP_MAX_TOKEN,
 	MAX_LABEL  = 128,
-	MAX_ORBITS = 10000,
+	MAX_ORBITS = ORBITMAP_MAX_ORBITS,
 	MAX_ALERT_AFTER = 86400,  /**< As park_alert_after's bound       */
 	HASH_SIZE  = 256,
 };
 
-struct parse_state {
-	struct orbitmap *map;
-	const char *file;
-	struct mbuf *errmb;
-	unsigned lines;
-	unsigned errors;
-	uint32_t count;
-};
 
 
 static void orbit_destructor(void *arg)
@@ -51,13 +44,21 @@ static void map_destructor(void *arg)
 	struct orbitmap *map = arg;
 
 	list_flush(&map->orbits);
+	list_flush(&map->rules);
 	mem_deref(map->by_name);
 	mem_deref(map->by_dn);
 	mem_deref(map->file);
 }
 
 
-static bool name_char(char c)
+/**
+ * Tell whether a character may be part of an orbit name
+ *
+ * @param c Character
+ *
+ * @return true if it may
+ */
+bool orbitmap_name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		(c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
@@ -65,13 +66,35 @@ static bool name_char(char c)
 }
 
 
-static bool dial_char(char c)
+/**
+ * Tell whether a character may be part of a DN or dial string
+ *
+ * @param c Character
+ *
+ * @return true if it may
+ */
+bool orbitmap_dial_char(char c)
 {
-	return name_char(c) || c == '*' || c == '#' || c == '+';
+	return orbitmap_name_char(c) || c == '*' || c == '#' || c == '+';
 }
 
 
-static bool valid_token(const struct pl *pl, bool (*okh)(char c))
+/* Dial strings of a rule's options are templates: { } allowed */
+static bool templ_char(char c)
+{
+	return orbitmap_dial_char(c) || c == '{' || c == '}';
+}
+
+
+/**
+ * Check a token's length and characters
+ *
+ * @param pl  Token
+ * @param okh Which characters are allowed
+ *
+ * @return true if valid
+ */
+bool orbitmap_valid_token(const struct pl *pl, bool (*okh)(char c))
 {
 	size_t i;
 
@@ -87,8 +110,18 @@ static bool valid_token(const struct pl *pl, bool (*okh)(char c))
 }
 
 
-/* Next blank-separated token; a double-quoted part may hold blanks */
-static bool next_token(struct pl *tok, struct pl *line, bool *unterminated)
+/**
+ * Take the next blank-separated token of a line; a double-quoted part
+ * may hold blanks, a word starting with # ends the line
+ *
+ * @param tok          The token
+ * @param line         The rest of the line, advanced past it
+ * @param unterminated Set if its quote is not closed
+ *
+ * @return true if there is one
+ */
+bool orbitmap_next_token(struct pl *tok, struct pl *line,
+			 bool *unterminated)
 {
 	bool quoted = false;
 	size_t n = 0;
@@ -208,7 +241,7 @@ static int default_retrieve(char **retrievep, const char *dn)
 
 
 /* alert_after=SECONDS: this orbit's park_alert_after (0: never) */
-static int set_alert_after(struct parse_state *ps, struct orbit *o,
+static int set_alert_after(struct orbitmap_parser *ps, struct orbit *o,
 			   const struct pl *val, unsigned lineno)
 {
 	size_t i;
@@ -238,7 +271,7 @@ static int set_alert_after(struct parse_state *ps, struct orbit *o,
 }
 
 
-static int set_option(struct parse_state *ps, struct orbit *o,
+static int set_option(struct orbitmap_parser *ps, struct orbit *o,
 		      const struct pl *tok, unsigned lineno)
 {
 	struct pl key, val;
@@ -317,7 +350,8 @@ static int set_option(struct parse_state *ps, struct orbit *o,
 		return err;
 	}
 
-	if (!valid_token(&val, dial_char)) {
+	if (!orbitmap_valid_token(&val, ps->templ ? templ_char :
+				  orbitmap_dial_char)) {
 		config_error(ps->errmb, ps->file, lineno,
 			     "%r: '%r' is not a dial string (digits, "
 			     "letters, * # + - _ . ~; at most %u)",
@@ -329,16 +363,119 @@ static int set_option(struct parse_state *ps, struct orbit *o,
 }
 
 
-static int parse_line(struct parse_state *ps, const struct pl *line,
+/**
+ * Allocate an orbit with nothing set
+ *
+ * @param op     Where to store it
+ * @param lineno Line of the map it comes from
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int orbitmap_orbit_alloc(struct orbit **op, unsigned lineno)
+{
+	struct orbit *o;
+
+	if (!op)
+		return EINVAL;
+
+	o = mem_zalloc(sizeof(*o), orbit_destructor);
+	if (!o)
+		return ENOMEM;
+
+	o->line = lineno;
+	o->privacy = -1;
+	o->alert_after = -1;
+	*op = o;
+
+	return 0;
+}
+
+
+/**
+ * Parse the options of a line (retrieve=, park=, label= ...)
+ *
+ * @param ps     Parser
+ * @param o      Orbit (or a rule's template) they set
+ * @param rest   The line after its leading words
+ * @param lineno Line number
+ *
+ * @return 0 if success, otherwise errorcode (reported)
+ */
+int orbitmap_options(struct orbitmap_parser *ps, struct orbit *o,
+		     struct pl *rest, unsigned lineno)
+{
+	bool unterminated = false;
+	struct pl tok;
+	int err = 0;
+
+	while (!err && orbitmap_next_token(&tok, rest, &unterminated)) {
+		if (unterminated) {
+			config_error(ps->errmb, ps->file, lineno,
+				     "unterminated quote in '%r'", &tok);
+			return EINVAL;
+		}
+		err = set_option(ps, o, &tok, lineno);
+	}
+
+	return err;
+}
+
+
+/**
+ * Give an orbit its default retrieve and park codes
+ *
+ * @param o Orbit with its DN set
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int orbitmap_orbit_finish(struct orbit *o)
+{
+	int err = 0;
+
+	if (!o || !o->dn)
+		return EINVAL;
+
+	if (!o->retrieve)
+		err = default_retrieve(&o->retrieve, o->dn);
+	if (!err && !o->park)
+		err = str_dup(&o->park, o->dn);
+
+	return err;
+}
+
+
+/**
+ * Add an orbit to a map (its name must be free)
+ *
+ * @param map Orbit map
+ * @param o   Orbit, which the map then owns
+ */
+void orbitmap_insert(struct orbitmap *map, struct orbit *o)
+{
+	if (!map || !o)
+		return;
+
+	list_append(&map->orbits, &o->le, o);
+	hash_append(map->by_name, hash_joaat_str(o->name), &o->he_name, o);
+	hash_append(map->by_dn, hash_joaat_str(o->dn), &o->he_dn, o);
+}
+
+
+static int parse_line(struct orbitmap_parser *ps, const struct pl *line,
 		      unsigned lineno)
 {
-	struct pl rest = *line, name, dn, tok;
+	struct pl rest = *line, name, dn;
 	struct orbit *o = NULL, *dup;
 	bool unterminated = false;
 	int err = 0;
 
-	(void)next_token(&name, &rest, &unterminated);
-	if (!valid_token(&name, name_char)) {
+	(void)orbitmap_next_token(&name, &rest, &unterminated);
+	if (!pl_strcmp(&name, "discover"))
+		return orbitrule_discover_line(ps, line, lineno);
+	if (pl_strchr(&name, '{'))
+		return orbitrule_range_line(ps, line, lineno);
+
+	if (!orbitmap_valid_token(&name, orbitmap_name_char)) {
 		config_error(ps->errmb, ps->file, lineno,
 			     "'%r' is not an orbit name (letters, digits, "
 			     "- _ . ~; at most %u)", &name, MAX_TOKEN);
@@ -348,67 +485,56 @@ static int parse_line(struct parse_state *ps, const struct pl *line,
 	dup = list_ledata(hash_lookup(ps->map->by_name,
 				      hash_joaat_pl(&name), name_cmp,
 				      &name));
-	if (dup) {
+	if (dup && dup->origin == ORBIT_LINE) {
 		config_error(ps->errmb, ps->file, lineno,
 			     "orbit '%r' is already defined on line %u",
 			     &name, dup->line);
 		return EINVAL;
 	}
 
-	if (!next_token(&dn, &rest, &unterminated)) {
+	if (!orbitmap_next_token(&dn, &rest, &unterminated)) {
 		config_error(ps->errmb, ps->file, lineno,
 			     "orbit '%r' has no DN (NAME DN [retrieve=DIAL]"
 			     " [park=DIAL] [label=\"TEXT\"])", &name);
 		return EINVAL;
 	}
-	if (!valid_token(&dn, dial_char)) {
+	if (!orbitmap_valid_token(&dn, orbitmap_dial_char)) {
 		config_error(ps->errmb, ps->file, lineno,
 			     "'%r' is not a DN (digits, letters, * # + - _ "
 			     ". ~; at most %u)", &dn, MAX_TOKEN);
 		return EINVAL;
 	}
 
-	if (ps->count >= MAX_ORBITS) {
+	if (ps->count >= MAX_ORBITS && !dup) {
 		config_error(ps->errmb, ps->file, lineno,
 			     "too many orbits (at most %u)", MAX_ORBITS);
 		return E2BIG;
 	}
 
-	o = mem_zalloc(sizeof(*o), orbit_destructor);
-	if (!o)
-		return ENOMEM;
+	err = orbitmap_orbit_alloc(&o, lineno);
+	if (err)
+		return err;
 
-	o->line = lineno;
-	o->privacy = -1;
-	o->alert_after = -1;
 	err  = pl_strdup(&o->name, &name);
 	err |= pl_strdup(&o->dn, &dn);
 	if (err)
 		goto out;
 
-	while (next_token(&tok, &rest, &unterminated)) {
-		if (unterminated) {
-			config_error(ps->errmb, ps->file, lineno,
-				     "unterminated quote in '%r'", &tok);
-			err = EINVAL;
-			goto out;
-		}
-		err = set_option(ps, o, &tok, lineno);
-		if (err)
-			goto out;
-	}
-
-	if (!o->retrieve)
-		err = default_retrieve(&o->retrieve, o->dn);
-	if (!err && !o->park)
-		err = str_dup(&o->park, o->dn);
+	err = orbitmap_options(ps, o, &rest, lineno);
 	if (err)
 		goto out;
 
-	list_append(&ps->map->orbits, &o->le, o);
-	hash_append(ps->map->by_name, hash_joaat_str(o->name), &o->he_name,
-		    o);
-	hash_append(ps->map->by_dn, hash_joaat_str(o->dn), &o->he_dn, o);
+	err = orbitmap_orbit_finish(o);
+	if (err)
+		goto out;
+
+	/* an explicit line wins over the range that gave the name */
+	if (dup) {
+		mem_deref(dup);
+		--ps->count;
+	}
+
+	orbitmap_insert(ps->map, o);
 	++ps->count;
 
  out:
@@ -421,7 +547,7 @@ static int parse_line(struct parse_state *ps, const struct pl *line,
 
 static void line_handler(const struct pl *line, unsigned lineno, void *arg)
 {
-	struct parse_state *ps = arg;
+	struct orbitmap_parser *ps = arg;
 
 	if (parse_line(ps, line, lineno))
 		++ps->errors;
@@ -442,7 +568,7 @@ static void line_handler(const struct pl *line, unsigned lineno, void *arg)
 int orbitmap_parse(struct orbitmap **mapp, const char *file,
 		   const uint8_t *buf, size_t len, struct mbuf *errmb)
 {
-	struct parse_state ps;
+	struct orbitmap_parser ps;
 	struct orbitmap *map;
 	int err;
 
@@ -466,7 +592,7 @@ int orbitmap_parse(struct orbitmap **mapp, const char *file,
 
 	ps.lines = file_lines(buf, len, line_handler, &ps);
 
-	if (!ps.errors && !ps.count) {
+	if (!ps.errors && !ps.count && list_isempty(&map->rules)) {
 		config_error(errmb, file, ps.lines ? ps.lines : 1,
 			     "no orbits defined (one per line: NAME DN "
 			     "[retrieve=DIAL] [park=DIAL] [label=\"TEXT\"])");
@@ -531,6 +657,28 @@ struct orbit *orbitmap_find(const struct orbitmap *map,
 
 	return list_ledata(hash_lookup(map->by_name, hash_joaat_pl(name),
 				       name_cmp, (void *)name));
+}
+
+
+/**
+ * Find an orbit by name, given as a string
+ *
+ * @param map  Orbit map
+ * @param name Orbit name
+ *
+ * @return The orbit, or NULL
+ */
+struct orbit *orbitmap_find_str(const struct orbitmap *map,
+				const char *name)
+{
+	struct pl pl;
+
+	if (!name)
+		return NULL;
+
+	pl_set_str(&pl, name);
+
+	return orbitmap_find(map, &pl);
 }
 
 

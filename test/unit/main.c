@@ -25,6 +25,7 @@ static const struct unit_group *groups[] = {
 	&unit_acl,
 	&unit_persist,
 	&unit_orbitmap,
+	&unit_orbitrule,
 	&unit_store,
 	&unit_alert,
 	&unit_history,

@@ -27,7 +27,8 @@ extern const struct unit_group unit_capture;
 extern const struct unit_group unit_tcpswitch;
 extern const struct unit_group unit_reach;
 extern const struct unit_group unit_alert, unit_history;
-extern const struct unit_group unit_config, unit_orbitmap, unit_store,
+extern const struct unit_group unit_config, unit_orbitmap, unit_orbitrule,
+	unit_store,
 	unit_dialog_decoder, unit_rlmi_decoder, unit_dialog_encoder,
 	unit_presence_encoder, unit_pidf_decoder, unit_vendorxml_decoder;
 
