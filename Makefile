@@ -3,7 +3,8 @@
 # Targets: all (daemon + fake PBX), check (unit + integration tests),
 # unit, integration, interop (against third-party SIP stacks), asan
 # (the whole suite under ASan+UBSan), fuzz (libFuzzer targets, clang),
-# bench (benchmark, docs/BENCHMARKS.md),
+# bench (benchmark, docs/BENCHMARKS.md), bench-compare (parkblf and
+# Kamailio's presence server under the same load),
 # soak (10 minutes of chaos under ASan+UBSan), demo, ccheck, install,
 # uninstall, clean.
 # V=1 prints full commands.
@@ -69,6 +70,7 @@ include test/wirecheck/wirecheck.mk
 include test/unit/unit.mk
 include test/fuzz/fuzz.mk
 include test/bench/bench.mk
+include test/bench/compare.mk
 include test/interop/interop.mk
 include test/flood/flood.mk
 

@@ -35,6 +35,9 @@ shopt -u patsub_replacement 2>/dev/null
 BUILD=${1:-build-bench}
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$SRC" || exit 1
+# params SCALE, wait_for
+# shellcheck source=test/bench/lib.sh
+. test/bench/lib.sh
 
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
@@ -85,15 +88,6 @@ stop() {
 trap 'stop; exit 1' INT TERM
 trap stop EXIT
 
-wait_for() {
-	local i
-	for ((i = 0; i < $1 * 20; i++)); do
-		"${@:2}" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 free_port() {
 	local p
 	while :; do
@@ -103,16 +97,6 @@ free_port() {
 		echo "$p"
 		return
 	done
-}
-
-# scale -> "PHONES KEYS ORBITS"
-params() {
-	case $1 in
-	1k) echo "100 10 10" ;;
-	10k) echo "1000 10 10" ;;
-	50k) echo "5000 10 50" ;;
-	*) echo "bench: unknown scale $1" >&2; exit 1 ;;
-	esac
 }
 
 # start DIR ORBITS [WRAP...]: fake PBX and parkblf; sets PB_PID, PB_PORT,

@@ -18,6 +18,18 @@
  *            watcher = arrival of its NOTIFY (read from the socket,
  *            CLOCK_MONOTONIC) minus the time taken right before the
  *            command is written to the control socket.
+ *
+ * With -p ADDR:PORT instead of -c (a presence server such as Kamailio's
+ * presence + presence_dialoginfo, make bench-compare), the orbits'
+ * changes are PUBLISHes (RFC 3903, Event: dialog) of the dialog-info
+ * document the fake PBX would send upstream, for the entity
+ * sip:park-N@ADDR, from one socket of their own; each orbit first
+ * publishes its idle state (no dialog) before the phones subscribe, and
+ * later PUBLISHes refresh that publication (SIP-If-Match).  Latency then
+ * starts right before the PUBLISH is written to its socket; an orbit
+ * changes again only once its last PUBLISH was answered.  -P may name
+ * several processes (PID,PID,...): CPU is their sum, memory the sum of
+ * their Pss (one process: its VmRSS).
  *  throughput park/retrieve on the orbits in turn for SECS seconds, at
  *            most 4 changes' worth of NOTIFYs outstanding; NOTIFYs
  *            received per second, and parkblf's CPU time (-P PID).
@@ -31,9 +43,9 @@
  *
  * Usage:
  *
- *   loadgen -t ADDR:PORT [-c CTLPORT] [-n PHONES] [-k KEYS]
+ *   loadgen -t ADDR:PORT [-c CTLPORT | -p ADDR:PORT] [-n PHONES] [-k KEYS]
  *           [-m ORBITS] [-b DNBASE] [-a FIRSTADDR] [-s ADDRS]
- *           [-w WINDOW] [-r RATE] [-f ROUNDS] [-T SECS] [-P PID]
+ *           [-w WINDOW] [-r RATE] [-f ROUNDS] [-T SECS] [-P PID[,PID...]]
  *           [-o FILE] [-x EXPIRES] [-L SECS] [-W SECS] [-S STORM]
  *
  * -L stops sending new SUBSCRIBEs SECS seconds into the setup phase
@@ -79,6 +91,7 @@ enum phase {
 	PH_STORM,
 	PH_REST,
 	PH_DONE,
+	PH_PREPUB,      /**< -p: every orbit's first PUBLISH, then setup */
 };
 
 enum {
@@ -95,6 +108,7 @@ enum {
 	MAX_RECORDS    = 8000000,
 	RCVBUF         = 1 << 20,
 	STORM_WINDOW   = 1000,
+	MAX_PIDS       = 256,
 };
 
 struct sub {
@@ -116,6 +130,18 @@ struct phone {
 	struct sa laddr;
 };
 
+/** -p: an orbit's publication at the presence server (RFC 3903) */
+struct pub {
+	char etag[128];         /**< SIP-ETag of the last 2xx, or ""   */
+	uint64_t t_tx;          /**< This PUBLISH first sent, us       */
+	uint64_t t_retx;        /**< Next retransmission due, us       */
+	uint32_t rto_ms;
+	uint32_t cseq;          /**< CSeq of the one in flight         */
+	uint32_t version;       /**< dialog-info version in its body   */
+	uint32_t call;          /**< Number of the call parked there   */
+	bool pending;           /**< Sent, no final answer yet         */
+};
+
 struct record {
 	uint64_t t_us;
 	uint32_t sub;
@@ -127,10 +153,14 @@ static struct {
 	/* options */
 	struct sa target;
 	uint16_t ctl_port;
+	struct sa pub_target;     /**< -p: PUBLISH the events here     */
+	bool publish;
 	uint32_t nphones, keys, norbits, dnbase, naddrs, window, rate;
 	uint32_t rounds, tput_s, expires, limit_s;
 	uint32_t storm;           /**< -S: subscriptions of the storm  */
-	int pid;
+	int pid;                  /**< -P: the server's first process  */
+	int pids[MAX_PIDS];       /**< -P: all of the server's         */
+	uint32_t npids;
 	const char *outfile;
 	struct in_addr first;
 
@@ -159,6 +189,12 @@ static struct {
 	size_t ctl_len;
 	uint32_t ctl_waiting;     /**< Commands without a reply yet    */
 	uint32_t ncmd;
+
+	/* -p: the publisher, one UDP socket for every orbit's PUBLISH */
+	int pub_fd;
+	struct sa pub_laddr;
+	struct pub *pubs;         /**< Per orbit                       */
+	uint32_t npub, npub_ok, npub_failed, npub_retx;
 
 	/* fan-out */
 	int32_t event;            /**< Current event, -1 = none        */
@@ -209,8 +245,8 @@ static uint64_t now_us(void)
 }
 
 
-/* parkblf's utime + stime, seconds; -1 if unknown */
-static double proc_cpu(void)
+/* One process's utime + stime, seconds; -1 if unknown */
+static double pid_cpu(int pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long ut, st;
@@ -218,10 +254,7 @@ static double proc_cpu(void)
 	FILE *f;
 	size_t n;
 
-	if (g.pid <= 0)
-		return -1;
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/stat", g.pid);
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -239,27 +272,74 @@ static double proc_cpu(void)
 }
 
 
-/* parkblf's VmRSS, bytes; -1 if unknown */
-static long proc_rss(void)
+/* One process's "KEY: N kB" line of FILE (status, smaps_rollup),
+   bytes; -1 if unknown */
+static long pid_kb(int pid, const char *file, const char *key)
 {
 	char path[64], line[256];
+	size_t kl = strlen(key);
 	long kb = -1;
 	FILE *f;
 
-	if (g.pid <= 0)
-		return -1;
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/status", g.pid);
+	(void)snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+		if (!strncmp(line, key, kl) && line[kl] == ':' &&
+		    sscanf(line + kl + 1, "%ld", &kb) == 1)
 			break;
 	}
 	(void)fclose(f);
 
 	return kb < 0 ? -1 : kb * 1024;
+}
+
+
+/* The server's CPU time (-P: the sum over its processes), seconds;
+   -1 if unknown */
+static double proc_cpu(void)
+{
+	double sum = 0;
+	uint32_t i;
+
+	if (!g.npids)
+		return -1;
+	for (i = 0; i < g.npids; i++) {
+		const double c = pid_cpu(g.pids[i]);
+
+		if (c < 0)
+			return -1;
+		sum += c;
+	}
+
+	return sum;
+}
+
+
+/* The server's resident memory, bytes; -1 if unknown.  One process:
+   its VmRSS.  Several (-P PID,PID,...: Kamailio's workers share their
+   memory): the sum of their proportional set sizes (Pss), which
+   counts every shared page once.  The two agree on what a
+   subscription adds: private pages count fully in both. */
+static long proc_rss(void)
+{
+	long sum = 0;
+	uint32_t i;
+
+	if (!g.npids)
+		return -1;
+	if (g.npids == 1)
+		return pid_kb(g.pids[0], "status", "VmRSS");
+	for (i = 0; i < g.npids; i++) {
+		const long b = pid_kb(g.pids[i], "smaps_rollup", "Pss");
+
+		if (b < 0)
+			return -1;
+		sum += b;
+	}
+
+	return sum;
 }
 
 
@@ -466,6 +546,7 @@ struct hdrs {
 	struct pl callid;
 	struct pl cseq;
 	struct pl substate;
+	struct pl etag;
 	const char *body;
 	size_t bodyl;
 };
@@ -530,6 +611,11 @@ static int parse(const char *buf, size_t len, struct hdrs *h,
 			h->substate.l = (size_t)(ve - v);
 			continue;
 		}
+		else if (hname(p, nl, "SIP-ETag", NULL)) {
+			h->etag.p = v;
+			h->etag.l = (size_t)(ve - v);
+			continue;
+		}
 		else if (!hname(p, nl, "Via", "v") &&
 			 !hname(p, nl, "From", "f") &&
 			 !hname(p, nl, "To", "t")) {
@@ -542,6 +628,14 @@ static int parse(const char *buf, size_t len, struct hdrs *h,
 	}
 
 	return EBADMSG;
+}
+
+
+/* The number of a CSeq header's value "N METHOD" (pl_u32 gives 0 for
+   anything but digits); the message is NUL-terminated */
+static uint32_t cseq_num(const struct pl *cseq)
+{
+	return cseq->p ? (uint32_t)strtoul(cseq->p, NULL, 10) : 0;
 }
 
 
@@ -626,7 +720,7 @@ static void handle_notify(struct phone *ph, const char *buf, size_t len,
 	s = &g.subs[si];
 
 	/* a retransmission was answered again, and is not counted */
-	cseq = pl_u32(&h.cseq);
+	cseq = cseq_num(&h.cseq);
 	if (s->cseq && cseq <= s->cseq)
 		return;
 	s->cseq = cseq;
@@ -646,7 +740,10 @@ static void handle_notify(struct phone *ph, const char *buf, size_t len,
 			 "version=\"", 9) : NULL;
 	if (vp)
 		version = (uint32_t)strtoul(vp + 9, NULL, 10);
-	busy = h.body && !memmem(h.body, h.bodyl, "<state>terminated", 17);
+	/* a lit lamp: a dialog, none of them terminated (an idle orbit is
+	   a terminated dialog at parkblf, no dialog at Kamailio) */
+	busy = h.body && memmem(h.body, h.bodyl, "<state>", 7) &&
+		!memmem(h.body, h.bodyl, "<state>terminated", 17);
 
 	s->version = version;
 	++g.nnotify;
@@ -775,10 +872,251 @@ static int ctl_connect(void)
 }
 
 
+/* --- -p: the events as PUBLISH to a presence server ---------------- */
+
+/* The full-state document the fake PBX sends upstream for the orbit's
+   DN (test/fakepbx/body.c), for the orbit's own entity: a parked call
+   is a confirmed dialog with the caller as its remote party; after the
+   retrieve, and before the first call, no dialog.  (Not the call's
+   dialog as terminated: Kamailio 5.6's presence then refuses every
+   later update of that publication, "Trying to update an already
+   terminated state".) */
+static int pub_body(struct mbuf *mb, uint32_t o)
+{
+	const struct pub *pb = &g.pubs[o];
+	const bool busy = g.orbit_busy[o];
+	int err;
+
+	err = mbuf_printf(mb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+			  "\r\n<dialog-info xmlns=\"urn:ietf:params:xml:ns:"
+			  "dialog-info\" version=\"%u\" state=\"full\" "
+			  "entity=\"sip:park-%u@%j\">\r\n", pb->version, o + 1,
+			  &g.pub_target);
+	if (busy) {
+		err |= mbuf_printf(mb, "<dialog id=\"bench-%u\" "
+				   "direction=\"recipient\"><state>confirmed"
+				   "</state><duration>0</duration><remote>"
+				   "<identity display=\"Bench Caller\">"
+				   "sip:5551%04u@%j</identity></remote><local>"
+				   "<identity>sip:%u@%j</identity></local>"
+				   "</dialog>\r\n",
+				   pb->call, pb->call % 10000, &g.pub_target,
+				   g.dnbase + o + 1, &g.pub_target);
+	}
+	err |= mbuf_write_str(mb, "</dialog-info>\r\n");
+
+	return err;
+}
+
+
+/* (Re)send orbit o's PUBLISH in flight; *t0 (if given) right before
+   the datagram is written: the start of the event's latency */
+static int pub_send(uint32_t o, uint64_t *t0)
+{
+	static struct mbuf *body, *msg;
+	const struct pub *pb = &g.pubs[o];
+	int err;
+
+	if (!body || !msg) {
+		body = mbuf_alloc(1024);
+		msg = mbuf_alloc(2048);
+		if (!body || !msg)
+			return ENOMEM;
+	}
+	mbuf_rewind(body);
+	mbuf_rewind(msg);
+
+	err = pub_body(body, o);
+	err |= mbuf_printf(msg,
+			   "PUBLISH sip:park-%u@%J SIP/2.0\r\n"
+			   "Via: SIP/2.0/UDP %J;branch=z9hG4bKlgp%u.%u.%u;"
+			   "rport\r\n"
+			   "Max-Forwards: 70\r\n"
+			   "From: <sip:park-%u@%j>;tag=lgp%u\r\n"
+			   "To: <sip:park-%u@%j>\r\n"
+			   "Call-ID: lgpub%u-%u@loadgen\r\n"
+			   "CSeq: %u PUBLISH\r\n"
+			   "Event: dialog\r\n"
+			   "Expires: 3600\r\n",
+			   o + 1, &g.pub_target, &g.pub_laddr, o, pb->cseq,
+			   g.runid, o + 1, &g.pub_target, g.runid, o + 1,
+			   &g.pub_target, o, g.runid, pb->cseq);
+	if (pb->etag[0])
+		err |= mbuf_printf(msg, "SIP-If-Match: %s\r\n", pb->etag);
+	err |= mbuf_printf(msg, "Content-Type: application/dialog-info+xml"
+			   "\r\nContent-Length: %zu\r\n\r\n%b",
+			   body->end, body->buf, body->end);
+	if (err)
+		return err;
+
+	if (t0)
+		*t0 = now_us();
+	if (sendto(g.pub_fd, msg->buf, msg->end, 0, &g.pub_target.u.sa,
+		   g.pub_target.len) < 0 && errno != EAGAIN) {
+		(void)re_fprintf(stderr, "loadgen: PUBLISH: %m\n", errno);
+		return errno;
+	}
+
+	return 0;
+}
+
+
+/* A new PUBLISH of orbit o's state: the first one creates the orbit's
+   publication, every later one replaces its document (SIP-If-Match),
+   as the PBX's NOTIFYs of the DN's full state do at parkblf */
+static int pub_start(uint32_t o, uint64_t *t0)
+{
+	struct pub *pb = &g.pubs[o];
+	uint64_t t = now_us();
+
+	++pb->cseq;
+	++pb->version;
+	pb->pending = true;
+	pb->t_tx = t;
+	pb->rto_ms = T1_MS;
+	pb->t_retx = t + T1_MS * 1000;
+	++g.npub;
+
+	return pub_send(o, t0);
+}
+
+
+/* Retransmit what is unanswered (T1 doubling to 4 s), give up after
+   TX_TIMEOUT_MS */
+static void pub_retransmit(uint64_t t)
+{
+	uint32_t o;
+
+	for (o = 0; g.publish && o < g.norbits; o++) {
+		struct pub *pb = &g.pubs[o];
+
+		if (!pb->pending || t < pb->t_retx)
+			continue;
+		if (t - pb->t_tx >= TX_TIMEOUT_MS * 1000ULL) {
+			(void)re_fprintf(stderr, "loadgen: PUBLISH park-%u: "
+					 "no answer\n", o + 1);
+			pb->pending = false;
+			pb->etag[0] = '\0';
+			++g.npub_failed;
+			continue;
+		}
+		pb->rto_ms = pb->rto_ms * 2 > 4000 ? 4000 : pb->rto_ms * 2;
+		pb->t_retx = t + pb->rto_ms * 1000ULL;
+		++g.npub_retx;
+		(void)pub_send(o, NULL);
+	}
+}
+
+
+static void pub_response(const char *buf, size_t len)
+{
+	struct pl n;
+	struct hdrs h;
+	struct pub *pb;
+	unsigned code;
+	uint32_t o;
+
+	if (len < 12 || strncmp(buf, "SIP/2.0 ", 8) ||
+	    parse(buf, len, &h, NULL) ||
+	    re_regex(h.callid.p, h.callid.l, "lgpub[0-9]+-", &n))
+		return;
+	o = pl_u32(&n);
+	code = (unsigned)atoi(buf + 8);
+	if (o >= g.norbits || code < 200)
+		return;
+	pb = &g.pubs[o];
+	if (!pb->pending || cseq_num(&h.cseq) != pb->cseq)
+		return;
+
+	pb->pending = false;
+	if (code >= 300 || !h.etag.l || h.etag.l >= sizeof(pb->etag)) {
+		const char *eol = memchr(buf, '\r', len);
+
+		if (!g.npub_failed++)
+			(void)re_fprintf(stderr, "loadgen: PUBLISH park-%u: "
+					 "%b\n", o + 1, buf,
+					 eol ? (size_t)(eol - buf) : len);
+		/* a new publication next time */
+		pb->etag[0] = '\0';
+		return;
+	}
+	memcpy(pb->etag, h.etag.p, h.etag.l);
+	pb->etag[h.etag.l] = '\0';
+	++g.npub_ok;
+}
+
+
+static void pub_readable(int flags, void *arg)
+{
+	char buf[4096];
+	int i;
+	(void)flags;
+	(void)arg;
+
+	for (i = 0; i < 64; i++) {
+		const ssize_t n = recv(g.pub_fd, buf, sizeof(buf) - 1,
+				       MSG_DONTWAIT);
+
+		if (n <= 0)
+			break;
+		buf[n] = '\0';
+		pub_response(buf, (size_t)n);
+	}
+}
+
+
+static int pub_open(void)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int buf = RCVBUF;
+
+	g.pubs = calloc(g.norbits, sizeof(*g.pubs));
+	if (!g.pubs)
+		return ENOMEM;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	g.pub_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	if (g.pub_fd < 0)
+		return errno;
+	(void)setsockopt(g.pub_fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (bind(g.pub_fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    getsockname(g.pub_fd, (struct sockaddr *)&sin, &sl))
+		return errno;
+	sa_init(&g.pub_laddr, AF_INET);
+	(void)sa_set_sa(&g.pub_laddr, (struct sockaddr *)&sin);
+
+	return fd_listen(g.pub_fd, FD_READ, pub_readable, NULL);
+}
+
+
+/* An orbit can change now (-p: its last PUBLISH was answered) */
+static bool orbit_ready(uint32_t o)
+{
+	return !g.publish || !g.pubs[o].pending;
+}
+
+
+/* The orbits' state changes through the fake PBX or by PUBLISH */
+static bool have_events(void)
+{
+	return g.ctl_port || g.publish;
+}
+
+
 /* park or retrieve on an orbit (0-based) */
 static int orbit_toggle(uint32_t o, uint64_t *t0)
 {
 	char cmd[128];
+
+	if (g.publish) {
+		g.orbit_busy[o] = !g.orbit_busy[o];
+		if (g.orbit_busy[o])
+			g.pubs[o].call = g.ncmd++;
+		return pub_start(o, t0);
+	}
 
 	if (g.orbit_busy[o])
 		(void)re_snprintf(cmd, sizeof(cmd), "retrieve %u\n",
@@ -904,7 +1242,8 @@ static void fanout_tick(uint64_t t)
 			phase_next(t);
 			return;
 		}
-		fanout_start_event(t);
+		if (orbit_ready(g.nevents / 2 % g.norbits))
+			fanout_start_event(t);
 		return;
 	}
 
@@ -945,8 +1284,11 @@ static void tput_tick(uint64_t t)
 		g.tp_last_progress = t;
 	}
 	while (g.tp_expected < g.tp_received + TPUT_WINDOW * per) {
-		uint32_t o = g.tp_next_orbit++ % g.norbits;
+		uint32_t o = g.tp_next_orbit % g.norbits;
 
+		if (!orbit_ready(o))
+			break;
+		++g.tp_next_orbit;
 		if (orbit_toggle(o, NULL)) {
 			re_cancel();
 			return;
@@ -1065,7 +1407,8 @@ static void storm_tick(uint64_t t)
 				phase_next(t);
 			return;
 		}
-		fanout_start_event(t);
+		if (orbit_ready(g.nevents / 2 % g.norbits))
+			fanout_start_event(t);
 		return;
 	}
 
@@ -1089,9 +1432,33 @@ static void report_storm(uint64_t t)
 }
 
 
+/* The set-up phase begins: the server's figures before it */
+static void setup_begin(void)
+{
+	g.rss0 = proc_rss();
+	g.cpu_setup0 = proc_cpu();
+	g.drops0 = udp_drops();
+	g.t_setup0 = now_us();
+	g.phase = PH_SETUP;
+}
+
+
 static void phase_next(uint64_t t)
 {
 	switch (g.phase) {
+
+	case PH_PREPUB:
+		if (g.npub_failed) {
+			(void)re_fprintf(stderr, "loadgen: the presence "
+					 "server refused the orbits' first "
+					 "PUBLISH\n");
+			g.exit_code = 2;
+			g.phase = PH_DONE;
+			re_cancel();
+			break;
+		}
+		setup_begin();
+		break;
 
 	case PH_SETUP:
 		g.phase = PH_SETTLE;
@@ -1102,7 +1469,7 @@ static void phase_next(uint64_t t)
 		g.rss1 = proc_rss();
 		report_setup();
 		g.phase = PH_FANOUT;
-		if (g.ctl_port && g.rounds && g.nok)
+		if (have_events() && g.rounds && g.nok)
 			break;
 		/* fall through */
 
@@ -1112,7 +1479,7 @@ static void phase_next(uint64_t t)
 		g.phase = PH_TPUT;
 		g.tp_t0 = t;
 		g.tp_last_progress = t;
-		if (g.ctl_port && g.tput_s && g.nok)
+		if (have_events() && g.tput_s && g.nok)
 			break;
 		/* fall through */
 
@@ -1126,14 +1493,14 @@ static void phase_next(uint64_t t)
 
 	case PH_DRAIN:
 		g.phase = PH_STORM;
-		if (g.storm && g.ctl_port && g.rounds) {
+		if (g.storm && have_events() && g.rounds) {
 			storm_start(t);
 			break;
 		}
 		/* fall through */
 
 	case PH_STORM:
-		if (g.storm && g.ctl_port && g.rounds)
+		if (g.storm && have_events() && g.rounds)
 			report_storm(t);
 		g.phase = PH_REST;
 		g.tp_t0 = t;
@@ -1159,7 +1526,19 @@ static void tick(void *arg)
 	uint64_t t = now_us();
 	(void)arg;
 
+	pub_retransmit(t);
+
 	switch (g.phase) {
+
+	case PH_PREPUB: {
+		uint32_t o;
+
+		for (o = 0; o < g.norbits && orbit_ready(o); o++)
+			;
+		if (o == g.norbits)
+			phase_next(t);
+		break;
+	}
 
 	case PH_SETUP:
 		setup_retransmit(t);
@@ -1316,14 +1695,35 @@ static void signal_handler(int sig)
 }
 
 
+/* -P PID[,PID...] */
+static int pids_parse(const char *arg)
+{
+	char *end;
+
+	g.npids = 0;
+	while (*arg) {
+		const long v = strtol(arg, &end, 10);
+
+		if (end == arg || v <= 0 || g.npids == MAX_PIDS ||
+		    (*end && *end != ','))
+			return EINVAL;
+		g.pids[g.npids++] = (int)v;
+		arg = *end ? end + 1 : end;
+	}
+	g.pid = g.npids ? g.pids[0] : 0;
+
+	return g.npids ? 0 : EINVAL;
+}
+
+
 static void usage(void)
 {
 	(void)re_fprintf(stderr,
-			 "usage: loadgen -t ADDR:PORT [-c CTLPORT] "
+			 "usage: loadgen -t ADDR:PORT [-c CTLPORT | -p ADDR:PORT] "
 			 "[-n PHONES] [-k KEYS] [-m ORBITS]\n"
 			 "  [-b DNBASE] [-a FIRSTADDR] [-s ADDRS] "
 			 "[-w WINDOW] [-r RATE] [-f ROUNDS]\n"
-			 "  [-T SECS] [-P PID] [-o FILE] [-x EXPIRES] "
+			 "  [-T SECS] [-P PID[,PID...]] [-o FILE] [-x EXPIRES] "
 			 "[-L SECS] [-W SECS] [-S STORM]\n");
 }
 
@@ -1345,7 +1745,7 @@ int main(int argc, char *argv[])
 	g.runid = (unsigned)getpid();
 	(void)inet_pton(AF_INET, "127.1.0.1", &g.first);
 
-	while ((c = getopt(argc, argv, "t:c:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:"))
+	while ((c = getopt(argc, argv, "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:"))
 	       != -1) {
 		switch (c) {
 
@@ -1357,6 +1757,16 @@ int main(int argc, char *argv[])
 			break;
 
 		case 'c': g.ctl_port = (uint16_t)atoi(optarg); break;
+
+		case 'p':
+			if (sa_decode(&g.pub_target, optarg,
+				      strlen(optarg))) {
+				usage();
+				return 2;
+			}
+			g.publish = true;
+			break;
+
 		case 'n': g.nphones = (uint32_t)atol(optarg); break;
 		case 'k': g.keys = (uint32_t)atol(optarg); break;
 		case 'm': g.norbits = (uint32_t)atol(optarg); break;
@@ -1366,7 +1776,12 @@ int main(int argc, char *argv[])
 		case 'r': g.rate = (uint32_t)atol(optarg); break;
 		case 'f': g.rounds = (uint32_t)atol(optarg); break;
 		case 'T': g.tput_s = (uint32_t)atol(optarg); break;
-		case 'P': g.pid = atoi(optarg); break;
+		case 'P':
+			if (pids_parse(optarg)) {
+				usage();
+				return 2;
+			}
+			break;
 		case 'o': g.outfile = optarg; break;
 		case 'x': g.expires = (uint32_t)atol(optarg); break;
 		case 'L': g.limit_s = (uint32_t)atol(optarg); break;
@@ -1432,16 +1847,37 @@ int main(int argc, char *argv[])
 		}
 	}
 
-	g.rss0 = proc_rss();
-	g.cpu_setup0 = proc_cpu();
-	g.drops0 = udp_drops();
-	g.t_setup0 = now_us();
+	if (g.publish) {
+		uint32_t o;
+
+		err = pub_open();
+		if (err) {
+			(void)re_fprintf(stderr, "loadgen: publisher: %m\n",
+					 err);
+			return 1;
+		}
+		/* every orbit idle at the presence server before the
+		   phones subscribe, as the PBX's state is at parkblf */
+		g.phase = PH_PREPUB;
+		for (o = 0; o < g.norbits; o++)
+			(void)pub_start(o, NULL);
+	}
+	else {
+		setup_begin();
+	}
 	tmr_init(&g.tick);
 	tick(NULL);
 
 	err = re_main(signal_handler);
 
 	tmr_cancel(&g.tick);
+	if (g.publish) {
+		(void)re_printf("publish sent=%u ok=%u failed=%u "
+				"retransmits=%u\n", g.npub, g.npub_ok,
+				g.npub_failed, g.npub_retx);
+		fd_close(g.pub_fd);
+		(void)close(g.pub_fd);
+	}
 	write_records();
 	if (g.ctl_port)
 		fd_close(g.ctl_fd);
