@@ -35,10 +35,7 @@ CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 OPT      ?= -O2 -g
 CFLAGS   += $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -MMD -MP
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lpthread
-# src/tmrheap.c and src/randbuf.c replace libre's timer list and
-# random numbers; libre.so must bind to them
-LDFLAGS  += -Wl,--export-dynamic-symbol=tmr_* \
-	-Wl,--export-dynamic-symbol=rand_* $(EXTRA_LDFLAGS)
+LDFLAGS  += $(EXTRA_LDFLAGS)
 
 ifeq ($(V),)
 Q := @
@@ -47,7 +44,7 @@ HUSH_LD = @echo "  LD      $@";
 endif
 
 # Core sources; every module's module.mk appends to SRCS.
-SRCS := src/interpose.c src/tmrheap.c src/randbuf.c src/log.c src/file.c src/config.c src/cfgcheck.c src/orbitmap.c src/orbitrule.c src/orbittmpl.c src/store.c
+SRCS := src/ptmr.c src/randbuf.c src/log.c src/file.c src/config.c src/cfgcheck.c src/orbitmap.c src/orbitrule.c src/orbittmpl.c src/store.c
 SRCS += src/decoder.c src/encoder.c src/xmlsafe.c
 SRCS += src/notifier.c src/subdlg.c src/reach.c src/natkeep.c src/pacer.c src/blflist.c
 SRCS += src/tcpswitch.c src/contactfix.c
@@ -109,8 +106,9 @@ $(BUILD)/boardpage.c: src/board.html
 $(BUILD)/boardpage.o: $(BUILD)/boardpage.c
 	$(HUSH_CC)$(CC) $(CFLAGS) -c $< -o $@
 
+# made afresh: a member left from a removed source would still be linked
 $(CORELIB): $(OBJS)
-	$(HUSH_LD)$(AR) rcs $@ $^
+	$(HUSH_LD)rm -f $@ && $(AR) rcs $@ $^
 
 $(BIN): $(BUILD)/src/main.o $(CORELIB)
 	$(HUSH_LD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -25,7 +25,7 @@ enum { HASH_SIZE = 256 };
 /** One occupied orbit with an alert time */
 struct alert_orbit {
 	struct le he;
-	struct tmr tmr;          /**< Fires at the oldest call's deadline */
+	struct ptmr tmr;          /**< Fires at the oldest call's deadline */
 	struct alert *al;
 	char *name;              /**< Orbit name                          */
 	uint64_t oldest_at;      /**< When the oldest call was parked, ms */
@@ -44,7 +44,7 @@ static void orbit_destructor(void *arg)
 {
 	struct alert_orbit *ao = arg;
 
-	tmr_cancel(&ao->tmr);
+	ptmr_cancel(&ao->tmr);
 	hash_unlink(&ao->he);
 	mem_deref(ao->name);
 }
@@ -173,7 +173,7 @@ bool alert_update(struct alert *al, const char *name, uint32_t after_s,
 	deadline = oldest_at + (uint64_t)after_s * 1000;
 
 	if (now_ms >= deadline) {
-		tmr_cancel(&ao->tmr);
+		ptmr_cancel(&ao->tmr);
 		if (!ao->overdue) {
 			++metrics.alerts;
 			log_info("alert: %s: a call has waited over %u s",
@@ -183,7 +183,7 @@ bool alert_update(struct alert *al, const char *name, uint32_t after_s,
 	}
 	else {
 		ao->overdue = false;
-		tmr_start(&ao->tmr, deadline - now_ms, timeout, ao);
+		ptmr_start(&ao->tmr, deadline - now_ms, timeout, ao);
 	}
 
 	return was != ao->overdue;

@@ -76,9 +76,9 @@ struct app {
 	struct memtrim *trim;      /**< Heap trim after storms       */
 	char *domain;
 	uint64_t started;          /**< Start time, ms since the epoch  */
-	struct tmr tmr_stop;
-	struct tmr tmr_grace;      /**< Link down: until phones are told */
-	struct tmr tmr_sweep;      /**< End of a session's first report */
+	struct ptmr tmr_stop;
+	struct ptmr tmr_grace;      /**< Link down: until phones are told */
+	struct ptmr tmr_sweep;      /**< End of a session's first report */
 	uint64_t session_start;    /**< tmr_jiffies of the last SUBSCRIBE */
 	bool sweep_pending;        /**< First report of a session running */
 	bool ever_up;              /**< The link has been up once        */
@@ -91,9 +91,9 @@ static void destructor(void *arg)
 {
 	struct app *app = arg;
 
-	tmr_cancel(&app->tmr_stop);
-	tmr_cancel(&app->tmr_grace);
-	tmr_cancel(&app->tmr_sweep);
+	ptmr_cancel(&app->tmr_stop);
+	ptmr_cancel(&app->tmr_grace);
+	ptmr_cancel(&app->tmr_sweep);
 	app->reload = mem_deref(app->reload);
 	app->httpd = mem_deref(app->httpd);
 	app->trim = mem_deref(app->trim);
@@ -137,7 +137,7 @@ static void destructor(void *arg)
 	   un-SUBSCRIBE the PBX answered, waiting 10 s for the final
 	   NOTIFY that some PBXs never send.  It holds its SIP stack,
 	   the stack its sockets: the loop is over, so are the waits. */
-	(void)tmrheap_expire_all(EXIT_TIMERS_MAX);
+	(void)ptmr_expire_all(EXIT_TIMERS_MAX);
 }
 
 
@@ -312,7 +312,7 @@ static void upstream_update(const struct dn_update *upd, void *arg)
 	   they pause, DNs it did not mention are idle */
 	if (app->sweep_pending &&
 	    tmr_jiffies() < app->session_start + SWEEP_MAX_MS)
-		tmr_start(&app->tmr_sweep, SWEEP_QUIET_MS, sweep_handler,
+		ptmr_start(&app->tmr_sweep, SWEEP_QUIET_MS, sweep_handler,
 			  app);
 }
 
@@ -324,7 +324,7 @@ static void upstream_session(void *arg)
 	store_new_session(app->store);
 	app->sweep_pending = true;
 	app->session_start = tmr_jiffies();
-	tmr_cancel(&app->tmr_sweep);
+	ptmr_cancel(&app->tmr_sweep);
 }
 
 
@@ -352,7 +352,7 @@ static void upstream_link(bool up, void *arg)
 	struct app *app = arg;
 
 	if (up) {
-		tmr_cancel(&app->tmr_grace);
+		ptmr_cancel(&app->tmr_grace);
 		if (app->unknown)
 			log_info("app: upstream back: phones may subscribe "
 				 "again");
@@ -361,8 +361,8 @@ static void upstream_link(bool up, void *arg)
 		return;
 	}
 
-	if (!app->unknown && !tmr_isrunning(&app->tmr_grace))
-		tmr_start(&app->tmr_grace,
+	if (!app->unknown && !ptmr_isrunning(&app->tmr_grace))
+		ptmr_start(&app->tmr_grace,
 			  (uint64_t)app->cfg->upstream_grace * 1000,
 			  grace_handler, app);
 }
@@ -915,9 +915,9 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	if (!app)
 		return ENOMEM;
 
-	tmr_init(&app->tmr_stop);
-	tmr_init(&app->tmr_grace);
-	tmr_init(&app->tmr_sweep);
+	ptmr_init(&app->tmr_stop);
+	ptmr_init(&app->tmr_grace);
+	ptmr_init(&app->tmr_sweep);
 	app->started = store_now_ms();
 	app->cfg = mem_ref(cfg);
 	app->map = mem_ref(map);
@@ -1077,8 +1077,8 @@ void app_shutdown(struct app *app)
 
 	app->reload = mem_deref(app->reload);
 	app->httpd = mem_deref(app->httpd);
-	tmr_cancel(&app->tmr_grace);
-	tmr_cancel(&app->tmr_sweep);
+	ptmr_cancel(&app->tmr_grace);
+	ptmr_cancel(&app->tmr_sweep);
 	app->up = mem_deref(app->up);
 
 	if (app->db) {
@@ -1088,13 +1088,13 @@ void app_shutdown(struct app *app)
 		notifier_flush(app->nt);
 		notifier_close_lists(app->nt, SIPEVENT_PROBATION,
 				     SHUTDOWN_RETRY_S);
-		tmr_start(&app->tmr_stop, PERSIST_STOP_MS, stop_deadline,
+		ptmr_start(&app->tmr_stop, PERSIST_STOP_MS, stop_deadline,
 			  app);
 	}
 	else {
 		notifier_close_all(app->nt, SIPEVENT_PROBATION,
 				   SHUTDOWN_RETRY_S);
-		tmr_start(&app->tmr_stop, STOP_DEADLINE_MS, stop_deadline,
+		ptmr_start(&app->tmr_stop, STOP_DEADLINE_MS, stop_deadline,
 			  app);
 	}
 	app->sips_open = 2;

@@ -81,7 +81,7 @@ struct listwatcher {
 	struct sip_dialog *dlg;  /**< Behind NAT: libre's, to match      */
 	struct contactfix *fix;  /**< Behind NAT: the refresh rewritten  */
 	struct sa laddr;         /**< Behind NAT: our address it spoke to */
-	struct tmr tmr_back;     /**< Behind NAT: back on a connection   */
+	struct ptmr tmr_back;     /**< Behind NAT: back on a connection   */
 	enum sip_transp tp;
 };
 
@@ -107,7 +107,7 @@ static void watcher_destructor(void *arg)
 	struct listwatcher *lw = arg;
 
 	list_unlink(&lw->le);
-	tmr_cancel(&lw->tmr_back);
+	ptmr_cancel(&lw->tmr_back);
 	lw->ts = mem_deref(lw->ts);
 	lw->pace = mem_deref(lw->pace);
 	lw->not = mem_deref(lw->not);
@@ -727,7 +727,7 @@ static int list_subscribe(struct blflist *bl, struct sip *sip,
 			   &msg->uri.host, msg->uri.port);
 	err |= notifier_pacer_slot(&lw->pace, bl->nt, &msg->src,
 				   send_handler, lw);
-	tmr_init(&lw->tmr_back);
+	ptmr_init(&lw->tmr_back);
 	if (!err && orig) {
 		err = nat_bind(lw, orig);
 		if (!err)
@@ -819,7 +819,7 @@ void blflist_indialog(struct blflist *bl, const struct sip_msg *msg)
 		/* what waited: once libre has the phone's new address */
 		if (back) {
 			lw->full = true;
-			tmr_start(&lw->tmr_back, 0, back_handler, lw);
+			ptmr_start(&lw->tmr_back, 0, back_handler, lw);
 		}
 		return;
 	}

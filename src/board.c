@@ -32,7 +32,7 @@ enum {
 
 struct board {
 	struct list streams;   /**< struct stream                         */
-	struct tmr tmr;        /**< Keepalive                             */
+	struct ptmr tmr;        /**< Keepalive                             */
 	const struct app *app;
 	uint32_t n;
 };
@@ -69,7 +69,7 @@ static void destructor(void *arg)
 	struct board *b = arg;
 	struct le *le;
 
-	tmr_cancel(&b->tmr);
+	ptmr_cancel(&b->tmr);
 
 	/* the connections outlive us only until the server goes: they
 	   must not call back */
@@ -106,7 +106,7 @@ static void keepalive(void *arg)
 	mem_deref(mb);
 
 	if (!list_isempty(&b->streams))
-		tmr_start(&b->tmr, KEEPALIVE_MS, keepalive, b);
+		ptmr_start(&b->tmr, KEEPALIVE_MS, keepalive, b);
 }
 
 
@@ -130,7 +130,7 @@ int board_alloc(struct board **bp, const struct app *app)
 		return ENOMEM;
 
 	b->app = app;
-	tmr_init(&b->tmr);
+	ptmr_init(&b->tmr);
 	*bp = b;
 
 	return 0;
@@ -198,8 +198,8 @@ int board_stream(struct board *b, struct httpsrv_conn *conn)
 	httpsrv_stream(conn, stream_close, s);
 	s = NULL;
 
-	if (!tmr_isrunning(&b->tmr))
-		tmr_start(&b->tmr, KEEPALIVE_MS, keepalive, b);
+	if (!ptmr_isrunning(&b->tmr))
+		ptmr_start(&b->tmr, KEEPALIVE_MS, keepalive, b);
 
  out:
 	mem_deref(s);

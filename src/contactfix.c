@@ -29,7 +29,7 @@
 
 
 struct contactfix {
-	struct tmr tmr;
+	struct ptmr tmr;
 	struct sip_msg *msg;         /**< Referenced while rewritten      */
 	struct sip_hdr *hdr;         /**< Its Contact                     */
 	struct pl val;               /**< The Contact as it came          */
@@ -59,7 +59,7 @@ static void destructor(void *arg)
 {
 	struct contactfix *fix = arg;
 
-	tmr_cancel(&fix->tmr);
+	ptmr_cancel(&fix->tmr);
 	restore(fix);
 	mem_deref(fix->str);
 }
@@ -229,7 +229,7 @@ int contactfix_apply(struct contactfix **fixp, const struct sip_msg *msg,
 		goto out;
 	}
 
-	tmr_init(&fix->tmr);
+	ptmr_init(&fix->tmr);
 	err = value_print(mb, msg, at, tp);
 	if (err)
 		goto out;
@@ -247,7 +247,7 @@ int contactfix_apply(struct contactfix **fixp, const struct sip_msg *msg,
 	pl_set_str(&fix->hdr->val, fix->str);
 	if (at && msg->tp == SIP_TRANSP_UDP)
 		sa_set_port(&fix->msg->via.addr, sa_port(&msg->src));
-	tmr_start(&fix->tmr, 0, tmr_handler, fix);
+	ptmr_start(&fix->tmr, 0, tmr_handler, fix);
 
  out:
 	mem_deref(mb);

@@ -15,27 +15,49 @@ struct sipevent_sock;
 extern const struct mod_export *mod_table[];
 
 
-/* interpose: libre's API defined in the executable */
+/* ptmr: parkblf's timers, in one heap driven by one libre timer */
 
-struct interposed {
-	const char *name;
-	void *fn;
+typedef void (ptmr_h)(void *arg);
+
+/** A timer of parkblf's (libre's struct tmr holds a list element) */
+struct ptmr {
+	uint64_t jfs;               /**< Expiry, ms of tmr_jiffies()      */
+	ptmr_h *th;                 /**< Handler, NULL when not running   */
+	void *arg;                  /**< Handler argument                 */
+	size_t idx;                 /**< Heap index while running         */
 };
 
-int interpose_check(const char *area, const struct interposed *apiv,
-		    size_t apic);
+void     ptmr_init(struct ptmr *tmr);
+void     ptmr_start(struct ptmr *tmr, uint64_t delay, ptmr_h *th,
+		    void *arg);
+void     ptmr_cancel(struct ptmr *tmr);
+uint64_t ptmr_get_expire(const struct ptmr *tmr);
+void     ptmr_poll(void);
+uint64_t ptmr_next_timeout(void);
+size_t   ptmr_count(void);
+size_t   ptmr_expire_all(size_t max);
+struct list *ptmr_libre_list(void);
 
 
-/* tmrheap: libre's timer API, defined here (see tmrheap.c) */
+/**
+ * Check if a timer is running
+ *
+ * @param tmr Timer
+ *
+ * @return true if running
+ */
+static inline bool ptmr_isrunning(const struct ptmr *tmr)
+{
+	return tmr && tmr->th;
+}
 
-int    tmrheap_selftest(void);
-size_t tmrheap_count(void);
-size_t tmrheap_expire_all(size_t max);
 
+/* randbuf: parkblf's random numbers, from a getrandom(2) buffer */
 
-/* randbuf: libre's random API, defined here (see randbuf.c) */
-
-int randbuf_selftest(void);
+void     randbuf_bytes(uint8_t *p, size_t size);
+uint16_t randbuf_u16(void);
+uint32_t randbuf_u32(void);
+uint64_t randbuf_u64(void);
 
 
 /* sipsock */

@@ -43,7 +43,7 @@ struct httpsrv_conn {
 	struct httpsrv *srv;
 	struct tcp_conn *tc;
 	struct mbuf *mb;
-	struct tmr tmr;
+	struct ptmr tmr;
 	struct sa local;
 	struct sa peer;
 	bool answered;
@@ -62,7 +62,7 @@ static void conn_destructor(void *arg)
 	}
 	if (c->closeh)
 		c->closeh(c->arg);
-	tmr_cancel(&c->tmr);
+	ptmr_cancel(&c->tmr);
 	mem_deref(c->tc);
 	mem_deref(c->mb);
 }
@@ -155,7 +155,7 @@ static void connect_handler(const struct sa *peer, void *arg)
 	}
 
 	c->srv = s;
-	tmr_init(&c->tmr);
+	ptmr_init(&c->tmr);
 	c->mb = mbuf_alloc(512);
 	err = c->mb ? tcp_accept(&c->tc, s->ts, NULL, recv_handler,
 				 close_handler, c) : ENOMEM;
@@ -169,7 +169,7 @@ static void connect_handler(const struct sa *peer, void *arg)
 	c->peer = *peer;
 	list_append(&s->conns, &c->le, c);
 	++s->n;
-	tmr_start(&c->tmr, TIMEOUT_MS, timeout_handler, c);
+	ptmr_start(&c->tmr, TIMEOUT_MS, timeout_handler, c);
 }
 
 
@@ -269,7 +269,7 @@ int httpsrv_reply(struct httpsrv_conn *c, uint16_t scode,
 	}
 	mem_deref(mb);
 
-	tmr_start(&c->tmr, TIMEOUT_MS, timeout_handler, c);
+	ptmr_start(&c->tmr, TIMEOUT_MS, timeout_handler, c);
 
 	return err;
 }
@@ -304,7 +304,7 @@ void httpsrv_stream(struct httpsrv_conn *c, httpsrv_close_h *closeh,
 	if (!c)
 		return;
 
-	tmr_cancel(&c->tmr);
+	ptmr_cancel(&c->tmr);
 	c->closeh = closeh;
 	c->arg = arg;
 }

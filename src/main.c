@@ -161,15 +161,9 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 
-	/* before the timer self-test: its probe is libre's first fd, and
-	   libre takes the fd table size from its first use */
+	/* libre takes the fd table size from its first use */
 	fd_limit();
 
-	err = tmrheap_selftest();
-	if (!err)
-		err = randbuf_selftest();
-	if (err)
-		goto out;
 	log_init_libre();
 	/* the daemon's problems with its files are errors in its log */
 	log_set_file_errors(!test_only);

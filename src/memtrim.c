@@ -24,7 +24,7 @@ enum {
 };
 
 struct memtrim {
-	struct tmr tmr;
+	struct ptmr tmr;
 };
 
 
@@ -32,7 +32,7 @@ static void memtrim_destructor(void *arg)
 {
 	struct memtrim *mt = arg;
 
-	tmr_cancel(&mt->tmr);
+	ptmr_cancel(&mt->tmr);
 }
 
 
@@ -41,7 +41,7 @@ static void check(void *arg)
 	struct memtrim *mt = arg;
 	const struct mallinfo2 mi = mallinfo2();
 
-	tmr_start(&mt->tmr, CHECK_MS, check, mt);
+	ptmr_start(&mt->tmr, CHECK_MS, check, mt);
 
 	/* trimming under load would only fault the pages back in: wait
 	   until more of the heap is free than in use (the storm is over) */
@@ -72,7 +72,7 @@ int memtrim_alloc(struct memtrim **mtp)
 	if (!mt)
 		return ENOMEM;
 
-	tmr_start(&mt->tmr, CHECK_MS, check, mt);
+	ptmr_start(&mt->tmr, CHECK_MS, check, mt);
 	*mtp = mt;
 
 	return 0;

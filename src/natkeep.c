@@ -24,7 +24,7 @@
  *   any request from the phone, and any answer to a NOTIFY proves it is
  *   there.  Heard of for nat_keepalive_grace seconds: its
  *   subscriptions end (natkeep_lost_h).
- * - Each binding has its own timer (in tmrheap.c's one heap): the first
+ * - Each binding has its own timer (in ptmr.c's one heap): the first
  *   keepalive at a random point of the first interval, then every
  *   interval +-10 %, so that phones that subscribed together (after a
  *   power cut) do not get their keepalives in bursts.
@@ -87,7 +87,7 @@ struct natb {
 	struct list users;         /**< struct natuse sent here          */
 	struct sa src;             /**< Where the phone is               */
 	struct sa laddr;           /**< Our address it spoke to          */
-	struct tmr tmr;
+	struct ptmr tmr;
 	struct sip_keepalive *ka;  /**< TCP/TLS: tells when it closes    */
 	struct sip_request *req;   /**< Keepalive through libre          */
 	char *target;              /**< R-URI of the keepalives          */
@@ -110,7 +110,7 @@ static void natb_destructor(void *arg)
 {
 	struct natb *b = arg;
 
-	tmr_cancel(&b->tmr);
+	ptmr_cancel(&b->tmr);
 	hash_unlink(&b->he_src);
 	hash_unlink(&b->he_id);
 	mem_deref(b->ka);
@@ -167,7 +167,7 @@ static void lost(struct natb *b)
 		else
 			nk->losth(u->user, nk->arg);
 	}
-	tmr_cancel(&b->tmr);
+	ptmr_cancel(&b->tmr);
 	mem_deref(b);
 }
 
@@ -247,9 +247,10 @@ static int send_libre(struct natb *b)
 
 static uint64_t jittered(const struct natkeep *nk)
 {
-	return (uint64_t)nk->interval_ms *
-		(1000 - JITTER_PERMIL + rand_u16() % (2 * JITTER_PERMIL + 1))
-		/ 1000;
+	const unsigned permil = 1000 - JITTER_PERMIL +
+		randbuf_u16() % (2 * JITTER_PERMIL + 1);
+
+	return (uint64_t)nk->interval_ms * permil / 1000;
 }
 
 
@@ -270,7 +271,7 @@ static void ka_handler(void *arg)
 	}
 
 	++b->seq;
-	b->nonce = rand_u32();
+	b->nonce = randbuf_u32();
 	if (b->tp == SIP_TRANSP_UDP)
 		sock = sipsock_find(&b->laddr);
 	err = sock ? send_udp(b, sock) : send_libre(b);
@@ -279,7 +280,7 @@ static void ka_handler(void *arg)
 	else
 		++metrics.nat_keepalives_sent;
 
-	tmr_start(&b->tmr, jittered(nk), ka_handler, b);
+	ptmr_start(&b->tmr, jittered(nk), ka_handler, b);
 }
 
 
@@ -388,8 +389,8 @@ int natkeep_bind(struct natuse **up, struct natkeep *nk, enum sip_transp tp,
 		if (msg && b->gone && !b->ka) {
 			b->gone = false;
 			watch_conn(b, msg);
-			if (nk->interval_ms && !tmr_isrunning(&b->tmr))
-				tmr_start(&b->tmr, jittered(nk), ka_handler,
+			if (nk->interval_ms && !ptmr_isrunning(&b->tmr))
+				ptmr_start(&b->tmr, jittered(nk), ka_handler,
 					  b);
 		}
 		natb_heard(b);
@@ -407,7 +408,7 @@ int natkeep_bind(struct natuse **up, struct natkeep *nk, enum sip_transp tp,
 	b->laddr = *laddr;
 	b->id = ++nk->next_id;
 	b->heard = tmr_jiffies();
-	tmr_init(&b->tmr);
+	ptmr_init(&b->tmr);
 	err = str_dup(&b->target, target);
 	if (!err)
 		err = use_alloc(up, b, user);
@@ -421,7 +422,7 @@ int natkeep_bind(struct natuse **up, struct natkeep *nk, enum sip_transp tp,
 
 	/* the first keepalive somewhere in the first interval */
 	if (nk->interval_ms)
-		tmr_start(&b->tmr, 1 + rand_u32() % nk->interval_ms,
+		ptmr_start(&b->tmr, 1 + randbuf_u32() % nk->interval_ms,
 			  ka_handler, b);
 
 	log_debug("natkeep: %J (%s) is behind NAT: requests go there%s",
@@ -559,7 +560,7 @@ int natkeep_alloc(struct natkeep **nkp, struct sip *sip,
 	nk->sip = sip;
 	nk->losth = losth;
 	nk->arg = arg;
-	nk->next_id = rand_u32();
+	nk->next_id = randbuf_u32();
 	nk->interval_ms = 20000;
 	nk->grace_ms = 60000;
 	err  = hash_alloc(&nk->by_src, HASH_SIZE);

@@ -51,7 +51,7 @@ struct watchgroup {
 	struct le he;
 	char *name;
 	struct list watchers;
-	struct tmr tmr_fanout;        /**< Next batch of a fan-out        */
+	struct ptmr tmr_fanout;        /**< Next batch of a fan-out        */
 	uint64_t gen;                 /**< Changes fanned out so far      */
 };
 
@@ -70,7 +70,7 @@ struct notifier {
 	struct hash *by_callid;       /**< struct watcher by Call-ID      */
 	struct list dirty;            /**< Watchers with unsaved versions */
 	struct list ending;           /**< Final NOTIFY in flight         */
-	struct tmr tmr_flush;
+	struct ptmr tmr_flush;
 	char *domain;                 /**< PBX host[:port]                */
 	struct mbuf *scratch;         /**< Where documents are rendered   */
 	uint32_t nwatchers;
@@ -90,7 +90,7 @@ struct watcher {
 	uint64_t gen;                 /**< Last change of its group seen  */
 	struct le he_callid;          /**< In notifier.by_callid          */
 	struct le le_dirty;           /**< In notifier.dirty              */
-	struct tmr tmr_expire;
+	struct ptmr tmr_expire;
 	struct mbuf *body;            /**< Last document                  */
 	uint64_t expires_at;          /**< ms since the epoch             */
 	bool pending;                 /**< A NOTIFY waits for the last one */
@@ -105,7 +105,7 @@ static void group_destructor(void *arg)
 {
 	struct watchgroup *g = arg;
 
-	tmr_cancel(&g->tmr_fanout);
+	ptmr_cancel(&g->tmr_fanout);
 	hash_unlink(&g->he);
 	mem_deref(g->name);
 }
@@ -124,7 +124,7 @@ static void watcher_destructor(void *arg)
 	}
 	hash_unlink(&w->he_callid);
 	list_unlink(&w->le_dirty);
-	tmr_cancel(&w->tmr_expire);
+	ptmr_cancel(&w->tmr_expire);
 	w->pace = mem_deref(w->pace);
 	w->dlg = mem_deref(w->dlg);
 	mem_deref(w->group);
@@ -163,7 +163,7 @@ static void notifier_destructor(void *arg)
 {
 	struct notifier *nt = arg;
 
-	tmr_cancel(&nt->tmr_flush);
+	ptmr_cancel(&nt->tmr_flush);
 	notifier_flush(nt);
 	/* with a database, subscriptions outlive the process: the owner
 	   takes the transports away first, so nothing is sent here */
@@ -213,7 +213,7 @@ static int group_get(struct watchgroup **gp, struct notifier *nt,
 	if (!g)
 		return ENOMEM;
 
-	tmr_init(&g->tmr_fanout);
+	ptmr_init(&g->tmr_fanout);
 	err = str_dup(&g->name, name);
 	if (err) {
 		mem_deref(g);
@@ -432,8 +432,8 @@ static int watcher_notify(struct watcher *w)
 	/* versions are saved in batches (notifier_flush) */
 	if (!err && w->saved && !w->le_dirty.list) {
 		list_append(&w->nt->dirty, &w->le_dirty, w);
-		if (!tmr_isrunning(&w->nt->tmr_flush))
-			tmr_start(&w->nt->tmr_flush, FLUSH_MS, flush_handler,
+		if (!ptmr_isrunning(&w->nt->tmr_flush))
+			ptmr_start(&w->nt->tmr_flush, FLUSH_MS, flush_handler,
 				  w->nt);
 	}
 
@@ -549,7 +549,7 @@ static void watcher_end(struct watcher *w, enum sipevent_reason reason,
 	--nt->nwatchers;
 	hash_unlink(&w->he_callid);
 	list_unlink(&w->le_dirty);
-	tmr_cancel(&w->tmr_expire);
+	ptmr_cancel(&w->tmr_expire);
 	w->ending = true;      /* its pacing slot still counts */
 	list_append(&nt->ending, &w->le, w);
 	++nt->nending;
@@ -649,7 +649,7 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 	}
 
 	w->expires_at = store_now_ms() + expires * 1000ULL;
-	tmr_start(&w->tmr_expire, expires * 1000ULL, expire_handler, w);
+	ptmr_start(&w->tmr_expire, expires * 1000ULL, expire_handler, w);
 	if (w->saved)
 		watcher_update(w);
 
@@ -868,7 +868,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	w->nt = nt;
 	w->enc = enc;
 	w->peer = msg->src;
-	tmr_init(&w->tmr_expire);
+	ptmr_init(&w->tmr_expire);
 	err  = group_get(&w->group, nt, orbit->name);
 	err |= pacer_slot_alloc(&w->pace, nt->pacer, &msg->src,
 				send_handler, w);
@@ -911,7 +911,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 		w = NULL;
 		goto out;
 	}
-	tmr_start(&w->tmr_expire, expires * 1000ULL, expire_handler, w);
+	ptmr_start(&w->tmr_expire, expires * 1000ULL, expire_handler, w);
 
 	/* only a dialog whose peer is verified survives a restart */
 	if (nt->db && subdlg_verified(w->dlg) && watcher_save(w))
@@ -992,7 +992,7 @@ int notifier_alloc(struct notifier **ntp, struct sip *sip,
 	nt->scratch = mbuf_alloc(2048);
 	if (!nt->scratch)
 		err = ENOMEM;
-	tmr_init(&nt->tmr_flush);
+	ptmr_init(&nt->tmr_flush);
 	if (err)
 		goto out;
 
@@ -1057,12 +1057,12 @@ static void fanout_handler(void *arg)
 		   overfill a small buffer (208 KiB) past the check. */
 		if (n % CONGESTION_EVERY == 0 && sipsock_congested()) {
 			++metrics.fanout_waits;
-			tmr_start(&g->tmr_fanout, 1, fanout_handler, g);
+			ptmr_start(&g->tmr_fanout, 1, fanout_handler, g);
 			return;
 		}
 
 		if (n++ == FANOUT_BATCH) {
-			tmr_start(&g->tmr_fanout, 0, fanout_handler, g);
+			ptmr_start(&g->tmr_fanout, 0, fanout_handler, g);
 			return;
 		}
 
@@ -1383,7 +1383,7 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 	w->untold = true;
 	w->expires_at = s->expires_at;
 	w->version = s->version + RESUME_MARGIN;
-	tmr_init(&w->tmr_expire);
+	ptmr_init(&w->tmr_expire);
 
 	/* the phone's address, for pacing and logs: behind NAT where it
 	   is, else its Contact's */
@@ -1418,7 +1418,7 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 	hash_append(nt->by_callid, hash_joaat_str(subdlg_callid(w->dlg)),
 		    &w->he_callid, w);
 	++nt->nwatchers;
-	tmr_start(&w->tmr_expire, w->expires_at > now ?
+	ptmr_start(&w->tmr_expire, w->expires_at > now ?
 		  w->expires_at - now : 0, expire_handler, w);
 
  out:

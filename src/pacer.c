@@ -41,7 +41,7 @@ struct phone {
 struct pacer_slot {
 	struct pacer *p;            /**< Referenced                       */
 	struct phone *phone;        /**< Referenced                       */
-	struct tmr tmr;
+	struct ptmr tmr;
 	uint64_t last_ms;           /**< Last send, 0 = never             */
 	pacer_send_h *sendh;
 	void *arg;
@@ -69,7 +69,7 @@ static void slot_destructor(void *arg)
 {
 	struct pacer_slot *s = arg;
 
-	tmr_cancel(&s->tmr);
+	ptmr_cancel(&s->tmr);
 	mem_deref(s->phone);
 	mem_deref(s->p);
 }
@@ -171,7 +171,7 @@ int pacer_slot_alloc(struct pacer_slot **sp, struct pacer *p,
 	if (!s)
 		return ENOMEM;
 
-	tmr_init(&s->tmr);
+	ptmr_init(&s->tmr);
 	s->p = mem_ref(p);
 	s->sendh = sendh;
 	s->arg = arg;
@@ -252,12 +252,12 @@ void pacer_request(struct pacer_slot *s)
 	w = wait_ms(s, tmr_jiffies());
 	if (w) {
 		/* restarting would only delay: the timer already runs */
-		if (!tmr_isrunning(&s->tmr))
-			tmr_start(&s->tmr, w, timeout_handler, s);
+		if (!ptmr_isrunning(&s->tmr))
+			ptmr_start(&s->tmr, w, timeout_handler, s);
 		return;
 	}
 
-	tmr_cancel(&s->tmr);
+	ptmr_cancel(&s->tmr);
 	pacer_sent(s);
 	s->sendh(s->arg);
 }
@@ -295,5 +295,5 @@ uint32_t pacer_count(const struct pacer *p, const struct sa *peer)
  */
 bool pacer_pending(const struct pacer_slot *s)
 {
-	return s && tmr_isrunning(&s->tmr);
+	return s && ptmr_isrunning(&s->tmr);
 }

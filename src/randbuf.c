@@ -1,14 +1,14 @@
 /**
- * @file randbuf.c  libre's random numbers from a getrandom(2) buffer
+ * @file randbuf.c  parkblf's random numbers, from a getrandom(2) buffer
  *
- * Every SIP request libre sends needs a fresh branch (rand_u64) and
- * every dialog tags and a Call-ID.  libre 1.1.0 takes each rand_u32
- * from OpenSSL's RAND_bytes, whose fork check makes a getpid system
- * call every time: 16 % of parkblf's CPU in a fan-out profile
- * (docs/BENCHMARKS.md).  The executable defines libre's rand_* API
- * (libre.so calls it through its PLT, as with tmrheap.c) and serves
- * it from a buffer filled by the kernel's CSPRNG, 4 KiB per system
- * call: the same quality of randomness, ~1/500 of the calls.
+ * Every NOTIFY parkblf sends itself needs a fresh branch nonce, every
+ * dialog a tag, every NAT keepalive a nonce.  libre 1.1.0 takes each
+ * rand_u32 from OpenSSL's RAND_bytes, whose fork check makes a getpid
+ * system call every time: 16 % of parkblf's CPU in a fan-out profile
+ * (docs/BENCHMARKS.md).  parkblf's own numbers come from this buffer,
+ * filled by the kernel's CSPRNG, 4 KiB per system call: the same
+ * quality of randomness, ~1/500 of the calls.  libre keeps its own
+ * (its transactions, dialogs and parsed messages).
  *
  * parkblf never forks; were a child to share the buffer, it would
  * repeat the parent's numbers, so a pthread_atfork handler empties
@@ -33,11 +33,6 @@ static struct {
 	size_t pos;                 /**< Next unused byte                 */
 	bool atfork;                /**< Child handler registered         */
 } rb = {.pos = RANDBUF_SIZE};
-
-static const char alphanum[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	"abcdefghijklmnopqrstuvwxyz"
-	"0123456789";
 
 
 /* a forked child must not replay its parent's numbers */
@@ -75,7 +70,13 @@ static void refill(void)
 }
 
 
-void rand_bytes(uint8_t *p, size_t size)
+/**
+ * Fill a buffer with random bytes
+ *
+ * @param p    Buffer
+ * @param size Its size
+ */
+void randbuf_bytes(uint8_t *p, size_t size)
 {
 	if (!p)
 		return;
@@ -98,89 +99,46 @@ void rand_bytes(uint8_t *p, size_t size)
 }
 
 
-void rand_init(void)
-{
-}
-
-
-uint16_t rand_u16(void)
+/**
+ * A random 16-bit number
+ *
+ * @return The number
+ */
+uint16_t randbuf_u16(void)
 {
 	uint16_t v;
 
-	rand_bytes((uint8_t *)&v, sizeof(v));
+	randbuf_bytes((uint8_t *)&v, sizeof(v));
 
 	return v;
-}
-
-
-uint32_t rand_u32(void)
-{
-	uint32_t v;
-
-	rand_bytes((uint8_t *)&v, sizeof(v));
-
-	return v;
-}
-
-
-uint64_t rand_u64(void)
-{
-	uint64_t v;
-
-	rand_bytes((uint8_t *)&v, sizeof(v));
-
-	return v;
-}
-
-
-/* [A-Za-z0-9], uniform: bytes >= 248 (4 * 62) are drawn again */
-void rand_str(char *str, size_t size)
-{
-	size_t i = 0;
-
-	if (!str || !size)
-		return;
-
-	--size;
-
-	while (i < size) {
-		uint8_t b;
-
-		rand_bytes(&b, 1);
-		if (b >= 4 * (sizeof(alphanum) - 1))
-			continue;
-
-		str[i++] = alphanum[b % (sizeof(alphanum) - 1)];
-	}
-
-	str[size] = '\0';
-}
-
-
-char rand_char(void)
-{
-	char s[2];
-
-	rand_str(s, sizeof(s));
-
-	return s[0];
 }
 
 
 /**
- * Check that libre draws its random numbers here (see interpose.c)
+ * A random 32-bit number
  *
- * @return 0 if so, ENOSYS if libre binds to its own
+ * @return The number
  */
-int randbuf_selftest(void)
+uint32_t randbuf_u32(void)
 {
-	static const struct interposed api[] = {
-		{"rand_bytes", (void *)rand_bytes},
-		{"rand_u16",   (void *)rand_u16},
-		{"rand_u32",   (void *)rand_u32},
-		{"rand_u64",   (void *)rand_u64},
-		{"rand_str",   (void *)rand_str},
-	};
+	uint32_t v;
 
-	return interpose_check("rand", api, ARRAY_SIZE(api));
+	randbuf_bytes((uint8_t *)&v, sizeof(v));
+
+	return v;
+}
+
+
+/**
+ * A random 64-bit number
+ *
+ * @return The number
+ */
+uint64_t randbuf_u64(void)
+{
+	uint64_t v;
+
+	randbuf_bytes((uint8_t *)&v, sizeof(v));
+
+	return v;
 }

@@ -26,7 +26,7 @@ enum { RELOAD_CHECK_MS = 1000 };
 struct reload {
 	char *path;
 	struct stat st;            /**< The file as last loaded          */
-	struct tmr tmr;
+	struct ptmr tmr;
 	reload_h *h;
 	void *arg;
 };
@@ -38,7 +38,7 @@ static void destructor(void *arg)
 {
 	struct reload *rl = arg;
 
-	tmr_cancel(&rl->tmr);
+	ptmr_cancel(&rl->tmr);
 	if (hup_pipe[0] >= 0) {
 		fd_close(hup_pipe[0]);
 		(void)signal(SIGHUP, SIG_DFL);
@@ -102,7 +102,7 @@ static void check_handler(void *arg)
 	struct reload *rl = arg;
 	struct stat st;
 
-	tmr_start(&rl->tmr, RELOAD_CHECK_MS, check_handler, rl);
+	ptmr_start(&rl->tmr, RELOAD_CHECK_MS, check_handler, rl);
 
 	if (stat(rl->path, &st))
 		return;    /* being replaced: look again next time */
@@ -135,7 +135,7 @@ int reload_alloc(struct reload **rlp, const char *path, reload_h *h,
 	if (!rl)
 		return ENOMEM;
 
-	tmr_init(&rl->tmr);
+	ptmr_init(&rl->tmr);
 	rl->h = h;
 	rl->arg = arg;
 
@@ -158,7 +158,7 @@ int reload_alloc(struct reload **rlp, const char *path, reload_h *h,
 		goto out;
 
 	(void)signal(SIGHUP, sighup);
-	tmr_start(&rl->tmr, RELOAD_CHECK_MS, check_handler, rl);
+	ptmr_start(&rl->tmr, RELOAD_CHECK_MS, check_handler, rl);
 
  out:
 	if (err)

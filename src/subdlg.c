@@ -106,7 +106,7 @@ struct subdlg {
 	subdlg_resp_h *resph;
 	void *arg;
 	struct sip_request *req;     /**< libre's NOTIFY in flight        */
-	struct tmr tmr;              /**< Fast path: retransmission       */
+	struct ptmr tmr;              /**< Fast path: retransmission       */
 	void *sock;                  /**< Fast path: udp_sock (not ref'd) */
 	struct sa dst;               /**< Fast path or NAT: the phone     */
 	struct sa laddr;             /**< Fast path: our address          */
@@ -143,7 +143,7 @@ static void fast_done(struct subdlg *sd)
 		hash_unlink(&sd->he);
 		--sd->ctx->inflight;
 	}
-	tmr_cancel(&sd->tmr);
+	ptmr_cancel(&sd->tmr);
 	sd->body = mem_deref(sd->body);
 }
 
@@ -397,7 +397,7 @@ static void rtx_handler(void *arg)
 	sd->rtx_ms = sd->rtx_ms * 2 > t2 ? t2 : sd->rtx_ms * 2;
 	if (sd->waited_ms + sd->rtx_ms > tf)
 		sd->rtx_ms = tf - sd->waited_ms;
-	tmr_start(&sd->tmr, sd->rtx_ms, rtx_handler, sd);
+	ptmr_start(&sd->tmr, sd->rtx_ms, rtx_handler, sd);
 }
 
 
@@ -548,7 +548,7 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
 		err = libre_send(sd, substate, ctype, body);
 		if (err == EPERM) {
 			/* not to be sent there: it fails as unanswered */
-			tmr_start(&sd->tmr, 0, refused_handler, sd);
+			ptmr_start(&sd->tmr, 0, refused_handler, sd);
 			err = 0;
 		}
 		return err;
@@ -557,7 +557,7 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
 	sd->expires = expires;
 	sd->ctype = ctype;
 	sd->body = mem_ref(body);
-	sd->nonce = rand_u32();
+	sd->nonce = randbuf_u32();
 	sd->rtx_ms = sd->ctx->t1;
 	sd->waited_ms = 0;
 
@@ -571,7 +571,7 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
 
 	hash_append(sd->ctx->by_id, sd->id, &sd->he, sd);
 	++sd->ctx->inflight;
-	tmr_start(&sd->tmr, sd->rtx_ms, rtx_handler, sd);
+	ptmr_start(&sd->tmr, sd->rtx_ms, rtx_handler, sd);
 
 	return 0;
 }
@@ -625,7 +625,7 @@ int subdlg_terminate(struct subdlg *sd, const char *reason,
 	if (sd->fast && !sd->verified) {
 		sd->ctype = ctype;
 		sd->body = mem_ref(body);
-		sd->nonce = rand_u32();
+		sd->nonce = randbuf_u32();
 		err = fast_send(sd, substate);
 		sd->body = mem_deref(sd->body);
 		return err ? err : EALREADY;
@@ -719,7 +719,7 @@ static struct subdlg *dlg_alloc(struct subdlgs *ctx, enum sip_transp tp,
 	sd->ltag = ltag;
 	sd->id = ++ctx->next_id;
 	sd->cseq = cseq;
-	tmr_init(&sd->tmr);
+	ptmr_init(&sd->tmr);
 
 	return sd;
 }
@@ -876,7 +876,7 @@ int subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
 		return EBADMSG;
 
 	/* libre's notifier started its CSeq below 65536 too */
-	sd = dlg_alloc(ctx, msg->tp, msg->tag, rand_u16(), resph, arg);
+	sd = dlg_alloc(ctx, msg->tp, msg->tag, randbuf_u16(), resph, arg);
 	if (!sd)
 		return ENOMEM;
 
@@ -1151,7 +1151,7 @@ bool subdlg_retransmission(const struct subdlg *sd,
 /** @return true while a NOTIFY of this dialog waits for its answer */
 bool subdlg_busy(const struct subdlg *sd)
 {
-	return sd && (sd->he.list || sd->req || tmr_isrunning(&sd->tmr));
+	return sd && (sd->he.list || sd->req || ptmr_isrunning(&sd->tmr));
 }
 
 
@@ -1389,7 +1389,7 @@ int subdlgs_alloc(struct subdlgs **ctxp, struct sip *sip)
 
 	ctx->sip = sip;
 	ctx->t1 = T1_MS;
-	ctx->next_id = rand_u32();
+	ctx->next_id = randbuf_u32();
 	err  = hash_alloc(&ctx->by_id, ID_HASH_SIZE);
 	err |= natkeep_alloc(&ctx->nk, sip, nat_lost, ctx);
 	err |= reach_alloc(&ctx->reach);

@@ -24,7 +24,7 @@
 
 struct tcpswitch {
 	struct tcp_conn *tc;
-	struct tmr tmr;
+	struct ptmr tmr;
 	struct sip_msg *msg;         /**< The SUBSCRIBE, referenced       */
 	struct sip_msg *tcp;         /**< The same, Contact over TCP      */
 	tcpswitch_h *h;
@@ -38,7 +38,7 @@ static void destructor(void *arg)
 {
 	struct tcpswitch *ts = arg;
 
-	tmr_cancel(&ts->tmr);
+	ptmr_cancel(&ts->tmr);
 	mem_deref(ts->tc);
 	mem_deref(ts->tcp);
 	mem_deref(ts->msg);
@@ -83,7 +83,7 @@ static void finish(struct tcpswitch *ts, int err)
 
 	ts->fired = true;
 	ts->err = err;
-	tmr_start(&ts->tmr, 0, done_handler, ts);
+	ptmr_start(&ts->tmr, 0, done_handler, ts);
 }
 
 
@@ -157,7 +157,7 @@ int tcpswitch_start(struct tcpswitch **tsp, const struct sip_msg *msg,
 		return err;
 	}
 
-	tmr_start(&ts->tmr, timeout_ms, timeout_handler, ts);
+	ptmr_start(&ts->tmr, timeout_ms, timeout_handler, ts);
 	*tsp = ts;
 
 	return 0;

@@ -39,8 +39,8 @@ struct upstream {
 	struct sipevent_sock *sock;
 	const struct config *cfg;
 	struct sipsub *sub;
-	struct tmr tmr_retry;
-	struct tmr tmr_ka;         /**< Keepalive: next OPTIONS ping     */
+	struct ptmr tmr_retry;
+	struct ptmr tmr_ka;         /**< Keepalive: next OPTIONS ping     */
 	struct sip_request *ka_req;/**< The ping in flight, or NULL      */
 	struct uri route;          /**< upstream_uri, for the pings      */
 	char *uri;                 /**< Its storage                      */
@@ -62,8 +62,8 @@ static void destructor(void *arg)
 {
 	struct upstream *up = arg;
 
-	tmr_cancel(&up->tmr_retry);
-	tmr_cancel(&up->tmr_ka);
+	ptmr_cancel(&up->tmr_retry);
+	ptmr_cancel(&up->tmr_ka);
 	up->ka_req = mem_deref(up->ka_req);
 	up->sub = mem_deref(up->sub);     /* sends Expires: 0 */
 	mem_deref(up->uri);
@@ -103,11 +103,11 @@ static void set_state(struct upstream *up, enum link_state st)
 
 	if (st == LINK_UP && up->cfg->upstream_keepalive) {
 		up->ka_missed = 0;
-		tmr_start(&up->tmr_ka, up->cfg->upstream_keepalive * 1000ULL,
+		ptmr_start(&up->tmr_ka, up->cfg->upstream_keepalive * 1000ULL,
 			  keepalive_handler, up);
 	}
 	else if (st != LINK_UP) {
-		tmr_cancel(&up->tmr_ka);
+		ptmr_cancel(&up->tmr_ka);
 		up->ka_req = mem_deref(up->ka_req);
 	}
 
@@ -128,7 +128,7 @@ static uint64_t backoff_ms(const struct upstream *up)
 	if (d > max)
 		d = max;
 
-	return d / 2 + rand_u32() % (d / 2 + 1);
+	return d / 2 + randbuf_u32() % (d / 2 + 1);
 }
 
 
@@ -152,7 +152,7 @@ static void schedule_retry(struct upstream *up, uint32_t retry_after,
 	}
 
 	set_state(up, LINK_DOWN);
-	tmr_start(&up->tmr_retry, delay, retry_handler, up);
+	ptmr_start(&up->tmr_retry, delay, retry_handler, up);
 }
 
 
@@ -192,11 +192,12 @@ static void keepalive_handler(void *arg)
 			   "Call-ID: %016llx\r\n"
 			   "CSeq: 1 OPTIONS\r\n"
 			   "Content-Length: 0\r\n\r\n",
-			   up->uri, up->from_uri, rand_u64(), rand_u64());
+			   up->uri, up->from_uri, randbuf_u64(),
+			   randbuf_u64());
 	if (err)
 		log_debug("upstream: OPTIONS ping: %m", err);
 
-	tmr_start(&up->tmr_ka, up->cfg->upstream_keepalive * 1000ULL,
+	ptmr_start(&up->tmr_ka, up->cfg->upstream_keepalive * 1000ULL,
 		  keepalive_handler, up);
 }
 
@@ -485,8 +486,8 @@ int upstream_alloc(struct upstream **upp, struct sip *sip,
 	up->sessh = sessh;
 	up->linkh = linkh;
 	up->arg = arg;
-	tmr_init(&up->tmr_retry);
-	tmr_init(&up->tmr_ka);
+	ptmr_init(&up->tmr_retry);
+	ptmr_init(&up->tmr_ka);
 
 	err = upstream_domain(&domain, cfg->upstream_uri);
 	if (err)

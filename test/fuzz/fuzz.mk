@@ -15,8 +15,10 @@ $(FUZZ_BINS): $(BUILD)/test/fuzz/%: $(BUILD)/test/fuzz/%.o \
 		$(BUILD)/test/fuzz/fuzz_common.o $(CORELIB)
 	$(HUSH_LD)$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS_$*) -o $@ $^ $(LDLIBS)
 
-# fuzz_stateful runs libre's sockets itself: libre must call its fd_*
-FUZZ_LDFLAGS_fuzz_stateful := -Wl,--export-dynamic-symbol=fd_*
+# fuzz_stateful runs libre's sockets and clock itself: libre must call
+# its fd_* and tmr_jiffies
+FUZZ_LDFLAGS_fuzz_stateful := -Wl,--export-dynamic-symbol=fd_* \
+	-Wl,--export-dynamic-symbol=tmr_jiffies
 
 fuzz-build: $(FUZZ_BINS)
 

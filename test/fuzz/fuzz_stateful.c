@@ -136,7 +136,7 @@ static struct {
 
 /* The fuzzer's clock: it moves only when the input makes time pass
    (OP_TIME), so that a run does not depend on the machine's speed.
-   libre and parkblf read it through tmr_jiffies (exported, as tmr_*). */
+   libre and parkblf read it through tmr_jiffies (exported, see fuzz.mk). */
 uint64_t tmr_jiffies(void)
 {
 	return clock_now;
@@ -448,7 +448,7 @@ static unsigned pump(void)
 		unsigned n;
 		int ready;
 
-		tmr_poll(NULL);
+		tmr_poll(ptmr_libre_list());
 
 		memcpy(ent, fdv, nfd * sizeof(ent[0]));
 		for (i = 0; i < nfd; i++) {

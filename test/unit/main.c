@@ -15,7 +15,7 @@
 
 
 static const struct unit_group *groups[] = {
-	&unit_tmrheap,
+	&unit_ptmr,
 	&unit_sipsock,
 	&unit_subdlg,
 	&unit_reach,

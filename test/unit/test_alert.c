@@ -59,7 +59,7 @@ static void test_timer_fires(void **state)
 	assert_int_equal(0, alert_count(al));
 
 	/* the one timer of the orbit is armed for parked + 1 s */
-	assert_in_range(tmr_next_timeout(NULL), 900, 1000);
+	assert_in_range(ptmr_next_timeout(), 900, 1000);
 
 	run_loop(5000);
 	assert_int_equal(1, nfired);
@@ -70,7 +70,7 @@ static void test_timer_fires(void **state)
 	/* retrieved: no longer overdue, no timer left */
 	assert_true(alert_update(al, "park-1", 1, 0, now));
 	assert_int_equal(0, alert_overdue(al, "park-1"));
-	assert_int_equal(0, tmr_next_timeout(NULL));
+	assert_int_equal(0, ptmr_next_timeout());
 
 	mem_deref(al);
 }
@@ -88,16 +88,16 @@ static void test_already_overdue(void **state)
 	assert_int_equal(0, alert_alloc(&al, on_alert, NULL));
 	assert_true(alert_update(al, "park-2", 60, now - 61000, now));
 	assert_int_equal(60, alert_overdue(al, "park-2"));
-	assert_int_equal(0, tmr_next_timeout(NULL));
+	assert_int_equal(0, ptmr_next_timeout());
 
 	/* the oldest retrieved, the next has waited 10 s of 60 */
 	assert_true(alert_update(al, "park-2", 60, now - 10000, now));
 	assert_int_equal(0, alert_overdue(al, "park-2"));
-	assert_in_range(tmr_next_timeout(NULL), 49000, 50000);
+	assert_in_range(ptmr_next_timeout(), 49000, 50000);
 
 	/* off for this orbit (alert_after=0): no timer */
 	assert_false(alert_update(al, "park-2", 0, now - 10000, now));
-	assert_int_equal(0, tmr_next_timeout(NULL));
+	assert_int_equal(0, ptmr_next_timeout());
 	assert_int_equal(0, nfired);
 
 	mem_deref(al);
