@@ -56,6 +56,7 @@
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
+#include "orbitmap.h"
 #include "phonevendor.h"
 #include "provision.h"
 
@@ -125,6 +126,7 @@ static int header_print(struct re_printf *pf, const struct provision *prov,
 			const char *what, const char *assumes)
 {
 	const char *lines[3];
+	struct le *le;
 	size_t i;
 	int err;
 
@@ -143,6 +145,18 @@ static int header_print(struct re_printf *pf, const struct provision *prov,
 	for (i = 0; i < ARRAY_SIZE(lines); i++)
 		err |= re_hprintf(pf, "%s %H\n", cont, xml_comment_print,
 				  lines[i]);
+
+	/* the orbits a discover line makes are not known in advance */
+	for (le = list_head(&prov->map->rules); le; le = le->next) {
+		const struct orbitdisc *d = le->data;
+
+		err |= re_hprintf(pf, "%s No keys for discover %H -> %H "
+				  "(line %u): those orbits exist once the "
+				  "PBX reports a DN.\n", cont,
+				  xml_comment_print, d->pattern,
+				  xml_comment_print, d->tmpl->name,
+				  d->tmpl->line);
+	}
 
 	if (close)
 		err |= re_hprintf(pf, "%s\n", close);

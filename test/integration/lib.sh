@@ -222,6 +222,19 @@ start_parkblf() {
 	wait_upstream_up
 }
 
+# http_ports: after start_parkblf with http_listen on port 0, sets
+# PB_PORT (the phones' port: both lines say "listening on"), HTTP_PORT
+# and URL
+http_ports() {
+	PB_PORT=$(sed -n 's/.*sip: listening on 127.0.0.1:\([0-9]*\).*/\1/p' \
+		"$T/parkblf.log" | head -n 1)
+	HTTP_PORT=$(sed -n \
+		's/.*http: listening on 127.0.0.1:\([0-9]*\).*/\1/p' \
+		"$T/parkblf.log")
+	[ -n "$HTTP_PORT" ] || fail "no 'http: listening on' line"
+	URL="http://127.0.0.1:$HTTP_PORT"
+}
+
 # log_count_ge N REGEX: parkblf's log has at least N lines matching
 log_count_ge() {
 	[ "$(grep -Ec -- "$2" "$T/parkblf.log")" -ge "$1" ]

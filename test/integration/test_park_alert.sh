@@ -14,11 +14,7 @@ park-1 *00 label="Orbit 0"
 park-2 *01 alert_after=0
 EOM
 start_parkblf
-PB_PORT=$(sed -n 's/.*sip: listening on 127.0.0.1:\([0-9]*\).*/\1/p' \
-	"$T/parkblf.log" | head -n 1)
-HTTP_PORT=$(sed -n 's/.*http: listening on 127.0.0.1:\([0-9]*\).*/\1/p' \
-	"$T/parkblf.log")
-URL="http://127.0.0.1:$HTTP_PORT"
+http_ports
 
 get() {
 	curl -sS --max-time 5 "$URL$1" || fail "GET $1 failed"

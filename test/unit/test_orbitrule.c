@@ -197,8 +197,8 @@ static void test_range_cap(void **state)
 	(void)state;
 
 	for (i = 0; i < 11; i++)
-		assert_int_equal(0, mbuf_printf(mb, "r%d-{1..1000} %d{000..999}"
-						"\n", i, i + 10));
+		assert_int_equal(0, mbuf_printf(mb, "r%d-{1..1000} "
+						"%d{000..999}\n", i, i + 10));
 	assert_int_equal(0, mbuf_write_u8(mb, 0));
 
 	errors(e, sizeof(e), (char *)mb->buf);

@@ -1,0 +1,166 @@
+# Orbit map rules, as a phone and an admin see them.  A range line
+# (park-{1..10} *{00..09}) gives ten orbits, one overridden by a line of
+# its own; a phone watching a range orbit the PBX has never mentioned
+# gets idle at once, then the caller once a call is parked there.  A
+# discover line (discover SP{x} shared-{x} max=2) makes an orbit of SP1
+# (in the PBX's first report) and of SP3 (parked later): /status and
+# /metrics show them, a phone subscribes without an edit; SP4 is past
+# max= (logged once, not an orbit, 404).  A reload keeps the discovered
+# orbits with the new template's label, and one without the discover
+# line ends their watchers (noresource).
+. "$(dirname "$0")/lib.sh"
+
+for tool in curl jq; do
+	command -v "$tool" >/dev/null ||
+		fail "$tool is missing: run test/deps.sh"
+done
+
+start_fakepbx
+pbx park SP1 call-1 201 Alice >/dev/null
+write_config "http_listen 127.0.0.1:0"
+cat >"$T/orbits.conf" <<'EOM'
+park-{1..10} *{00..09} label="Orbit {0..9}"
+park-1 *00 retrieve=*10 label="Front desk"
+discover SP{x} shared-{x} label="Shared {x}" max=2
+EOM
+start_parkblf
+http_ports
+
+# get PATH: the body in $T/body, fails unless 200
+get() {
+	curl -sS --max-time 5 -o "$T/body" -f "$URL$1" ||
+		fail "GET $1 failed"
+}
+
+# orbit NAME FIELD: a field of an orbit in /status ("" if no orbit)
+orbit() {
+	get /status
+	jq -r --arg n "$1" ".orbits[] | select(.name == \$n) | .$2" \
+		"$T/body"
+}
+
+# 1. the range, and the line that overrides one of its orbits
+wait_for 5 grep -q "the PBX reported DN SP1: orbit shared-1" \
+	"$T/parkblf.log" || fail "SP1 not discovered"
+get /status
+[ "$(jq '.orbits | length' "$T/body")" = 11 ] ||
+	fail "/status: not 10 range orbits and shared-1: $(cat "$T/body")"
+[ "$(orbit park-7 dn)/$(orbit park-7 label)/$(orbit park-7 origin)" = \
+	"*06/Orbit 6/range" ] || fail "park-7: $(orbit park-7 dn)"
+[ "$(orbit park-7 retrieve)" = "*16" ] || fail "park-7's retrieve code"
+[ "$(orbit park-1 label)/$(orbit park-1 origin)" = "Front desk/line" ] ||
+	fail "park-1: the line did not win over the range"
+log "range: park-1..park-10 on *00..*09, park-1 from its own line"
+
+start_phone p7 park-7 QUIET_MS=20000
+expect_last p7 '<state>terminated</state>'
+log "park-7 (never mentioned by the PBX): idle at once"
+pbx park '*06' call-6 206 Frank >/dev/null
+expect_last p7 '<state>confirmed</state>'
+[ "$(last_callers p7)" = "206 Frank" ] || fail "park-7: $(last_callers p7)"
+log "park-7: Frank parked on *06 lights it"
+
+# 2. discovery: SP1 came in the PBX's first report
+[ "$(orbit shared-1 origin)/$(orbit shared-1 label)" = \
+	"discovered/Shared 1" ] || fail "shared-1 in /status"
+[ "$(orbit shared-1 'calls[0].number')" = 201 ] ||
+	fail "shared-1: Alice's call not in /status"
+log "SP1 (first report): orbit shared-1, in /status with Alice"
+
+expect_refusal shared-3 404 "Via:" "SIP" $'Event: dialog\nExpires: 600'
+pbx park SP3 call-3 203 Carol >/dev/null
+wait_for 5 grep -q "the PBX reported DN SP3: orbit shared-3" \
+	"$T/parkblf.log" || fail "SP3 not discovered"
+start_phone s3 shared-3 QUIET_MS=20000
+expect_last s3 '<state>confirmed</state>'
+# (last_callers leaves out park-* local identities, not shared-*)
+[ "$(last_callers s3 | sed 's/^shared-3 Shared 3|//')" = "203 Carol" ] ||
+	fail "shared-3: $(last_callers s3)"
+get /metrics
+grep -qx 'parkblf_orbits 12' "$T/body" ||
+	fail "/metrics: $(grep parkblf_orbits "$T/body")"
+log "SP3 parked: shared-3 subscribable without an edit, in /metrics"
+
+# 3. max=2: SP4 is not made an orbit, logged once
+pbx park SP4 call-4 204 Dave >/dev/null
+pbx park SP5 call-5 205 Erin >/dev/null
+wait_for 5 grep -q "discover SP{x} reached its 2 orbits: DN SP4" \
+	"$T/parkblf.log" || fail "cap not logged"
+[ "$(grep -c "reached its 2 orbits" "$T/parkblf.log")" = 1 ] ||
+	fail "cap logged more than once"
+[ -z "$(orbit shared-4 name)" ] || fail "shared-4 made past max="
+expect_refusal shared-4 404 "Via:" "SIP" $'Event: dialog\nExpires: 600'
+log "SP4, SP5 past max=2: logged once, no orbit, 404"
+
+# 4. reload with a new label template: the discovered orbits stay
+sed -i 's/label="Shared {x}"/label="Room {x}"/' "$T/orbits.conf"
+kill -HUP "$PB_PID"
+wait_for 5 grep -q "reload: 12 orbits .* (0 added, 0 removed, 2 changed)" \
+	"$T/parkblf.log" || fail "reload: $(grep reload: "$T/parkblf.log")"
+[ "$(orbit shared-3 label)/$(orbit shared-3 origin)" = \
+	"Room 3/discovered" ] || fail "shared-3 after the reload"
+expect_last s3 'display="Room 3"'
+log "reload: shared-1 and shared-3 kept, their watcher sees 'Room 3'"
+
+pbx retrieve SP3 >/dev/null
+expect_last s3 '<state>terminated</state>'
+log "SP3 retrieved: shared-3 idle"
+
+
+# 5. reload without the discover line: they go, their watchers end
+sed -i '/^discover/d' "$T/orbits.conf"
+kill -HUP "$PB_PID"
+wait_for 5 grep -q "reload: 10 orbits .* (0 added, 2 removed" \
+	"$T/parkblf.log" || fail "reload: $(grep reload: "$T/parkblf.log")"
+wait_for 5 grep -q "Subscription-State: terminated;reason=noresource" \
+	"$T/s3.msg" || fail "shared-3's watcher not ended"
+[ -z "$(orbit shared-1 name)" ] || fail "shared-1 still in /status"
+log "discover line removed: shared-* gone, watcher got noresource"
+
+# 6. parkblf -t on bad rules: FILE:LINE for each
+cat >"$T/bad.conf" <<'EOM'
+park-{10..1} *{09..00}
+lobby-{1..3} 7{1..4}
+discover SP shared-{x}
+EOM
+sed "s|^orbit_map .*|orbit_map bad.conf|" "$T/parkblf.conf" \
+	>"$T/bad-parkblf.conf"
+if out=$("$BUILD/parkblf" -t -f "$T/bad-parkblf.conf" 2>&1); then
+	fail "bad rules accepted"
+fi
+echo "$out" | grep -q "bad.conf:1: name 'park-{10..1}' is a reversed" ||
+	fail "-t line 1: $out"
+echo "$out" | grep -q "bad.conf:2: DN '7{1..4}' gives 4 values, the name 3" ||
+	fail "-t line 2: $out"
+echo "$out" | grep -q "bad.conf:3: pattern 'SP' needs exactly one {x}" ||
+	fail "-t line 3: $out"
+log "-t: reversed range, mismatched lengths, bad pattern as FILE:LINE"
+
+kill -TERM "$PHONE_p7"
+
+# 7. provision: a range gives one key per orbit, in order; a discover
+# line gives none, and the output says so
+cat >"$T/prov.conf" <<'EOM'
+lobby 700 label=Lobby
+park-{1..12} *{00..11} label="Orbit {0..11}"
+discover SP{x} shared-{x}
+EOM
+sed "s|^orbit_map .*|orbit_map prov.conf|" "$T/parkblf.conf" \
+	>"$T/prov-parkblf.conf"
+"$BUILD/parkblf" provision yealink -f "$T/prov-parkblf.conf" \
+	-a 192.0.2.10 >"$T/yealink.out" 2>"$T/yealink.err" ||
+	fail "provision: $(cat "$T/yealink.err")"
+order=$(grep -oE '\.value = [a-z0-9-]+@' "$T/yealink.out" |
+	sed 's/.value = //; s/@//' | paste -sd ' ')
+[ "$order" = "lobby $(printf 'park-%s ' $(seq 1 12) | sed 's/ $//')" ] ||
+	fail "provision: keys $order"
+grep -qxF 'linekey.14.label = Orbit 11' "$T/yealink.out" ||
+	fail "provision: park-12's label: $(grep 'linekey.14' "$T/yealink.out")"
+grep -qF '## No keys for discover SP{x} -> shared-{x} (line 3)' \
+	"$T/yealink.out" || fail "provision: discover line not mentioned"
+"$BUILD/parkblf" provision polycom -f "$T/prov-parkblf.conf" \
+	-a 192.0.2.10 >"$T/polycom.out" 2>/dev/null || fail "provision polycom"
+if command -v xmllint >/dev/null; then
+	xmllint --noout "$T/polycom.out" || fail "polycom: not XML"
+fi
+log "provision: 13 keys (lobby, park-1..park-12), discover line noted"
