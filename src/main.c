@@ -120,6 +120,7 @@ int main(int argc, char *argv[])
 	struct orbitmap *map = NULL;
 	const char *file = NULL;
 	bool test_only = false, verbose = false;
+	uint32_t rules;
 	int c, err, ret = 1;
 
 	if (argc > 1 && !strcmp(argv[1], "provision"))
@@ -201,8 +202,15 @@ int main(int argc, char *argv[])
 				goto out;
 		}
 
-		(void)re_printf("%s: OK (%u orbits from %s)\n", file,
-				orbitmap_count(map), map->file);
+		rules = list_count(&map->rules);
+		if (rules)
+			(void)re_printf("%s: OK (%u orbits and %u discover "
+					"line%s from %s)\n", file,
+					orbitmap_count(map), rules,
+					rules == 1 ? "" : "s", map->file);
+		else
+			(void)re_printf("%s: OK (%u orbits from %s)\n", file,
+					orbitmap_count(map), map->file);
 		ret = 0;
 		goto out;
 	}

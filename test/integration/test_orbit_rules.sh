@@ -135,6 +135,9 @@ echo "$out" | grep -q "bad.conf:2: DN '7{1..4}' gives 4 values, the name 3" ||
 echo "$out" | grep -q "bad.conf:3: pattern 'SP' needs exactly one {x}" ||
 	fail "-t line 3: $out"
 log "-t: reversed range, mismatched lengths, bad pattern as FILE:LINE"
+out=$("$BUILD/parkblf" -t -f "$T/parkblf.conf" 2>&1) ||
+	fail "-t refused the good map: $out"
+echo "$out" | grep -q "OK (10 orbits from" || fail "-t summary: $out"
 
 kill -TERM "$PHONE_p7"
 
@@ -147,6 +150,10 @@ discover SP{x} shared-{x}
 EOM
 sed "s|^orbit_map .*|orbit_map prov.conf|" "$T/parkblf.conf" \
 	>"$T/prov-parkblf.conf"
+out=$("$BUILD/parkblf" -t -f "$T/prov-parkblf.conf" 2>&1) ||
+	fail "-t refused the provision map: $out"
+echo "$out" | grep -q "OK (13 orbits and 1 discover line from" ||
+	fail "-t summary: $out"
 "$BUILD/parkblf" provision yealink -f "$T/prov-parkblf.conf" \
 	-a 192.0.2.10 >"$T/yealink.out" 2>"$T/yealink.err" ||
 	fail "provision: $(cat "$T/yealink.err")"
