@@ -168,6 +168,10 @@ struct encoder {
 	const char *event;   /**< Event package, e.g. "dialog"            */
 	const char *ctype;   /**< e.g. "application/dialog-info+xml"      */
 	encode_h *encodeh;
+	bool splice;         /**< Prints the view's entity only through
+				  xml_escape_print and its version only
+				  as %u: one rendering of a change serves
+				  every watcher (src/doctpl.c checks it) */
 };
 
 void encoder_register(struct encoder *enc);

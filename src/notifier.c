@@ -3,8 +3,9 @@
  *
  * A watcher is one phone subscription to one orbit name.  Watchers are
  * grouped by orbit name, so an orbit change walks only its own
- * watchers.  Every document is rendered for its watcher, since the
- * version and entity are per subscription.
+ * watchers.  An orbit change is rendered once per encoder (doctpl.c):
+ * each watcher's NOTIFY splices its own entity and version into that
+ * one rendering.
  *
  * A subscription that ends stays until its final NOTIFY is answered or
  * given up (notifier.ending): it still counts against
@@ -34,6 +35,7 @@
 #include "blflist.h"
 #include "persist.h"
 #include "subdlg.h"
+#include "doctpl.h"
 
 
 enum {
@@ -53,6 +55,17 @@ struct watchgroup {
 	struct list watchers;
 	struct ptmr tmr_fanout;        /**< Next batch of a fan-out        */
 	uint64_t gen;                 /**< Changes fanned out so far      */
+	struct list docs;             /**< struct groupdoc, per encoder   */
+};
+
+/** The document of a group's current state, for one encoder */
+struct groupdoc {
+	struct le le;                 /**< In watchgroup.docs             */
+	const struct encoder *enc;
+	struct doctpl *tpl;           /**< NULL: render per watcher       */
+	uint64_t gen;                 /**< Of the group, when rendered    */
+	uint64_t epoch;               /**< Of the notifier's map          */
+	uint64_t sec;                 /**< Durations are in seconds       */
 };
 
 struct notifier {
@@ -72,7 +85,7 @@ struct notifier {
 	struct list ending;           /**< Final NOTIFY in flight         */
 	struct ptmr tmr_flush;
 	char *domain;                 /**< PBX host[:port]                */
-	struct mbuf *scratch;         /**< Where documents are rendered   */
+	uint64_t epoch;               /**< Maps set so far                */
 	uint32_t nwatchers;
 	uint32_t nending;             /**< In ending                      */
 };
@@ -91,7 +104,8 @@ struct watcher {
 	struct le he_callid;          /**< In notifier.by_callid          */
 	struct le le_dirty;           /**< In notifier.dirty              */
 	struct ptmr tmr_expire;
-	struct mbuf *body;            /**< Last document                  */
+	struct doctpl *doc;           /**< Last document                  */
+	uint32_t docver;              /**< Its version                    */
 	uint64_t expires_at;          /**< ms since the epoch             */
 	bool pending;                 /**< A NOTIFY waits for the last one */
 	bool saved;                   /**< In the database                */
@@ -107,7 +121,17 @@ static void group_destructor(void *arg)
 
 	ptmr_cancel(&g->tmr_fanout);
 	hash_unlink(&g->he);
+	list_flush(&g->docs);
 	mem_deref(g->name);
+}
+
+
+static void groupdoc_destructor(void *arg)
+{
+	struct groupdoc *gd = arg;
+
+	list_unlink(&gd->le);
+	mem_deref(gd->tpl);
 }
 
 
@@ -128,7 +152,7 @@ static void watcher_destructor(void *arg)
 	w->pace = mem_deref(w->pace);
 	w->dlg = mem_deref(w->dlg);
 	mem_deref(w->group);
-	mem_deref(w->body);
+	mem_deref(w->doc);
 }
 
 
@@ -178,7 +202,6 @@ static void notifier_destructor(void *arg)
 	mem_deref(nt->pacer);
 	mem_deref(nt->groups);
 	mem_deref(nt->domain);
-	mem_deref(nt->scratch);
 }
 
 
@@ -302,43 +325,101 @@ int notifier_encode_orbit(struct mbuf *mb, const struct notifier *nt,
 }
 
 
-/* Render this watcher's next document for the orbit's current state.
-   The document goes into the watcher's own body buffer (the NOTIFY in
-   flight, and the final NOTIFY, send it from there): rewritten in place and
-   sized to the document, it is allocated when the subscription starts
-   and again only when a document outgrows it.  A NOTIFY thus leaves no
-   new long-lived allocation among its transaction's short-lived ones,
-   which kept the heap from shrinking after a storm (BENCHMARKS.md). */
-static int render(struct mbuf **mbp, struct watcher *w,
-		  const struct orbit *orbit)
+/* What a document is rendered from */
+struct render_ctx {
+	const struct notifier *nt;
+	const struct orbit *orbit;
+	const struct encoder *enc;
+};
+
+
+static int render_h(struct mbuf *mb, const char *entity, uint32_t version,
+		    void *arg)
 {
-	struct mbuf *scratch = w->nt->scratch;
-	struct mbuf *body = w->body;
+	const struct render_ctx *rc = arg;
+
+	return notifier_encode_orbit(mb, rc->nt, rc->orbit, rc->enc, entity,
+				     version);
+}
+
+
+/* The group's document of the orbit's current state for an encoder:
+   rendered once per change (and per second, for the durations), NULL
+   where the encoder's output cannot serve every watcher */
+static int group_doc(struct groupdoc **gdp, struct watchgroup *g,
+		     const struct notifier *nt, const struct render_ctx *rc)
+{
+	const uint64_t sec = store_now_ms() / 1000;
+	struct groupdoc *gd;
+	struct le *le;
 	int err;
 
-	mbuf_rewind(scratch);
-	err = notifier_encode_orbit(scratch, w->nt, orbit, w->enc,
-				    subdlg_ruri(w->dlg), w->version);
-	if (err)
-		return err;
-
-	if (!body || body->size < scratch->end) {
-		body = mbuf_alloc(scratch->end);
-		if (!body)
-			return ENOMEM;
-
-		mem_deref(w->body);
-		w->body = body;
+	for (le = list_head(&g->docs); le; le = le->next) {
+		gd = le->data;
+		if (gd->enc != rc->enc)
+			continue;
+		if (gd->gen == g->gen && gd->epoch == nt->epoch &&
+		    gd->sec == sec) {
+			*gdp = gd;
+			return 0;
+		}
+		mem_deref(gd);       /* stale: the watchers keep theirs */
+		break;
 	}
 
-	mbuf_rewind(body);
-	err = mbuf_write_mem(body, scratch->buf, scratch->end);
+	gd = mem_zalloc(sizeof(*gd), groupdoc_destructor);
+	if (!gd)
+		return ENOMEM;
+
+	gd->enc = rc->enc;
+	gd->gen = g->gen;
+	gd->epoch = nt->epoch;
+	gd->sec = sec;
+	err = rc->enc->splice ? doctpl_build(&gd->tpl, render_h, (void *)rc)
+		: ENOTSUP;
+	if (err && err != ENOTSUP) {
+		mem_deref(gd);
+		return err;
+	}
+
+	list_append(&g->docs, &gd->le, gd);
+	*gdp = gd;
+
+	return 0;
+}
+
+
+/* This watcher's next document, of the orbit's current state: the
+   group's rendering of it (rendered once for all of them), or its own
+   where that cannot serve it.  Documents are shared and immutable, so
+   a NOTIFY leaves no new long-lived allocation per watcher among its
+   short-lived ones, which kept the heap from shrinking after a storm
+   (BENCHMARKS.md). */
+static int render(struct watcher *w, const struct orbit *orbit)
+{
+	struct render_ctx rc = {w->nt, orbit, w->enc};
+	const char *entity = subdlg_ruri(w->dlg);
+	struct doctpl *doc = NULL;
+	struct groupdoc *gd;
+	size_t elen;
+	char ebuf[DOCTPL_ENTITY_MAX];
+	int err;
+
+	err = group_doc(&gd, w->group, w->nt, &rc);
 	if (err)
 		return err;
 
-	body->pos = 0;
-	++w->version;
-	*mbp = body;
+	if (gd->tpl && doctpl_entity(ebuf, sizeof(ebuf), entity, &elen))
+		doc = mem_ref(gd->tpl);
+	else {
+		err = doctpl_literal(&doc, render_h, &rc, entity, w->version);
+		if (err)
+			return err;
+	}
+
+	mem_deref(w->doc);
+	w->doc = doc;
+	w->docver = w->version++;
 
 	return 0;
 }
@@ -402,7 +483,6 @@ static int watcher_notify(struct watcher *w)
 {
 	const struct orbit *orbit;
 	struct pl name;
-	struct mbuf *mb;
 	int err;
 
 	/* one NOTIFY at a time: the next goes when it is answered, with
@@ -421,11 +501,12 @@ static int watcher_notify(struct watcher *w)
 
 	w->untold = false;
 
-	err = render(&mb, w, orbit);
+	err = render(w, orbit);
 	if (err)
 		return err;
 
-	err = subdlg_notify(w->dlg, expires_left(w), w->enc->ctype, mb);
+	err = subdlg_notify(w->dlg, expires_left(w), w->enc->ctype, w->doc,
+			    w->docver);
 	if (!err)
 		++metrics.notifies_sent;
 
@@ -529,7 +610,8 @@ static void watcher_end(struct watcher *w, enum sipevent_reason reason,
 {
 	struct notifier *nt = w->nt;
 	int err = subdlg_terminate(w->dlg, sipevent_reason_name(reason),
-				   retry_after, w->enc->ctype, w->body);
+				   retry_after, w->enc->ctype, w->doc,
+				   w->docver);
 
 	watcher_forget(w);
 	if (err) {
@@ -558,18 +640,16 @@ static void watcher_end(struct watcher *w, enum sipevent_reason reason,
 
 /* A final NOTIFY that ends a subscription of a served orbit carries
    its current state as a new document: the next version (RFC 4235
-   4.1), not the last document again.  No NOTIFY is in flight after
-   subdlg_terminate, so the body buffer may be rewritten. */
+   4.1), not the last document again. */
 static void render_final(struct watcher *w)
 {
 	const struct orbit *orbit;
-	struct mbuf *mb;
 	struct pl name;
 
 	pl_set_str(&name, w->group->name);
 	orbit = orbitmap_find(w->nt->map, &name);
 	if (orbit)
-		(void)render(&mb, w, orbit);
+		(void)render(w, orbit);
 }
 
 
@@ -902,9 +982,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 
 	/* Expires: 0 is a fetch: the state, then the end (RFC 6665) */
 	if (!expires) {
-		struct mbuf *mb;
-
-		if (!render(&mb, w, orbit))
+		if (!render(w, orbit))
 			++metrics.notifies_sent;
 		pacer_sent(w->pace);
 		watcher_end(w, SIPEVENT_TIMEOUT, 0);
@@ -989,9 +1067,6 @@ int notifier_alloc(struct notifier **ntp, struct sip *sip,
 	err |= subdlgs_alloc(&nt->dlgs, sip);
 	subdlgs_set_nat(nt->dlgs, cfg->nat_mode, cfg->nat_keepalive,
 			cfg->nat_keepalive_grace);
-	nt->scratch = mbuf_alloc(2048);
-	if (!nt->scratch)
-		err = ENOMEM;
 	ptmr_init(&nt->tmr_flush);
 	if (err)
 		goto out;
@@ -1028,8 +1103,11 @@ bool notifier_subscribe_handler(const struct sip_msg *msg, void *arg)
  */
 void notifier_set_map(struct notifier *nt, const struct orbitmap *map)
 {
-	if (nt)
-		nt->map = map;
+	if (!nt)
+		return;
+
+	nt->map = map;
+	++nt->epoch;             /* documents of the old map are stale */
 }
 
 
@@ -1367,7 +1445,7 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 						       CSEQ_BASE) +
 				    RESUME_MARGIN, resp_none, NULL))
 			(void)subdlg_terminate(sd, "noresource", 0, NULL,
-					       NULL);
+					       NULL, 0);
 		mem_deref(sd);
 		return ENOENT;
 	}

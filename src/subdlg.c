@@ -56,6 +56,7 @@
 #include "persist.h"
 #include "natkeep.h"
 #include "reach.h"
+#include "doctpl.h"
 #include "metrics.h"
 #include "subdlg.h"
 
@@ -111,8 +112,9 @@ struct subdlg {
 	struct sa dst;               /**< Fast path or NAT: the phone     */
 	struct sa laddr;             /**< Fast path: our address          */
 	struct sa src;               /**< The SUBSCRIBE's source          */
-	struct mbuf *body;           /**< Of the NOTIFY in flight         */
+	struct doctpl *doc;          /**< Of the NOTIFY in flight         */
 	const char *ctype;           /**< Of the NOTIFY in flight         */
+	uint32_t docver;             /**< Its version                     */
 	char *strs;
 	uint16_t off[S_N];
 	uint64_t ltag;
@@ -144,7 +146,7 @@ static void fast_done(struct subdlg *sd)
 		--sd->ctx->inflight;
 	}
 	ptmr_cancel(&sd->tmr);
-	sd->body = mem_deref(sd->body);
+	sd->doc = mem_deref(sd->doc);
 }
 
 
@@ -325,8 +327,18 @@ static bool tap_recv(const struct sa *src, struct mbuf *mb, void *arg)
 static int fast_send(struct subdlg *sd, const char *substate)
 {
 	struct mbuf *mb = sd->ctx->txb;
-	const size_t blen = sd->body ? mbuf_get_left(sd->body) : 0;
+	char ebuf[DOCTPL_ENTITY_MAX];
+	const char *ent = NULL;
+	size_t elen = 0, blen = 0;
 	int err;
+
+	if (sd->doc) {
+		ent = doctpl_entity(ebuf, sizeof(ebuf), str(sd, S_RURI),
+				    &elen);
+		if (!ent)
+			return EOVERFLOW;
+		blen = doctpl_len(sd->doc, elen, sd->docver);
+	}
 
 	mbuf_rewind(mb);
 	err = mbuf_printf(mb,
@@ -354,10 +366,18 @@ static int fast_send(struct subdlg *sd, const char *substate)
 	if (blen)
 		err |= mbuf_printf(mb, "Content-Type: %s\r\n", sd->ctype);
 	err |= mbuf_printf(mb, "Content-Length: %zu\r\n\r\n", blen);
-	if (blen)
-		err |= mbuf_write_mem(mb, mbuf_buf(sd->body), blen);
 	if (err)
 		return err;
+	if (blen) {
+		if (mb->end + blen > mb->size) {
+			err = mbuf_resize(mb, mb->end + blen);
+			if (err)
+				return err;
+		}
+		doctpl_write(sd->doc, (char *)mb->buf + mb->end, ent, elen,
+			     sd->docver);
+		mb->end += blen;
+	}
 
 	mb->pos = 0;
 
@@ -448,14 +468,16 @@ static int send_check(enum sip_transp tp, const struct sa *src,
 /* A NOTIFY through libre: stateful, retransmitted by libre, the one in
    flight until libre_resp_handler */
 static int libre_send(struct subdlg *sd, const char *substate,
-		      const char *ctype, struct mbuf *body)
+		      const char *ctype, const struct doctpl *doc,
+		      uint32_t version)
 {
-	const size_t blen = body ? mbuf_get_left(body) : 0;
 	struct sip_contact contact;
+	struct mbuf *body = NULL;
 	char nathop[96];
 	struct uri route;
 	struct sa laddr;
 	struct pl hop;
+	size_t blen;
 	int err;
 
 	/* behind NAT: where its requests come from (on TCP and TLS, libre
@@ -479,8 +501,18 @@ static int libre_send(struct subdlg *sd, const char *substate,
 		return err;
 	sip_contact_set(&contact, str(sd, S_CUSER), &laddr, sd->tp);
 
+	if (doc) {
+		body = mbuf_alloc(1024);
+		if (!body)
+			return ENOMEM;
+		err = doctpl_print(body, doc, str(sd, S_RURI), version);
+		if (err)
+			goto out;
+	}
+	blen = body ? body->end : 0;
+
 	/* sip_requestf() writes Via and Max-Forwards itself */
-	return sip_requestf(&sd->req, sd->ctx->sip, true,
+	err = sip_requestf(&sd->req, sd->ctx->sip, true,
 			    "NOTIFY", str(sd, S_TARGET), &route, NULL,
 			    sd->verified ? NULL : send_check,
 			    libre_resp_handler, sd,
@@ -503,7 +535,11 @@ static int libre_send(struct subdlg *sd, const char *substate,
 			    blen ? "Content-Type: " : "",
 			    blen ? ctype : "",
 			    blen ? "\r\n" : "",
-			    blen, blen ? mbuf_buf(body) : NULL, blen);
+			    blen, blen ? body->buf : NULL, blen);
+ out:
+	mem_deref(body);
+
+	return err;
 }
 
 
@@ -520,13 +556,15 @@ static void refused_handler(void *arg)
  *
  * @param sd      Dialog
  * @param expires Seconds the subscription has left
- * @param ctype   Content-Type of body
- * @param body    Document (referenced while in flight), or NULL
+ * @param ctype   Content-Type of the document
+ * @param doc     Document about the URI the phone subscribed to
+ *                (referenced while in flight), or NULL
+ * @param version Its version
  *
  * @return 0 if success, EBUSY while one is in flight, or errorcode
  */
 int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
-		  struct mbuf *body)
+		  struct doctpl *doc, uint32_t version)
 {
 	char substate[40];
 	int err;
@@ -545,7 +583,7 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
 	if (!sd->fast) {
 		(void)re_snprintf(substate, sizeof(substate),
 				  "active;expires=%u", expires);
-		err = libre_send(sd, substate, ctype, body);
+		err = libre_send(sd, substate, ctype, doc, version);
 		if (err == EPERM) {
 			/* not to be sent there: it fails as unanswered */
 			ptmr_start(&sd->tmr, 0, refused_handler, sd);
@@ -556,7 +594,8 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
 
 	sd->expires = expires;
 	sd->ctype = ctype;
-	sd->body = mem_ref(body);
+	sd->doc = mem_ref(doc);
+	sd->docver = version;
 	sd->nonce = randbuf_u32();
 	sd->rtx_ms = sd->ctx->t1;
 	sd->waited_ms = 0;
@@ -587,8 +626,10 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
  * @param sd          Dialog
  * @param reason      Subscription-State reason
  * @param retry_after Retry-after seconds, 0 for none
- * @param ctype       Content-Type of body
- * @param body        Last document, or NULL
+ * @param ctype       Content-Type of the document
+ * @param doc         Last document (about the URI the phone subscribed
+ *                    to), or NULL
+ * @param version     Its version
  *
  * @return 0 if in flight (resph follows), EALREADY if sent once with
  *         no answer awaited, EPERM if not sent (over the budget),
@@ -597,7 +638,7 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
  */
 int subdlg_terminate(struct subdlg *sd, const char *reason,
 		     uint32_t retry_after, const char *ctype,
-		     struct mbuf *body)
+		     struct doctpl *doc, uint32_t version)
 {
 	char substate[64];
 	int err;
@@ -624,14 +665,15 @@ int subdlg_terminate(struct subdlg *sd, const char *reason,
 
 	if (sd->fast && !sd->verified) {
 		sd->ctype = ctype;
-		sd->body = mem_ref(body);
+		sd->doc = mem_ref(doc);
+		sd->docver = version;
 		sd->nonce = randbuf_u32();
 		err = fast_send(sd, substate);
-		sd->body = mem_deref(sd->body);
+		sd->doc = mem_deref(sd->doc);
 		return err ? err : EALREADY;
 	}
 
-	return libre_send(sd, substate, ctype, body);
+	return libre_send(sd, substate, ctype, doc, version);
 }
 
 

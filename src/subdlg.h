@@ -8,6 +8,7 @@
 
 struct subdlgs;
 struct subdlg;
+struct doctpl;
 
 /**
  * A NOTIFY got its final answer, or none
@@ -33,10 +34,10 @@ bool subdlg_match(const struct subdlg *sd, const struct sip_msg *msg);
 int  subdlg_reply(struct subdlg *sd, const struct sip_msg *msg,
 		  uint32_t expires);
 int  subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
-		   struct mbuf *body);
+		   struct doctpl *doc, uint32_t version);
 int  subdlg_terminate(struct subdlg *sd, const char *reason,
 		      uint32_t retry_after, const char *ctype,
-		      struct mbuf *body);
+		      struct doctpl *doc, uint32_t version);
 bool subdlg_retransmission(const struct subdlg *sd,
 			   const struct sip_msg *msg);
 bool subdlg_busy(const struct subdlg *sd);

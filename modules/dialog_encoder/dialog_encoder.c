@@ -120,6 +120,7 @@ static struct encoder dialog_encoder = {
 	.event   = "dialog",
 	.ctype   = "application/dialog-info+xml",
 	.encodeh = encode,
+	.splice  = true,
 };
 
 

@@ -132,6 +132,7 @@ static struct encoder presence_encoder = {
 	.event   = "presence",
 	.ctype   = "application/pidf+xml",
 	.encodeh = encode,
+	.splice  = true,
 };
 
 

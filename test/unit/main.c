@@ -19,6 +19,7 @@ static const struct unit_group *groups[] = {
 	&unit_sipsock,
 	&unit_subdlg,
 	&unit_reach,
+	&unit_doctpl,
 	&unit_config,
 	&unit_capture,
 	&unit_tcpswitch,

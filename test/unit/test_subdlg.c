@@ -11,6 +11,7 @@
 #include "persist.h"
 #include "metrics.h"
 #include "subdlg.h"
+#include "doctpl.h"
 #include "unit.h"
 
 
@@ -39,6 +40,35 @@ struct rig {
 static struct tmr tmr_wait;
 
 
+/* A document of fill bytes 'x', or of text */
+struct docsrc {
+	const char *text;
+	size_t fill;
+};
+
+static int doc_render(struct mbuf *mb, const char *entity, uint32_t version,
+		      void *arg)
+{
+	const struct docsrc *ds = arg;
+	(void)entity;
+	(void)version;
+
+	return ds->fill ? mbuf_fill(mb, 'x', ds->fill)
+		: mbuf_write_str(mb, ds->text);
+}
+
+
+static struct doctpl *doc_of(const char *text, size_t fill)
+{
+	struct docsrc ds = {text, fill};
+	struct doctpl *t = NULL;
+
+	assert_int_equal(0, doctpl_literal(&t, doc_render, &ds, "sip:x", 1));
+
+	return t;
+}
+
+
 static void resp_handler(int err, uint16_t scode, const struct pl *reason,
 			 void *arg)
 {
@@ -58,7 +88,7 @@ static void resp_handler(int err, uint16_t scode, const struct pl *reason,
 static bool req_handler(const struct sip_msg *msg, void *arg)
 {
 	struct rig *r = arg;
-	struct mbuf *body;
+	struct doctpl *body;
 	struct pl ev = PL("dialog");
 
 	sipsock_tune(msg);
@@ -74,14 +104,11 @@ static bool req_handler(const struct sip_msg *msg, void *arg)
 
 	assert_int_equal(0, subdlg_accept(&r->sd, r->ctx, msg, &ev,
 					  "park-1", 600, resp_handler, r));
-	body = mbuf_alloc(64);
-	assert_non_null(body);
-	assert_int_equal(0, mbuf_write_str(body, "<doc/>"));
-	body->pos = 0;
+	body = doc_of("<doc/>", 0);
 	assert_int_equal(0, subdlg_notify(r->sd, 600, "application/x-test",
-					  body));
+					  body, 1));
 	assert_true(subdlg_busy(r->sd));
-	assert_int_equal(EBUSY, subdlg_notify(r->sd, 600, "x/y", body));
+	assert_int_equal(EBUSY, subdlg_notify(r->sd, 600, "x/y", body, 2));
 	mem_deref(body);
 
 	return true;
@@ -473,7 +500,7 @@ static void test_record_route(void **state)
 	assert_int_equal(200, r->resp_scode);
 
 	assert_int_equal(0, subdlg_terminate(r->sd, "noresource", 0, NULL,
-					     NULL));
+					     NULL, 0));
 	wait_rx(r, 3, 2000);
 	for (i = 2; i < r->nrx && !fin; i++) {
 		struct sip_msg *m = rx_msg(r, i);
@@ -618,7 +645,7 @@ static void test_restore(void **state)
 	struct subdlg *sd = NULL;
 	struct sip_msg *n;
 	char local[64], remote[64];
-	struct mbuf *body = mbuf_alloc(16);
+	struct doctpl *body = doc_of("", 0);
 
 	assert_non_null(body);
 	(void)re_snprintf(local, sizeof(local), "sip:park-1@%J", &r->sip_addr);
@@ -634,7 +661,7 @@ static void test_restore(void **state)
 					   resp_handler, r));
 	assert_false(subdlg_fast(sd));
 
-	assert_int_equal(0, subdlg_notify(sd, 60, "x/y", body));
+	assert_int_equal(0, subdlg_notify(sd, 60, "x/y", body, 1));
 	wait_rx(r, 1, 2000);
 	n = find_rx(r, 0, "call-6", 0x70000065);
 	assert_non_null(n);
@@ -652,7 +679,7 @@ static void test_restore(void **state)
 	wait_rx(r, 3, 2000);
 	assert_true(subdlg_fast(sd));
 
-	assert_int_equal(0, subdlg_notify(sd, 60, "x/y", body));
+	assert_int_equal(0, subdlg_notify(sd, 60, "x/y", body, 1));
 	wait_rx(r, 4, 2000);
 	n = find_rx(r, 3, "call-6", 0x70000066);
 	assert_non_null(n);
@@ -669,9 +696,9 @@ static void test_restore(void **state)
 
 
 /* Where a NOTIFY of the dialog went: the phone's socket or not */
-static void notify_and_wait(struct rig *r, struct mbuf *body, unsigned n)
+static void notify_and_wait(struct rig *r, struct doctpl *body, unsigned n)
 {
-	assert_int_equal(0, subdlg_notify(r->sd, 600, "x/y", body));
+	assert_int_equal(0, subdlg_notify(r->sd, 600, "x/y", body, 1));
 	wait_rx(r, n, 1500);
 }
 
@@ -707,7 +734,7 @@ static void test_budget(void **state)
 	struct rig *r = *state;
 	struct udp_sock *vs = NULL;
 	struct sip_msg *n1 = NULL;
-	struct mbuf *big;
+	struct doctpl *big;
 	struct sa va;
 	char contact[64];
 	size_t sub;
@@ -735,7 +762,7 @@ static void test_budget(void **state)
 	assert_true(victim.bytes <= 3 * sub);
 	assert_true(victim.bytes + victim.bytes / victim.n > 3 * sub);
 
-	err = subdlg_terminate(r->sd, "timeout", 0, NULL, NULL);
+	err = subdlg_terminate(r->sd, "timeout", 0, NULL, NULL, 0);
 	assert_true(err == EALREADY || err == EPERM);
 	run(50);
 	assert_true(victim.bytes <= 3 * sub);
@@ -757,11 +784,8 @@ static void test_budget(void **state)
 	assert_int_equal(1, r->nresp);
 	assert_true(subdlg_verified(r->sd));
 
-	big = mbuf_alloc(8 * sub);
-	assert_non_null(big);
-	assert_int_equal(0, mbuf_fill(big, 'x', 8 * sub));
-	big->pos = 0;
-	assert_int_equal(0, subdlg_notify(r->sd, 600, "x/y", big));
+	big = doc_of(NULL, 8 * sub);
+	assert_int_equal(0, subdlg_notify(r->sd, 600, "x/y", big, 1));
 	t0 = tmr_jiffies();
 	while (victim.n < 2 && tmr_jiffies() - t0 < 2000)
 		run(100);
@@ -897,7 +921,7 @@ static void test_nat_follow(void **state)
 {
 	struct rig *r = *state;
 	struct sip_msg *ok, *n1, *n2;
-	struct mbuf *body = mbuf_alloc(16);
+	struct doctpl *body = doc_of("", 0);
 	struct sa addr2, la;
 	char buf[1024];
 
@@ -965,7 +989,7 @@ static void test_nat_restore(void **state)
 {
 	struct rig *r = *state;
 	struct persist_sub s;
-	struct mbuf *body = mbuf_alloc(16);
+	struct doctpl *body = doc_of("", 0);
 	char local[64];
 	struct sip_msg *n;
 
