@@ -392,9 +392,12 @@ last_notify_time() {
 
 # start_baresip ORBIT: a real softphone (baresip, presence module) that
 # watches ORBIT as its contact "p1"; read what it shows with bs_status
-# and expect_bs.  Sets BS_PID.
+# and expect_bs.  Sets BS_PID.  BS_DOMAIN: the contact's domain
+# (default parkblf's address); BS_OUTBOUND: an outbound proxy URI;
+# BS_NAME: its directory and log in $T (default baresip).
 start_baresip() {
-	BS_DIR="$T/baresip"
+	local name=${BS_NAME:-baresip}
+	BS_DIR="$T/$name"
 	BS_CTRL=$(free_port)
 	BS_SIP=$(free_port)
 	mkdir -p "$BS_DIR"
@@ -415,16 +418,17 @@ start_baresip() {
 	module_app		ctrl_tcp.so
 	ctrl_tcp_listen		127.0.0.1:$BS_CTRL
 	EOM
-	echo '<sip:watcher@127.0.0.1>;regint=0;pubint=0;mwi=no' \
-		>"$BS_DIR/accounts"
-	echo "\"p1\" <sip:$1@127.0.0.1:$PB_PORT>;presence=p2p" \
+	local acct='<sip:watcher@127.0.0.1>;regint=0;pubint=0;mwi=no'
+	[ -n "${BS_OUTBOUND:-}" ] && acct="$acct;outbound=\"$BS_OUTBOUND\""
+	echo "$acct" >"$BS_DIR/accounts"
+	echo "\"p1\" <sip:$1@${BS_DOMAIN:-127.0.0.1:$PB_PORT}>;presence=p2p" \
 		>"$BS_DIR/contacts"
 
-	baresip -f "$BS_DIR" </dev/null >"$T/baresip.log" 2>&1 &
+	baresip -f "$BS_DIR" </dev/null >"$T/$name.log" 2>&1 &
 	BS_PID=$!
 	PIDS+=("$BS_PID")
 	wait_for 10 bs_contacts >/dev/null 2>&1 ||
-		fail "baresip ctrl_tcp did not answer: $(tail "$T/baresip.log")"
+		fail "baresip ctrl_tcp did not answer: $(tail "$T/$name.log")"
 }
 
 # bs_contacts: the contact list as baresip shows it, colours stripped
