@@ -79,7 +79,7 @@ EOM
 kam_args=(-f "$SRC/conf/kamailio/kamailio.cfg" -L "$KAM_MODULES"
 	-A "LISTEN_UDP=udp:127.0.0.1:$KP" -A "LISTEN_TCP=tcp:127.0.0.1:$KP"
 	-A "DS_LIST=\"$T/kam/dispatcher.list\"" -A DS_PING=1
-	-A "PING_FROM=\"sip:kamailio@127.0.0.1:$KP\"" -A WORKERS=1)
+	-A "PING_FROM=\"sip:kamailio@127.0.0.1:$KP\"" -A WORKERS=1 -A LOG_LEVEL=2)
 kamailio -c "${kam_args[@]}" >"$T/kam/check.log" 2>&1 ||
 	fail "kamailio -c refuses conf/kamailio/kamailio.cfg:" \
 		"$(tail -n 5 "$T/kam/check.log")"
