@@ -18,7 +18,8 @@
 # Prints each run's raw lines, then the medians side by side.
 #
 # Knobs: CMP_RUNS (3; 1 with CMP_QUICK=1), CMP_SCALES ("1k 10k"),
-# CMP_CHILDREN (Kamailio's UDP workers, 2), CMP_SHM_MB (Kamailio's
+# CMP_SERVERS ("parkblf kamailio": either alone for a quick look),
+# CMP_CHILDREN (Kamailio's UDP workers, 4), CMP_SHM_MB (Kamailio's
 # shared memory, 1024), CMP_QUICK=1 (1 run, 2 s of throughput), and
 # bench.sh's BENCH_TPUT_S (5), BENCH_ROUNDS (5), BENCH_WINDOW (64),
 # BENCH_SETUP_LIMIT (60); CMP_OUT (raw output; default a new
@@ -44,8 +45,17 @@ else
 	export BENCH_TPUT_S=${BENCH_TPUT_S:-5}
 fi
 SCALES=${CMP_SCALES:-"1k 10k"}
-CHILDREN=${CMP_CHILDREN:-2}
+CHILDREN=${CMP_CHILDREN:-4}
 SHM_MB=${CMP_SHM_MB:-1024}
+SERVERS=${CMP_SERVERS:-"parkblf kamailio"}
+case " $SERVERS " in
+*" parkblf "* | *" kamailio "*) ;;
+*) echo "compare: CMP_SERVERS: parkblf and/or kamailio" >&2; exit 1 ;;
+esac
+for srv in $SERVERS; do
+	[ "$srv" = parkblf ] || [ "$srv" = kamailio ] ||
+		{ echo "compare: unknown server $srv" >&2; exit 1; }
+done
 export BENCH_ROUNDS=${BENCH_ROUNDS:-5}
 export BENCH_WINDOW=${BENCH_WINDOW:-64}
 export BENCH_SETUP_LIMIT=${BENCH_SETUP_LIMIT:-60}
@@ -159,13 +169,11 @@ if [ "${CMP_SUMMARIZE:-0}" != 1 ]; then
 			"kamailio-presence-modules)" >&2; exit 1; }
 	for ((r = 1; r <= RUNS; r++)); do
 		for s in $SCALES; do
-			if ((r % 2)); then
-				run_parkblf "$r" "$s"
-				run_kamailio "$r" "$s"
-			else
-				run_kamailio "$r" "$s"
-				run_parkblf "$r" "$s"
-			fi
+			order=$SERVERS
+			((r % 2)) || order=$(echo "$SERVERS" | tr ' ' '\n' | tac)
+			for srv in $order; do
+				"run_$srv" "$r" "$s"
+			done
 		done
 	done >"$OUT/raw.txt"
 fi
@@ -220,9 +228,12 @@ END {
 		row("NOTIFYs per second", s, "throughput", "notify_per_s")
 		row("CPU s per 1,000 NOTIFYs", s, "throughput", "cpu_s_per_1k_notify")
 		row("resident bytes per subscription", s, "memory", "bytes_per_sub")
-		row("UDP drops: setup", s, "setup", "udp_drops")
-		row("UDP drops: fan-out", s, "fanout", "udp_drops")
-		row("UDP drops: throughput", s, "throughput", "udp_drops")
+		row("datagrams dropped by this run'"'"'s sockets: setup", s, "setup", "sock_drops")
+		row("... fan-out", s, "fanout", "sock_drops")
+		row("... throughput", s, "throughput", "sock_drops")
+		row("UDP drops, whole machine (others'"'"' tests too): setup", s, "setup", "udp_drops")
+		row("... fan-out", s, "fanout", "udp_drops")
+		row("... throughput", s, "throughput", "udp_drops")
 		row("PUBLISH failures (Kamailio)", s, "publish", "failed")
 	}
 }' "$OUT/raw.txt"

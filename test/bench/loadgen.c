@@ -71,6 +71,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <linux/sock_diag.h>
 #include <re.h>
 
 
@@ -230,6 +231,7 @@ static struct {
 	double cpu_setup0, cpu_setup1;
 	long rss0, rss1;
 	long drops0;
+	long sdrops0;
 	uint32_t rest_s;            /**< -W: idle seconds, then RSS again */
 	int exit_code;
 } g;
@@ -374,6 +376,61 @@ static long udp_drops(void)
 	(void)fclose(f);
 
 	return v;
+}
+
+
+/* Datagrams dropped by the sockets of this run only: the phones' and
+   the publisher's (SO_MEMINFO) and the server's at the target's port
+   (/proc/net/udp); unlike udp_drops(), blind to the other programs on
+   a shared machine */
+static long sock_drops(void)
+{
+	uint32_t meminfo[SK_MEMINFO_VARS];
+	char line[512];
+	long sum = 0;
+	uint32_t p;
+	FILE *f;
+
+	for (p = 0; g.phones && p < g.nphones + (g.publish ? 1 : 0); p++) {
+		const int fd = p < g.nphones ? g.phones[p].fd : g.pub_fd;
+		socklen_t l = sizeof(meminfo);
+
+		if (fd <= 0 || getsockopt(fd, SOL_SOCKET, SO_MEMINFO, meminfo,
+					  &l) || l <= SK_MEMINFO_DROPS * 4)
+			continue;
+		sum += meminfo[SK_MEMINFO_DROPS];
+	}
+
+	f = fopen("/proc/net/udp", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned port;
+		long d;
+
+		/* sl local rem st tx:rx tr:when retr uid timeout inode ref
+		   pointer drops */
+		if (sscanf(line, " %*d: %*x:%x %*x:%*x %*x %*x:%*x %*x:%*x "
+			   "%*x %*u %*u %*u %*u %*x %ld", &port, &d) == 2 &&
+		    port == sa_port(&g.target))
+			sum += d;
+	}
+	(void)fclose(f);
+
+	return sum;
+}
+
+
+/* The drops since the last call (-1 if unknown): netns-wide, and of
+   this run's sockets */
+static void drops_take(long *udp, long *sock)
+{
+	const long u = udp_drops(), k = sock_drops();
+
+	*udp = u >= 0 && g.drops0 >= 0 ? u - g.drops0 : -1;
+	*sock = k >= 0 && g.sdrops0 >= 0 ? k - g.sdrops0 : -1;
+	g.drops0 = u;
+	g.sdrops0 = k;
 }
 
 
@@ -1305,24 +1362,26 @@ static void report_setup(void)
 		(double)(g.t_last_ok - g.t_setup0) / 1e6 : 0;
 	double isecs = g.t_last_initial > g.t_setup0 ?
 		(double)(g.t_last_initial - g.t_setup0) / 1e6 : 0;
-	long drops = udp_drops();
+	long drops, sdrops;
+
+	drops_take(&drops, &sdrops);
 
 	(void)re_printf("setup subs=%u ok=%u failed=%u timeouts=%u "
 			"fail4xx=%u fail5xx=%u not_sent=%u retransmits=%u "
 			"time_s=%.3f "
 			"subs_per_s=%.0f initial_notifies=%u "
-			"all_initial_s=%.3f cpu_s=%.2f udp_drops=%ld\n",
+			"all_initial_s=%.3f cpu_s=%.2f udp_drops=%ld "
+			"sock_drops=%ld\n",
 			g.nsetup, g.nok, g.nfailed, g.code_fail[0],
 			g.code_fail[4], g.code_fail[5], g.not_sent, g.nretx,
 			secs,
 			secs > 0 ? g.nok / secs : 0.0, g.ninitial, isecs,
 			g.cpu_setup1 - g.cpu_setup0,
-			drops >= 0 && g.drops0 >= 0 ? drops - g.drops0 : -1);
+			drops, sdrops);
 	(void)re_printf("memory pid=%d rss0=%ld rss1=%ld subs=%u "
 			"bytes_per_sub=%.0f\n", g.pid, g.rss0, g.rss1, g.nok,
 			g.nok && g.rss0 > 0 ?
 			(double)(g.rss1 - g.rss0) / g.nok : -1.0);
-	g.drops0 = drops;
 }
 
 
@@ -1331,7 +1390,9 @@ static void report_fanout(const char *name)
 	size_t i;
 	double lastv[4096];
 	size_t nl = g.nevents < 4096 ? g.nevents : 4096;
-	long drops = udp_drops();
+	long drops, sdrops;
+
+	drops_take(&drops, &sdrops);
 
 	for (i = 0; i < nl; i++)
 		lastv[i] = g.last[i];
@@ -1341,14 +1402,13 @@ static void report_fanout(const char *name)
 	(void)re_printf("%s watchers=%u events=%u samples=%zu "
 			"p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
 			"last_p50_ms=%.3f last_max_ms=%.3f missing=%u "
-			"wrong_state=%u udp_drops=%ld\n",
+			"wrong_state=%u udp_drops=%ld sock_drops=%ld\n",
 			name, g.nsetup / g.norbits, g.nevents, g.nlat,
 			pct(g.lat, g.nlat, 0.50), pct(g.lat, g.nlat, 0.99),
 			g.nlat ? g.lat[g.nlat - 1] : -1.0,
 			pct(lastv, nl, 0.50), nl ? lastv[nl - 1] : -1.0,
 			g.event_missing, g.event_wrong,
-			drops >= 0 && g.drops0 >= 0 ? drops - g.drops0 : -1);
-	g.drops0 = drops;
+			drops, sdrops);
 }
 
 
@@ -1357,22 +1417,26 @@ static void report_tput(void)
 	double secs = (double)(g.tp_win1 - g.tp_win0) / 1e6;
 	uint64_t n = g.tp_n1 - g.tp_n0;
 	double cpu = g.tp_cpu1 - g.tp_cpu0;
-	long drops = udp_drops();
+	long drops, sdrops;
+
+	drops_take(&drops, &sdrops);
 
 	(void)re_printf("throughput secs=%.2f notifies=%llu "
 			"notify_per_s=%.0f changes=%u stalls=%u cpu_s=%.2f "
-			"cpu_s_per_1k_notify=%.4f udp_drops=%ld\n",
+			"cpu_s_per_1k_notify=%.4f udp_drops=%ld "
+			"sock_drops=%ld\n",
 			secs, (unsigned long long)n,
 			secs > 0 ? (double)n / secs : 0.0, g.tp_changes,
 			g.tp_stalls, cpu,
 			n && g.tp_cpu0 >= 0 ? cpu * 1000.0 / (double)n : -1.0,
-			drops >= 0 && g.drops0 >= 0 ? drops - g.drops0 : -1);
-	g.drops0 = drops;
+			drops, sdrops);
 }
 
 
 static void storm_start(uint64_t t)
 {
+	long drops;
+
 	g.st_t0 = t;
 	g.st_t1 = 0;
 	g.st_ok0 = g.nok;
@@ -1383,7 +1447,7 @@ static void storm_start(uint64_t t)
 	g.event_missing = 0;
 	g.event_wrong = 0;
 	g.event = -1;
-	g.drops0 = udp_drops();
+	drops_take(&drops, &drops);
 	g.next_sub = g.nsetup;
 	storm_fill(t);
 }
@@ -1435,9 +1499,11 @@ static void report_storm(uint64_t t)
 /* The set-up phase begins: the server's figures before it */
 static void setup_begin(void)
 {
+	long drops;
+
 	g.rss0 = proc_rss();
 	g.cpu_setup0 = proc_cpu();
-	g.drops0 = udp_drops();
+	drops_take(&drops, &drops);
 	g.t_setup0 = now_us();
 	g.phase = PH_SETUP;
 }
@@ -1719,11 +1785,13 @@ static int pids_parse(const char *arg)
 static void usage(void)
 {
 	(void)re_fprintf(stderr,
-			 "usage: loadgen -t ADDR:PORT [-c CTLPORT | -p ADDR:PORT] "
+			 "usage: loadgen -t ADDR:PORT "
+			 "[-c CTLPORT | -p ADDR:PORT]\n  "
 			 "[-n PHONES] [-k KEYS] [-m ORBITS]\n"
 			 "  [-b DNBASE] [-a FIRSTADDR] [-s ADDRS] "
 			 "[-w WINDOW] [-r RATE] [-f ROUNDS]\n"
-			 "  [-T SECS] [-P PID[,PID...]] [-o FILE] [-x EXPIRES] "
+			 "  [-T SECS] [-P PID[,PID...]] [-o FILE] "
+			 "[-x EXPIRES] "
 			 "[-L SECS] [-W SECS] [-S STORM]\n");
 }
 
@@ -1745,8 +1813,8 @@ int main(int argc, char *argv[])
 	g.runid = (unsigned)getpid();
 	(void)inet_pton(AF_INET, "127.1.0.1", &g.first);
 
-	while ((c = getopt(argc, argv, "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:"))
-	       != -1) {
+	while ((c = getopt(argc, argv,
+			   "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:")) != -1) {
 		switch (c) {
 
 		case 't':
