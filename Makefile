@@ -50,6 +50,7 @@ SRCS += src/notifier.c src/doctpl.c src/subdlg.c src/reach.c src/natkeep.c src/p
 SRCS += src/tcpswitch.c src/contactfix.c
 SRCS += src/upstream.c src/capture.c
 SRCS += src/reload.c src/alert.c src/history.c src/histdb.c
+SRCS += src/tenant.c src/tenants.c
 SRCS += src/sipsock.c src/wiredump.c src/memtrim.c src/app.c src/metrics.c src/acl.c src/registrar.c src/redirect.c
 SRCS += src/subauth.c src/persist.c src/resume.c
 SRCS += src/httpd.c src/httpsrv.c src/board.c

@@ -1,10 +1,14 @@
 /**
  * @file app.c  The running daemon: SIP stack, notifier, upstream, store
  *
- * Wires the pieces together: upstream NOTIFYs are decoded into the
- * store; a DN whose calls changed is mapped to its orbits, and each
- * orbit's watchers get a NOTIFY.  Config keys: sip_listen,
- * http_listen.
+ * Wires the pieces together: the phones' SIP stack, the upstream
+ * links' stack, and the tenants (tenant.c: one per PBX, each with its
+ * link, map, store and phones), which share both.  A request goes to
+ * the tenant tenants_choose picks; one for a domain no tenant serves
+ * is answered 404.  parkblf.conf's own upstream_uri and orbit_map, if
+ * set, are the default tenant (the only one without tenants_dir): its
+ * subscriptions alone are kept in state_db.  Config keys: sip_listen,
+ * http_listen, tenants_dir.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -30,14 +34,12 @@
 #include "alert.h"
 #include "history.h"
 #include "histdb.h"
+#include "subdlg.h"
+#include "tenant.h"
 
 
 enum {
 	STOP_DEADLINE_MS  = 3000,   /**< Longest graceful stop             */
-	SWEEP_QUIET_MS    = 1000,   /**< Initial report over after this    */
-	SWEEP_MAX_MS      = 10000,  /**< ... or at the latest after this   */
-	STARTUP_RETRY_S   = 5,      /**< retry-after before the first up   */
-	LIMIT_RETRY_S     = 60,     /**< retry-after over a limit          */
 	PERSIST_STOP_MS   = 1000,   /**< Stop with subscriptions kept      */
 	SHUTDOWN_RETRY_S  = 10,     /**< retry-after told to phones        */
 	MAX_TRANSPORTS    = 64,
@@ -45,44 +47,38 @@ enum {
 	STRANS_HASH_SIZE  = 32768,  /**< SUBSCRIBE transactions            */
 	NOTIFIER_HASH_SIZE = 1024,  /**< List subscriptions (libre's)     */
 	EXIT_TIMERS_MAX   = 4096,   /**< libre's waits ended at exit       */
+	MAX_TENANT_LISTEN = 256,    /**< tenant_listen addresses           */
 };
 
 struct app {
 	struct config *cfg;
-	struct orbitmap *map;
-	struct store *store;
+	struct tenant *dflt;       /**< parkblf.conf's PBX, or NULL  */
+	struct tenants *tenants;   /**< tenants_dir's                */
 	struct dnsc *dnsc;
 	struct sip *sip;
 	struct sipevent_sock *sock;
 	struct sip_lsnr *lsnr;
-	struct notifier *nt;
-	struct upstream *up;
+	struct subdlgs *dlgs;      /**< Orbit watchers' dialogs, shared */
 	struct acl *acl;           /**< subscribe_allow              */
 	struct subauth *auth;      /**< subscribe_users, or NULL     */
 	struct persist *db;        /**< state_db, or NULL            */
 	struct resume *resume;     /**< Subscriptions of the last run */
 	struct sip_lsnr *lsnr_dlg; /**< Sees in-dialog SUBSCRIBEs    */
 	struct tls *tls;           /**< sip_tls_cert, or NULL        */
-	struct sip *usip;          /**< The upstream link's own stack */
+	struct sip *usip;          /**< The upstream links' own stack */
 	struct sipevent_sock *usock; /**< Its NOTIFYs                 */
 	struct sip_lsnr *ulsnr;    /**< Its OPTIONS                  */
-	struct tls *utls;          /**< TLS to the PBX, or NULL      */
+	struct tls *utls;          /**< TLS to the PBXs, or NULL     */
+	struct sa uladdr;          /**< Its first address            */
+	struct sa tlisten[MAX_TENANT_LISTEN]; /**< tenant_listen's open */
+	size_t tlistenc;
 	unsigned sips_open;        /**< Stopping: stacks not drained */
 	struct reload *reload;     /**< Orbit map watch              */
 	struct httpd *httpd;       /**< NULL without http_listen    */
-	struct alert *alert;       /**< Calls waiting too long       */
-	struct history *history;   /**< Calls that left their orbits */
-	struct histdb *histdb;     /**< ... kept in state_db, or NULL */
+	struct histdb *histdb;     /**< History in state_db, or NULL */
 	struct memtrim *trim;      /**< Heap trim after storms       */
-	char *domain;
 	uint64_t started;          /**< Start time, ms since the epoch  */
 	struct ptmr tmr_stop;
-	struct ptmr tmr_grace;      /**< Link down: until phones are told */
-	struct ptmr tmr_sweep;      /**< End of a session's first report */
-	uint64_t session_start;    /**< tmr_jiffies of the last SUBSCRIBE */
-	bool sweep_pending;        /**< First report of a session running */
-	bool ever_up;              /**< The link has been up once        */
-	bool unknown;              /**< Down past the grace: no lamps    */
 	bool stopping;
 };
 
@@ -92,20 +88,19 @@ static void destructor(void *arg)
 	struct app *app = arg;
 
 	ptmr_cancel(&app->tmr_stop);
-	ptmr_cancel(&app->tmr_grace);
-	ptmr_cancel(&app->tmr_sweep);
 	app->reload = mem_deref(app->reload);
 	app->httpd = mem_deref(app->httpd);
 	app->trim = mem_deref(app->trim);
-	app->up = mem_deref(app->up);
+	tenant_stop(app->dflt);
+	tenants_stop(app->tenants);
 	/* subscriptions kept in the database must not be ended by the
 	   libre objects going away: no transport, no final NOTIFY */
 	if (app->db && app->sip)
 		sip_transp_flush(app->sip);
 	app->resume = mem_deref(app->resume);
-	app->nt = mem_deref(app->nt);
-	app->alert = mem_deref(app->alert);
-	app->history = mem_deref(app->history);
+	app->tenants = mem_deref(app->tenants);
+	app->dflt = mem_deref(app->dflt);
+	app->dlgs = mem_deref(app->dlgs);
 	app->histdb = mem_deref(app->histdb);
 	app->sock = mem_deref(app->sock);
 	app->lsnr = mem_deref(app->lsnr);
@@ -128,10 +123,7 @@ static void destructor(void *arg)
 	mem_deref(app->acl);
 	mem_deref(app->auth);
 	mem_deref(app->db);
-	mem_deref(app->store);
-	mem_deref(app->map);
 	mem_deref(app->cfg);
-	mem_deref(app->domain);
 
 	/* What still waits is libre's, e.g. a subscription whose
 	   un-SUBSCRIBE the PBX answered, waiting 10 s for the final
@@ -141,95 +133,28 @@ static void destructor(void *arg)
 }
 
 
-/* -v: what an orbit's keys show now (idle, occupied without details,
-   or its calls).  The callers are named, as /status names them:
-   privacy= is about phones. */
-static void orbit_log(const struct app *app, const struct orbit *orbit)
-{
-	const struct le *le = list_head(store_calls(app->store, orbit->dn));
-	const struct parked_call *pc;
-	uint64_t now;
-
-	if (!log_enabled(LOG_LEVEL_DEBUG))
-		return;
-
-	if (!le) {
-		log_debug("app: %s (%s): %s", orbit->name, orbit->dn,
-			  !store_known(app->store, orbit->dn) ?
-			  "unknown (the PBX no longer reports it)" :
-			  store_occupied(app->store, orbit->dn) ?
-			  "occupied (the PBX gives no call details)" : "idle");
-		return;
-	}
-
-	pc = le->data;
-	now = store_now_ms();
-	log_debug("app: %s (%s): %u call(s), the oldest %s%s%s%s waiting "
-		  "%llu s", orbit->name, orbit->dn, list_count(le->list),
-		  pc->number ? pc->number : "(no number)",
-		  pc->name ? " \"" : "", pc->name ? pc->name : "",
-		  pc->name ? "\"" : "",
-		  (unsigned long long)(now > pc->parked_at ?
-				       (now - pc->parked_at) / 1000 : 0));
-}
-
-
-/* Arm the orbit's alert for its oldest call; true if it changed
-   between overdue and not */
-static bool orbit_alert(struct app *app, const struct orbit *orbit)
-{
-	const struct le *le = list_head(store_calls(app->store, orbit->dn));
-	const struct parked_call *pc = le ? le->data : NULL;
-
-	return alert_update(app->alert, orbit->name,
-			    alert_after(app->cfg, orbit),
-			    pc ? pc->parked_at : 0, store_now_ms());
-}
-
-
-/* An orbit's oldest call has waited its alert time: its keys change */
-static void alert_handler(const char *name, void *arg)
+/* The default tenant's orbits are those of the board and its events */
+static void dflt_orbit_changed(const char *name, void *arg)
 {
 	struct app *app = arg;
 
-	notifier_orbit_changed(app->nt, name);
 	httpd_orbit_changed(app->httpd, name);
 }
 
 
-static void orbit_changed(struct orbit *orbit, void *arg)
+static void dflt_map_changed(void *arg)
 {
 	struct app *app = arg;
 
-	orbit_log(app, orbit);
-	(void)orbit_alert(app, orbit);
-	notifier_orbit_changed(app->nt, orbit->name);
-	httpd_orbit_changed(app->httpd, orbit->name);
+	httpd_map_changed(app->httpd);
 }
 
 
-/** A call that left its DN, on its way into the history */
-struct ended {
-	struct history *history;
-	struct histdb *histdb;
-	const struct parked_call *pc;
-	uint64_t now_ms;
-	bool done;
-};
-
-
-/* The first orbit of a DN names it in the history */
-static void history_record(struct orbit *orbit, void *arg)
+static void dflt_swept(void *arg)
 {
-	struct ended *e = arg;
+	struct app *app = arg;
 
-	if (e->done)
-		return;
-
-	e->done = true;
-	history_add(e->history, orbit->name, e->pc, e->now_ms);
-	if (e->histdb)
-		(void)histdb_add(e->histdb, orbit->name, e->pc, e->now_ms);
+	resume_start(app->resume);
 }
 
 
@@ -241,130 +166,12 @@ static void history_restored(const char *orbit,
 }
 
 
-static void call_ended(const char *dn, const struct parked_call *pc,
-		       uint64_t now_ms, void *arg)
-{
-	struct app *app = arg;
-	struct ended e = {app->history, app->histdb, pc, now_ms, false};
-
-	orbitmap_apply_dn(app->map, dn, history_record, &e);
-}
-
-
-static void dn_changed(const char *dn, void *arg)
+/* parkblf.conf's orbit map: on SIGHUP and when the file changes */
+static void map_reload(void *arg)
 {
 	struct app *app = arg;
 
-	orbitmap_apply_dn(app->map, dn, orbit_changed, app);
-}
-
-
-static void sweep_handler(void *arg)
-{
-	struct app *app = arg;
-
-	app->sweep_pending = false;
-	store_session_sweep(app->store);
-
-	/* the PBX's picture is complete: phones of the last run may now
-	   be told the truth */
-	resume_start(app->resume);
-}
-
-
-/* DNs the PBX names for the first time that a discover line covers
-   become orbits before the store looks at them */
-static void discover_orbits(struct app *app, const struct dn_update *upd)
-{
-	bool made = false;
-	struct le *le;
-
-	if (list_isempty(&app->map->rules))
-		return;
-
-	for (le = list_head(&upd->reports); le; le = le->next) {
-		const struct dn_report *rep = le->data;
-		const struct orbit *o = orbitmap_discover(app->map, rep->dn);
-
-		/* BLF lists that cover every orbit take it in */
-		if (o) {
-			notifier_orbit_changed(app->nt, o->name);
-			made = true;
-		}
-	}
-
-	if (made)
-		httpd_map_changed(app->httpd);
-}
-
-
-static void upstream_update(const struct dn_update *upd, void *arg)
-{
-	struct app *app = arg;
-	int err;
-
-	discover_orbits(app, upd);
-	err = store_apply(app->store, app->map, upd, store_now_ms());
-	if (err)
-		log_warn("app: applying an upstream update failed: %m", err);
-
-	/* the first report of a session may come in many NOTIFYs: once
-	   they pause, DNs it did not mention are idle */
-	if (app->sweep_pending &&
-	    tmr_jiffies() < app->session_start + SWEEP_MAX_MS)
-		ptmr_start(&app->tmr_sweep, SWEEP_QUIET_MS, sweep_handler,
-			  app);
-}
-
-
-static void upstream_session(void *arg)
-{
-	struct app *app = arg;
-
-	store_new_session(app->store);
-	app->sweep_pending = true;
-	app->session_start = tmr_jiffies();
-	ptmr_cancel(&app->tmr_sweep);
-}
-
-
-/* Down past the grace period: no lamp may claim a state we don't know.
-   Subscriptions end with reason=deactivated, which RFC 6665 phones
-   answer by subscribing again at once; they then get 503 with
-   Retry-After until the PBX is back, and their keys show "unknown".
-   (probation would be the textbook reason, but e.g. baresip ignores
-   its retry-after and waits 5 minutes.) */
-static void grace_handler(void *arg)
-{
-	struct app *app = arg;
-
-	app->unknown = true;
-	log_warn("app: upstream down for %u s: ending %u phone "
-		 "subscription(s) (deactivated); new ones get 503 with "
-		 "Retry-After %u until it is back", app->cfg->upstream_grace,
-		 notifier_count(app->nt), app->cfg->unknown_retry_after);
-	notifier_close_all(app->nt, SIPEVENT_DEACTIVATED, 0);
-}
-
-
-static void upstream_link(bool up, void *arg)
-{
-	struct app *app = arg;
-
-	if (up) {
-		ptmr_cancel(&app->tmr_grace);
-		if (app->unknown)
-			log_info("app: upstream back: phones may subscribe "
-				 "again");
-		app->unknown = false;
-		app->ever_up = true;
-		return;
-	}
-
-	if (!app->unknown && !ptmr_isrunning(&app->tmr_grace))
-		ptmr_start(&app->tmr_grace,
-			  (uint64_t)app->cfg->upstream_grace * 1000,
-			  grace_handler, app);
+	tenant_map_reload(app->dflt);
 }
 
 
@@ -400,28 +207,35 @@ static bool refuse(struct app *app, const struct sip_msg *msg,
 }
 
 
+/* A request for a domain no tenant serves (RFC 3261 21.4.5: 404 also
+   when the Request-URI's domain is not one the recipient handles) */
+static bool no_tenant(struct app *app, const struct sip_msg *msg)
+{
+	log_info("app: %r for %r (To %r) from %J refused: no tenant serves "
+		 "that domain", &msg->met, &msg->uri.host, &msg->to.uri.host,
+		 &msg->src);
+	(void)sip_reply(app->sip, msg, 404, "Domain Not Served");
+
+	return true;
+}
+
+
 /* A new SUBSCRIBE (dialog_handler has checked who sends it) */
 static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 {
 	struct app *app = arg;
+	struct tenant *t;
 
 	if (app->stopping)
 		return refuse(app, msg, "Shutting Down", SHUTDOWN_RETRY_S);
 
-	if (notifier_over_limit(app->nt, &msg->src)) {
-		log_warn("app: SUBSCRIBE from %J refused: over "
-			 "subscribe_max_total or subscribe_max_per_source",
-			 &msg->src);
-		return refuse(app, msg, "Too Many Subscriptions",
-			      LIMIT_RETRY_S);
+	t = tenants_choose(app->tenants, msg);
+	if (!t) {
+		++metrics.subscribes_refused;
+		return no_tenant(app, msg);
 	}
 
-	/* the PBX's state is not known: no lamp rather than a wrong one */
-	if (!app->ever_up || app->unknown)
-		return refuse(app, msg, "PBX State Unknown", app->unknown ?
-			      app->cfg->unknown_retry_after : STARTUP_RETRY_S);
-
-	return notifier_subscribe_handler(msg, app->nt);
+	return tenant_subscribe(t, msg);
 }
 
 
@@ -472,7 +286,7 @@ static bool dialog_handler(const struct sip_msg *msg, void *arg)
 	if (!subscribe)
 		return false;
 
-	return notifier_indialog(app->nt, msg);
+	return tenant_indialog(tenants_choose(app->tenants, msg), msg);
 }
 
 
@@ -499,7 +313,12 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 
 	/* a new INVITE; in-dialog ones have no business here */
 	if (!pl_strcmp(&msg->met, "INVITE") && !pl_isset(&msg->to.tag)) {
-		redirect_reply(app->sip, msg, app->map, app->domain);
+		const struct tenant *t = tenants_choose(app->tenants, msg);
+
+		if (!t)
+			return no_tenant(app, msg);
+		redirect_reply(app->sip, msg, tenant_map(t),
+			       tenant_domain(t));
 		return true;
 	}
 
@@ -509,87 +328,6 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 		return true;
 
 	return false;
-}
-
-
-static bool orbit_differs(const struct orbit *a, const struct orbit *b)
-{
-	return strcmp(a->dn, b->dn) || strcmp(a->retrieve, b->retrieve) ||
-		strcmp(a->park, b->park) || a->privacy != b->privacy ||
-		(!a->label != !b->label) ||
-		(a->label && strcmp(a->label, b->label)) ||
-		a->alert_after != b->alert_after;
-}
-
-
-/* A new orbit map from the file; a bad one leaves the old in force */
-static void map_reload(void *arg)
-{
-	struct app *app = arg;
-	struct orbitmap *map = NULL, *old = app->map;
-	unsigned added = 0, removed = 0, changed = 0;
-	bool new_dns = false;
-	struct le *le;
-	int err;
-
-	err = orbitmap_load(&map, app->cfg->orbit_map, NULL);
-	if (err) {
-		log_error("reload: %s not loaded (%m); the map in force "
-			  "stays (%u orbits)", app->cfg->orbit_map, err,
-			  orbitmap_count(old));
-		return;
-	}
-
-	/* orbits the PBX made stay if the new rules make them again */
-	orbitmap_inherit(map, old);
-
-	/* removed orbits end their subscriptions first */
-	for (le = list_head(&old->orbits); le; le = le->next) {
-		const struct orbit *o = le->data;
-		struct pl name;
-
-		pl_set_str(&name, o->name);
-		if (!orbitmap_find(map, &name)) {
-			(void)alert_update(app->alert, o->name, 0, 0, 0);
-			notifier_orbit_removed(app->nt, o->name);
-			++removed;
-		}
-	}
-
-	app->map = map;
-	notifier_set_map(app->nt, map);
-	store_clear_unmapped(app->store, map);
-
-	for (le = list_head(&map->orbits); le; le = le->next) {
-		const struct orbit *o = le->data, *was;
-		struct pl name;
-
-		pl_set_str(&name, o->name);
-		was = orbitmap_find(old, &name);
-		if (!orbitmap_has_dn(old, o->dn))
-			new_dns = true;
-
-		/* a new alert time may make a waiting call overdue */
-		if (!orbit_alert(app, o) && was && !orbit_differs(was, o))
-			continue;
-
-		if (was)
-			++changed;
-		else
-			++added;
-		notifier_orbit_changed(app->nt, o->name);
-	}
-
-	log_info("reload: %u orbits from %s (%u added, %u removed, %u "
-		 "changed)", orbitmap_count(map), map->file, added, removed,
-		 changed);
-	mem_deref(old);
-	httpd_map_changed(app->httpd);
-
-	/* the PBX only reports a DN again when it changes: ask it for
-	   everything, so new orbits start from the truth */
-	if (new_dns)
-		upstream_resync(app->up);
 }
 
 
@@ -719,7 +457,7 @@ static int tls_client_add(struct app *app, const struct sa *near)
 
 static bool upstream_needs_tls(const char *uri)
 {
-	return strstr(uri, "transport=tls") != NULL;
+	return uri && strstr(uri, "transport=tls") != NULL;
 }
 
 
@@ -862,6 +600,7 @@ static int uplink_alloc(struct app *app)
 		la = cfg->listenv[0];
 	}
 
+	app->uladdr = la;
 	if (!err && upstream_needs_tls(cfg->upstream_uri))
 		err = tls_client_add(app, &la);
 	if (err)
@@ -893,22 +632,101 @@ static void dns_init(struct app *app)
 }
 
 
+/* A tenant is about to start: its own address to listen on, and TLS
+   for its link; an address opened stays until parkblf stops (libre
+   cannot close one transport) */
+static int tenant_prepare(const struct config *cfg, void *arg)
+{
+	struct app *app = arg;
+	const struct sa *la = &cfg->tenant_listen;
+	size_t i;
+	int err = 0;
+
+	if (upstream_needs_tls(cfg->upstream_uri) && !app->utls) {
+		err = tls_client_add(app, &app->uladdr);
+		if (err)
+			return err;
+	}
+
+	if (!sa_isset(la, SA_ADDR))
+		return 0;
+
+	for (i = 0; i < app->tlistenc; i++) {
+		if (sa_cmp(&app->tlisten[i], la, SA_ALL))
+			return 0;
+	}
+	for (i = 0; i < app->cfg->listenc; i++) {
+		if (sa_cmp(&app->cfg->listenv[i], la, SA_ALL))
+			return 0;
+	}
+
+	if (app->tlistenc == MAX_TENANT_LISTEN) {
+		log_error("sip: %J: more than %u tenant_listen addresses", la,
+			  MAX_TENANT_LISTEN);
+		return E2BIG;
+	}
+
+	err = transport_add(app->sip, la, "tenant_listen");
+	if (!err)
+		app->tlisten[app->tlistenc++] = *la;
+
+	return err;
+}
+
+
+/* parkblf.conf's own PBX, if it names one: the default tenant */
+static int dflt_alloc(struct app *app, struct orbitmap *map,
+		      const struct tenant_env *env)
+{
+	int err;
+
+	err = tenant_alloc(&app->dflt, "default", app->cfg, map, env);
+	if (err)
+		return err;
+
+	tenant_set_hooks(app->dflt, dflt_orbit_changed, dflt_map_changed,
+			 dflt_swept, app);
+	tenants_set_default(app->tenants, app->dflt);
+
+	/* only its subscriptions and history are kept in state_db */
+	if (app->db) {
+		notifier_set_persist(tenant_notifier(app->dflt), app->db);
+		if (app->cfg->history_max &&
+		    !histdb_open(&app->histdb, app->cfg->state_db,
+				 app->cfg->history_max)) {
+			tenant_set_histdb(app->dflt, app->histdb);
+			(void)histdb_load(app->histdb, history_restored,
+					  tenant_history_mut(app->dflt));
+		}
+		err = resume_load(&app->resume, app->db,
+				  tenant_notifier(app->dflt), app->cfg);
+		if (err)
+			return err;
+	}
+
+	return reload_alloc(&app->reload, app->cfg->orbit_map, map_reload,
+			    app);
+}
+
+
 /**
  * Start the daemon: listen for phones and subscribe upstream
  *
  * @param appp Where to store the daemon
  * @param cfg  Configuration (the daemon takes it over)
- * @param map  Orbit map (the daemon takes it over)
+ * @param map  parkblf.conf's orbit map (the daemon takes it over), NULL
+ *             if it names no PBX of its own (tenants_dir only)
  *
  * @return 0 if success, otherwise errorcode
  */
 int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 {
+	struct tenant_env env;
 	struct pl allow;
 	struct app *app;
 	int err;
 
-	if (!appp || !cfg || !map)
+	if (!appp || !cfg || (!map && !cfg->tenants_dir))
 		return EINVAL;
 
 	app = mem_zalloc(sizeof(*app), destructor);
@@ -916,33 +734,13 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 		return ENOMEM;
 
 	ptmr_init(&app->tmr_stop);
-	ptmr_init(&app->tmr_grace);
-	ptmr_init(&app->tmr_sweep);
 	app->started = store_now_ms();
 	app->cfg = mem_ref(cfg);
-	app->map = mem_ref(map);
-
-	err = upstream_domain(&app->domain, cfg->upstream_uri);
-	if (err)
-		goto out;
 
 	pl_set_str(&allow, cfg->subscribe_allow);
 	err = acl_alloc(&app->acl, &allow, NULL);
 	if (err)
 		goto out;
-
-	err = alert_alloc(&app->alert, alert_handler, app);
-	if (err)
-		goto out;
-
-	err = store_alloc(&app->store, dn_changed, app);
-	if (err)
-		goto out;
-
-	err = history_alloc(&app->history, cfg->history_max);
-	if (err)
-		goto out;
-	store_set_endh(app->store, call_ended, app);
 
 	dns_init(app);
 
@@ -993,32 +791,35 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	if (err)
 		goto out;
 
-	err = notifier_alloc(&app->nt, app->sip, app->sock, cfg,
-			     app->store, app->domain);
+	/* one subdlgs taps the phones' sockets for every tenant */
+	err = subdlgs_alloc(&app->dlgs, app->sip);
 	if (err)
 		goto out;
-	notifier_set_map(app->nt, map);
-	notifier_set_alert(app->nt, app->alert);
+	subdlgs_set_nat(app->dlgs, cfg->nat_mode, cfg->nat_keepalive,
+			cfg->nat_keepalive_grace);
 
-	if (cfg->state_db && !persist_open(&app->db, cfg->state_db)) {
-		notifier_set_persist(app->nt, app->db);
-		if (cfg->history_max &&
-		    !histdb_open(&app->histdb, cfg->state_db,
-				 cfg->history_max))
-			(void)histdb_load(app->histdb, history_restored,
-					  app->history);
-		err = resume_load(&app->resume, app->db, app->nt, cfg);
+	env.sip = app->sip;
+	env.sock = app->sock;
+	env.dlgs = app->dlgs;
+	env.usip = app->usip;
+	env.usock = app->usock;
+
+	err = tenants_alloc(&app->tenants, cfg, &env, tenant_prepare, app);
+	if (err)
+		goto out;
+
+	if (cfg->state_db)
+		(void)persist_open(&app->db, cfg->state_db);
+
+	if (map) {
+		err = dflt_alloc(app, map, &env);
 		if (err)
 			goto out;
 	}
 
-	err = upstream_alloc(&app->up, app->usip, app->usock, cfg,
-			     upstream_update, upstream_session, upstream_link,
-			     app);
-	if (err)
-		goto out;
-
-	err = reload_alloc(&app->reload, cfg->orbit_map, map_reload, app);
+	/* a tenant file with problems is reported; the others start */
+	(void)tenants_load(app->tenants);
+	err = tenants_watch(app->tenants);
 	if (err)
 		goto out;
 
@@ -1033,11 +834,8 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 			goto out;
 	}
 
-	log_info("app: %u orbits from %s; upstream %s (Event: %s)",
-		 orbitmap_count(map), map->file, cfg->upstream_uri,
-		 cfg->upstream_event);
-
-	err = upstream_start(app->up);
+	if (app->dflt)
+		err = tenant_start(app->dflt);
 
  out:
 	if (err)
@@ -1077,23 +875,23 @@ void app_shutdown(struct app *app)
 
 	app->reload = mem_deref(app->reload);
 	app->httpd = mem_deref(app->httpd);
-	ptmr_cancel(&app->tmr_grace);
-	ptmr_cancel(&app->tmr_sweep);
-	app->up = mem_deref(app->up);
+	tenant_stop(app->dflt);
+	tenants_stop(app->tenants);
+	tenants_close(app->tenants, SIPEVENT_PROBATION, SHUTDOWN_RETRY_S);
 
 	if (app->db) {
 		/* the subscriptions stay in the database for the next run
 		   (list subscriptions are not kept: they are told); the
 		   upstream un-SUBSCRIBE gets a moment to be answered */
-		notifier_flush(app->nt);
-		notifier_close_lists(app->nt, SIPEVENT_PROBATION,
-				     SHUTDOWN_RETRY_S);
+		notifier_flush(tenant_notifier(app->dflt));
+		notifier_close_lists(tenant_notifier(app->dflt),
+				     SIPEVENT_PROBATION, SHUTDOWN_RETRY_S);
 		ptmr_start(&app->tmr_stop, PERSIST_STOP_MS, stop_deadline,
 			  app);
 	}
 	else {
-		notifier_close_all(app->nt, SIPEVENT_PROBATION,
-				   SHUTDOWN_RETRY_S);
+		tenant_close(app->dflt, SIPEVENT_PROBATION,
+			     SHUTDOWN_RETRY_S);
 		ptmr_start(&app->tmr_stop, STOP_DEADLINE_MS, stop_deadline,
 			  app);
 	}
@@ -1110,45 +908,59 @@ const struct config *app_config(const struct app *app)
 }
 
 
-/** @return The orbit map in force */
+/** @return The default tenant's orbit map, NULL without one */
 const struct orbitmap *app_map(const struct app *app)
 {
-	return app ? app->map : NULL;
+	return app ? tenant_map(app->dflt) : NULL;
 }
 
 
-/** @return The orbit store */
+/** @return The default tenant's parked calls */
 const struct store *app_store(const struct app *app)
 {
-	return app ? app->store : NULL;
+	return app ? tenant_store(app->dflt) : NULL;
 }
 
 
-/** @return The calls that left their orbits */
+/** @return The default tenant's calls that left their orbits */
 const struct history *app_history(const struct app *app)
 {
-	return app ? app->history : NULL;
+	return app ? tenant_history(app->dflt) : NULL;
 }
 
 
-/** @return The alert timers (calls waiting too long) */
+/** @return The default tenant's alert timers */
 const struct alert *app_alert(const struct app *app)
 {
-	return app ? app->alert : NULL;
+	return app ? tenant_alert(app->dflt) : NULL;
 }
 
 
-/** @return The notifier (phones' subscriptions) */
+/** @return The default tenant's phone subscriptions */
 const struct notifier *app_notifier(const struct app *app)
 {
-	return app ? app->nt : NULL;
+	return app ? tenant_notifier(app->dflt) : NULL;
 }
 
 
-/** @return The upstream subscriber */
+/** @return The default tenant's upstream link */
 const struct upstream *app_upstream(const struct app *app)
 {
-	return app ? app->up : NULL;
+	return app ? tenant_upstream(app->dflt) : NULL;
+}
+
+
+/** @return The default tenant (parkblf.conf's PBX), NULL without one */
+const struct tenant *app_default(const struct app *app)
+{
+	return app ? app->dflt : NULL;
+}
+
+
+/** @return The tenants of tenants_dir */
+const struct tenants *app_tenants(const struct app *app)
+{
+	return app ? app->tenants : NULL;
 }
 
 

@@ -229,8 +229,9 @@ static void check_placeholders(struct check *c)
 	struct uri uri;
 	struct pl pl;
 
-	pl_set_str(&pl, cfg->upstream_uri);
-	if (!uri_decode(&uri, &pl) && placeholder_host(&uri.host)) {
+	/* tenants_dir alone: parkblf.conf names no PBX */
+	pl_set_str(&pl, cfg->upstream_uri ? cfg->upstream_uri : "");
+	if (pl.l && !uri_decode(&uri, &pl) && placeholder_host(&uri.host)) {
 		config_error(c->errmb, cfg->file,
 			     config_line(cfg, "upstream_uri"),
 			     "upstream_uri: %r is a placeholder (RFC 2606): "
@@ -298,12 +299,16 @@ int cfgcheck_run(const struct config *cfg, const struct orbitmap *map,
 
 	check_placeholders(&c);
 
-	for (i = 0; i < cfg->listenc; i++)
+	/* a tenant file: parkblf.conf's addresses are checked with it */
+	for (i = 0; i < cfg->listenc && !cfg->tenant; i++)
 		check_local(&c, "sip_listen", cfg->listen_line[i],
 			    &cfg->listenv[i]);
-	check_local(&c, "http_listen", 0, &cfg->http_listen);
-	check_local(&c, "upstream_listen", 0, &cfg->upstream_listen);
-	check_local(&c, "sip_tls_listen", 0, &cfg->tls_listen);
+	if (!cfg->tenant) {
+		check_local(&c, "http_listen", 0, &cfg->http_listen);
+		check_local(&c, "upstream_listen", 0, &cfg->upstream_listen);
+		check_local(&c, "sip_tls_listen", 0, &cfg->tls_listen);
+	}
+	check_local(&c, "tenant_listen", 0, &cfg->tenant_listen);
 
 	if (cfg->state_db)
 		check_writable(&c, "state_db", cfg->state_db);
@@ -314,7 +319,8 @@ int cfgcheck_run(const struct config *cfg, const struct orbitmap *map,
 	if (map)
 		check_readable(&c, "orbit_map", map->file);
 
-	check_tls(&c);
+	if (!cfg->tenant)
+		check_tls(&c);
 
 	return c.errors ? EINVAL : 0;
 }

@@ -144,7 +144,33 @@ static const struct config_key keys[] = {
 	 false},
 	{"nat_keepalive_grace", KEY_U32,  OFF(nat_keepalive_grace), "60",
 	 1, 86400, false},
+	{"tenants_dir",        KEY_PATH,  OFF(tenants_dir), NULL, 0, 0, false},
+	{"tenant_domain",      KEY_STR,   OFF(tenant_domain), NULL, 0, 0,
+	 false},
+	{"tenant_listen",      KEY_ADDR,  OFF(tenant_listen), NULL, 0, 0,
+	 false},
 };
+
+/* Keys a tenant file (tenants_dir/NAME.conf) may set.  The first
+   TENANT_OWN are the tenant's own: absent, their default applies (never
+   parkblf.conf's value: one PBX's credentials are not another's); the
+   others default to parkblf.conf's value. */
+static const char * const tenant_keys[] = {
+	"upstream_uri", "upstream_user", "upstream_auth_user",
+	"upstream_password", "upstream_password_file", "upstream_event",
+	"upstream_accept", "upstream_capture", "orbit_map", "tenant_domain",
+	"tenant_listen",
+	/* inherited */
+	"upstream_capture_max_bytes", "upstream_expires",
+	"upstream_retry_min", "upstream_retry_max", "upstream_keepalive",
+	"upstream_grace", "unknown_retry_after", "subscribe_min_expires",
+	"subscribe_max_expires", "subscribe_default_expires",
+	"subscribe_max_total", "subscribe_max_per_source",
+	"dialog_all_calls", "dialog_lamp", "park_alert_after", "history_max",
+	"privacy", "notify_min_interval", "notify_phone_rate", "blf_list",
+};
+
+enum { TENANT_OWN = 11 };
 
 enum { KEY_COUNT = sizeof(keys) / sizeof(keys[0]) };
 
@@ -158,6 +184,7 @@ struct parse_state {
 	unsigned seen[KEY_COUNT];   /**< Line each key was set on        */
 	unsigned lines;
 	unsigned errors;
+	bool tenant;                /**< A tenant file                   */
 };
 
 
@@ -536,6 +563,43 @@ static void skip_blanks(struct pl *pl)
 }
 
 
+/* -1: not a tenant key; else its index in tenant_keys */
+static int tenant_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tenant_keys); i++) {
+		if (!strcmp(tenant_keys[i], name))
+			return (int)i;
+	}
+
+	return -1;
+}
+
+
+/* Whether a key may be set in this file (parkblf.conf or a tenant's) */
+static bool scope_ok(struct parse_state *ps, const struct config_key *k,
+		     unsigned lineno)
+{
+	const bool tkey = tenant_key(k->name) >= 0;
+	const bool own = !strncmp(k->name, "tenant_", 7);
+
+	if (ps->tenant && !tkey) {
+		config_error(ps->errmb, ps->file, lineno, "%s: not a tenant "
+			     "key: set it in parkblf.conf (it holds for every "
+			     "tenant)", k->name);
+		return false;
+	}
+	if (!ps->tenant && own) {
+		config_error(ps->errmb, ps->file, lineno, "%s: only in a "
+			     "tenant file (tenants_dir/NAME.conf)", k->name);
+		return false;
+	}
+
+	return true;
+}
+
+
 static void line_handler(const struct pl *line, unsigned lineno, void *arg)
 {
 	struct parse_state *ps = arg;
@@ -560,6 +624,10 @@ static void line_handler(const struct pl *line, unsigned lineno, void *arg)
 	if (i == KEY_COUNT) {
 		config_error(ps->errmb, ps->file, lineno,
 			     "unknown key '%r'", &key);
+		++ps->errors;
+		return;
+	}
+	if (!scope_ok(ps, &keys[i], lineno)) {
 		++ps->errors;
 		return;
 	}
@@ -622,6 +690,37 @@ static int apply_defaults(struct parse_state *ps)
 }
 
 
+static unsigned seen(const struct parse_state *ps, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < KEY_COUNT; i++) {
+		if (!strcmp(keys[i].name, name))
+			return ps->seen[i];
+	}
+
+	return 0;
+}
+
+
+/* A tenant file needs its PBX and its map; parkblf.conf with
+   tenants_dir may leave both out (no default tenant), but not one */
+static bool required(const struct parse_state *ps, size_t i)
+{
+	const char *name = keys[i].name;
+	const bool pbx = !strcmp(name, "upstream_uri") ||
+		!strcmp(name, "orbit_map");
+
+	if (ps->tenant)
+		return pbx;
+	if (pbx && ps->cfg->tenants_dir && !seen(ps, "upstream_uri") &&
+	    !seen(ps, "orbit_map"))
+		return false;
+
+	return keys[i].required;
+}
+
+
 static void check_keys(struct parse_state *ps)
 {
 	const struct config *cfg = ps->cfg;
@@ -629,7 +728,9 @@ static void check_keys(struct parse_state *ps)
 	size_t i;
 
 	for (i = 0; i < KEY_COUNT; i++) {
-		if (keys[i].required && !ps->seen[i]) {
+		if (!required(ps, i))
+			continue;
+		if (!ps->seen[i]) {
 			config_error(ps->errmb, ps->file, eof,
 				     "missing required key '%s'",
 				     keys[i].name);
@@ -691,22 +792,56 @@ static void check_keys(struct parse_state *ps)
 }
 
 
-/**
- * Parse a configuration from memory
- *
- * @param cfgp  Where to store the configuration
- * @param file  File name for messages and relative paths
- * @param buf   Text
- * @param len   Length of text
- * @param errmb Collects FILE:LINE messages, NULL prints to stderr
- *
- * @return 0 if success, otherwise errorcode (EINVAL on bad content)
- */
-int config_parse(struct config **cfgp, const char *file,
-		 const uint8_t *buf, size_t len, struct mbuf *errmb)
+/* A tenant starts from parkblf.conf's values, but its own keys (see
+   tenant_keys) from their defaults; state_db stays parkblf.conf's
+   tenant's (a tenant's subscriptions are not kept) */
+static int inherit(struct parse_state *ps, const struct config *base)
+{
+	struct config *cfg = ps->cfg;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < KEY_COUNT && !err; i++) {
+		const struct config_key *k = &keys[i];
+		const int t = tenant_key(k->name);
+		const bool own = t >= 0 && t < TENANT_OWN;
+		void *field = (uint8_t *)cfg + k->off;
+		const void *from = (const uint8_t *)base + k->off;
+		struct pl dfl;
+
+		if (is_string(k->type)) {
+			const char *str = *(char * const *)from;
+
+			if (!own && str && strcmp(k->name, "state_db") &&
+			    strcmp(k->name, "tenants_dir"))
+				err = str_dup((char **)field, str);
+			if (!own)
+				continue;
+		}
+		else if (!own) {
+			continue;   /* copied with the struct */
+		}
+		else if (k->type == KEY_ADDR) {
+			memset(field, 0, sizeof(struct sa));
+		}
+
+		if (!k->dfl)
+			continue;
+		pl_set_str(&dfl, k->dfl);
+		err = set_value(ps, k, &dfl, 0);
+	}
+
+	return err;
+}
+
+
+static int parse(struct config **cfgp, const struct config *base,
+		 const char *file, const uint8_t *buf, size_t len,
+		 struct mbuf *errmb)
 {
 	struct parse_state ps;
 	struct config *cfg;
+	size_t i;
 	int err;
 
 	if (!cfgp || !file || (!buf && len))
@@ -720,12 +855,28 @@ int config_parse(struct config **cfgp, const char *file,
 	ps.cfg = cfg;
 	ps.file = file;
 	ps.errmb = errmb;
+	ps.tenant = base != NULL;
 
-	err = str_dup(&cfg->file, file);
+	if (base) {
+		/* numbers and addresses; the strings are copied below */
+		*cfg = *base;
+		for (i = 0; i < KEY_COUNT; i++) {
+			if (is_string(keys[i].type))
+				*(char **)(void *)((uint8_t *)cfg +
+						   keys[i].off) = NULL;
+		}
+		cfg->file = NULL;
+		cfg->lines = NULL;
+		cfg->tenant = true;
+		err = inherit(&ps, base);
+	}
+	else {
+		err = apply_defaults(&ps);
+	}
 	if (err)
 		goto out;
 
-	err = apply_defaults(&ps);
+	err = str_dup(&cfg->file, file);
 	if (err)
 		goto out;
 
@@ -749,6 +900,48 @@ int config_parse(struct config **cfgp, const char *file,
 		*cfgp = cfg;
 
 	return err;
+}
+
+
+/**
+ * Parse a configuration from memory
+ *
+ * @param cfgp  Where to store the configuration
+ * @param file  File name for messages and relative paths
+ * @param buf   Text
+ * @param len   Length of text
+ * @param errmb Collects FILE:LINE messages, NULL prints to stderr
+ *
+ * @return 0 if success, otherwise errorcode (EINVAL on bad content)
+ */
+int config_parse(struct config **cfgp, const char *file,
+		 const uint8_t *buf, size_t len, struct mbuf *errmb)
+{
+	return parse(cfgp, NULL, file, buf, len, errmb);
+}
+
+
+/**
+ * Parse a tenant file (tenants_dir/NAME.conf): the keys of one PBX;
+ * the others are parkblf.conf's
+ *
+ * @param cfgp  Where to store the tenant's configuration
+ * @param base  parkblf.conf's configuration
+ * @param file  File name for messages and relative paths
+ * @param buf   Text
+ * @param len   Length of text
+ * @param errmb Collects FILE:LINE messages, NULL prints to stderr
+ *
+ * @return 0 if success, otherwise errorcode (EINVAL on bad content)
+ */
+int config_parse_tenant(struct config **cfgp, const struct config *base,
+			const char *file, const uint8_t *buf, size_t len,
+			struct mbuf *errmb)
+{
+	if (!base)
+		return EINVAL;
+
+	return parse(cfgp, base, file, buf, len, errmb);
 }
 
 

@@ -175,6 +175,10 @@ struct config {
 	enum nat_mode nat_mode;       /**< Phones behind NAT (natkeep.c)  */
 	uint32_t nat_keepalive;       /**< s between keepalives, 0 off    */
 	uint32_t nat_keepalive_grace; /**< s unanswered: the phone is gone */
+	char *tenants_dir;            /**< One NAME.conf per tenant, or NULL */
+	char *tenant_domain;          /**< Domains a tenant serves (commas) */
+	struct sa tenant_listen;      /**< A tenant's own address, or unset */
+	bool tenant;                  /**< Parsed from a tenant file      */
 	unsigned *lines;              /**< Line each key was set on       */
 };
 
@@ -182,6 +186,9 @@ int config_parse(struct config **cfgp, const char *file,
 		 const uint8_t *buf, size_t len, struct mbuf *errmb);
 int config_load(struct config **cfgp, const char *file,
 		struct mbuf *errmb);
+int config_parse_tenant(struct config **cfgp, const struct config *base,
+			const char *file, const uint8_t *buf, size_t len,
+			struct mbuf *errmb);
 int config_read_secrets(struct config *cfg, struct mbuf *errmb);
 void config_set_current(const struct config *cfg);
 unsigned config_line(const struct config *cfg, const char *key);

@@ -22,6 +22,7 @@
  *
  * Copyright (C) 2026 The parkblf authors
  */
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -42,6 +43,7 @@
 #include "subauth.h"
 #include "board.h"
 #include "history.h"
+#include "tenant.h"
 
 
 /** Realm of the basic challenge, and of http_users' digests */
@@ -249,22 +251,13 @@ static int status_call_print(struct mbuf *mb, const struct parked_call *pc,
 }
 
 
-/**
- * Print one orbit as /status and the board show it (a JSON object)
- *
- * @param mb    Buffer to append to
- * @param app   The daemon
- * @param orbit Orbit
- * @param now   Current time, ms since the epoch
- *
- * @return 0 if success, otherwise errorcode
- */
-int httpd_orbit_json(struct mbuf *mb, const struct app *app,
-		     const struct orbit *orbit, uint64_t now)
+/* One orbit of a tenant as a JSON object */
+static int orbit_json(struct mbuf *mb, const struct tenant *t,
+		      const struct orbit *orbit, uint64_t now)
 {
-	const struct store *store = app_store(app);
+	const struct store *store = tenant_store(t);
 	const struct list *calls = store_calls(store, orbit->dn);
-	const uint32_t after_s = alert_after(app_config(app), orbit);
+	const uint32_t after_s = alert_after(tenant_config(t), orbit);
 	static const char *originv[] = {"line", "range", "discovered"};
 	struct le *le;
 	int err;
@@ -279,9 +272,9 @@ int httpd_orbit_json(struct mbuf *mb, const struct app *app,
 			  json_string_print, orbit->label,
 			  originv[orbit->origin % ARRAY_SIZE(originv)],
 			  json_string_print, orbit->retrieve,
-			  notifier_count_orbit(app_notifier(app),
+			  notifier_count_orbit(tenant_notifier(t),
 					       orbit->name), after_s,
-			  alert_overdue(app_alert(app), orbit->name) ?
+			  alert_overdue(tenant_alert(t), orbit->name) ?
 			  "true" : "false",
 			  store_occupied(store, orbit->dn) ?
 			  "true" : "false", store_known(store, orbit->dn) ?
@@ -301,9 +294,45 @@ int httpd_orbit_json(struct mbuf *mb, const struct app *app,
 }
 
 
+static int orbits_json(struct mbuf *mb, const struct tenant *t,
+		       uint64_t now)
+{
+	const struct orbitmap *map = tenant_map(t);
+	struct le *le;
+	int err = 0;
+
+	for (le = map ? list_head(&map->orbits) : NULL; le && !err;
+	     le = le->next) {
+		err = orbit_json(mb, t, le->data, now);
+		if (!err && le->next)
+			err = mbuf_write_u8(mb, ',');
+	}
+
+	return err;
+}
+
+
 /**
- * Print every orbit of the map as JSON objects separated by commas
- * (the elements of an array)
+ * Print one orbit of the default tenant as /status and the board show
+ * it (a JSON object)
+ *
+ * @param mb    Buffer to append to
+ * @param app   The daemon
+ * @param orbit Orbit
+ * @param now   Current time, ms since the epoch
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int httpd_orbit_json(struct mbuf *mb, const struct app *app,
+		     const struct orbit *orbit, uint64_t now)
+{
+	return orbit_json(mb, app_default(app), orbit, now);
+}
+
+
+/**
+ * Print every orbit of the default tenant's map as JSON objects
+ * separated by commas (the elements of an array)
  *
  * @param mb  Buffer to append to
  * @param app The daemon
@@ -313,38 +342,23 @@ int httpd_orbit_json(struct mbuf *mb, const struct app *app,
  */
 int httpd_orbits_json(struct mbuf *mb, const struct app *app, uint64_t now)
 {
-	const struct orbitmap *map = app_map(app);
-	struct le *le;
-	int err = 0;
-
-	for (le = map ? list_head(&map->orbits) : NULL; le && !err;
-	     le = le->next) {
-		err = httpd_orbit_json(mb, app, le->data, now);
-		if (!err && le->next)
-			err = mbuf_write_u8(mb, ',');
-	}
-
-	return err;
+	return orbits_json(mb, app_default(app), now);
 }
 
 
-/* history: the newest calls that left their orbits, -1: none */
-static int status_render(struct mbuf *mb, const struct app *app,
-			 int history)
+/* "upstream":{...},"subscriptions":N,"orbits":[...] of a tenant */
+static int tenant_json(struct mbuf *mb, const struct tenant *t,
+		       uint64_t now)
 {
-	const struct config *cfg = app_config(app);
-	uint64_t now = store_now_ms(), since = 0;
+	const struct config *cfg = tenant_config(t);
+	uint64_t since = 0;
 	const char *state;
 	char tbuf[TIME_SIZE];
 	int err;
 
-	state = upstream_state(app_upstream(app), &since);
+	state = upstream_state(tenant_upstream(t), &since);
 
-	err = mbuf_printf(mb, "{\"version\":\"%s\",\"uptime_s\":%llu,"
-			  "\"upstream\":{\"uri\":%H,\"state\":%H,",
-			  PARKBLF_VERSION,
-			  (unsigned long long)
-			  (elapsed_ms(now, app_started(app)) / 1000),
+	err = mbuf_printf(mb, "\"upstream\":{\"uri\":%H,\"state\":%H,",
 			  json_string_print, cfg ? cfg->upstream_uri : NULL,
 			  json_string_print, state);
 	if (err)
@@ -357,15 +371,87 @@ static int status_render(struct mbuf *mb, const struct app *app,
 		err = mbuf_printf(mb, "\"since\":null},");
 
 	err |= mbuf_printf(mb, "\"subscriptions\":%u,\"orbits\":[",
-			   notifier_count(app_notifier(app)));
+			   notifier_count(tenant_notifier(t)));
 
 	if (!err)
-		err = httpd_orbits_json(mb, app, now);
+		err = orbits_json(mb, t, now);
 	if (!err)
 		err = mbuf_printf(mb, "]");
+
+	return err;
+}
+
+
+struct tenants_print {
+	struct mbuf *mb;
+	uint64_t now;
+	int history;
+	bool first;
+	int err;
+};
+
+
+static void tenant_status(const struct tenant *t, void *arg)
+{
+	struct tenants_print *tp = arg;
+	const struct config *cfg = tenant_config(t);
+
+	if (tp->err)
+		return;
+
+	tp->err = mbuf_printf(tp->mb, "%s{\"name\":%H,\"domain\":%H,",
+			      tp->first ? "" : ",", json_string_print,
+			      tenant_name(t), json_string_print,
+			      cfg->tenant_domain ? cfg->tenant_domain :
+			      tenant_domain(t));
+	tp->first = false;
+	if (!tp->err)
+		tp->err = tenant_json(tp->mb, t, tp->now);
+	if (!tp->err && tp->history >= 0) {
+		tp->err = mbuf_printf(tp->mb, ",\"history\":");
+		tp->err |= history_json(tp->mb, tenant_history(t),
+					(uint32_t)tp->history);
+	}
+	if (!tp->err)
+		tp->err = mbuf_printf(tp->mb, "}");
+}
+
+
+/* history: the newest calls that left their orbits, -1: none.  The top
+   level is the default tenant (parkblf.conf's PBX), as before tenants;
+   "tenants" lists those of tenants_dir. */
+static int status_render(struct mbuf *mb, const struct app *app,
+			 int history)
+{
+	const struct tenant *dflt = app_default(app);
+	struct tenants_print tp;
+	uint64_t now = store_now_ms();
+	int err;
+
+	err = mbuf_printf(mb, "{\"version\":\"%s\",\"uptime_s\":%llu,",
+			  PARKBLF_VERSION,
+			  (unsigned long long)
+			  (elapsed_ms(now, app_started(app)) / 1000));
+	if (!err)
+		err = tenant_json(mb, dflt, now);
 	if (!err && history >= 0) {
 		err = mbuf_printf(mb, ",\"history\":");
-		err |= history_json(mb, app_history(app), (uint32_t)history);
+		if (dflt)
+			err |= history_json(mb, tenant_history(dflt),
+					    (uint32_t)history);
+		else
+			err |= mbuf_printf(mb, "[]");
+	}
+	if (!err && app_config(app)->tenants_dir) {
+		memset(&tp, 0, sizeof(tp));
+		tp.mb = mb;
+		tp.now = now;
+		tp.history = history;
+		tp.first = true;
+		err = mbuf_printf(mb, ",\"tenants\":[");
+		tenants_apply(app_tenants(app), tenant_status, &tp);
+		err |= tp.err;
+		err |= mbuf_printf(mb, "]");
 	}
 	if (!err)
 		err = mbuf_printf(mb, "}\n");
@@ -376,16 +462,20 @@ static int status_render(struct mbuf *mb, const struct app *app,
 
 /*
  * GET /metrics
+ *
+ * The default tenant's series carry no tenant label (as before
+ * tenants); each tenant of tenants_dir adds its own with
+ * tenant="NAME".  Counters (_total) are the process's, all tenants.
  */
 
-static int gauge_print(struct mbuf *mb, const char *name, const char *help,
-		       uint64_t val)
-{
-	return mbuf_printf(mb, "# HELP parkblf_%s %s\n"
-			   "# TYPE parkblf_%s gauge\n"
-			   "parkblf_%s %llu\n",
-			   name, help, name, name, (unsigned long long)val);
-}
+/** A tenant's figures for the gauges of /metrics */
+struct tenant_gauges {
+	uint64_t subscriptions;
+	uint64_t up;
+	uint64_t orbits;
+	uint64_t parked;
+	uint64_t overdue;
+};
 
 
 /* Whether an orbit earlier in the map watches the same DN */
@@ -404,15 +494,190 @@ static bool dn_seen_before(const struct orbit *orbit)
 }
 
 
+static void gauges_of(struct tenant_gauges *g, const struct tenant *t,
+		      uint64_t now)
+{
+	const struct orbitmap *map = tenant_map(t);
+	const struct store *store = tenant_store(t);
+	const struct le *le;
+
+	memset(g, 0, sizeof(*g));
+	g->subscriptions = notifier_count(tenant_notifier(t));
+	g->up = upstream_is_up(tenant_upstream(t));
+	g->orbits = orbitmap_count(map);
+
+	/* several names may watch one DN: count its calls once; the
+	   store keeps each DN's calls oldest first: the count of an
+	   orbit stops at its first call not yet overdue */
+	for (le = map ? list_head(&map->orbits) : NULL; le; le = le->next) {
+		const struct orbit *orbit = le->data;
+		const uint32_t after_s = alert_after(tenant_config(t), orbit);
+		const struct le *cle;
+
+		if (dn_seen_before(orbit))
+			continue;
+
+		g->parked += list_count(store_calls(store, orbit->dn));
+		if (!after_s)
+			continue;
+
+		for (cle = list_head(store_calls(store, orbit->dn));
+		     cle && call_overdue(cle->data, after_s, now);
+		     cle = cle->next)
+			++g->overdue;
+	}
+}
+
+
+/** One gauge of /metrics, each tenant's sample */
+struct gauge_print {
+	struct mbuf *mb;
+	const char *name;
+	size_t off;                /**< Of the figure in tenant_gauges */
+	const struct orbit *orbit; /**< Per orbit series: NULL         */
+	uint64_t now;
+	int err;
+};
+
+
+static uint64_t figure(const struct tenant_gauges *g, size_t off)
+{
+	return *(const uint64_t *)(const void *)((const uint8_t *)g + off);
+}
+
+
+static void tenant_gauge(const struct tenant *t, void *arg)
+{
+	struct gauge_print *gp = arg;
+	struct tenant_gauges g;
+
+	if (gp->err)
+		return;
+
+	gauges_of(&g, t, gp->now);
+	gp->err = mbuf_printf(gp->mb, "parkblf_%s{tenant=\"%H\"} %llu\n",
+			      gp->name, prom_label_print, tenant_name(t),
+			      (unsigned long long)figure(&g, gp->off));
+}
+
+
+static int gauge_print(struct mbuf *mb, const struct app *app,
+		       const char *name, const char *help, size_t off,
+		       uint64_t now)
+{
+	struct gauge_print gp = {mb, name, off, NULL, now, 0};
+	const struct tenant *dflt = app_default(app);
+	struct tenant_gauges g;
+	int err;
+
+	err = mbuf_printf(mb, "# HELP parkblf_%s %s\n"
+			  "# TYPE parkblf_%s gauge\n", name, help, name);
+	if (!err && dflt) {
+		gauges_of(&g, dflt, now);
+		err = mbuf_printf(mb, "parkblf_%s %llu\n", name,
+				  (unsigned long long)figure(&g, off));
+	}
+	if (err)
+		return err;
+
+	tenants_apply(app_tenants(app), tenant_gauge, &gp);
+
+	return gp.err;
+}
+
+
+static int value_print(struct mbuf *mb, const char *name, const char *help,
+		       uint64_t val)
+{
+	return mbuf_printf(mb, "# HELP parkblf_%s %s\n"
+			   "# TYPE parkblf_%s gauge\n"
+			   "parkblf_%s %llu\n",
+			   name, help, name, name, (unsigned long long)val);
+}
+
+
+/* The per orbit series of one tenant; label: "" or tenant="NAME", */
+static int orbit_series(struct mbuf *mb, const struct tenant *t,
+			const char *series, uint64_t now)
+{
+	const struct orbitmap *map = tenant_map(t);
+	const struct store *store = tenant_store(t);
+	const bool named = tenant_config(t)->tenant;
+	const struct le *le;
+	int err = 0;
+
+	for (le = map ? list_head(&map->orbits) : NULL; le && !err;
+	     le = le->next) {
+		const struct orbit *orbit = le->data;
+		const struct le *cle = list_head(store_calls(store,
+							     orbit->dn));
+		const struct parked_call *pc = cle ? cle->data : NULL;
+		uint64_t val;
+
+		if (!strcmp(series, "parked_calls"))
+			val = list_count(store_calls(store, orbit->dn));
+		else if (!strcmp(series, "watchers"))
+			val = notifier_count_orbit(tenant_notifier(t),
+						   orbit->name);
+		else
+			val = pc ? elapsed_ms(now, pc->parked_at) / 1000 : 0;
+
+		err = mbuf_printf(mb, "parkblf_orbit_%s{%s%H%sorbit=\"%H\"} "
+				  "%llu\n", series, named ? "tenant=\"" : "",
+				  prom_label_print, named ? tenant_name(t) :
+				  "", named ? "\"," : "",
+				  prom_label_print, orbit->name,
+				  (unsigned long long)val);
+	}
+
+	return err;
+}
+
+
+struct series_print {
+	struct mbuf *mb;
+	const char *series;
+	uint64_t now;
+	int err;
+};
+
+
+static void tenant_series(const struct tenant *t, void *arg)
+{
+	struct series_print *sp = arg;
+
+	if (!sp->err)
+		sp->err = orbit_series(sp->mb, t, sp->series, sp->now);
+}
+
+
+static int orbit_family(struct mbuf *mb, const struct app *app,
+			const char *series, const char *help, uint64_t now)
+{
+	struct series_print sp = {mb, series, now, 0};
+	int err;
+
+	err = mbuf_printf(mb, "# HELP parkblf_orbit_%s %s\n"
+			  "# TYPE parkblf_orbit_%s gauge\n", series, help,
+			  series);
+	if (!err && app_default(app))
+		err = orbit_series(mb, app_default(app), series, now);
+	if (err)
+		return err;
+
+	tenants_apply(app_tenants(app), tenant_series, &sp);
+
+	return sp.err;
+}
+
+
+#define GOFF(m) offsetof(struct tenant_gauges, m)
+
+
 static int metrics_render(struct mbuf *mb, const struct app *app)
 {
-	const struct orbitmap *map = app_map(app);
-	const struct store *store = app_store(app);
-	const struct notifier *nt = app_notifier(app);
-	const struct le *first = map ? list_head(&map->orbits) : NULL;
 	const struct mallinfo2 mi = mallinfo2();
-	const struct le *le;
-	uint64_t parked = 0, overdue = 0, now = store_now_ms();
+	uint64_t now = store_now_ms();
 	size_t i;
 	int err = 0;
 
@@ -426,103 +691,46 @@ static int metrics_render(struct mbuf *mb, const struct app *app)
 				  (unsigned long long)*c->val);
 	}
 
-	/* several names may watch one DN: count its calls once */
-	for (le = first; le; le = le->next) {
-		const struct orbit *orbit = le->data;
-
-		if (!dn_seen_before(orbit))
-			parked += list_count(store_calls(store, orbit->dn));
-	}
-
-	/* the store keeps each DN's calls oldest first: the count of an
-	   orbit stops at its first call not yet overdue */
-	for (le = first; le; le = le->next) {
-		const struct orbit *orbit = le->data;
-		const uint32_t after_s = alert_after(app_config(app), orbit);
-		const struct le *cle;
-
-		if (!after_s || dn_seen_before(orbit))
-			continue;
-
-		for (cle = list_head(store_calls(store, orbit->dn));
-		     cle && call_overdue(cle->data, after_s, now);
-		     cle = cle->next)
-			++overdue;
-	}
-
-	err |= gauge_print(mb, "subscriptions",
+	err |= gauge_print(mb, app, "subscriptions",
 			   "Active phone subscriptions.",
-			   notifier_count(nt));
-	err |= gauge_print(mb, "upstream_up",
+			   GOFF(subscriptions), now);
+	err |= gauge_print(mb, app, "upstream_up",
 			   "1 if the PBX subscription delivers NOTIFYs.",
-			   upstream_is_up(app_upstream(app)));
-	err |= gauge_print(mb, "orbits", "Orbits in the orbit map.",
-			   orbitmap_count(map));
-	err |= gauge_print(mb, "parked_calls",
+			   GOFF(up), now);
+	err |= gauge_print(mb, app, "orbits", "Orbits in the orbit map.",
+			   GOFF(orbits), now);
+	err |= gauge_print(mb, app, "parked_calls",
 			   "Calls parked in the mapped orbits "
-			   "(each DN counted once).", parked);
-	err |= gauge_print(mb, "overdue_calls",
+			   "(each DN counted once).", GOFF(parked), now);
+	err |= gauge_print(mb, app, "overdue_calls",
 			   "Parked calls that have waited their orbit's "
 			   "alert time (park_alert_after) or longer.",
-			   overdue);
-	err |= gauge_print(mb, "nat_phones",
+			   GOFF(overdue), now);
+	err |= value_print(mb, "nat_phones",
 			   "Phone addresses behind NAT that NOTIFYs and "
-			   "keepalives go to.", notifier_nat_count(nt));
+			   "keepalives go to.",
+			   notifier_nat_count(app_notifier(app)));
 
 	/* resident size minus these is heap fragmentation */
-	err |= gauge_print(mb, "heap_in_use_bytes",
+	err |= value_print(mb, "heap_in_use_bytes",
 			   "Heap bytes allocated (malloc).", mi.uordblks);
-	err |= gauge_print(mb, "heap_free_bytes",
+	err |= value_print(mb, "heap_free_bytes",
 			   "Heap bytes free but not returned to the system.",
 			   mi.fordblks);
 	if (err)
 		return err;
 
-	err = mbuf_printf(mb, "# HELP parkblf_orbit_parked_calls "
-			  "Calls parked in the orbit.\n"
-			  "# TYPE parkblf_orbit_parked_calls gauge\n");
-	for (le = first; le && !err; le = le->next) {
-		const struct orbit *orbit = le->data;
-
-		err = mbuf_printf(mb, "parkblf_orbit_parked_calls"
-				  "{orbit=\"%H\"} %u\n",
-				  prom_label_print, orbit->name,
-				  list_count(store_calls(store, orbit->dn)));
-	}
-
-	err |= mbuf_printf(mb, "# HELP parkblf_orbit_watchers "
-			   "Phone subscriptions to the orbit.\n"
-			   "# TYPE parkblf_orbit_watchers gauge\n");
-	for (le = first; le && !err; le = le->next) {
-		const struct orbit *orbit = le->data;
-
-		err = mbuf_printf(mb, "parkblf_orbit_watchers"
-				  "{orbit=\"%H\"} %u\n",
-				  prom_label_print, orbit->name,
-				  notifier_count_orbit(nt, orbit->name));
-	}
-
+	err = orbit_family(mb, app, "parked_calls",
+			   "Calls parked in the orbit.", now);
+	err |= orbit_family(mb, app, "watchers",
+			    "Phone subscriptions to the orbit.", now);
 	/* what a receptionist forgot: alert on it (the store keeps each
 	   DN's calls oldest first, so this costs one look per orbit) */
-	err |= mbuf_printf(mb, "# HELP parkblf_orbit_oldest_wait_seconds "
-			   "Seconds the oldest call parked in the orbit has "
-			   "waited; 0 without a call.\n"
-			   "# TYPE parkblf_orbit_oldest_wait_seconds gauge\n");
-	for (le = first; le && !err; le = le->next) {
-		const struct orbit *orbit = le->data;
-		const struct le *cle = list_head(store_calls(store,
-							     orbit->dn));
-		const struct parked_call *pc = cle ? cle->data : NULL;
+	err |= orbit_family(mb, app, "oldest_wait_seconds",
+			    "Seconds the oldest call parked in the orbit has "
+			    "waited; 0 without a call.", now);
 
-		err = mbuf_printf(mb, "parkblf_orbit_oldest_wait_seconds"
-				  "{orbit=\"%H\"} %llu\n",
-				  prom_label_print, orbit->name,
-				  (unsigned long long)(pc ? elapsed_ms(now,
-						  pc->parked_at) / 1000 : 0));
-	}
-
-
-	if (!err)
+	if (!err && app_history(app))
 		err = history_metrics(mb, app_history(app));
 	return err;
 }

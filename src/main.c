@@ -20,6 +20,7 @@
 #include "app.h"
 #include "subauth.h"
 #include "provision.h"
+#include "tenant.h"
 
 
 static struct app *the_app;
@@ -73,7 +74,8 @@ static void fd_limit(void)
 static int load(struct config **cfgp, struct orbitmap **mapp,
 		const char *file, bool test_only)
 {
-	int err, serr, merr, cerr;
+	uint32_t tenants = 0;
+	int err, serr, merr, cerr, terr;
 
 	err = config_load(cfgp, file, NULL);
 	if (err == EINVAL || err == ERANGE || err == E2BIG)
@@ -82,12 +84,20 @@ static int load(struct config **cfgp, struct orbitmap **mapp,
 		return err;
 
 	serr = config_read_secrets(*cfgp, NULL);
-	merr = orbitmap_load(mapp, (*cfgp)->orbit_map, NULL);
+	/* tenants_dir alone: parkblf.conf names no PBX of its own */
+	merr = (*cfgp)->orbit_map ?
+		orbitmap_load(mapp, (*cfgp)->orbit_map, NULL) : 0;
 	cerr = cfgcheck_run(*cfgp, *mapp, test_only, NULL);
-	if (serr || merr || cerr) {
+	/* -t checks every tenant file; a start reports a bad one and
+	   serves the others (tenants_load) */
+	terr = test_only ? tenants_check(*cfgp, true, NULL, &tenants) : 0;
+	if (test_only && !terr && (*cfgp)->tenants_dir)
+		(void)re_printf("%s: %u tenant(s)\n", (*cfgp)->tenants_dir,
+				tenants);
+	if (serr || merr || cerr || terr) {
 		*cfgp = mem_deref(*cfgp);
 		*mapp = mem_deref(*mapp);
-		return serr ? serr : merr ? merr : cerr;
+		return serr ? serr : merr ? merr : cerr ? cerr : terr;
 	}
 
 	return 0;
@@ -202,8 +212,11 @@ int main(int argc, char *argv[])
 				goto out;
 		}
 
-		rules = list_count(&map->rules);
-		if (rules)
+		rules = map ? list_count(&map->rules) : 0;
+		if (!map)
+			(void)re_printf("%s: OK (no PBX of its own: "
+					"tenants_dir only)\n", file);
+		else if (rules)
 			(void)re_printf("%s: OK (%u orbits and %u discover "
 					"line%s from %s)\n", file,
 					orbitmap_count(map), rules,

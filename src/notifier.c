@@ -1043,6 +1043,31 @@ int notifier_alloc(struct notifier **ntp, struct sip *sip,
 		   struct sipevent_sock *sock, const struct config *cfg,
 		   const struct store *store, const char *domain)
 {
+	return notifier_alloc_shared(ntp, sip, sock, cfg, store, domain,
+				     NULL);
+}
+
+
+/**
+ * Allocate a notifier whose dialogs share the phones' sockets with
+ * other notifiers' (one per tenant, see tenant.c): one subdlgs taps
+ * the sockets for all of them
+ *
+ * @param ntp    Where to store the notifier
+ * @param sip    SIP stack
+ * @param sock   SIP event socket
+ * @param cfg    Configuration (must outlive the notifier)
+ * @param store  Orbit store (must outlive the notifier)
+ * @param domain PBX host[:port], for retrieve URIs
+ * @param dlgs   The shared dialogs (referenced), NULL for its own
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int notifier_alloc_shared(struct notifier **ntp, struct sip *sip,
+			  struct sipevent_sock *sock,
+			  const struct config *cfg, const struct store *store,
+			  const char *domain, struct subdlgs *dlgs)
+{
 	struct notifier *nt;
 	int err;
 
@@ -1064,9 +1089,14 @@ int notifier_alloc(struct notifier **ntp, struct sip *sip,
 			   cfg->notify_phone_rate);
 	err |= blflist_alloc(&nt->lists, nt);
 	err |= hash_alloc(&nt->by_callid, CALLID_HASH_SIZE);
-	err |= subdlgs_alloc(&nt->dlgs, sip);
-	subdlgs_set_nat(nt->dlgs, cfg->nat_mode, cfg->nat_keepalive,
-			cfg->nat_keepalive_grace);
+	if (dlgs) {
+		nt->dlgs = mem_ref(dlgs);
+	}
+	else {
+		err |= subdlgs_alloc(&nt->dlgs, sip);
+		subdlgs_set_nat(nt->dlgs, cfg->nat_mode, cfg->nat_keepalive,
+				cfg->nat_keepalive_grace);
+	}
 	ptmr_init(&nt->tmr_flush);
 	if (err)
 		goto out;

@@ -11,6 +11,12 @@ struct notifier;
 int  notifier_alloc(struct notifier **ntp, struct sip *sip,
 		    struct sipevent_sock *sock, const struct config *cfg,
 		    const struct store *store, const char *domain);
+struct subdlgs;
+int  notifier_alloc_shared(struct notifier **ntp, struct sip *sip,
+			   struct sipevent_sock *sock,
+			   const struct config *cfg,
+			   const struct store *store, const char *domain,
+			   struct subdlgs *dlgs);
 bool notifier_subscribe_handler(const struct sip_msg *msg, void *arg);
 void notifier_set_map(struct notifier *nt, const struct orbitmap *map);
 void notifier_orbit_changed(struct notifier *nt, const char *name);

@@ -5,7 +5,9 @@
  * every RELOAD_CHECK_MS (modification time, size, inode), which is
  * cheap and works where inotify does not (network file systems, editors
  * that replace the file).  A map with problems is reported line by line
- * and the map in force stays.
+ * and the map in force stays.  Several files may be watched (one orbit
+ * map per tenant, the tenants' directory): SIGHUP runs the handlers of
+ * those watched with reload_alloc, in the order they were made.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -24,6 +26,7 @@
 enum { RELOAD_CHECK_MS = 1000 };
 
 struct reload {
+	struct le le;              /**< In hups: runs on SIGHUP          */
 	char *path;
 	struct stat st;            /**< The file as last loaded          */
 	struct ptmr tmr;
@@ -32,6 +35,7 @@ struct reload {
 };
 
 static int hup_pipe[2] = {-1, -1};
+static struct list hups;       /**< struct reload run on SIGHUP      */
 
 
 static void destructor(void *arg)
@@ -39,7 +43,8 @@ static void destructor(void *arg)
 	struct reload *rl = arg;
 
 	ptmr_cancel(&rl->tmr);
-	if (hup_pipe[0] >= 0) {
+	list_unlink(&rl->le);
+	if (hup_pipe[0] >= 0 && list_isempty(&hups)) {
 		fd_close(hup_pipe[0]);
 		(void)signal(SIGHUP, SIG_DFL);
 		(void)close(hup_pipe[0]);
@@ -86,14 +91,21 @@ static void run(struct reload *rl, const char *why)
 
 static void hup_handler(int flags, void *arg)
 {
-	struct reload *rl = arg;
+	struct le *le = list_head(&hups);
 	char buf[64];
 	(void)flags;
+	(void)arg;
 
 	while (read(hup_pipe[0], buf, sizeof(buf)) > 0)
 		;
 
-	run(rl, "SIGHUP");
+	/* a handler may end watches made after it (a tenant's map) */
+	while (le) {
+		struct reload *rl = le->data;
+
+		le = le->next;
+		run(rl, "SIGHUP");
+	}
 }
 
 
@@ -112,23 +124,13 @@ static void check_handler(void *arg)
 }
 
 
-/**
- * Watch a file: call a handler on SIGHUP and when the file changes
- *
- * @param rlp  Where to store the watch
- * @param path File to watch
- * @param h    Reload handler
- * @param arg  Handler argument
- *
- * @return 0 if success, otherwise errorcode
- */
-int reload_alloc(struct reload **rlp, const char *path, reload_h *h,
-		 void *arg)
+static int watch(struct reload **rlp, const char *path, reload_h *h,
+		 void *arg, bool hup)
 {
 	struct reload *rl;
 	int err;
 
-	if (!rlp || !path || !h || hup_pipe[0] >= 0)
+	if (!rlp || !path || !h)
 		return EINVAL;
 
 	rl = mem_zalloc(sizeof(*rl), destructor);
@@ -146,18 +148,26 @@ int reload_alloc(struct reload **rlp, const char *path, reload_h *h,
 	if (stat(path, &rl->st))
 		memset(&rl->st, 0, sizeof(rl->st));
 
-	if (pipe(hup_pipe)) {
-		err = errno;
-		goto out;
+	if (hup && hup_pipe[0] < 0) {
+		if (pipe(hup_pipe)) {
+			err = errno;
+			goto out;
+		}
+		(void)fcntl(hup_pipe[0], F_SETFL, O_NONBLOCK);
+		(void)fcntl(hup_pipe[1], F_SETFL, O_NONBLOCK);
+
+		err = fd_listen(hup_pipe[0], FD_READ, hup_handler, NULL);
+		if (err) {
+			(void)close(hup_pipe[0]);
+			(void)close(hup_pipe[1]);
+			hup_pipe[0] = hup_pipe[1] = -1;
+			goto out;
+		}
+
+		(void)signal(SIGHUP, sighup);
 	}
-	(void)fcntl(hup_pipe[0], F_SETFL, O_NONBLOCK);
-	(void)fcntl(hup_pipe[1], F_SETFL, O_NONBLOCK);
-
-	err = fd_listen(hup_pipe[0], FD_READ, hup_handler, rl);
-	if (err)
-		goto out;
-
-	(void)signal(SIGHUP, sighup);
+	if (hup)
+		list_append(&hups, &rl->le, rl);
 	ptmr_start(&rl->tmr, RELOAD_CHECK_MS, check_handler, rl);
 
  out:
@@ -167,4 +177,40 @@ int reload_alloc(struct reload **rlp, const char *path, reload_h *h,
 		*rlp = rl;
 
 	return err;
+}
+
+
+/**
+ * Watch a file: call a handler on SIGHUP and when the file changes
+ *
+ * @param rlp  Where to store the watch
+ * @param path File to watch
+ * @param h    Reload handler
+ * @param arg  Handler argument
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int reload_alloc(struct reload **rlp, const char *path, reload_h *h,
+		 void *arg)
+{
+	return watch(rlp, path, h, arg, true);
+}
+
+
+/**
+ * Watch a file: call a handler when it changes (not on SIGHUP: the
+ * owner reloads on its own SIGHUP, e.g. the tenants' directory reloads
+ * each tenant's orbit map)
+ *
+ * @param rlp  Where to store the watch
+ * @param path File (or directory) to watch
+ * @param h    Reload handler
+ * @param arg  Handler argument
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int reload_watch(struct reload **rlp, const char *path, reload_h *h,
+		 void *arg)
+{
+	return watch(rlp, path, h, arg, false);
 }

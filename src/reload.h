@@ -11,5 +11,7 @@ typedef void (reload_h)(void *arg);
 
 int reload_alloc(struct reload **rlp, const char *path, reload_h *h,
 		 void *arg);
+int reload_watch(struct reload **rlp, const char *path, reload_h *h,
+		 void *arg);
 
 #endif

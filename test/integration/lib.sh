@@ -265,6 +265,15 @@ scenario() {
 	fill_template "$SRC/test/sipp/$tmpl" "$@"
 }
 
+# to_domain FILE: with PHONE_DOMAIN set, a scenario's requests name
+# that domain (ORBIT@PHONE_DOMAIN in Request-URI and To: a tenant's)
+# instead of parkblf's address
+to_domain() {
+	[ -n "${PHONE_DOMAIN:-}" ] || return 0
+	sed -i "s/\[service\]@\[remote_ip\]:\[remote_port\]/[service]@$PHONE_DOMAIN/g" \
+		"$1"
+}
+
 # start_phone NAME ORBIT [KEY=VALUE...]: a sipp phone watching ORBIT;
 # its messages go to $T/NAME.msg.  Defaults: Event dialog, quiet 8 s.
 start_phone() {
@@ -276,6 +285,7 @@ start_phone() {
 	scenario watch.xml.in "$T/$name.xml" "$@" EVENT=dialog \
 		ACCEPT=application/dialog-info+xml EXPIRES=600 \
 		QUIET_MS=8000 NOTIFY_CODE=200 "EXTRA_HEADERS=X-Phone: sipp"
+	to_domain "$T/$name.xml"
 	sipp -sf "$T/$name.xml" -s "$orbit" -i 127.0.0.1 -p "$port" \
 		-m 1 -timeout 120s -timeout_error -nostdin \
 		-trace_msg -message_file "$T/$name.msg" \
@@ -351,6 +361,7 @@ expect_response() {
 	re=${re//\"/&quot;}
 	scenario expect.xml.in "$T/request.xml" "METHOD=$1" "CODE=$3" \
 		"HEADER=$4" "HEADER_RE=$re" "EXTRA_HEADERS=$6" "AFTER=${7:-}"
+	to_domain "$T/request.xml"
 	sipp -sf "$T/request.xml" -s "$2" -i 127.0.0.1 -p "$port" -m 1 \
 		-timeout 15s -timeout_error -nostdin \
 		-trace_err -error_file "$T/request.err" \
