@@ -6,7 +6,8 @@
 # bench (benchmark, docs/BENCHMARKS.md), bench-compare (parkblf and
 # Kamailio's presence server under the same load),
 # soak (10 minutes of chaos under ASan+UBSan), demo, ccheck, install,
-# uninstall, clean.
+# uninstall, deb (the Debian package), deb-test (it installed, run and
+# purged), clean.
 # V=1 prints full commands.
 
 .DEFAULT_GOAL := all
@@ -196,7 +197,19 @@ uninstall:
 	  $(patsubst %,$(ETCDIR)/%.sample,$(ETC_FILES))
 	@echo "  kept $(ETCDIR) (configuration)"
 
+# The Debian package (debian/): dpkg-buildpackage -us -uc -b in a copy
+# of the sources, then lintian; $(BUILD)/deb/parkblf_VERSION_ARCH.deb.
+# deb-test installs it, runs it against the fake PBX, lights a lamp and
+# purges it (root; skips on a machine with a parkblf of its own).
+.PHONY: deb deb-test
+deb:
+	$(Q)test/deb/build.sh $(BUILD)/deb
+
+deb-test: all
+	$(Q)test/deb/deb-test.sh $(BUILD)
+
 clean:
 	rm -rf build build-asan build-fuzz build-bench
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not the copy a failed make deb leaves in $(BUILD)/deb)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -print 2>/dev/null)

@@ -1,0 +1,267 @@
+# The Debian package as an admin meets it: installed with apt, its
+# files, conffiles, user and directories in place; the service started
+# (by systemd where PID 1 is systemd, else exactly as the unit's
+# ExecStartPre= and ExecStart= would run: as the unit's User=, with its
+# credential, environment and umask, ProtectSystem=strict emulated
+# with a mount namespace where the host allows one) against the fake
+# PBX; a phone on park-1 sees a park; SIGTERM exits 0; then purged:
+# every path the package had is gone, and so are the user, the group,
+# /etc/parkblf, /var/lib/parkblf and /var/log/parkblf: nothing named
+# parkblf is left that was not there before.
+#
+# Run by test/deb/deb-test.sh (make deb-test), which builds the package
+# into DEB_DIR and skips when the machine has a parkblf of its own.
+# Root only: it changes the machine, and puts it back, also on failure.
+. "$(dirname "$0")/../integration/lib.sh"
+# a timeout's SIGTERM too runs the clean-up (purge)
+trap 'exit 1' INT TERM HUP
+
+version=$(sed -n 's/^VERSION *:= *//p' "$SRC/Makefile")
+deb=${DEB_DIR:?}/parkblf_${version}_$(dpkg --print-architecture).deb
+[ -f "$deb" ] || fail "no package $deb (make deb)"
+[ "$(id -u)" = 0 ] || fail "needs root"
+st=$(dpkg-query -W -f='${db:Status-Status}' parkblf 2>/dev/null)
+[ -z "$st" ] || [ "$st" = not-installed ] ||
+	fail "a parkblf package is installed already ($st): not mine to touch"
+for p in /etc/parkblf /var/lib/parkblf /var/log/parkblf; do
+	[ ! -e "$p" ] || fail "$p exists already: not mine to touch"
+done
+getent passwd parkblf >/dev/null && fail "a user parkblf exists already"
+getent group parkblf >/dev/null && fail "a group parkblf exists already"
+
+SYSTEMD=no
+[ "$(ps -p 1 -o comm=)" = systemd ] && [ -d /run/systemd/system ] &&
+	SYSTEMD=yes
+APT="apt-get -y -q --no-install-recommends -o DPkg::Lock::Timeout=120"
+
+# Where a package puts things, everything named *parkblf*, before
+named_parkblf() {
+	find /etc /lib /usr /var /run /srv /opt -xdev \
+		\( -path /var/tmp -o -path /var/cache/apt/archives \) -prune \
+		-o -name '*parkblf*' -print 2>/dev/null | sort
+}
+named_parkblf >"$T/before.list"
+# the package's paths, and which of them (shared directories) exist
+dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\.||; s|/$||' |
+	grep . >"$T/deb.list"
+while read -r f; do
+	[ -e "$f" ] && echo "$f"
+done <"$T/deb.list" >"$T/deb.before"
+
+# Installing it must pull in nothing else (test/deps.sh installed the
+# libraries): purging it then leaves the machine as it was
+$APT -s install "$deb" >"$T/apt-s.out" 2>&1 ||
+	fail "apt-get -s install: $(tail -n 5 "$T/apt-s.out")"
+other=$(sed -n 's/^Inst \([^ ]*\).*/\1/p' "$T/apt-s.out" | grep -vx parkblf)
+[ -z "$other" ] || fail "installing it would also install: $other"
+
+# On the way out, also on failure: purged, and whatever a broken
+# package left of what was not here before removed too
+INSTALLED="" TOUCHED=""
+purge_package() {
+	local p
+	[ -n "$TOUCHED" ] || return 0
+	[ -z "$INSTALLED" ] || $APT purge parkblf >>"$T/apt.out" 2>&1 ||
+		echo "FAIL: purging parkblf: $(tail -n 5 "$T/apt.out")" >&2
+	for p in /etc/parkblf /var/lib/parkblf /var/log/parkblf; do
+		[ -e "$p" ] && echo "clean-up: removing $p" >&2 && rm -rf "$p"
+	done
+	getent passwd parkblf >/dev/null && echo "clean-up: deluser parkblf" >&2 &&
+		deluser --system --quiet parkblf >/dev/null 2>&1
+	getent group parkblf >/dev/null && echo "clean-up: delgroup parkblf" >&2 &&
+		delgroup --system --quiet parkblf >/dev/null 2>&1
+	return 0
+}
+CLEANUP_HOOKS+=(purge_package)
+
+INSTALLED=yes TOUCHED=yes
+$APT install "$deb" >"$T/apt.out" 2>&1 ||
+	fail "apt-get install: $(tail -n 20 "$T/apt.out")"
+[ "$(dpkg-query -W -f='${db:Status-Status}' parkblf)" = installed ] ||
+	fail "not installed: $(tail -n 20 "$T/apt.out")"
+dpkg -L parkblf >"$T/files.list"
+log "installed $(basename "$deb"), $(wc -l <"$T/files.list") paths"
+
+# What the admin finds
+IFS=: read -r _ _ uid gid _ home shell < <(getent passwd parkblf) ||
+	fail "no user parkblf"
+[ "$uid" -lt 1000 ] || fail "parkblf is not a system user: uid $uid"
+[ "$(getent group parkblf | cut -d: -f3)" = "$gid" ] ||
+	fail "parkblf's group is not parkblf"
+case $shell in */nologin | /bin/false) ;; *) fail "login shell $shell" ;; esac
+[ ! -e "$home" ] || fail "home $home exists"
+for d in /var/lib/parkblf /var/log/parkblf; do
+	[ "$(stat -c '%U:%G %a' "$d")" = "parkblf:parkblf 750" ] ||
+		fail "$d: $(stat -c '%U:%G %a' "$d")"
+done
+pw=/etc/parkblf/upstream_password
+[ "$(stat -c '%U %a %s' "$pw")" = "root 600 0" ] ||
+	fail "$pw: $(stat -c '%U %a %s' "$pw")"
+dpkg-query -W -f='${Conffiles}\n' parkblf | awk 'NF { print $1 }' |
+	sort >"$T/conffiles"
+printf '%s\n' /etc/parkblf/orbits.conf /etc/parkblf/parkblf.conf |
+	cmp -s - "$T/conffiles" || fail "conffiles: $(cat "$T/conffiles")"
+unit=/lib/systemd/system/parkblf.service
+dropin=/lib/systemd/system/parkblf.service.d/debian.conf
+[ -f "$unit" ] && [ -f "$dropin" ] || fail "no unit or drop-in"
+sed "s|@SBINDIR@|/usr/sbin|g; s|@SYSCONFDIR@|/etc|g" \
+	"$SRC/conf/parkblf.service" | cmp -s - "$unit" ||
+	fail "$unit is not conf/parkblf.service as make install writes it"
+wants=/etc/systemd/system/multi-user.target.wants/parkblf.service
+[ "$(readlink "$wants")" = "$unit" ] || fail "not enabled: no $wants"
+if [ "$SYSTEMD" = yes ]; then
+	systemctl is-active -q parkblf &&
+		fail "started at install with the placeholder config"
+fi
+if command -v man >/dev/null; then
+	for m in parkblf.8 parkblf.conf.5; do
+		man -aw "${m##*.}" "${m%.*}" 2>/dev/null |
+			grep -qx "/usr/share/man/man${m##*.}/$m.gz" ||
+			fail "man ${m##*.} ${m%.*} not found"
+	done
+fi
+/usr/sbin/parkblf -t -f /etc/parkblf/parkblf.conf >"$T/t.out" 2>&1 &&
+	fail "the sample config was accepted"
+grep -q "^/etc/parkblf/parkblf.conf:[0-9]*: upstream_password_file: .* is empty" \
+	"$T/t.out" || fail "-t on the sample: $(cat "$T/t.out")"
+log "user parkblf (uid $uid), state and log directories, empty password 0600, 2 conffiles, unit enabled not started, -t refuses the sample"
+
+# The admin configures it: the PBX, its password, a listen address
+start_fakepbx -p "Deb-pw.9"
+PB_PORT=$(free_port)
+conf=/etc/parkblf/parkblf.conf
+echo "Deb-pw.9" >"$pw"
+sed -i -e "s|^upstream_uri.*|upstream_uri sip:any-dn@127.0.0.1:$PBX_PORT|" \
+	-e "s|^sip_listen.*|sip_listen 127.0.0.1:$PB_PORT|" "$conf"
+printf '%s\n' "state_db /var/lib/parkblf/subscriptions.db" \
+	"upstream_capture /var/log/parkblf/capture.txt" "log_level debug" \
+	>>"$conf"
+/usr/sbin/parkblf -t -f "$conf" >"$T/t.out" 2>&1 ||
+	fail "-t on the configured file: $(cat "$T/t.out")"
+
+# unit_values KEY: KEY's values in the unit and its drop-ins, in order
+unit_values() {
+	cat "$unit" /lib/systemd/system/parkblf.service.d/*.conf \
+		/etc/systemd/system/parkblf.service.d/*.conf 2>/dev/null |
+		sed -n "s/^$1=//p"
+}
+# unit_value KEY: the one in force (the last)
+unit_value() { unit_values "$1" | tail -n 1; }
+user=$(unit_value User)
+[ "$user" = parkblf ] || fail "the unit's User= is '$user'"
+[ "$(unit_value DynamicUser)" = no ] || fail "the drop-in keeps DynamicUser"
+
+if [ "$SYSTEMD" = yes ]; then
+	how=systemd
+	since=$(date +%s)
+	systemctl start parkblf || fail "systemctl start parkblf:" \
+		"$(journalctl -u parkblf --since "@$since" -o cat | tail -n 20)"
+	journalctl -u parkblf --since "@$since" -f -o cat \
+		>"$T/parkblf.log" 2>&1 &
+	PIDS+=($!)
+	PB_PID=$(systemctl show -p MainPID --value parkblf)
+else
+	# As systemd runs the unit: a fresh environment with the
+	# directories it makes and the credential it copies, the unit's
+	# user and umask, the rest of the file system read-only
+	how="the unit's ExecStart as $user"
+	creds=$T/creds
+	mkdir -p "$creds"
+	unit_values LoadCredential | while IFS=: read -r name path; do
+		install -m 400 -o "$user" "$path" "$creds/$name"
+	done
+	chown "$user" "$creds"
+	chmod 500 "$creds"
+	chmod 711 "$T"
+	sandbox=yes
+	unshare -m true 2>/dev/null || sandbox=no
+	[ "$(unit_value ProtectSystem)" = strict ] || sandbox=no
+	# as_unit COMMAND...: exec'd, so that $! is parkblf
+	as_unit() {
+		local run=(setpriv --reuid="$user" --regid="$user"
+			--init-groups env -i
+			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+			CREDENTIALS_DIRECTORY="$creds"
+			STATE_DIRECTORY=/var/lib/parkblf
+			LOGS_DIRECTORY=/var/log/parkblf "$@")
+		umask "$(unit_value UMask)"
+		if [ "$sandbox" = yes ]; then
+			exec unshare -m sh -c 'mount --make-rprivate / &&
+				for d in /var/lib/parkblf /var/log/parkblf "$0"; do
+					mount --bind "$d" "$d" || exit 1
+				done &&
+				mount -o remount,bind,ro / && exec "$@"' \
+				"$T" "${run[@]}"
+		fi
+		exec "${run[@]}"
+	}
+	read -r -a pre <<<"$(unit_value ExecStartPre)"
+	read -r -a start <<<"$(unit_value ExecStart)"
+	[ "${pre[*]}" = "/usr/sbin/parkblf -t -f $conf" ] ||
+		fail "ExecStartPre=${pre[*]}"
+	(as_unit "${pre[@]}") >"$T/t.out" 2>&1 ||
+		fail "ExecStartPre: $(cat "$T/t.out")"
+	grep -q warning "$T/t.out" && fail "ExecStartPre: $(cat "$T/t.out")"
+	as_unit "${start[@]}" >>"$T/parkblf.log" 2>&1 &
+	PB_PID=$!
+	# stopped (SIGTERM, exit 0) before the purge, also on failure
+	DAEMONS+=("$PB_PID:parkblf")
+	how="$how (sandbox: $sandbox)"
+fi
+wait_for 10 grep -q "sip: listening on 127.0.0.1:$PB_PORT" \
+	"$T/parkblf.log" || fail "parkblf did not listen on $PB_PORT"
+wait_upstream_up
+[ "$(ps -o user= -p "$PB_PID")" = parkblf ] ||
+	fail "parkblf runs as $(ps -o user= -p "$PB_PID")"
+grep -q "Deb-pw" "$T/parkblf.log" && fail "the password was logged"
+log "started by $how: listening, link up with the password file"
+
+# A lamp: a phone on park-1 sees the orbit idle, then the parked caller
+start_phone p1 park-1 QUIET_MS=2000
+expect_last p1 '<state>terminated</state>'
+pbx park '*00' c1 +4930111 'Alice Deb' >/dev/null
+expect_last p1 '<state>confirmed</state>'
+[ "$(last_callers p1)" = "+4930111 Alice Deb" ] ||
+	fail "p1: caller '$(last_callers p1)': $(last_notify p1)"
+phone_done p1
+for f in /var/lib/parkblf/subscriptions.db /var/log/parkblf/capture.txt; do
+	[ "$(stat -c %U "$f" 2>/dev/null)" = parkblf ] ||
+		fail "$f: $(stat -c '%U %a' "$f" 2>&1)"
+done
+log "park-1 lit for +4930111 Alice Deb; state_db and capture written by parkblf"
+
+# Stopped as systemd stops it: SIGTERM, exit 0
+if [ "$SYSTEMD" = yes ]; then
+	systemctl stop parkblf
+	[ "$(systemctl show -p ExecMainStatus --value parkblf)" = 0 ] ||
+		fail "parkblf exited $(systemctl show -p ExecMainStatus --value parkblf)"
+else
+	DAEMONS=("$PBX_PID:fakepbx")
+	kill -TERM "$PB_PID"
+	( sleep 10; kill -KILL "$PB_PID" 2>/dev/null ) &
+	dog=$!
+	wait "$PB_PID"
+	rc=$?
+	kill "$dog" 2>/dev/null
+	[ "$rc" = 0 ] || fail "parkblf exited $rc on SIGTERM"
+fi
+
+# Purged: nothing left behind
+$APT purge parkblf >>"$T/apt.out" 2>&1 ||
+	fail "apt-get purge: $(tail -n 20 "$T/apt.out")"
+INSTALLED=
+st=$(dpkg-query -W -f='${db:Status-Status}' parkblf 2>/dev/null)
+[ -z "$st" ] || [ "$st" = not-installed ] || fail "after purge: $st"
+grep -vx '/\.' "$T/files.list" | while read -r f; do
+	[ -e "$f" ] && ! grep -qxF "$f" "$T/deb.before" && echo "$f"
+done >"$T/left.list"
+[ ! -s "$T/left.list" ] || fail "purge left what dpkg -L had: $(cat "$T/left.list")"
+getent passwd parkblf && fail "purge left the user parkblf"
+getent group parkblf && fail "purge left the group parkblf"
+for p in /etc/parkblf /var/lib/parkblf /var/log/parkblf; do
+	[ ! -e "$p" ] || fail "purge left $p: $(ls -la "$p")"
+done
+named_parkblf >"$T/after.list"
+cmp -s "$T/before.list" "$T/after.list" ||
+	fail "purge left: $(diff "$T/before.list" "$T/after.list")"
+log "purged: the $(wc -l <"$T/files.list") paths, user, group, /etc/parkblf, state and logs gone; nothing named parkblf left"
