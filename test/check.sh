@@ -3,7 +3,9 @@
 # interop tests against third-party SIP stacks (Kamailio, ...), then
 # the unit and integration suite under AddressSanitizer +
 # UndefinedBehaviorSanitizer,
-# then a short pass of each libFuzzer target.
+# then a short pass of each libFuzzer target, then the Debian package:
+# built, lintian-clean, installed, run, purged (make deb-test: root,
+# as CI runs; it skips on a machine with a parkblf of its own).
 # Installs missing Debian packages first.
 #
 # Usage: sh test/check.sh
@@ -15,3 +17,4 @@ make check
 make interop
 make asan
 make fuzz FUZZ_SECONDS=20
+make deb-test

@@ -8,7 +8,8 @@ libsqlite3-dev
 iproute2 procps curl jq libxml2-utils baresip-core
 linphone-cli clang libclang-rt-14-dev
 kamailio kamailio-presence-modules kamailio-extra-modules liblinphone-dev
-nftables chromium python3-websocket"
+nftables chromium python3-websocket
+dpkg-dev debhelper lintian adduser"
 
 missing=
 for p in $pkgs; do
