@@ -53,29 +53,34 @@ linphone_phone() {
 # CODE" per answer it sent to one; SECONDS since the first SUBSCRIBE
 timeline() {
 	awk '
-		{ sub(/\r$/, "") }
-		/^-----/ { split($3, t, ":"); ts = t[1] * 3600 + t[2] * 60 + t[3]; next }
-		/message received/ { dir = "in"; first = 1; next }
-		/message sent/ { dir = "out"; first = 1; next }
-		first && /^[ \t]*$/ { next }
-		first { first = 0; kind = ""
-			if (dir == "in" && $1 == "SUBSCRIBE") kind = "sub"
-			if (dir == "out" && $1 == "SIP/2.0") { kind = "answer"; code = $2 }
-			next }
-		kind == "sub" && /^To:/ { tag = ($0 ~ /;tag=/) }
-		kind == "sub" && /^Call-ID:/ { cid = $2 }
-		kind != "" && /^CSeq:/ {
-			if ($3 == "SUBSCRIBE") {
-				if (t0 == "") t0 = ts
-				# a retransmission (same Call-ID and CSeq)
-				# is not a new attempt
-				if (kind == "sub" && !seen[cid " " $2]++)
-					printf "%.3f %s\n", ts - t0, tag ? "refresh" : "new"
-				else
-					printf "%.3f answer %s\n", ts - t0, code
+		function emit() {
+			if (kind != "" && cseq == "SUBSCRIBE") {
+				if (t0 == "") t0 = mts
+				# a retransmission (same Call-ID and CSeq) is
+				# not a new attempt
+				if (kind == "answer")
+					printf "%.3f answer %s\n", mts - t0, code
+				else if (!seen[cid " " cnum]++)
+					printf "%.3f %s\n", mts - t0,
+						tag ? "refresh" : "new"
 			}
 			kind = ""
 		}
+		{ sub(/\r$/, "") }
+		/^-----/ { emit(); split($3, t, ":")
+			ts = t[1] * 3600 + t[2] * 60 + t[3]; next }
+		/message received/ { dir = "in"; first = 1; next }
+		/message sent/ { dir = "out"; first = 1; next }
+		first && /^[ \t]*$/ { next }
+		first { first = 0; kind = ""; mts = ts; tag = 0
+			if (dir == "in" && $1 == "SUBSCRIBE") kind = "sub"
+			if (dir == "out" && $1 == "SIP/2.0") {
+				kind = "answer"; code = $2 }
+			next }
+		/^To:/ { tag = ($0 ~ /;tag=/) }
+		/^Call-ID:/ { cid = $2 }
+		/^CSeq:/ { cnum = $2; cseq = $3 }
+		END { emit() }
 	' "$T/$1.msg"
 }
 
