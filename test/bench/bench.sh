@@ -25,7 +25,10 @@
 # orbits change; 50; 0 = no storm), BENCH_PROFILE=1 (profile parkblf at the 10k scale with perf, or
 # callgrind without perf; reports land in BENCH_OUT), BENCH_OUT (where
 # raw output goes; default a new /tmp/parkblf-bench.XXXXXX),
-# BENCH_SUMMARIZE=1 (no runs: the summary of BENCH_OUT/raw.txt).
+# BENCH_SUMMARIZE=1 (no runs: the summary of BENCH_OUT/raw.txt),
+# BENCH_FRONT=kamailio (the phones go through Kamailio with
+# conf/kamailio/kamailio.cfg, BENCH_FRONT_WORKERS UDP workers, 2:
+# docs/SCALING.md).
 #
 # Every process started here is stopped by PID; loopback only.
 
@@ -73,17 +76,17 @@ fi
 # the 50k scale needs 5000 sockets
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
-PB_PID= PBX_PID= PERF_PID=
+PB_PID= PBX_PID= PERF_PID= KAM_PID=
 stop() {
 	local pid
-	for pid in $PERF_PID $PB_PID $PBX_PID; do
+	for pid in $PERF_PID $KAM_PID $PB_PID $PBX_PID; do
 		kill -TERM "$pid" 2>/dev/null || continue
 		( sleep 8; kill -KILL "$pid" 2>/dev/null ) &
 		wait "$pid" 2>/dev/null
 		kill "$!" 2>/dev/null
 		wait "$!" 2>/dev/null
 	done
-	PB_PID= PBX_PID= PERF_PID=
+	PB_PID= PBX_PID= PERF_PID= KAM_PID=
 }
 trap 'stop; exit 1' INT TERM
 trap stop EXIT
@@ -137,6 +140,7 @@ start() {
 	notify_min_interval 0
 	notify_phone_rate 100000
 	subscribe_max_total 1000000
+	subscribe_max_per_source 1000000
 	http_listen 127.0.0.1:$PB_HTTP
 	log_level info
 	EOM
@@ -147,6 +151,32 @@ start() {
 		{ echo "bench: parkblf did not come up"; return 1; }
 	# the initial burst: one NOTIFY per DN
 	sleep 0.5
+	PB_TARGET=$PB_PORT
+	[ "${BENCH_FRONT:-}" = kamailio ] && { front "$d" || return 1; }
+	return 0
+}
+
+udp_bound() { ss -Hlun "sport = :$1" | grep -q .; }
+
+# front DIR: BENCH_FRONT=kamailio: the phones reach parkblf through
+# Kamailio with conf/kamailio/kamailio.cfg (docs/SCALING.md), pinned
+# with the load generator; sets KAM_PID, PB_TARGET
+front() {
+	local kp
+	kp=$(free_port)
+	echo "1 sip:127.0.0.1:$PB_PORT 8 0" >"$1/dispatcher.list"
+	"${PIN_LG[@]}" kamailio -f conf/kamailio/kamailio.cfg \
+		-L /usr/lib/x86_64-linux-gnu/kamailio/modules \
+		-A "LISTEN_UDP=udp:127.0.0.1:$kp" \
+		-A "LISTEN_TCP=tcp:127.0.0.1:$kp" \
+		-A "DS_LIST=\"$1/dispatcher.list\"" \
+		-A "PING_FROM=\"sip:kamailio@127.0.0.1:$kp\"" \
+		-A "WORKERS=${BENCH_FRONT_WORKERS:-2}" -DD -E -Y "$1" -w "$1" \
+		-m 512 -M 32 >"$1/kamailio.log" 2>&1 &
+	KAM_PID=$!
+	wait_for 10 udp_bound "$kp" || { echo "bench: no Kamailio"; return 1; }
+	sleep 1
+	PB_TARGET=$kp
 }
 
 # one SCALE in DIR; loadgen output to DIR/loadgen.out
@@ -155,7 +185,7 @@ run_scale() {
 	read -r np nk nm <<<"$(params "$scale")"
 	start "$d" "$nm" || return 1
 	"${PIN_LG[@]}" timeout 600 "$BUILD/loadgen" \
-		-t "127.0.0.1:$PB_PORT" -c "$PBX_CTL" -n "$np" -k "$nk" -m "$nm" -w "$WINDOW" \
+		-t "127.0.0.1:$PB_TARGET" -c "$PBX_CTL" -n "$np" -k "$nk" -m "$nm" -w "$WINDOW" \
 		-f "$ROUNDS" -T "$TPUT_S" -P "$PB_PID" -L "$LIMIT" \
 		-W "$REST_S" -S "$((np * nk * STORM_PCT / 100))" \
 		>"$d/loadgen.out" 2>"$d/loadgen.err"
