@@ -13,7 +13,16 @@ $(COMPARE_STAMP): test/bench/compare.sh test/bench/bench.sh \
 	$(Q)bash -n test/bench/compare.sh && bash -n test/bench/bench.sh
 	@touch $@
 
-all: $(COMPARE_STAMP)
+# preloaded into Kamailio: its receive buffer as big as parkblf's can
+# be (test/bench/rcvbuf_force.c); no sanitizers in a foreign process
+RCVBUF_FORCE_SO := $(BUILD)/rcvbuf_force.so
+
+$(RCVBUF_FORCE_SO): test/bench/rcvbuf_force.c
+	@mkdir -p $(dir $@)
+	$(HUSH_CC)$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror \
+	  -Wmissing-prototypes -shared -fPIC -o $@ $< -ldl
+
+all: $(COMPARE_STAMP) $(RCVBUF_FORCE_SO)
 
 .PHONY: bench-compare
 

@@ -20,8 +20,10 @@
 # Knobs: CMP_RUNS (3; 1 with CMP_QUICK=1), CMP_SCALES ("1k 10k"),
 # CMP_SERVERS ("parkblf kamailio": either alone for a quick look),
 # CMP_CHILDREN (Kamailio's UDP workers, 4), CMP_SHM_MB (Kamailio's
-# shared memory, 1024), CMP_QUICK=1 (1 run, 2 s of throughput), and
-# bench.sh's BENCH_TPUT_S (5), BENCH_ROUNDS (5), BENCH_WINDOW (64),
+# shared memory, 1024), CMP_RCVBUF (Kamailio's maxbuffer: the receive
+# buffer it asks for, 32 MiB; with BUILD/rcvbuf_force.so preloaded the
+# kernel grants it beyond net.core.rmem_max), CMP_QUICK=1 (1 run, 2 s
+# of throughput), and bench.sh's BENCH_TPUT_S (5), BENCH_ROUNDS (5), BENCH_WINDOW (64),
 # BENCH_SETUP_LIMIT (60); CMP_OUT (raw output; default a new
 # /tmp/parkblf-compare.XXXXXX); CMP_SUMMARIZE=1 (no runs: the table of
 # CMP_OUT/raw.txt again); KAM_MODULES (Kamailio's module directory).
@@ -47,6 +49,7 @@ fi
 SCALES=${CMP_SCALES:-"1k 10k"}
 CHILDREN=${CMP_CHILDREN:-4}
 SHM_MB=${CMP_SHM_MB:-1024}
+RCVBUF=${CMP_RCVBUF:-33554432}
 SERVERS=${CMP_SERVERS:-"parkblf kamailio"}
 case " $SERVERS " in
 *" parkblf "* | *" kamailio "*) ;;
@@ -119,7 +122,7 @@ run_kamailio() {
 	mkdir -p "$d"
 	port=$(free_udp_port)
 	sed -e "s/@PORT@/$port/g" -e "s/@CHILDREN@/$CHILDREN/g" \
-		-e "s/@MAXBUFFER@/4194304/g" \
+		-e "s/@MAXBUFFER@/$RCVBUF/g" \
 		test/bench/kamailio-presence.cfg >"$d/kamailio.cfg"
 	if ! kamailio -c -f "$d/kamailio.cfg" -L "$KAM_MODULES" \
 		>"$d/check.log" 2>&1; then
@@ -127,8 +130,9 @@ run_kamailio() {
 			"$(tail -n 3 "$d/check.log")" >&2
 		return 1
 	fi
-	"${PIN_SRV[@]}" kamailio -f "$d/kamailio.cfg" -L "$KAM_MODULES" \
-		-DD -E -Y "$d" -w "$d" -m "$SHM_MB" -M 16 \
+	LD_PRELOAD=$SRC/$BUILD/rcvbuf_force.so \
+		"${PIN_SRV[@]}" kamailio -f "$d/kamailio.cfg" \
+		-L "$KAM_MODULES" -DD -E -Y "$d" -w "$d" -m "$SHM_MB" -M 16 \
 		>"$d/kamailio.log" 2>&1 &
 	KAM_PID=$!
 	if ! wait_for 15 udp_listens "$port"; then
@@ -142,6 +146,8 @@ run_kamailio() {
 	pids=$KAM_PID
 	for k in $KAM_KIDS; do pids+=",$k"; done
 	echo "kamailio processes: $pids" >"$d/pids"
+	# its socket's receive buffer (skmem rb) as the kernel sees it
+	ss -Hulnm "sport = :$port" >"$d/socket"
 	"${PIN_LG[@]}" timeout 600 "$BUILD/loadgen" \
 		-t "127.0.0.1:$port" -p "127.0.0.1:$port" \
 		-n "$np" -k "$nk" -m "$nm" -w "$BENCH_WINDOW" \
@@ -159,11 +165,13 @@ echo "compare: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)," \
 	"$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
 	"runs=$RUNS scales='$SCALES' tput=${BENCH_TPUT_S}s" \
 	"rounds=$BENCH_ROUNDS window=$BENCH_WINDOW; $kv," \
-	"children=$CHILDREN shm=${SHM_MB}MB; out=$OUT"
+	"children=$CHILDREN shm=${SHM_MB}MB maxbuffer=$RCVBUF; out=$OUT"
 
 if [ "${CMP_SUMMARIZE:-0}" != 1 ]; then
-	[ -x "$BUILD/loadgen" ] ||
-		{ echo "compare: $BUILD/loadgen missing" >&2; exit 1; }
+	for b in loadgen rcvbuf_force.so; do
+		[ -e "$BUILD/$b" ] ||
+			{ echo "compare: $BUILD/$b missing" >&2; exit 1; }
+	done
 	command -v kamailio >/dev/null ||
 		{ echo "compare: no kamailio (apt-get install kamailio" \
 			"kamailio-presence-modules)" >&2; exit 1; }
