@@ -75,6 +75,8 @@ struct notifier {
 	struct hash *groups;          /**< struct watchgroup by name      */
 	const struct config *cfg;
 	const struct orbitmap *map;   /**< Map in force (not owned)       */
+	notifier_unknown_h *unknownh; /**< A name the map has not (yet)   */
+	void *unknown_arg;
 	const struct store *store;
 	struct pacer *pacer;          /**< NOTIFY coalescing and pacing   */
 	struct blflist *lists;        /**< RFC 4662 list subscriptions    */
@@ -871,6 +873,19 @@ static bool accept_ok(const struct sip_msg *msg, const char *ctype)
 }
 
 
+/* An orbit by name; one the map has not yet may be made on demand */
+static const struct orbit *orbit_lookup(struct notifier *nt,
+					const struct pl *name)
+{
+	const struct orbit *orbit = orbitmap_find(nt->map, name);
+
+	if (!orbit && nt->unknownh)
+		orbit = nt->unknownh(name, nt->unknown_arg);
+
+	return orbit;
+}
+
+
 static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 {
 	struct notifier *nt = arg;
@@ -912,7 +927,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 		return true;
 	}
 
-	orbit = orbitmap_find(nt->map, &msg->uri.user);
+	orbit = orbit_lookup(nt, &msg->uri.user);
 	if (!orbit) {
 		log_debug("notifier: %J: no orbit '%r'", &msg->src,
 			  &msg->uri.user);
@@ -1314,6 +1329,25 @@ uint32_t notifier_nat_count(const struct notifier *nt)
 
 
 /**
+ * Set what makes an orbit for a name the map does not have, when a
+ * phone subscribes to it (a discover line's name)
+ *
+ * @param nt  Notifier
+ * @param h   Handler: the orbit, or NULL for none (404)
+ * @param arg Handler argument
+ */
+void notifier_set_unknownh(struct notifier *nt, notifier_unknown_h *h,
+			   void *arg)
+{
+	if (!nt)
+		return;
+
+	nt->unknownh = h;
+	nt->unknown_arg = arg;
+}
+
+
+/**
  * Get the orbit map in force
  *
  * @param nt Notifier
@@ -1465,7 +1499,7 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 
 	pl_set_str(&name, s->orbit);
 	pl_set_str(&ev, s->event);
-	orbit = orbitmap_find(nt->map, &name);
+	orbit = orbit_lookup(nt, &name);
 	enc = encoder_find(&ev);
 	if (!orbit || !enc) {
 		struct subdlg *sd = NULL;

@@ -19,6 +19,10 @@ int  notifier_alloc_shared(struct notifier **ntp, struct sip *sip,
 			   struct subdlgs *dlgs);
 bool notifier_subscribe_handler(const struct sip_msg *msg, void *arg);
 void notifier_set_map(struct notifier *nt, const struct orbitmap *map);
+typedef const struct orbit *(notifier_unknown_h)(const struct pl *name,
+						  void *arg);
+void notifier_set_unknownh(struct notifier *nt, notifier_unknown_h *h,
+			   void *arg);
 void notifier_orbit_changed(struct notifier *nt, const char *name);
 void notifier_orbit_removed(struct notifier *nt, const char *name);
 void notifier_close_all(struct notifier *nt, enum sipevent_reason reason,

@@ -9,7 +9,8 @@
  * range that gives the same name; two ranges that give one name are an
  * error.
  *
- * A discover line makes an orbit of a DN when the PBX first reports it:
+ * A discover line makes an orbit of a DN when the PBX first reports it,
+ * or when a phone first subscribes to the name it would give:
  *   discover SP{x} park-sp{x} label="Shared {x}" max=50
  * The first discover line whose pattern matches wins; a DN some line
  * or range maps is never discovered; a name the map already has is
@@ -28,6 +29,13 @@
 
 
 enum { DISCOVER_MAX = 100 };
+
+/** What brings a DN to a discover line */
+enum why {
+	WHY_PBX,       /**< The PBX reported it                         */
+	WHY_PHONE,     /**< A phone subscribed to the name it would get */
+	WHY_RELOAD,    /**< The map before a reload had it              */
+};
 
 
 static void disc_destructor(void *arg)
@@ -396,7 +404,7 @@ int orbitrule_discover_line(struct orbitmap_parser *ps,
 /* The orbit a rule makes of a DN, or NULL with the reason logged */
 static struct orbit *disc_orbit(struct orbitmap *map, struct orbitdisc *d,
 				const char *dn, const struct pl *x,
-				bool quiet)
+				enum why why)
 {
 	const struct orbit *t = d->tmpl;
 	struct orbit *o = NULL;
@@ -443,7 +451,7 @@ static struct orbit *disc_orbit(struct orbitmap *map, struct orbitdisc *d,
 	}
 
 	if (orbitmap_find(map, &name)) {
-		if (!d->clashed && !quiet)
+		if (!d->clashed && why != WHY_RELOAD)
 			log_warn("orbitmap: %s:%u: DN %s would be orbit %s, "
 				 "a name the map already has: not discovered",
 				 map->file, t->line, dn, o->name);
@@ -454,9 +462,12 @@ static struct orbit *disc_orbit(struct orbitmap *map, struct orbitdisc *d,
 
 	orbitmap_insert(map, o);
 	++d->count;
-	if (!quiet)
+	if (why == WHY_PBX)
 		log_info("orbitmap: %s:%u: the PBX reported DN %s: orbit %s",
 			 map->file, t->line, dn, o->name);
+	else if (why == WHY_PHONE)
+		log_info("orbitmap: %s:%u: a phone asked for %s: orbit of DN "
+			 "%s", map->file, t->line, o->name, dn);
 
  out:
 	if (err)
@@ -466,24 +477,35 @@ static struct orbit *disc_orbit(struct orbitmap *map, struct orbitdisc *d,
 }
 
 
-static struct orbit *discover(struct orbitmap *map, const char *dn,
-			      bool quiet)
+/* The discover line that decides for a DN: the first that matches */
+static struct orbitdisc *disc_first(const struct orbitmap *map,
+				    const char *dn, struct pl *x)
 {
 	struct le *le;
+
+	for (le = list_head(&map->rules); le; le = le->next) {
+		struct orbitdisc *d = le->data;
+
+		if (orbittmpl_pattern_match(d->pattern, dn, x))
+			return d;
+	}
+
+	return NULL;
+}
+
+
+static struct orbit *discover(struct orbitmap *map, const char *dn,
+			      enum why why)
+{
+	struct orbitdisc *d;
+	struct pl x;
 
 	if (!map || !dn || orbitmap_has_dn(map, dn))
 		return NULL;
 
-	/* the first rule whose pattern matches decides */
-	for (le = list_head(&map->rules); le; le = le->next) {
-		struct orbitdisc *d = le->data;
-		struct pl x;
+	d = disc_first(map, dn, &x);
 
-		if (orbittmpl_pattern_match(d->pattern, dn, &x))
-			return disc_orbit(map, d, dn, &x, quiet);
-	}
-
-	return NULL;
+	return d ? disc_orbit(map, d, dn, &x, why) : NULL;
 }
 
 
@@ -498,7 +520,47 @@ static struct orbit *discover(struct orbitmap *map, const char *dn,
  */
 struct orbit *orbitmap_discover(struct orbitmap *map, const char *dn)
 {
-	return discover(map, dn, false);
+	return discover(map, dn, WHY_PBX);
+}
+
+
+/**
+ * Make the orbit a phone asked for by name, if a discover line gives
+ * that name (its name template has one {x}): the DN is the pattern
+ * with the name's digits, which the PBX may not have reported yet (the
+ * orbit is idle until it does).  It counts towards the line's max=.
+ *
+ * @param map  Orbit map
+ * @param name Name a phone subscribed to
+ *
+ * @return The new orbit, or NULL if none was made
+ */
+struct orbit *orbitmap_discover_name(struct orbitmap *map,
+				     const struct pl *name)
+{
+	struct orbit *o = NULL;
+	struct le *le;
+
+	if (!map || !name)
+		return NULL;
+
+	for (le = list_head(&map->rules); le && !o; le = le->next) {
+		struct orbitdisc *d = le->data;
+		char *dn = NULL;
+		struct pl x;
+
+		if (!orbittmpl_reverse(d->tmpl->name, name, &x) ||
+		    orbittmpl_subst(&dn, d->pattern, false, &x, ""))
+			continue;
+
+		/* only if this line is the one that decides for the DN */
+		if (disc_first(map, dn, &x) == d)
+			o = discover(map, dn, WHY_PHONE);
+
+		mem_deref(dn);
+	}
+
+	return o;
 }
 
 
@@ -521,6 +583,6 @@ void orbitmap_inherit(struct orbitmap *map, const struct orbitmap *old)
 		const struct orbit *o = le->data;
 
 		if (o->origin == ORBIT_DISCOVERED)
-			(void)discover(map, o->dn, true);
+			(void)discover(map, o->dn, WHY_RELOAD);
 	}
 }

@@ -262,6 +262,48 @@ bool orbittmpl_pattern_match(const char *pat, const char *dn, struct pl *x)
 }
 
 
+/**
+ * Match a string against a template with exactly one {x} and no other
+ * placeholder: what {x} was when the template gave it
+ *
+ * @param tmpl Template (a discover line's name)
+ * @param str  String (a name a phone asked for)
+ * @param x    Set to the digits {x} stands for
+ *
+ * @return true if the template gives it
+ */
+bool orbittmpl_reverse(const char *tmpl, const struct pl *str,
+		       struct pl *x)
+{
+	const char *brace;
+	size_t pre, post, i;
+
+	if (!tmpl || !str || !x)
+		return false;
+
+	brace = strstr(tmpl, "{x}");
+	if (!brace || strstr(brace + 3, "{x}") || strchr(tmpl, '{') < brace)
+		return false;
+
+	pre = brace - tmpl;
+	post = strlen(brace + 3);
+	if (strchr(brace + 3, '{') || str->l <= pre + post ||
+	    memcmp(str->p, tmpl, pre) ||
+	    memcmp(str->p + str->l - post, brace + 3, post))
+		return false;
+
+	for (i = pre; i < str->l - post; i++) {
+		if (!is_digit(str->p[i]))
+			return false;
+	}
+
+	x->p = str->p + pre;
+	x->l = str->l - pre - post;
+
+	return true;
+}
+
+
 /* Placeholder at p: 1 {x}, 2 {dn}, 0 none; *lenp its length */
 static int placeholder(const char *p, size_t *lenp)
 {

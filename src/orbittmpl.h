@@ -30,6 +30,8 @@ bool orbittmpl_pattern_match(const char *pat, const char *dn,
 			     struct pl *x);
 int  orbittmpl_check(const char *tmpl, bool literal_braces, bool dn_ok,
 		     bool need_x, const char **why);
+bool orbittmpl_reverse(const char *tmpl, const struct pl *str,
+		       struct pl *x);
 int  orbittmpl_subst(char **strp, const char *tmpl, bool literal_braces,
 		     const struct pl *x, const char *dn);
 

@@ -258,6 +258,24 @@ static void discover_orbits(struct tenant *t, const struct dn_update *upd)
 }
 
 
+/* A phone subscribed to a name the map has not: a discover line may
+   give it (the orbit is idle until the PBX reports a call there) */
+static const struct orbit *orbit_on_demand(const struct pl *name,
+					   void *arg)
+{
+	struct tenant *t = arg;
+	const struct orbit *o = orbitmap_discover_name(t->map, name);
+
+	if (o) {
+		notifier_orbit_changed(t->nt, o->name);
+		if (t->maph)
+			t->maph(t->arg);
+	}
+
+	return o;
+}
+
+
 static void upstream_update(const struct dn_update *upd, void *arg)
 {
 	struct tenant *t = arg;
@@ -530,6 +548,7 @@ int tenant_alloc(struct tenant **tp, const char *name, struct config *cfg,
 	if (err)
 		goto out;
 	notifier_set_map(t->nt, map);
+	notifier_set_unknownh(t->nt, orbit_on_demand, t);
 	notifier_set_alert(t->nt, t->alert);
 
 	err = upstream_alloc(&t->up, env->usip, env->usock, cfg,

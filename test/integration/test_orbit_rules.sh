@@ -2,12 +2,13 @@
 # (park-{1..10} *{00..09}) gives ten orbits, one overridden by a line of
 # its own; a phone watching a range orbit the PBX has never mentioned
 # gets idle at once, then the caller once a call is parked there.  A
-# discover line (discover SP{x} shared-{x} max=2) makes an orbit of SP1
-# (in the PBX's first report) and of SP3 (parked later): /status and
-# /metrics show them, a phone subscribes without an edit; SP4 is past
-# max= (logged once, not an orbit, 404).  A reload keeps the discovered
-# orbits with the new template's label, and one without the discover
-# line ends their watchers (noresource).
+# discover line (discover SP{x} shared-{x} max=3) makes an orbit of SP1
+# (in the PBX's first report), of shared-3 when a phone subscribes to it
+# before the PBX names SP3 (idle, then lit), and of SP2 (parked later):
+# /status and /metrics show them; SP4 is past max= (logged once, not an
+# orbit, 404).  A reload keeps the discovered orbits with the new
+# template's label, and one without the discover line ends their
+# watchers (noresource).  -t and provision on rules.
 . "$(dirname "$0")/lib.sh"
 
 for tool in curl jq; do
@@ -21,7 +22,7 @@ write_config "http_listen 127.0.0.1:0"
 cat >"$T/orbits.conf" <<'EOM'
 park-{1..10} *{00..09} label="Orbit {0..9}"
 park-1 *00 retrieve=*10 label="Front desk"
-discover SP{x} shared-{x} label="Shared {x}" max=2
+discover SP{x} shared-{x} label="Shared {x}" max=3
 EOM
 start_parkblf
 http_ports
@@ -67,40 +68,51 @@ log "park-7: Frank parked on *06 lights it"
 	fail "shared-1: Alice's call not in /status"
 log "SP1 (first report): orbit shared-1, in /status with Alice"
 
-expect_refusal shared-3 404 "Via:" "SIP" $'Event: dialog\nExpires: 600'
-pbx park SP3 call-3 203 Carol >/dev/null
-wait_for 5 grep -q "the PBX reported DN SP3: orbit shared-3" \
-	"$T/parkblf.log" || fail "SP3 not discovered"
+# a phone asks for shared-3 before the PBX has mentioned SP3
 start_phone s3 shared-3 QUIET_MS=20000
+expect_last s3 '<state>terminated</state>'
+grep -q "a phone asked for shared-3: orbit of DN SP3" "$T/parkblf.log" ||
+	fail "shared-3 not made on demand"
+[ "$(orbit shared-3 dn)/$(orbit shared-3 origin)" = "SP3/discovered" ] ||
+	fail "shared-3 in /status: $(orbit shared-3 dn)"
+log "shared-3 subscribed before the PBX named SP3: idle at once"
+pbx park SP3 call-3 203 Carol >/dev/null
 expect_last s3 '<state>confirmed</state>'
 # (last_callers leaves out park-* local identities, not shared-*)
 [ "$(last_callers s3 | sed 's/^shared-3 Shared 3|//')" = "203 Carol" ] ||
 	fail "shared-3: $(last_callers s3)"
-get /metrics
-grep -qx 'parkblf_orbits 12' "$T/body" ||
-	fail "/metrics: $(grep parkblf_orbits "$T/body")"
-log "SP3 parked: shared-3 subscribable without an edit, in /metrics"
+log "SP3 parked: shared-3 lit with Carol"
+expect_refusal shared-x 404 "Via:" "SIP" $'Event: dialog\nExpires: 600'
+log "shared-x (no digits for {x}): 404"
 
-# 3. max=2: SP4 is not made an orbit, logged once
+pbx park SP2 call-2 202 Bea >/dev/null
+wait_for 5 grep -q "the PBX reported DN SP2: orbit shared-2" \
+	"$T/parkblf.log" || fail "SP2 not discovered"
+get /metrics
+grep -qx 'parkblf_orbits 13' "$T/body" ||
+	fail "/metrics: $(grep parkblf_orbits "$T/body")"
+log "SP2 parked: orbit shared-2 made, in /metrics"
+
+# 3. max=3: SP4 is not made an orbit, logged once
 pbx park SP4 call-4 204 Dave >/dev/null
 pbx park SP5 call-5 205 Erin >/dev/null
-wait_for 5 grep -q "discover SP{x} reached its 2 orbits: DN SP4" \
+wait_for 5 grep -q "discover SP{x} reached its 3 orbits: DN SP4" \
 	"$T/parkblf.log" || fail "cap not logged"
-[ "$(grep -c "reached its 2 orbits" "$T/parkblf.log")" = 1 ] ||
+[ "$(grep -c "reached its 3 orbits" "$T/parkblf.log")" = 1 ] ||
 	fail "cap logged more than once"
 [ -z "$(orbit shared-4 name)" ] || fail "shared-4 made past max="
 expect_refusal shared-4 404 "Via:" "SIP" $'Event: dialog\nExpires: 600'
-log "SP4, SP5 past max=2: logged once, no orbit, 404"
+log "SP4, SP5 past max=3: logged once, no orbit, 404"
 
 # 4. reload with a new label template: the discovered orbits stay
 sed -i 's/label="Shared {x}"/label="Room {x}"/' "$T/orbits.conf"
 kill -HUP "$PB_PID"
-wait_for 5 grep -q "reload: 12 orbits .* (0 added, 0 removed, 2 changed)" \
+wait_for 5 grep -q "reload: 13 orbits .* (0 added, 0 removed, 3 changed)" \
 	"$T/parkblf.log" || fail "reload: $(grep reload: "$T/parkblf.log")"
 [ "$(orbit shared-3 label)/$(orbit shared-3 origin)" = \
 	"Room 3/discovered" ] || fail "shared-3 after the reload"
 expect_last s3 'display="Room 3"'
-log "reload: shared-1 and shared-3 kept, their watcher sees 'Room 3'"
+log "reload: shared-1..3 kept, shared-3's watcher sees 'Room 3'"
 
 pbx retrieve SP3 >/dev/null
 expect_last s3 '<state>terminated</state>'
@@ -110,7 +122,7 @@ log "SP3 retrieved: shared-3 idle"
 # 5. reload without the discover line: they go, their watchers end
 sed -i '/^discover/d' "$T/orbits.conf"
 kill -HUP "$PB_PID"
-wait_for 5 grep -q "reload: 10 orbits .* (0 added, 2 removed" \
+wait_for 5 grep -q "reload: 10 orbits .* (0 added, 3 removed" \
 	"$T/parkblf.log" || fail "reload: $(grep reload: "$T/parkblf.log")"
 wait_for 5 grep -q "Subscription-State: terminated;reason=noresource" \
 	"$T/s3.msg" || fail "shared-3's watcher not ended"

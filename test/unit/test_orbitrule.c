@@ -340,6 +340,70 @@ static void test_discover(void **state)
 }
 
 
+static struct orbit *by_name(struct orbitmap *map, const char *name)
+{
+	struct pl pl;
+
+	pl_set_str(&pl, name);
+
+	return orbitmap_discover_name(map, &pl);
+}
+
+
+/* A phone asks for a name a discover line would give */
+static void test_discover_name(void **state)
+{
+	struct orbitmap *map = NULL;
+	const struct orbit *o;
+	struct pl x, pl;
+	static const char text[] =
+		"park-1 *00\n"
+		"discover SP{x} shared-{x} label=\"S{x}\" max=2\n"
+		"discover SP1{x} never-{x}\n"
+		"discover *0{x} park-{x}\n"
+		"discover 9{x} a{x}-b{x}\n";
+	(void)state;
+
+	pl_set_str(&pl, "shared-12");
+	assert_true(orbittmpl_reverse("shared-{x}", &pl, &x));
+	assert_int_equal(0, pl_strcmp(&x, "12"));
+	pl_set_str(&pl, "shared-1x");
+	assert_false(orbittmpl_reverse("shared-{x}", &pl, &x));
+	pl_set_str(&pl, "shared-");
+	assert_false(orbittmpl_reverse("shared-{x}", &pl, &x));
+	pl_set_str(&pl, "a1-b1");
+	assert_false(orbittmpl_reverse("a{x}-b{x}", &pl, &x));
+
+	assert_int_equal(0, parse(&map, text, NULL));
+
+	o = by_name(map, "shared-7");
+	assert_non_null(o);
+	assert_ptr_equal(o, find(map, "shared-7"));
+	assert_string_equal("SP7", o->dn);
+	assert_string_equal("S7", o->label);
+	assert_int_equal(ORBIT_DISCOVERED, o->origin);
+	assert_true(orbitmap_has_dn(map, "SP7"));
+
+	/* the PBX reporting it later makes nothing more */
+	assert_null(orbitmap_discover(map, "SP7"));
+
+	assert_null(by_name(map, "shared-x"));
+	assert_null(by_name(map, "nope-1"));
+	assert_null(by_name(map, "a1-b1"));      /* two {x}: not made */
+	assert_null(by_name(map, "never-5"));    /* SP15: SP{x} decides */
+	assert_null(find(map, "shared-15"));
+	assert_string_equal("*02", by_name(map, "park-2")->dn);
+
+	/* max=2 counts these too */
+	assert_non_null(by_name(map, "shared-8"));
+	assert_null(by_name(map, "shared-9"));
+	assert_null(orbitmap_discover(map, "SP9"));
+	assert_int_equal(4, orbitmap_count(map));
+
+	mem_deref(map);
+}
+
+
 /* The default cap, when a rule matches every DN */
 static void test_discover_cap(void **state)
 {
@@ -447,6 +511,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_range_cap),
 	cmocka_unit_test(test_templates),
 	cmocka_unit_test(test_discover),
+	cmocka_unit_test(test_discover_name),
 	cmocka_unit_test(test_discover_cap),
 	cmocka_unit_test(test_discover_errors),
 	cmocka_unit_test(test_inherit),
