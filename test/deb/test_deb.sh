@@ -4,7 +4,8 @@
 # ExecStartPre= and ExecStart= would run: as the unit's User=, with its
 # credential, environment and umask, ProtectSystem=strict emulated
 # with a mount namespace where the host allows one) against the fake
-# PBX; a phone on park-1 sees a park; SIGTERM exits 0; then purged:
+# PBX; a phone on park-1 sees a park; installed again, the admin's
+# files stay; SIGTERM exits 0; then purged:
 # every path the package had is gone, and so are the user, the group,
 # /etc/parkblf, /var/lib/parkblf and /var/log/parkblf: nothing named
 # parkblf is left that was not there before.
@@ -107,6 +108,12 @@ dropin=/lib/systemd/system/parkblf.service.d/debian.conf
 sed "s|@SBINDIR@|/usr/sbin|g; s|@SYSCONFDIR@|/etc|g" \
 	"$SRC/conf/parkblf.service" | cmp -s - "$unit" ||
 	fail "$unit is not conf/parkblf.service as make install writes it"
+# the unit with the drop-in, as systemd would load it
+if command -v systemd-analyze >/dev/null; then
+	# --man=no: man would leave formatted pages in /var/cache/man
+	systemd-analyze verify --man=no "$unit" >"$T/verify.out" 2>&1 ||
+		fail "systemd-analyze verify: $(cat "$T/verify.out")"
+fi
 wants=/etc/systemd/system/multi-user.target.wants/parkblf.service
 [ "$(readlink "$wants")" = "$unit" ] || fail "not enabled: no $wants"
 if [ "$SYSTEMD" = yes ]; then
@@ -229,6 +236,18 @@ for f in /var/lib/parkblf/subscriptions.db /var/log/parkblf/capture.txt; do
 		fail "$f: $(stat -c '%U %a' "$f" 2>&1)"
 done
 log "park-1 lit for +4930111 Alice Deb; state_db and capture written by parkblf"
+
+# Installed again (as an upgrade runs the postinst): the admin's config
+# and password, the user and the state stay as they are
+cp "$conf" "$T/conf.edited"
+$APT install --reinstall "$deb" >>"$T/apt.out" 2>&1 ||
+	fail "apt-get install --reinstall: $(tail -n 20 "$T/apt.out")"
+cmp -s "$conf" "$T/conf.edited" || fail "reinstall changed $conf"
+[ "$(cat "$pw")" = "Deb-pw.9" ] || fail "reinstall changed $pw"
+[ "$(stat -c '%U %a' "$pw")" = "root 600" ] || fail "$pw: $(stat -c '%U %a' "$pw")"
+[ "$(id -u parkblf)" = "$uid" ] || fail "reinstall changed parkblf's uid"
+[ -f /var/lib/parkblf/subscriptions.db ] || fail "reinstall lost state_db"
+log "reinstalled: edited config, password, user and state kept"
 
 # Stopped as systemd stops it: SIGTERM, exit 0
 if [ "$SYSTEMD" = yes ]; then
