@@ -1,51 +1,71 @@
-# Two parkblf instances behind Kamailio 5.6's dispatcher, with the
-# shipped conf/kamailio/kamailio.cfg and a dispatcher.list of both:
-# the phones of tenant-a.example all reach the instance the domain
-# hashes to; that instance is killed (kill -9) while the PBX parks and
-# retrieves; Kamailio's OPTIONS probes mark it dead; each phone's next
-# refresh reaches the survivor (or times out at the proxy) and is
-# answered 481; the phone subscribes anew, the survivor takes it and
-# every lamp shows the PBX's state again within FAILOVER_MAX s.  Then
-# park and retrieve on the survivor, and nothing lit that is dark.
+# Two parkblf instances (127.0.0.11, 127.0.0.12) behind Kamailio 5.6's
+# dispatcher, with the shipped conf/kamailio/kamailio.cfg and a
+# dispatcher.list of both; two tenants (tenants_dir), each a fake PBX,
+# both configured on both instances.  The phones of customer-a.example
+# all reach the instance that domain hashes to, those of
+# customer-b.example the other one.  Tenant a's instance is killed
+# (kill -9) while its PBX parks and retrieves; Kamailio's OPTIONS
+# probes mark it dead; each phone's next refresh reaches the survivor
+# (or times out at the proxy) and is answered 481; the phone subscribes
+# anew, the survivor takes it and every lamp shows the PBX's state
+# again within FAILOVER_MAX s.  Then park and retrieve on the survivor,
+# and nothing lit that is dark.  Tenant b's phone, on the survivor all
+# along, notices nothing: it sees its PBX's park at once.
 #
-# Phones: two sipp phones (Event: dialog; refresh after 8 s without a
+# Phones of tenant a: two sipp phones (Event: dialog; refresh after 8 s without a
 # NOTIFY, a new SUBSCRIBE at once on 481) and baresip (presence;
 # libre refreshes at 90% of the 20 s granted, and waits 30 s after a
-# 481 before it subscribes anew).  Both instances hold an upstream
-# subscription to the fake PBX all along (the "every instance holds
-# every tenant's link" design of docs/SCALING.md).
+# 481 before it subscribes anew); of tenant b, one sipp phone.  Both
+# instances hold an upstream subscription to both PBXs all along (the
+# "every instance holds every tenant's link" design of
+# docs/SCALING.md).
 . "$(dirname "$0")/lib.sh"
 
-DOMAIN=tenant-a.example
+# with two instances in this order, Kamailio 5.6's hash sends these
+# two domains to different ones (checked below)
+DOMAIN=customer-a.example
+DOMAIN_B=customer-b.example
 # generous: 18 s (baresip's refresh) + 2 s (the proxy's timeout when
 # the probe has not yet seen the death) + 30 s (baresip's wait after
 # 481) + slack for a busy machine; what it took is logged
 FAILOVER_MAX=90
 
 start_fakepbx
-# a call waits in orbit 1 before anything starts
+CTL_B=$PBX_CTL PORT_B=$PBX_PORT
+pbx_b() { PBX_CTL=$CTL_B pbx "$@"; }
+start_fakepbx
+# a call waits in tenant a's orbit 1 before anything starts
 pbx park '*01' call-1 4930111 'Alice Smith' >/dev/null
 
-# start_instance NAME: parkblf NAME on its own port, its config in
-# $T/NAME; sets PORT_NAME and PID_NAME
+# start_instance NAME ADDRESS: parkblf NAME on ADDRESS, its config in
+# $T/NAME: tenants a (this PBX) and b; sets PORT_NAME and PID_NAME
 start_instance() {
 	local dir=$T/$1 port
-	mkdir -p "$dir"
-	cat >"$dir/orbits.conf" <<-EOM
+	mkdir -p "$dir/tenants.d"
+	cat >"$dir/a.map" <<-EOM
 	park-1 *00 retrieve=*10 label="Orbit 0"
 	park-2 *01 retrieve=*11 label="Orbit 1"
 	EOM
+	echo 'park-1 *00 retrieve=*10' >"$dir/b.map"
+	printf '%s\n' "upstream_uri sip:any-dn@127.0.0.1:$PBX_PORT" \
+		"upstream_user 9999" "upstream_password secret" \
+		"orbit_map ../a.map" "tenant_domain $DOMAIN" \
+		>"$dir/tenants.d/a.conf"
+	printf '%s\n' "upstream_uri sip:any-dn@127.0.0.1:$PORT_B" \
+		"upstream_user 9999" "upstream_password secret" \
+		"orbit_map ../b.map" "tenant_domain $DOMAIN_B" \
+		>"$dir/tenants.d/b.conf"
+	# behind a proxy: every phone comes from its address
 	cat >"$dir/parkblf.conf" <<-EOM
-	sip_listen		127.0.0.1:0
-	upstream_uri		sip:any-dn@127.0.0.1:$PBX_PORT
-	upstream_user		9999
-	upstream_password	secret
+	sip_listen		$2:0
+	tenants_dir		tenants.d
 	upstream_retry_min	1
 	upstream_retry_max	2
-	orbit_map		orbits.conf
 	subscribe_min_expires	10
 	subscribe_default_expires	20
 	subscribe_max_expires	20
+	subscribe_max_per_source	50000
+	notify_phone_rate	100000
 	log_level		debug
 	EOM
 	"$BUILD/parkblf" -f "$dir/parkblf.conf" >>"$T/parkblf-$1.log" 2>&1 &
@@ -54,27 +74,30 @@ start_instance() {
 	FAIL_LOGS+=("$T/parkblf-$1.log")
 	wait_for 10 grep -q "sip: listening on" "$T/parkblf-$1.log" ||
 		fail "parkblf $1 did not start"
-	wait_for 15 grep -Eq 'link [a-z]+ -> up' "$T/parkblf-$1.log" ||
-		fail "parkblf $1: upstream link did not come up"
-	port=$(sed -n 's/.*sip: listening on 127.0.0.1:\([0-9]*\).*/\1/p' \
+	wait_for 15 log_has 2 "$1" 'link [a-z]+ -> up' ||
+		fail "parkblf $1: the upstream links did not come up"
+	port=$(sed -n "s/.*sip: listening on $2:\([0-9]*\).*/\1/p" \
 		"$T/parkblf-$1.log" | head -n 1)
-	eval "PORT_$1=$port"
+	eval "PORT_$1=$port ADDR_$1=$2"
 }
+# log_has N NAME REGEX: instance NAME's log has N lines matching
+log_has() { [ "$(grep -Ec -- "$3" "$T/parkblf-$2.log")" -ge "$1" ]; }
 
-start_instance a
-start_instance b
-# both hold the PBX's state: an upstream subscription each
+start_instance x 127.0.0.11
+start_instance y 127.0.0.12
+# both hold both PBXs' state: four upstream subscriptions
 [ "$(grep 'SUBSCRIBE sip:any-dn@' "$T/fakepbx.log" |
-	sed 's/.* from \([^ ]*\) .*/\1/' | sort -u | wc -l)" -eq 2 ] ||
-	fail "the PBX does not see two subscriptions:" \
+	sed 's/.*SUBSCRIBE \([^ ]*\) from \([^ ]*\) .*/\1 \2/' |
+	sort -u | wc -l)" -eq 4 ] ||
+	fail "the PBXs do not see four subscriptions:" \
 		"$(grep 'SUBSCRIBE sip:any-dn@' "$T/fakepbx.log")"
 
 # Kamailio with the shipped config; probes every second here
 KP=$(free_port)
 mkdir -p "$T/kam"
 cat >"$T/kam/dispatcher.list" <<-EOM
-1 sip:127.0.0.1:$PORT_a 8 0 name=a
-1 sip:127.0.0.1:$PORT_b 8 0 name=b
+1 sip:$ADDR_x:$PORT_x 8 0 name=x
+1 sip:$ADDR_y:$PORT_y 8 0 name=y
 EOM
 kam_args=(-f "$SRC/conf/kamailio/kamailio.cfg" -L "$KAM_MODULES"
 	-A "LISTEN_UDP=udp:127.0.0.1:$KP" -A "LISTEN_TCP=tcp:127.0.0.1:$KP"
@@ -95,16 +118,17 @@ probed() {
 	grep -l "^From: <sip:kamailio@127.0.0.1:$KP>" "$T/wire/$1"-*.sip \
 		2>/dev/null | xargs -r grep -l '^SIP/2.0 200 OK' | grep -q .
 }
-wait_for 10 probed "$PID_a" && wait_for 10 probed "$PID_b" ||
+wait_for 10 probed "$PID_x" && wait_for 10 probed "$PID_y" ||
 	fail "the instances did not answer Kamailio's OPTIONS probes 200"
-log "both instances subscribed to the PBX, both answer the probes 200"
+log "both instances subscribed to both PBXs, both answer the probes 200"
 
-# start_failover_phone NAME ORBIT: a sipp phone behind the proxy
+# start_failover_phone NAME ORBIT [DOMAIN]: a sipp phone behind the
+# proxy, subscribed to ORBIT@DOMAIN (tenant a's by default)
 start_failover_phone() {
 	local port
 	port=$(free_port)
 	fill_template "$INTEROP/failover-phone.xml.in" "$T/$1.xml" \
-		"DOMAIN=$DOMAIN" "REFRESH_MS=8000"
+		"DOMAIN=${3:-$DOMAIN}" "REFRESH_MS=8000"
 	sipp -sf "$T/$1.xml" -s "$2" -i 127.0.0.1 -p "$port" \
 		-m 20 -l 1 -timeout 280s -nostdin \
 		-trace_msg -message_file "$T/$1.msg" \
@@ -115,39 +139,59 @@ start_failover_phone() {
 
 start_failover_phone p1 park-1
 start_failover_phone p2 park-2
+start_failover_phone q1 park-1 "$DOMAIN_B"
 expect_last p1 '<state>terminated</state>'
 expect_last p2 '<state>confirmed</state>'
+expect_last q1 '<state>terminated</state>'
 BS_DOMAIN=$DOMAIN BS_OUTBOUND="sip:127.0.0.1:$KP;transport=udp" \
 	start_baresip park-1
 expect_bs Online
-log "through Kamailio: park-1 idle (sipp, baresip), park-2 lit"
+log "through Kamailio: a's park-1 idle (sipp, baresip), a's park-2" \
+	"lit, b's park-1 idle"
 
-# which instance took tenant-a.example: all three subscriptions went to
-# one, chosen by the domain's hash
-dsts=$(sed -n "s/.*DS SUBSCRIBE initial .* tenant $DOMAIN to sip:127.0.0.1:\([0-9]*\).*/\1/p" \
-	"$T/kam.log" | sort -u)
-case "$dsts" in
-"$PORT_a") victim=a survivor=b ;;
-"$PORT_b") victim=b survivor=a ;;
-*) fail "the phones of $DOMAIN went to '$dsts'" ;;
-esac
-eval "vport=\$PORT_$victim vpid=\$PID_$victim sport=\$PORT_$survivor"
-log "$DOMAIN hashes to instance $victim (port $vport); $survivor waits"
+# instance_of DOMAIN: the instance the new subscriptions for DOMAIN
+# went to (all of them to one)
+instance_of() {
+	local dsts
+	dsts=$(sed -n "s/.*DS SUBSCRIBE initial .* tenant $1 to sip:\([0-9.]*:[0-9]*\).*/\1/p" \
+		"$T/kam.log" | sort -u)
+	case "$dsts" in
+	"$ADDR_x:$PORT_x") echo x ;;
+	"$ADDR_y:$PORT_y") echo y ;;
+	*) fail "the phones of $1 went to '$dsts'" ;;
+	esac
+}
+victim=$(instance_of "$DOMAIN")
+survivor=$(instance_of "$DOMAIN_B")
+[ "$victim" != "$survivor" ] ||
+	fail "$DOMAIN and $DOMAIN_B both hash to instance $victim"
+eval "vaddr=\$ADDR_$victim:\$PORT_$victim vpid=\$PID_$victim" \
+	"saddr=\$ADDR_$survivor:\$PORT_$survivor"
+log "$DOMAIN hashes to instance $victim ($vaddr), $DOMAIN_B to" \
+	"$survivor ($saddr)"
+
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 # kill -9: no goodbye, its phones' dialogs die with it
 n1=$(notify_count p1)
 n2=$(notify_count p2)
+nq=$(notify_count q1)
 t0=$(date +%s%N)
 kill -KILL "$vpid"
 wait "$vpid" 2>/dev/null
 
-# while it is gone the PBX parks in orbit 0 and retrieves orbit 1
+# while it is gone a's PBX parks in orbit 0 and retrieves orbit 1,
+# and b's parks: b's phone, on the survivor, sees it at once
 sleep 1
 pbx park '*00' call-2 4930222 'Bob Jones' >/dev/null
 pbx retrieve '*01' >/dev/null
+pbx_b park '*00' call-9 4930999 'Dora' >/dev/null
+expect_last q1 '<state>confirmed</state>' 5
+[ "$(last_callers q1)" = "4930999 Dora" ] ||
+	fail "q1 caller '$(last_callers q1)'"
+log "$DOMAIN_B: lit with Dora $(ms_since "$t0") ms after the kill"
 
-ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
-wait_for 10 grep -q "DS instance down: sip:127.0.0.1:$vport" "$T/kam.log" ||
+wait_for 10 grep -q "DS instance down: sip:$vaddr" "$T/kam.log" ||
 	fail "Kamailio did not see instance $victim die"
 log "Kamailio's probes found $victim dead after $(ms_since "$t0") ms"
 
@@ -170,15 +214,23 @@ for p in p1 p2; do
 	grep -q '^SIP/2.0 481' "$T/$p.msg" ||
 		fail "$p got no 481 for its refresh"
 done
-news=$(grep -c "DS SUBSCRIBE initial .* tenant $DOMAIN to sip:127.0.0.1:$sport" \
+news=$(grep -c "DS SUBSCRIBE initial .* tenant $DOMAIN to sip:$saddr" \
 	"$T/kam.log")
 [ "$news" -ge 3 ] || fail "$news new SUBSCRIBEs reached $survivor, want 3"
 grep -q "presence: subscriber closed .*: 481" "$T/baresip.log" ||
 	fail "baresip's refresh was not answered 481:" \
 		"$(grep presence: "$T/baresip.log")"
-by_survivor=$(grep -c "DS SUBSCRIBE in-dialog for dead .*$vport" \
+by_survivor=$(grep -c "DS SUBSCRIBE in-dialog for dead .*@$vaddr" \
 	"$T/kam.log")
-by_proxy=$(grep -c "DS SUBSCRIBE lost with sip:.*:$vport" "$T/kam.log")
+by_proxy=$(grep -c "DS SUBSCRIBE lost with sip:.*@$vaddr" "$T/kam.log")
+# the survivor's own answers (its wire dump): a 481 for each refresh
+# Kamailio sent it, a dialog it does not know (no tenant's: the
+# Request-URI names the dead instance's address)
+eval "spid=\$PID_$survivor"
+n481=$(grep -l '^SIP/2.0 481' "$T/wire/$spid"-*.sip 2>/dev/null | wc -l)
+[ "$n481" -ge "$by_survivor" ] ||
+	fail "$survivor answered $n481 refreshes 481, Kamailio sent it" \
+		"$by_survivor"
 log "refreshes answered 481: $by_survivor by $survivor, $by_proxy by the" \
 	"proxy (not answered before the probes saw the death);" \
 	"3 new SUBSCRIBEs at $survivor"
@@ -200,6 +252,15 @@ expect_last p2 '<state>confirmed</state>'
 	fail "p2 caller '$(last_callers p2)'"
 expect_bs Online
 log "on $survivor: park-1 retrieved (dark), park-2 parked (lit, Carol)"
+
+# tenant b's phone never left its subscription: no 481, one dialog
+grep -q '^SIP/2.0 481' "$T/q1.msg" && fail "q1 got a 481"
+[ "$(grep -c '^SIP/2.0 200' "$T/q1.msg")" -ge 1 ] &&
+	[ "$(grep -c "DS SUBSCRIBE initial .* tenant $DOMAIN_B" "$T/kam.log")" -eq 1 ] ||
+	fail "$DOMAIN_B's phone subscribed more than once"
+pbx_b retrieve '*00' >/dev/null
+expect_last q1 '<state>terminated</state>'
+log "$DOMAIN_B's phone kept its subscription throughout"
 
 kam_errors kam | grep -v "no instance alive" &&
 	fail "Kamailio logged errors"
