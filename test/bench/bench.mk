@@ -8,13 +8,22 @@ $(LOADGEN_BIN): $(patsubst %.c,$(BUILD)/%.o,$(LOADGEN_SRCS))
 # built with the rest, so that it keeps compiling
 all: $(LOADGEN_BIN)
 
-.PHONY: bench
+.PHONY: bench bench-build bench-tenants
 
 # The benchmark (not part of check): an optimised build without
-# sanitizers in build-bench, then test/bench/bench.sh.  Knobs:
+# sanitizers in build-bench, then test/bench/bench.sh, then the tenants
+# scenario test/bench/tenants.sh (BENCH_TENANTS=0 skips it).  Knobs:
 # BENCH_RUNS=N, BENCH_QUICK=1, BENCH_SCALES="1k 10k 50k",
-# BENCH_PROFILE=1 (perf or callgrind profiles).
-bench:
+# BENCH_PROFILE=1 (perf or callgrind profiles); the tenants scenario's
+# in test/bench/tenants.sh.
+bench: bench-build
+	$(Q)test/bench/bench.sh build-bench
+	$(Q)[ "$(BENCH_TENANTS)" = 0 ] || test/bench/tenants.sh build-bench
+
+bench-build:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-bench OPT="-O2 -g" \
 	  EXTRA_CFLAGS= EXTRA_LDFLAGS= all
-	$(Q)test/bench/bench.sh build-bench
+
+# Only the tenants scenario: does a NOTIFY cost more with 200 tenants?
+bench-tenants: bench-build
+	$(Q)test/bench/tenants.sh build-bench

@@ -38,7 +38,7 @@ shopt -u patsub_replacement 2>/dev/null
 BUILD=${1:-build-bench}
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$SRC" || exit 1
-# params SCALE, wait_for
+# params SCALE, wait_for, free_port, median_of
 # shellcheck source=test/bench/lib.sh
 . test/bench/lib.sh
 
@@ -90,17 +90,6 @@ stop() {
 }
 trap 'stop; exit 1' INT TERM
 trap stop EXIT
-
-free_port() {
-	local p
-	while :; do
-		p=$(shuf -i 10000-32000 -n 1)
-		ss -Hlun "sport = :$p" | grep -q . && continue
-		ss -Hltn "sport = :$p" | grep -q . && continue
-		echo "$p"
-		return
-	done
-}
 
 # start DIR ORBITS [WRAP...]: fake PBX and parkblf; sets PB_PID, PB_PORT,
 # PBX_PID, PBX_CTL
@@ -221,24 +210,7 @@ fi
 cat "$OUT/raw.txt"
 
 # median (min..max) of one key of one phase at one scale
-stat() {
-	awk -v sc="$1" -v ph="$2" -v key="$3" '
-		$2 == "scale=" sc && $3 == ph {
-			for (i = 4; i <= NF; i++) {
-				split($i, kv, "=")
-				if (kv[1] == key && kv[2] != "-1") v[n++] = kv[2] + 0
-			}
-		}
-		END {
-			if (!n) { print "n/a"; exit }
-			for (i = 0; i < n; i++)
-				for (j = i + 1; j < n; j++)
-					if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-			med = n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
-			fmt = (med >= 100 || med == int(med)) ? "%.0f" : "%.3g"
-			printf fmt " (" fmt ".." fmt ")\n", med, v[0], v[n - 1]
-		}' "$OUT/raw.txt"
-}
+stat() { median_of "$OUT/raw.txt" scale "$@"; }
 
 med() { stat "$@" | cut -d' ' -f1; }
 

@@ -22,3 +22,37 @@ wait_for() {
 	done
 	return 1
 }
+
+# free_port: a UDP and TCP port nothing listens on
+free_port() {
+	local p
+	while :; do
+		p=$(shuf -i 10000-32000 -n 1)
+		ss -Hlun "sport = :$p" | grep -q . && continue
+		ss -Hltn "sport = :$p" | grep -q . && continue
+		echo "$p"
+		return
+	done
+}
+
+# median_of RAW FIELD VALUE PHASE KEY: median (min..max) of KEY in the
+# PHASE lines of RAW whose second word is FIELD=VALUE ("run=N FIELD=V
+# PHASE key=value...")
+median_of() {
+	awk -v sel="$2=$3" -v ph="$4" -v key="$5" '
+		$2 == sel && $3 == ph {
+			for (i = 4; i <= NF; i++) {
+				split($i, kv, "=")
+				if (kv[1] == key && kv[2] != "-1") v[n++] = kv[2] + 0
+			}
+		}
+		END {
+			if (!n) { print "n/a"; exit }
+			for (i = 0; i < n; i++)
+				for (j = i + 1; j < n; j++)
+					if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+			med = n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
+			fmt = (med >= 100 || med == int(med)) ? "%.0f" : "%.3g"
+			printf fmt " (" fmt ".." fmt ")\n", med, v[0], v[n - 1]
+		}' "$1"
+}

@@ -47,6 +47,11 @@
  *           [-m ORBITS] [-b DNBASE] [-a FIRSTADDR] [-s ADDRS]
  *           [-w WINDOW] [-r RATE] [-f ROUNDS] [-T SECS] [-P PID[,PID...]]
  *           [-o FILE] [-x EXPIRES] [-L SECS] [-W SECS] [-S STORM]
+ *           [-D PER]
+ *
+ * -D PER: the orbits belong to tenants of PER orbits each: orbit N is
+ * park-((N-1) % PER + 1)@tT.bench, T = (N-1) / PER + 1 (parkblf's
+ * tenant_domain; the fake PBX's DNs stay DNBASE + N).
  *
  * -L stops sending new SUBSCRIBEs SECS seconds into the setup phase
  * (reported as not_sent), so that a slow daemon cannot stall the run.
@@ -159,6 +164,7 @@ static struct {
 	uint32_t nphones, keys, norbits, dnbase, naddrs, window, rate;
 	uint32_t rounds, tput_s, expires, limit_s;
 	uint32_t storm;           /**< -S: subscriptions of the storm  */
+	uint32_t per_tenant;      /**< -D: orbits per tenant, 0: none  */
 	int pid;                  /**< -P: the server's first process  */
 	int pids[MAX_PIDS];       /**< -P: all of the server's         */
 	uint32_t npids;
@@ -476,19 +482,36 @@ static void lat_add(double ms)
 
 /* --- SUBSCRIBE ------------------------------------------------------ */
 
+/* The orbit a key subscribes to (Request-URI and To).  -D PER: orbit
+   o is park-(o % PER + 1) of tenant o / PER + 1, whose domain is
+   tN.bench (parkblf's tenant_domain); else park-(o + 1) at parkblf's
+   address. */
+static int orbit_uri_print(struct re_printf *pf, void *arg)
+{
+	const uint32_t o = *(const uint32_t *)arg;
+
+	if (!g.per_tenant)
+		return re_hprintf(pf, "park-%u@%J", o + 1, &g.target);
+
+	return re_hprintf(pf, "park-%u@t%u.bench", o % g.per_tenant + 1,
+			  o / g.per_tenant + 1);
+}
+
+
 static void send_subscribe(uint32_t si)
 {
 	struct sub *s = &g.subs[si];
 	struct phone *ph = &g.phones[si / g.keys];
+	uint32_t o = s->orbit;
 	char buf[1024];
 	int n;
 
 	n = re_snprintf(buf, sizeof(buf),
-			"SUBSCRIBE sip:park-%u@%J SIP/2.0\r\n"
+			"SUBSCRIBE sip:%H SIP/2.0\r\n"
 			"Via: SIP/2.0/UDP %J;branch=z9hG4bKlg%u.%u;rport\r\n"
 			"Max-Forwards: 70\r\n"
 			"From: <sip:phone%u@%j>;tag=lg%u\r\n"
-			"To: <sip:park-%u@%J>\r\n"
+			"To: <sip:%H>\r\n"
 			"Call-ID: lg%u-%u@loadgen\r\n"
 			"CSeq: 1 SUBSCRIBE\r\n"
 			"Contact: <sip:phone%u@%J>\r\n"
@@ -497,9 +520,9 @@ static void send_subscribe(uint32_t si)
 			"Expires: %u\r\n"
 			"User-Agent: parkblf-loadgen\r\n"
 			"Content-Length: 0\r\n\r\n",
-			s->orbit + 1, &g.target, &ph->laddr, si, g.runid,
-			si / g.keys, &ph->laddr, si, s->orbit + 1,
-			&g.target, si, g.runid, si / g.keys, &ph->laddr,
+			orbit_uri_print, &o, &ph->laddr, si, g.runid,
+			si / g.keys, &ph->laddr, si, orbit_uri_print, &o,
+			si, g.runid, si / g.keys, &ph->laddr,
 			g.expires);
 	if (n <= 0)
 		return;
@@ -1792,7 +1815,7 @@ static void usage(void)
 			 "[-w WINDOW] [-r RATE] [-f ROUNDS]\n"
 			 "  [-T SECS] [-P PID[,PID...]] [-o FILE] "
 			 "[-x EXPIRES] "
-			 "[-L SECS] [-W SECS] [-S STORM]\n");
+			 "[-L SECS] [-W SECS] [-S STORM] [-D PER]\n");
 }
 
 
@@ -1814,7 +1837,7 @@ int main(int argc, char *argv[])
 	(void)inet_pton(AF_INET, "127.1.0.1", &g.first);
 
 	while ((c = getopt(argc, argv,
-			   "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:")) != -1) {
+			   "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:D:")) != -1) {
 		switch (c) {
 
 		case 't':
@@ -1855,6 +1878,7 @@ int main(int argc, char *argv[])
 		case 'L': g.limit_s = (uint32_t)atol(optarg); break;
 		case 'W': g.rest_s = (uint32_t)atol(optarg); break;
 		case 'S': g.storm = (uint32_t)atol(optarg); break;
+		case 'D': g.per_tenant = (uint32_t)atol(optarg); break;
 
 		case 'a':
 			if (inet_pton(AF_INET, optarg, &g.first) != 1) {

@@ -26,7 +26,9 @@
  *   -d  comma list of known DNs
  *       (default *00,*01,*02,*03,*04,*05,*06,*07,*08,*09,100,101,102)
  *   -e  comma list of accepted event packages (default dialog)
- *   -n  accepted Request-URI user (default any-dn; others get 404)
+ *   -n  accepted Request-URI user (default any-dn; others get 404);
+ *       a Request-URI parameter ;dns=LO-HI limits that subscription to
+ *       the numeric DNs LO..HI (one fake PBX as many tenants' PBXs)
  *   -v  also dump every SIP message sent and received to stderr
  *
  * SIP: an initial SUBSCRIBE is checked in this order: refuse mode

@@ -50,6 +50,7 @@ struct sub {
 	char *host;               /**< Host part for body URIs           */
 	uint32_t rlmi_ver;        /**< Next RLMI list version            */
 	uint32_t id;              /**< Number for the log                */
+	uint32_t dn_lo, dn_hi;    /**< ;dns=LO-HI: only these DNs, or 0 */
 	bool terminated;          /**< Final NOTIFY queued               */
 };
 
@@ -415,17 +416,53 @@ static int queue_rlmi(struct sub *sub, const struct pbx_change *chgv,
 }
 
 
+/* Whether a subscription with ;dns=LO-HI (one PBX of many sharing
+   this fake one: the tenants benchmark) is told of a DN */
+static bool dn_wanted(const struct sub *sub, const struct pbx_dn *dn)
+{
+	struct pl pl;
+	uint32_t v;
+
+	if (!sub->dn_hi)
+		return true;
+
+	pl_set_str(&pl, dn->dn);
+	v = pl_u32(&pl);
+
+	return v >= sub->dn_lo && v <= sub->dn_hi;
+}
+
+
 static int queue_changes(struct sub *sub, const struct pbx_change *chgv,
 			 size_t chgc, bool full)
 {
-	size_t i;
+	struct pbx_change *mine = NULL;
+	size_t i, n = 0;
 	int err = 0;
 
-	if (sub->pbx->fmt == PBX_FMT_RLMI)
-		return queue_rlmi(sub, chgv, chgc, full);
+	if (sub->dn_hi) {
+		mine = mem_zalloc((chgc ? chgc : 1) * sizeof(*mine), NULL);
+		if (!mine)
+			return ENOMEM;
+		for (i = 0; i < chgc; i++) {
+			if (dn_wanted(sub, chgv[i].dn))
+				mine[n++] = chgv[i];
+		}
+		chgv = mine;
+		chgc = n;
+		if (!chgc) {
+			mem_deref(mine);
+			return 0;
+		}
+	}
 
-	for (i = 0; i < chgc && !err; i++)
+	if (sub->pbx->fmt == PBX_FMT_RLMI)
+		err = queue_rlmi(sub, chgv, chgc, full);
+
+	for (i = 0; i < chgc && !err && sub->pbx->fmt != PBX_FMT_RLMI; i++)
 		err = queue_dn(sub, &chgv[i], full);
+
+	mem_deref(mine);
 
 	return err;
 }
@@ -653,6 +690,7 @@ static void initial_subscribe(struct pbx *pbx, const struct sip_msg *msg)
 {
 	struct sipevent_event se;
 	const struct sip_hdr *hdr;
+	struct pl dns, lo, hi;
 	struct sub *sub;
 	uint32_t expires;
 	int err;
@@ -713,6 +751,11 @@ static void initial_subscribe(struct pbx *pbx, const struct sip_msg *msg)
 	err  = pl_strdup(&sub->event, &se.event);
 	if (pl_isset(&se.id))
 		err |= pl_strdup(&sub->evid, &se.id);
+	if (!msg_param_decode(&msg->uri.params, "dns", &dns) &&
+	    re_regex(dns.p, dns.l, "[0-9]+-[0-9]+", &lo, &hi) == 0) {
+		sub->dn_lo = pl_u32(&lo);
+		sub->dn_hi = pl_u32(&hi);
+	}
 	if (msg->uri.af == AF_INET6)
 		err |= re_sdprintf(&sub->host, "[%r]", &msg->uri.host);
 	else

@@ -410,6 +410,97 @@ static void test_password_file(void **state)
 }
 
 
+/* A tenant file: its own PBX keys (never parkblf.conf's), the others
+   inherited unless set; parkblf.conf-only keys refused with FILE:LINE */
+static void test_tenant_file(void **state)
+{
+	static const char base_text[] =
+		"sip_listen 127.0.0.1:5070\n"
+		"upstream_uri sip:any-dn@192.0.2.1\n"
+		"upstream_user 9999\n"
+		"upstream_password secret\n"
+		"upstream_event presence\n"
+		"orbit_map orbits.conf\n"
+		"privacy yes\n"
+		"subscribe_max_total 77\n"
+		"state_db /var/lib/parkblf/state.db\n"
+		"tenants_dir tenants.d\n";
+	static const char tenant[] =
+		"upstream_uri sip:any-dn@198.51.100.7\n"
+		"orbit_map ../maps/a.map\n"
+		"subscribe_max_total 5\n"
+		"tenant_domain a.example,b.example\n"
+		"tenant_listen 127.0.0.2:5060\n";
+	static const char bad[] = "# a\nsip_listen 127.0.0.1:1\n";
+	const char *file = "/etc/parkblf/tenants.d/a.conf";
+	struct config *base = NULL, *cfg = NULL;
+	struct mbuf *err = mbuf_alloc(64);
+	(void)state;
+
+	assert_int_equal(0, parse(&base, base_text, err));
+	assert_string_equal("/etc/parkblf/tenants.d", base->tenants_dir);
+
+	assert_int_equal(0, config_parse_tenant(&cfg, base, file,
+						(const uint8_t *)tenant,
+						strlen(tenant), err));
+	assert_int_equal(0, err->end);
+	assert_true(cfg->tenant);
+	assert_string_equal(file, cfg->file);
+	assert_string_equal("sip:any-dn@198.51.100.7", cfg->upstream_uri);
+	assert_string_equal("/etc/parkblf/tenants.d/../maps/a.map",
+			    cfg->orbit_map);
+	assert_string_equal("a.example,b.example", cfg->tenant_domain);
+	assert_int_equal(5060, sa_port(&cfg->tenant_listen));
+	assert_int_equal(5, cfg->subscribe_max_total);
+	/* its own: defaults, not parkblf.conf's PBX */
+	assert_null(cfg->upstream_user);
+	assert_null(cfg->upstream_password);
+	assert_string_equal("dialog", cfg->upstream_event);
+	assert_null(cfg->state_db);
+	assert_null(cfg->tenants_dir);
+	/* inherited */
+	assert_true(cfg->privacy);
+	assert_int_equal(1, cfg->listenc);
+	assert_int_equal(5070, sa_port(&cfg->listenv[0]));
+	assert_int_equal(4, config_line(cfg, "tenant_domain"));
+	cfg = mem_deref(cfg);
+
+	/* parkblf.conf's keys; upstream_uri and orbit_map missing */
+	mbuf_rewind(err);
+	assert_int_equal(EINVAL, config_parse_tenant(&cfg, base, file,
+						     (const uint8_t *)bad,
+						     strlen(bad), err));
+	assert_null(cfg);
+	assert_non_null(strstr(errors(err), "tenants.d/a.conf:2: sip_listen: "
+			       "not a tenant key"));
+	assert_non_null(strstr(errors(err), "tenants.d/a.conf:2: missing "
+			       "required key 'upstream_uri'"));
+
+	/* tenant keys in parkblf.conf */
+	mbuf_rewind(err);
+	base = mem_deref(base);
+	assert_int_equal(EINVAL, parse(&base, "tenant_domain a.example\n",
+				       err));
+	assert_non_null(strstr(errors(err), "parkblf.conf:1: tenant_domain: "
+			       "only in a tenant file"));
+
+	/* tenants_dir alone: no PBX of parkblf.conf's own; one of the two
+	   alone is not enough */
+	mbuf_rewind(err);
+	assert_int_equal(0, parse(&base, "sip_listen 127.0.0.1:5070\n"
+				  "tenants_dir t\n", err));
+	assert_null(base->upstream_uri);
+	base = mem_deref(base);
+	assert_int_equal(EINVAL, parse(&base, "sip_listen 127.0.0.1:5070\n"
+				       "tenants_dir t\norbit_map m\n", err));
+	assert_non_null(strstr(errors(err), "missing required key "
+			       "'upstream_uri'"));
+
+	mem_deref(base);
+	mem_deref(err);
+}
+
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_minimal_defaults),
 	cmocka_unit_test(test_all_keys),
@@ -420,6 +511,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_ports_and_ipv6),
 	cmocka_unit_test(test_auth_user),
 	cmocka_unit_test(test_password_file),
+	cmocka_unit_test(test_tenant_file),
 };
 
 const struct unit_group unit_config = UNIT_GROUP(config, tests);
