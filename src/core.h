@@ -73,10 +73,20 @@ void *sipsock_find(const struct sa *laddr);
 bool sipsock_tapped(const void *sock);
 
 
+/* txq: datagrams of the fast path, many per sendmmsg */
+
+char    *txq_reserve(size_t max);
+void     txq_commit(int fd, const struct sa *dst, size_t len);
+void     txq_flush(void);
+unsigned txq_count(void);
+uint64_t txq_calls(void);
+
+
 /* wiredump: every message sent, one file each (PARKBLF_WIRE_DUMP) */
 
 int  wiredump_attach(struct sip *sip);
 void wiredump_tx(const struct mbuf *mb);
+bool wiredump_on(void);
 void wiredump_close(void);
 
 

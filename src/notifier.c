@@ -1162,9 +1162,11 @@ void notifier_set_map(struct notifier *nt, const struct orbitmap *map)
    FANOUT_BATCH go out per turn and the answers are read in between;
    a batch waits while they pile up (sipsock_congested).
    Done watchers move to the tail, so a batch starts at the head. */
-static void fanout_handler(void *arg)
+static void fanout_handler(void *arg);
+
+
+static void fanout_batch(struct watchgroup *g)
 {
-	struct watchgroup *g = arg;
 	unsigned n = 0;
 
 	while (!list_isempty(&g->watchers)) {
@@ -1177,11 +1179,17 @@ static void fanout_handler(void *arg)
 		   (1 ms: a timer due at once would run again in the same
 		   tmr_poll, never letting the loop read).  Checked every
 		   CONGESTION_EVERY NOTIFYs, so that a batch cannot
-		   overfill a small buffer (208 KiB) past the check. */
-		if (n % CONGESTION_EVERY == 0 && sipsock_congested()) {
-			++metrics.fanout_waits;
-			ptmr_start(&g->tmr_fanout, 1, fanout_handler, g);
-			return;
+		   overfill a small buffer (208 KiB) past the check; the
+		   NOTIFYs queued for sendmmsg (txq.c) go out first, so
+		   that the check sees the answers to all of them. */
+		if (n % CONGESTION_EVERY == 0) {
+			txq_flush();
+			if (sipsock_congested()) {
+				++metrics.fanout_waits;
+				ptmr_start(&g->tmr_fanout, 1, fanout_handler,
+					   g);
+				return;
+			}
 		}
 
 		if (n++ == FANOUT_BATCH) {
@@ -1194,6 +1202,13 @@ static void fanout_handler(void *arg)
 		list_append(&g->watchers, &w->le, w);
 		pacer_request(w->pace);
 	}
+}
+
+
+static void fanout_handler(void *arg)
+{
+	fanout_batch(arg);
+	txq_flush();
 }
 
 

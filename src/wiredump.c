@@ -110,6 +110,13 @@ void wiredump_tx(const struct mbuf *mb)
 }
 
 
+/** @return true while messages are dumped */
+bool wiredump_on(void)
+{
+	return dump.dir != NULL;
+}
+
+
 /**
  * Stop dumping and free the directory name
  */

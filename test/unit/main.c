@@ -20,6 +20,7 @@ static const struct unit_group *groups[] = {
 	&unit_subdlg,
 	&unit_reach,
 	&unit_doctpl,
+	&unit_txq,
 	&unit_config,
 	&unit_capture,
 	&unit_tcpswitch,

@@ -12,6 +12,9 @@
 #include "unit.h"
 
 
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+
 /* What a renderer renders from */
 struct src {
 	const struct encoder *enc;
@@ -92,7 +95,7 @@ static void test_splice_encoders(void **state)
 	size_t e, i, j, k;
 	(void)state;
 
-	for (e = 0; e < (sizeof(events) / sizeof((events)[0])); e++) {
+	for (e = 0; e < N_OF(events); e++) {
 		for (k = 0; k < 3; k++) {
 			struct doctpl *t = NULL;
 			struct src s;
@@ -107,8 +110,8 @@ static void test_splice_encoders(void **state)
 			assert_true(doctpl_spliced(t));
 			assert_int_equal(2, s.calls);
 
-			for (i = 0; i < (sizeof(entities) / sizeof((entities)[0])); i++)
-				for (j = 0; j < (sizeof(versions) / sizeof((versions)[0])); j++)
+			for (i = 0; i < N_OF(entities); i++)
+				for (j = 0; j < N_OF(versions); j++)
 					expect_same(&s, t, entities[i],
 						    versions[j]);
 			mem_deref(t);

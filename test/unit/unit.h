@@ -25,7 +25,8 @@ extern const struct unit_group unit_acl, unit_persist, unit_ptmr,
 	unit_sipsock, unit_subdlg;
 extern const struct unit_group unit_capture;
 extern const struct unit_group unit_tcpswitch;
-extern const struct unit_group unit_reach, unit_doctpl;
+extern const struct unit_group unit_reach, unit_doctpl,
+	unit_txq;
 extern const struct unit_group unit_alert, unit_history;
 extern const struct unit_group unit_config, unit_orbitmap, unit_orbitrule,
 	unit_store,
