@@ -601,6 +601,8 @@ int orbitmap_parse(struct orbitmap **mapp, const char *file,
 
 	if (ps.errors)
 		err = EINVAL;
+	else
+		orbitrule_warn(&ps);
 
  out:
 	if (err)

@@ -50,5 +50,6 @@ int  orbitrule_range_line(struct orbitmap_parser *ps, const struct pl *line,
 			  unsigned lineno);
 int  orbitrule_discover_line(struct orbitmap_parser *ps,
 			     const struct pl *line, unsigned lineno);
+void orbitrule_warn(struct orbitmap_parser *ps);
 
 #endif

@@ -509,6 +509,83 @@ static struct orbit *discover(struct orbitmap *map, const char *dn,
 }
 
 
+/* Names a discover line would give that lines or ranges have: the DNs
+   they stand for will not be discovered (one warning a line) */
+static void warn_clash(struct orbitmap_parser *ps, struct orbitdisc *d)
+{
+	const struct orbit *first = NULL;
+	char *first_dn = NULL;
+	uint32_t n = 0;
+	struct le *le;
+
+	for (le = list_head(&ps->map->orbits); le; le = le->next) {
+		const struct orbit *o = le->data;
+		char *dn = NULL;
+		struct pl name, x;
+
+		pl_set_str(&name, o->name);
+		if (!orbittmpl_reverse(d->tmpl->name, &name, &x) ||
+		    orbittmpl_subst(&dn, d->pattern, false, &x, ""))
+			continue;
+
+		if (!orbitmap_has_dn(ps->map, dn) &&
+		    disc_first(ps->map, dn, &x) == d && !n++) {
+			first = o;
+			first_dn = mem_ref(dn);
+		}
+		mem_deref(dn);
+	}
+
+	if (n == 1)
+		config_error(ps->errmb, ps->file, d->tmpl->line,
+			     "warning: discover would name DN %s '%s', "
+			     "which line %u has: %s will not be discovered",
+			     first_dn, first->name, first->line, first_dn);
+	else if (n)
+		config_error(ps->errmb, ps->file, d->tmpl->line,
+			     "warning: discover would name DN %s '%s', "
+			     "which line %u has, and %u more such DNs: "
+			     "they will not be discovered", first_dn,
+			     first->name, first->line, n - 1);
+	mem_deref(first_dn);
+}
+
+
+/**
+ * Warn about discover lines that cannot do all they say: one with the
+ * pattern of an earlier one (it never applies), names that lines or
+ * ranges have
+ *
+ * @param ps Parser, after the last line
+ */
+void orbitrule_warn(struct orbitmap_parser *ps)
+{
+	struct le *le, *e;
+
+	if (!ps || list_isempty(&ps->map->rules))
+		return;
+
+	for (le = list_head(&ps->map->rules); le; le = le->next) {
+		const struct orbitdisc *d = le->data;
+
+		for (e = list_head(&ps->map->rules); e != le; e = e->next) {
+			const struct orbitdisc *first = e->data;
+
+			if (strcmp(first->pattern, d->pattern))
+				continue;
+			config_error(ps->errmb, ps->file, d->tmpl->line,
+				     "warning: discover %s never applies: "
+				     "line %u has the same pattern and comes "
+				     "first", d->pattern, first->tmpl->line);
+			break;
+		}
+	}
+
+	for (le = list_head(&ps->map->rules); le; le = le->next)
+		warn_clash(ps, le->data);
+}
+
+
 /**
  * Make an orbit of a DN the PBX reported, if a discover line covers it
  * and no orbit watches it yet

@@ -292,8 +292,11 @@ static void test_discover(void **state)
 	(void)state;
 
 	assert_int_equal(0, parse(&map, text, err));
-	assert_int_equal(0, err->end);
 	assert_int_equal(1, orbitmap_count(map));
+	assert_int_equal(0, mbuf_write_u8(err, 0));
+	assert_string_equal("orbits.conf:4: warning: discover would name DN "
+			    "*01 'park-1', which line 1 has: *01 will not be "
+			    "discovered\n", (char *)err->buf);
 
 	/* nothing until the PBX names a DN */
 	assert_null(find(map, "park-sp3"));
@@ -471,6 +474,49 @@ static void test_discover_errors(void **state)
 }
 
 
+/* What a discover line cannot do is said, and the map still loads */
+static void test_discover_warnings(void **state)
+{
+	struct orbitmap *map = NULL;
+	struct mbuf *err = mbuf_alloc(64);
+	char e[2048];
+	static const char text[] =
+		"park-{1..10} *{00..09}\n"              /* 1 */
+		"discover SP{x} shared-{x}\n"          /* 2 */
+		"discover *1{x} park-{x}\n"            /* 3 */
+		"discover SP{x} other-{x}\n"           /* 4 */
+		"discover *0{x} park-{x}\n"            /* 5 */
+		"shared-4 999\n";                      /* 6 */
+	(void)state;
+
+	assert_int_equal(0, parse(&map, text, err));
+	memset(e, 0, sizeof(e));
+	memcpy(e, err->buf, err->end < sizeof(e) - 1 ? err->end
+	       : sizeof(e) - 1);
+
+	assert_non_null(strstr(e, "orbits.conf:4: warning: discover SP{x} "
+			       "never applies: line 2 has the same pattern"));
+	assert_non_null(strstr(e, "orbits.conf:2: warning: discover would "
+			       "name DN SP4 'shared-4', which line 6 has: "
+			       "SP4 will not be discovered\n"));
+	assert_non_null(strstr(e, "orbits.conf:3: warning: discover would "
+			       "name DN *11 'park-1', which line 1 has, and 9 "
+			       "more such DNs"));
+	/* *01..*09 are mapped: only park-10 (*010) is in the way */
+	assert_non_null(strstr(e, "orbits.conf:5: warning: discover would "
+			       "name DN *010 'park-10', which line 1 has: "
+			       "*010 will not be discovered\n"));
+
+	/* the warning says true: *11 is not discovered, *20 is */
+	assert_null(orbitmap_discover(map, "*11"));
+	assert_non_null(orbitmap_discover(map, "*111"));
+	assert_string_equal("park-11", find(map, "park-11")->name);
+
+	mem_deref(map);
+	mem_deref(err);
+}
+
+
 /* A reload keeps the orbits its rules make again, and only those */
 static void test_inherit(void **state)
 {
@@ -514,6 +560,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_discover_name),
 	cmocka_unit_test(test_discover_cap),
 	cmocka_unit_test(test_discover_errors),
+	cmocka_unit_test(test_discover_warnings),
 	cmocka_unit_test(test_inherit),
 };
 
