@@ -23,8 +23,8 @@
 # shared memory, 1024), CMP_RCVBUF (Kamailio's maxbuffer: the receive
 # buffer it asks for, 32 MiB; with BUILD/rcvbuf_force.so preloaded the
 # kernel grants it beyond net.core.rmem_max), CMP_QUICK=1 (1 run, 2 s
-# of throughput), and bench.sh's BENCH_TPUT_S (5), BENCH_ROUNDS (5), BENCH_WINDOW (64),
-# BENCH_SETUP_LIMIT (60); CMP_OUT (raw output; default a new
+# of throughput), and bench.sh's BENCH_TPUT_S (5), BENCH_ROUNDS (5),
+# BENCH_WINDOW (64), BENCH_SETUP_LIMIT (60); CMP_OUT (raw output; default a new
 # /tmp/parkblf-compare.XXXXXX); CMP_SUMMARIZE=1 (no runs: the table of
 # CMP_OUT/raw.txt again); KAM_MODULES (Kamailio's module directory).
 #
@@ -114,15 +114,21 @@ run_parkblf() {
 		"$d/raw.txt"
 }
 
+# shm_used DIR: the shared memory Kamailio has in use (real_used), bytes
+shm_used() {
+	timeout 10 kamcmd -s "unix:$1/kamailio.ctl" core.shmmem 2>/dev/null |
+		awk '$1 == "real_used:" { print $2 }'
+}
+
 # kamailio RUN SCALE: a fresh Kamailio and the load generator
 run_kamailio() {
-	local r=$1 s=$2 d=$OUT/run$1-$2-kamailio np nk nm port rc pids
+	local r=$1 s=$2 d=$OUT/run$1-$2-kamailio np nk nm port rc pids shm0 shm1
 	read -r np nk nm <<<"$(params "$s")"
 	rm -rf "$d"
 	mkdir -p "$d"
 	port=$(free_udp_port)
 	sed -e "s/@PORT@/$port/g" -e "s/@CHILDREN@/$CHILDREN/g" \
-		-e "s/@MAXBUFFER@/$RCVBUF/g" \
+		-e "s/@MAXBUFFER@/$RCVBUF/g" -e "s|@DIR@|$d|g" \
 		test/bench/kamailio-presence.cfg >"$d/kamailio.cfg"
 	if ! kamailio -c -f "$d/kamailio.cfg" -L "$KAM_MODULES" \
 		>"$d/check.log" 2>&1; then
@@ -148,6 +154,7 @@ run_kamailio() {
 	echo "kamailio processes: $pids" >"$d/pids"
 	# its socket's receive buffer (skmem rb) as the kernel sees it
 	ss -Hulnm "sport = :$port" >"$d/socket"
+	shm0=$(shm_used "$d")
 	"${PIN_LG[@]}" timeout 600 "$BUILD/loadgen" \
 		-t "127.0.0.1:$port" -p "127.0.0.1:$port" \
 		-n "$np" -k "$nk" -m "$nm" -w "$BENCH_WINDOW" \
@@ -155,6 +162,18 @@ run_kamailio() {
 		-L "$BENCH_SETUP_LIMIT" -W 0 -S 0 \
 		>"$d/loadgen.out" 2>"$d/loadgen.err"
 	rc=$?
+	# shared memory in use once the last NOTIFYs' transactions are
+	# gone (tm keeps one 5 s after its answer): what the subscriptions
+	# and publications hold
+	sleep 6
+	shm1=$(shm_used "$d")
+	awk -v a="$shm0" -v b="$shm1" '$1 == "memory" {
+		for (i = 2; i <= NF; i++) if ($i ~ /^subs=/) n = substr($i, 6)
+		if (a > 0 && b > 0 && n > 0)
+			printf "shm used0=%d used1=%d subs=%d per_sub=%.0f\n",
+				a, b, n, (b - a) / n
+	}' "$d/loadgen.out" >"$d/shm.out"
+	cat "$d/shm.out" >>"$d/loadgen.out"
 	stop_kamailio
 	[ $rc = 0 ] || echo "compare: loadgen exited $rc (see $d)" >&2
 	sed "s/^/run=$r scale=$s server=kamailio /" "$d/loadgen.out"
@@ -235,7 +254,9 @@ END {
 		row("fan-out: NOTIFYs with the wrong state", s, "fanout", "wrong_state")
 		row("NOTIFYs per second", s, "throughput", "notify_per_s")
 		row("CPU s per 1,000 NOTIFYs", s, "throughput", "cpu_s_per_1k_notify")
-		row("resident bytes per subscription", s, "memory", "bytes_per_sub")
+		row("resident bytes per subscription, right after set-up", s, "memory", "bytes_per_sub")
+		row("parkblf: malloc in use per subscription, end (fixed tables included)", s, "heap", "in_use_per_sub")
+		row("Kamailio: shm in use per subscription, 6 s after the load", s, "shm", "per_sub")
 		row("datagrams dropped by this run'"'"'s sockets: setup", s, "setup", "sock_drops")
 		row("... fan-out", s, "fanout", "sock_drops")
 		row("... throughput", s, "throughput", "sock_drops")
