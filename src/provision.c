@@ -858,6 +858,16 @@ int provision_main(int argc, char *argv[])
 	if (err)
 		goto out;
 
+	/* tenants_dir alone: keys of a tenant are not provisioned yet */
+	if (!cfg->orbit_map) {
+		(void)re_fprintf(stderr, "parkblf: %s names no orbit_map of "
+				 "its own (tenants_dir only): provision "
+				 "writes keys for parkblf.conf's orbit map\n",
+				 cfg->file);
+		err = EINVAL;
+		goto out;
+	}
+
 	err = orbitmap_load(&map, cfg->orbit_map, NULL);
 	if (err)
 		goto out;
