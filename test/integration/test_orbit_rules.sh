@@ -85,13 +85,24 @@ log "SP3 parked: shared-3 lit with Carol"
 expect_refusal shared-x 404 "Via:" "SIP" $'Event: dialog\nExpires: 600'
 log "shared-x (no digits for {x}): 404"
 
+# an open board gets the new orbit list when SP2 becomes an orbit
+curl -sS -N --max-time 30 "$URL/board/events" >"$T/board.events" &
+BOARD=$!
+PIDS+=("$BOARD")
+wait_for 5 grep -q '^event: orbits' "$T/board.events" ||
+	fail "board: no first snapshot"
+grep -q '"name":"shared-2"' "$T/board.events" &&
+	fail "board: shared-2 before the PBX named SP2"
 pbx park SP2 call-2 202 Bea >/dev/null
 wait_for 5 grep -q "the PBX reported DN SP2: orbit shared-2" \
 	"$T/parkblf.log" || fail "SP2 not discovered"
+wait_for 5 grep -q '^data: {"orbits":.*"name":"shared-2","dn":"SP2",[^}]*"origin":"discovered"' \
+	"$T/board.events" || fail "board: no snapshot with shared-2"
+kill "$BOARD" 2>/dev/null
 get /metrics
 grep -qx 'parkblf_orbits 13' "$T/body" ||
 	fail "/metrics: $(grep parkblf_orbits "$T/body")"
-log "SP2 parked: orbit shared-2 made, in /metrics"
+log "SP2 parked: orbit shared-2 made, on the open board, in /metrics"
 
 # 3. max=3: SP4 is not made an orbit, logged once
 pbx park SP4 call-4 204 Dave >/dev/null
