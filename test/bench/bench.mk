@@ -5,8 +5,14 @@ LOADGEN_BIN  := $(BUILD)/loadgen
 $(LOADGEN_BIN): $(patsubst %.c,$(BUILD)/%.o,$(LOADGEN_SRCS))
 	$(HUSH_LD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# built with the rest, so that it keeps compiling
-all: $(LOADGEN_BIN)
+# What a timer costs: parkblf's heap against libre's list (src/ptmr.c)
+PTMRBENCH_BIN := $(BUILD)/ptmrbench
+
+$(PTMRBENCH_BIN): $(BUILD)/test/bench/ptmrbench.o $(CORELIB)
+	$(HUSH_LD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# built with the rest, so that they keep compiling
+all: $(LOADGEN_BIN) $(PTMRBENCH_BIN)
 
 .PHONY: bench bench-build bench-tenants
 

@@ -28,7 +28,10 @@
 # BENCH_SUMMARIZE=1 (no runs: the summary of BENCH_OUT/raw.txt),
 # BENCH_FRONT=kamailio (the phones go through Kamailio with
 # conf/kamailio/kamailio.cfg, BENCH_FRONT_WORKERS UDP workers, 2:
-# docs/SCALING.md).
+# docs/SCALING.md),
+# BENCH_ROUTE=1 (every SUBSCRIBE record-routed through the phone's own
+# address: parkblf's NOTIFYs then take libre's transactions, not the
+# fast path).
 #
 # Every process started here is stopped by PID; loopback only.
 
@@ -59,6 +62,8 @@ LIMIT=${BENCH_SETUP_LIMIT:-60}
 REST_S=${BENCH_REST_S:-35}
 STORM_PCT=${BENCH_STORM_PCT:-50}
 PROFILE=${BENCH_PROFILE:-0}
+ROUTE_ARG=
+[ "${BENCH_ROUTE:-0}" = 1 ] && ROUTE_ARG=-R
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/parkblf-bench.XXXXXX)}
 mkdir -p "$OUT"
 
@@ -176,7 +181,7 @@ run_scale() {
 	"${PIN_LG[@]}" timeout 600 "$BUILD/loadgen" \
 		-t "127.0.0.1:$PB_TARGET" -c "$PBX_CTL" -n "$np" -k "$nk" -m "$nm" -w "$WINDOW" \
 		-f "$ROUNDS" -T "$TPUT_S" -P "$PB_PID" -L "$LIMIT" \
-		-W "$REST_S" -S "$((np * nk * STORM_PCT / 100))" \
+		-W "$REST_S" -S "$((np * nk * STORM_PCT / 100))" $ROUTE_ARG \
 		>"$d/loadgen.out" 2>"$d/loadgen.err"
 	local rc=$?
 	# malloc's view at the end (the subscriptions are still there):

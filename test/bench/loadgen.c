@@ -165,6 +165,7 @@ static struct {
 	uint32_t rounds, tput_s, expires, limit_s;
 	uint32_t storm;           /**< -S: subscriptions of the storm  */
 	uint32_t per_tenant;      /**< -D: orbits per tenant, 0: none  */
+	bool route;               /**< -R: SUBSCRIBEs record-routed    */
 	int pid;                  /**< -P: the server's first process  */
 	int pids[MAX_PIDS];       /**< -P: all of the server's         */
 	uint32_t npids;
@@ -503,8 +504,14 @@ static void send_subscribe(uint32_t si)
 	struct sub *s = &g.subs[si];
 	struct phone *ph = &g.phones[si / g.keys];
 	uint32_t o = s->orbit;
-	char buf[1024];
+	char buf[1024], rr[64] = "";
 	int n;
+
+	/* -R: as if a proxy on the phone's address record-routed */
+	if (g.route)
+		(void)re_snprintf(rr, sizeof(rr),
+				  "Record-Route: <sip:%J;lr>\r\n",
+				  &ph->laddr);
 
 	n = re_snprintf(buf, sizeof(buf),
 			"SUBSCRIBE sip:%H SIP/2.0\r\n"
@@ -519,11 +526,12 @@ static void send_subscribe(uint32_t si)
 			"Accept: application/dialog-info+xml\r\n"
 			"Expires: %u\r\n"
 			"User-Agent: parkblf-loadgen\r\n"
+			"%s"
 			"Content-Length: 0\r\n\r\n",
 			orbit_uri_print, &o, &ph->laddr, si, g.runid,
 			si / g.keys, &ph->laddr, si, orbit_uri_print, &o,
 			si, g.runid, si / g.keys, &ph->laddr,
-			g.expires);
+			g.expires, rr);
 	if (n <= 0)
 		return;
 
@@ -1815,7 +1823,7 @@ static void usage(void)
 			 "[-w WINDOW] [-r RATE] [-f ROUNDS]\n"
 			 "  [-T SECS] [-P PID[,PID...]] [-o FILE] "
 			 "[-x EXPIRES] "
-			 "[-L SECS] [-W SECS] [-S STORM] [-D PER]\n");
+			 "[-L SECS] [-W SECS] [-S STORM] [-D PER] [-R]\n");
 }
 
 
@@ -1837,7 +1845,7 @@ int main(int argc, char *argv[])
 	(void)inet_pton(AF_INET, "127.1.0.1", &g.first);
 
 	while ((c = getopt(argc, argv,
-			   "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:D:")) != -1) {
+			   "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:D:R")) != -1) {
 		switch (c) {
 
 		case 't':
@@ -1879,6 +1887,7 @@ int main(int argc, char *argv[])
 		case 'W': g.rest_s = (uint32_t)atol(optarg); break;
 		case 'S': g.storm = (uint32_t)atol(optarg); break;
 		case 'D': g.per_tenant = (uint32_t)atol(optarg); break;
+		case 'R': g.route = true; break;
 
 		case 'a':
 			if (inet_pton(AF_INET, optarg, &g.first) != 1) {
