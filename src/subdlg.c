@@ -17,10 +17,15 @@
  * The branch carries the dialog's id, the CSeq and a random nonce, so
  * an answer is matched without parsing and cannot be forged blindly.
  *
- * Every other NOTIFY (TCP, TLS, a Record-Route, a host name in the
- * Contact, a wildcard local address) and every final NOTIFY goes
- * through libre's stateful requests, which retransmit it and which
- * sip_close waits for at shutdown.
+ * Behind a proxy that record-routed, with a loose router at an IP
+ * address as first hop, the fast path sends there, the route set in a
+ * Route header (the answer comes back through the proxy to the same
+ * socket).  Every other NOTIFY (TCP, TLS, a host name in the Contact or
+ * as first hop, a strict router, a wildcard local address) and every
+ * final NOTIFY goes through libre's stateful requests, which
+ * retransmit it and which sip_close waits for at shutdown.  Their
+ * timers are in libre's sorted list (ptmr.c), each costing a walk past
+ * the later ones: the fast path keeps that list short.
  *
  * A phone behind NAT (natkeep.c) gets its NOTIFYs at the address its
  * requests come from, on either path, and follows it when a refresh
@@ -41,7 +46,7 @@
  * every datagram is checked against that budget (O(1)); one that does
  * not fit is not sent, and a NOTIFY that cannot be sent again is given
  * up as unanswered.  Its final NOTIFY goes once, unanswered.  Where the
- * fast path cannot go (a host name, a Record-Route), libre sends only
+ * fast path cannot go (a host name, a strict router), libre sends only
  * to the source or a verified address (send_check).  The first answer
  * verifies the dialog, and the address for later dialogs.  TCP and TLS
  * are verified by their handshake.
@@ -424,7 +429,9 @@ static size_t write_notify(const struct subdlg *sd, char *dst,
 	p = put_hex(p, sd->id, 8);
 	p = put_hex(p, sd->cseq, 8);
 	p = put_hex(p, sd->nonce, 8);
-	p = PUTS(p, ";rport\r\nMax-Forwards: 70\r\nTo: <");
+	p = PUTS(p, ";rport\r\nMax-Forwards: 70\r\n");
+	p = put_str(p, sd, S_ROUTE);      /* "" or "Route: ...\r\n" */
+	p = PUTS(p, "To: <");
 	p = put_str(p, sd, S_REMOTE);
 	p = PUTS(p, ">;tag=");
 	p = put_str(p, sd, S_RTAG);
@@ -846,6 +853,37 @@ static void sock_tapped(void *sock, const struct sa *laddr, void *arg)
 }
 
 
+struct rrprint {
+	struct re_printf *pf;
+	int err;
+};
+
+
+static bool rr_copy(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		    void *arg)
+{
+	struct rrprint *rp = arg;
+	(void)msg;
+
+	rp->err |= re_hprintf(rp->pf, "Record-Route: %r\r\n", &hdr->val);
+
+	return rp->err != 0;
+}
+
+
+/* A request's Record-Route headers, for a stateless answer (libre's
+   sip_replyf leaves them out) */
+static int rr_print(struct re_printf *pf, const struct sip_msg *msg)
+{
+	struct rrprint rp = {pf, 0};
+
+	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_RECORD_ROUTE, rr_copy,
+				&rp);
+
+	return rp.err;
+}
+
+
 /* 200 OK to a SUBSCRIBE of this dialog, with our tag; stateless on
    the fast path */
 static int reply_ok(struct subdlg *sd, const struct sip_msg *msg,
@@ -872,10 +910,11 @@ static int reply_ok(struct subdlg *sd, const struct sip_msg *msg,
 		if (sd->nat)
 			sa_set_port(&m.via.addr, sa_port(&msg->src));
 		return sip_replyf(sd->ctx->sip, &m, 200, "OK",
-				  "%H"
+				  "%H%H"
 				  "Expires: %u\r\n"
 				  "Content-Length: 0\r\n\r\n",
-				  sip_contact_print, &c, expires);
+				  rr_print, msg, sip_contact_print, &c,
+				  expires);
 	}
 
 	return sip_treplyf(NULL, NULL, sd->ctx->sip, msg, true, 200, "OK",
@@ -951,17 +990,35 @@ static bool fast_target(struct subdlg *sd, const struct uri *target)
 }
 
 
+/* Where the fast path sends: behind a proxy that record-routed, its
+   first hop if that is a loose router the fast path can send to (a
+   proxy in front of parkblf, as conf/kamailio/), else the Contact */
+static bool fast_dest(struct subdlg *sd, const struct uri *target)
+{
+	struct uri hop;
+	struct pl pl, end;
+
+	if (!str(sd, S_ROUTE)[0])
+		return fast_target(sd, target);
+
+	pl_set_str(&pl, str(sd, S_HOP));
+
+	return !uri_decode(&hop, &pl) &&
+		!msg_param_exists(&hop.params, "lr", &end) &&
+		fast_target(sd, &hop);
+}
+
+
 /* The phone takes NOTIFYs on the fast path if it is on UDP, reached
-   at an IP address (or behind NAT: at its source) without a proxy, on
-   a socket with our tap */
+   at an IP address (or behind NAT: at its source), directly or through
+   a loose router at an IP address, on a socket with our tap */
 static bool fast_ok(struct subdlg *sd, const struct sip_msg *msg,
 		    const struct uri *target)
 {
 	if (msg->tp != SIP_TRANSP_UDP || !msg->sock ||
 	    !sipsock_tapped(msg->sock) || sa_is_any(&msg->dst) ||
-	    str(sd, S_ROUTE)[0] ||
 	    pl_strcasecmp(&target->scheme, "sip") ||
-	    (!sd->nat && !fast_target(sd, target)))
+	    (!sd->nat && !fast_dest(sd, target)))
 		return false;
 
 	sd->sock = msg->sock;
@@ -1244,7 +1301,7 @@ int subdlg_restore(struct subdlg **sdp, struct subdlgs *ctx,
 	   (sock_tapped) */
 	if (sd->tp == SIP_TRANSP_UDP &&
 	    !pl_strcasecmp(&target.scheme, "sip") &&
-	    (sd->nat || fast_target(sd, &target)) &&
+	    (sd->nat || fast_dest(sd, &target)) &&
 	    restore_laddr(sd, s) && !sa_is_any(&sd->laddr)) {
 		void *sock = sipsock_find(&sd->laddr);
 
