@@ -30,8 +30,7 @@
 # conf/kamailio/kamailio.cfg, BENCH_FRONT_WORKERS UDP workers, 2:
 # docs/SCALING.md),
 # BENCH_ROUTE=1 (every SUBSCRIBE record-routed through the phone's own
-# address: parkblf's NOTIFYs then take libre's transactions, not the
-# fast path).
+# address, as by a proxy in front: the NOTIFYs carry a Route header).
 #
 # Every process started here is stopped by PID; loopback only.
 
