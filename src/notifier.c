@@ -41,6 +41,8 @@
 enum {
 	GROUP_HASH_SIZE  = 256,
 	CALLID_HASH_SIZE = 16384,
+	CALLID_HASH_TENANT = 1024, /**< A tenants_dir tenant's: 16 KiB, not
+				      256 KiB (x 200 tenants)        */
 	FANOUT_BATCH     = 64,     /**< NOTIFYs per main-loop turn      */
 	CONGESTION_EVERY = 16,     /**< NOTIFYs between socket checks   */
 	FLUSH_MS         = 1000,   /**< Versions saved at most this late */
@@ -1103,7 +1105,8 @@ int notifier_alloc_shared(struct notifier **ntp, struct sip *sip,
 	err |= pacer_alloc(&nt->pacer, cfg->notify_min_interval,
 			   cfg->notify_phone_rate);
 	err |= blflist_alloc(&nt->lists, nt);
-	err |= hash_alloc(&nt->by_callid, CALLID_HASH_SIZE);
+	err |= hash_alloc(&nt->by_callid, cfg->tenant ? CALLID_HASH_TENANT :
+			  CALLID_HASH_SIZE);
 	if (dlgs) {
 		nt->dlgs = mem_ref(dlgs);
 	}

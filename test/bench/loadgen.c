@@ -1845,7 +1845,8 @@ int main(int argc, char *argv[])
 	(void)inet_pton(AF_INET, "127.1.0.1", &g.first);
 
 	while ((c = getopt(argc, argv,
-			   "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:D:R")) != -1) {
+			   "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:D:R"))
+	       != -1) {
 		switch (c) {
 
 		case 't':
