@@ -71,6 +71,7 @@ typedef void (sipsock_new_h)(void *sock, const struct sa *laddr, void *arg);
 void sipsock_tap(sipsock_recv_h *h, sipsock_new_h *newh, void *arg);
 void *sipsock_find(const struct sa *laddr);
 bool sipsock_tapped(const void *sock);
+void sipsock_drain_stats(uint64_t *calls, uint64_t *drained);
 
 
 /* txq: datagrams of the fast path, many per sendmmsg */

@@ -26,8 +26,22 @@
  * through sipsock_tap the phones' dialogs (subdlg.c) take the answers
  * to their NOTIFYs before libre parses them.
  *
+ * libre reads one datagram per socket per main-loop turn, each with an
+ * epoll_wait(2), a recvfrom(2) and an 8 KiB allocation: half of what a
+ * fan-out's answers cost parkblf.  So when the datagram libre read was
+ * one of those answers, the helper reads on with recvmmsg(2), many per
+ * call, while the socket has any.  What it reads that is not an answer
+ * of ours (a SUBSCRIBE, libre's own transactions' responses) is kept
+ * in order and handed back to libre: libre's next read on the socket
+ * gets it instead (the helper may rewrite the datagram and its source
+ * before libre parses it), the datagram libre read taking its place in
+ * the queue.  If the socket has nothing more for libre to read, a
+ * datagram of zero bytes from the socket to itself makes it read
+ * (a wakeup), and that read delivers the oldest kept datagram.
+ *
  * Copyright (C) 2026 The parkblf authors
  */
+#define _GNU_SOURCE 1  /* recvmmsg */
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/sock_diag.h>
@@ -40,13 +54,44 @@ enum {
 	RCVBUF_WANTED = 4 * 1024 * 1024,
 	RCVBUF_ENOUGH = 1024 * 1024,   /**< Below this: say how to fix  */
 	MAX_SOCKS     = 64,            /**< As app.c's MAX_TRANSPORTS     */
+	DRAIN_N       = 32,            /**< Datagrams per recvmmsg        */
+	DRAIN_MAX     = 256,           /**< Read per libre read, at most  */
+	DGRAM_MAX     = 8192,          /**< As libre's UDP reads          */
+	KEPT_MAX      = 64,            /**< Foreign datagrams kept        */
+	WAKEUP_LOST_MS = 100,          /**< A wakeup not read by then is  */
+};
+
+/** A datagram read for libre, kept until libre's next read */
+struct kept {
+	struct le le;
+	struct sa src;
+	size_t len;
+	uint8_t data[];
+};
+
+/** One tuned socket */
+struct sock {
+	struct udp_sock *us;           /**< Not referenced                */
+	struct sa laddr;               /**< Its local address             */
+	struct list kept;              /**< struct kept, oldest first     */
+	unsigned nkept;
+	uint64_t woken;                /**< A wakeup sent then (ms), 0    */
 };
 
 static struct {
-	struct udp_sock *done[MAX_SOCKS]; /**< Seen (not referenced)     */
-	struct sa laddr[MAX_SOCKS];       /**< Their local addresses      */
+	struct sock s[MAX_SOCKS];
 	unsigned n;
 } seen;
+
+/* Where recvmmsg reads */
+static struct {
+	uint8_t buf[DRAIN_N][DGRAM_MAX];
+	struct mmsghdr msg[DRAIN_N];
+	struct iovec iov[DRAIN_N];
+	struct sa src[DRAIN_N];
+	uint64_t calls;                /**< recvmmsg calls, for the tests */
+	uint64_t drained;              /**< Datagrams read by them        */
+} rx;
 
 /* Where datagrams go before libre parses them (sipsock_tap) */
 static struct {
@@ -56,14 +101,164 @@ static struct {
 } tap;
 
 
+static int sock_fd(const struct sock *k)
+{
+	return udp_sock_fd(k->us, sa_af(&k->laddr));
+}
+
+
+static bool is_wakeup(const struct sock *k, const struct sa *src,
+		      const struct mbuf *mb)
+{
+	return mbuf_get_left(mb) == 0 && sa_cmp(src, &k->laddr, SA_ALL);
+}
+
+
+/* Make libre read the socket again: a datagram of zero bytes to itself,
+   unless one is on its way (or lost: after WAKEUP_LOST_MS) */
+static void wakeup(struct sock *k)
+{
+	const uint64_t now = tmr_jiffies();
+
+	if (!k->nkept || (k->woken && now - k->woken < WAKEUP_LOST_MS))
+		return;
+
+	if (sendto(sock_fd(k), "", 0, 0, &k->laddr.u.sa, k->laddr.len) == 0)
+		k->woken = now ? now : 1;
+}
+
+
+/* Keep a datagram for libre */
+static bool keep(struct sock *k, const struct sa *src, const uint8_t *p,
+		 size_t len)
+{
+	struct kept *e = mem_alloc(sizeof(*e) + len, NULL);
+
+	if (!e)
+		return false;
+
+	memset(&e->le, 0, sizeof(e->le));
+	e->src = *src;
+	e->len = len;
+	memcpy(e->data, p, len);
+	list_append(&k->kept, &e->le, e);
+	++k->nkept;
+
+	return true;
+}
+
+
+/* libre's read becomes the oldest datagram kept */
+static void deliver(struct sock *k, struct sa *src, struct mbuf *mb)
+{
+	struct kept *e = list_ledata(list_head(&k->kept));
+
+	list_unlink(&e->le);
+	--k->nkept;
+	*src = e->src;
+	mbuf_rewind(mb);
+	if (mbuf_write_mem(mb, e->data, e->len))
+		mbuf_rewind(mb);
+	mb->pos = 0;
+	mem_deref(e);
+}
+
+
+/* Read on while the socket has datagrams: answers of ours are taken,
+   the rest kept for libre */
+static void drain(struct sock *k)
+{
+	const int fd = sock_fd(k);
+	unsigned total = 0;
+
+	while (total < DRAIN_MAX && k->nkept < KEPT_MAX && tap.h) {
+		int i, n;
+
+		for (i = 0; i < DRAIN_N; i++) {
+			struct msghdr *h = &rx.msg[i].msg_hdr;
+
+			rx.iov[i].iov_base = rx.buf[i];
+			rx.iov[i].iov_len = DGRAM_MAX;
+			memset(h, 0, sizeof(*h));
+			h->msg_name = &rx.src[i].u.sa;
+			h->msg_namelen = sizeof(rx.src[i].u);
+			h->msg_iov = &rx.iov[i];
+			h->msg_iovlen = 1;
+		}
+
+		n = recvmmsg(fd, rx.msg, DRAIN_N, MSG_DONTWAIT, NULL);
+		++rx.calls;
+		if (n <= 0)
+			return;
+
+		rx.drained += (unsigned)n;
+		total += (unsigned)n;
+		for (i = 0; i < n; i++) {
+			struct sa *src = &rx.src[i];
+			struct mbuf mb;
+
+			src->len = rx.msg[i].msg_hdr.msg_namelen;
+			memset(&mb, 0, sizeof(mb));
+			mb.buf = rx.buf[i];
+			mb.size = mb.end = rx.msg[i].msg_len;
+
+			if (is_wakeup(k, src, &mb)) {
+				k->woken = 0;
+				continue;
+			}
+			if (tap.h && tap.h(src, &mb, tap.arg))
+				continue;
+			if (!keep(k, src, mb.buf, mb.end))
+				log_warn("sip: %J: a datagram from %J lost "
+					 "(no memory)", &k->laddr, src);
+		}
+
+		if (n < DRAIN_N)
+			return;
+	}
+}
+
+
 /* On every tuned socket, in front of libre's SIP transport.  The socket
    owns the helper and frees it with itself; the tap it calls is global,
-   so nothing here outlives what it points to. */
+   so nothing here outlives what it points to.  true: libre has nothing
+   to parse; false: libre parses what mb holds now, from src. */
 static bool helper_recv(struct sa *src, struct mbuf *mb, void *arg)
 {
-	(void)arg;
+	struct sock *k = arg;
+	bool ours;
 
-	return tap.h ? tap.h(src, mb, tap.arg) : false;
+	if (is_wakeup(k, src, mb)) {
+		k->woken = 0;
+		if (!k->nkept)
+			return true;
+		deliver(k, src, mb);
+		wakeup(k);
+		return false;
+	}
+
+	ours = tap.h && tap.h(src, mb, tap.arg);
+	if (ours)
+		drain(k);
+
+	if (!k->nkept)
+		return ours;
+
+	/* the oldest kept goes first; this one, if libre's, after it */
+	if (!ours && !keep(k, src, mbuf_buf(mb), mbuf_get_left(mb)))
+		return false;
+	deliver(k, src, mb);
+	wakeup(k);
+
+	return false;
+}
+
+
+/* Forget the datagrams kept for libre */
+static void sock_clear(struct sock *k)
+{
+	list_flush(&k->kept);
+	k->nkept = 0;
 }
 
 
@@ -111,23 +306,26 @@ static void tune(struct udp_sock *us, const struct sa *laddr)
  */
 void sipsock_tune(const struct sip_msg *msg)
 {
+	struct sock *k;
 	unsigned i;
 
 	if (!msg || msg->tp != SIP_TRANSP_UDP || !msg->sock)
 		return;
 
 	for (i = 0; i < seen.n; i++) {
-		if (seen.done[i] == msg->sock)
+		if (seen.s[i].us == msg->sock)
 			return;
 	}
 
 	if (seen.n == MAX_SOCKS)
 		return;
 
-	seen.done[seen.n] = msg->sock;
-	seen.laddr[seen.n++] = msg->dst;
+	k = &seen.s[seen.n++];
+	memset(k, 0, sizeof(*k));
+	k->us = msg->sock;
+	k->laddr = msg->dst;
 	tune(msg->sock, &msg->dst);
-	if (udp_register_helper(NULL, msg->sock, 0, NULL, helper_recv, NULL))
+	if (udp_register_helper(NULL, msg->sock, 0, NULL, helper_recv, k))
 		log_warn("sip: %J: no receive helper", &msg->dst);
 	else if (tap.newh)
 		tap.newh(msg->sock, &msg->dst, tap.arg);
@@ -162,8 +360,8 @@ void *sipsock_find(const struct sa *laddr)
 	unsigned i;
 
 	for (i = 0; i < seen.n; i++) {
-		if (sa_cmp(&seen.laddr[i], laddr, SA_ALL))
-			return seen.done[i];
+		if (sa_cmp(&seen.s[i].laddr, laddr, SA_ALL))
+			return seen.s[i].us;
 	}
 
 	return NULL;
@@ -182,7 +380,7 @@ bool sipsock_tapped(const void *sock)
 	unsigned i;
 
 	for (i = 0; i < seen.n; i++) {
-		if (seen.done[i] == sock)
+		if (seen.s[i].us == sock)
 			return true;
 	}
 
@@ -195,7 +393,26 @@ bool sipsock_tapped(const void *sock)
  */
 void sipsock_reset(void)
 {
+	unsigned i;
+
+	for (i = 0; i < seen.n; i++)
+		sock_clear(&seen.s[i]);
 	memset(&seen, 0, sizeof(seen));
+}
+
+
+/**
+ * How the phones' datagrams were read past libre (for the tests)
+ *
+ * @param calls   Where to store the recvmmsg calls, or NULL
+ * @param drained Where to store the datagrams they read, or NULL
+ */
+void sipsock_drain_stats(uint64_t *calls, uint64_t *drained)
+{
+	if (calls)
+		*calls = rx.calls;
+	if (drained)
+		*drained = rx.drained;
 }
 
 
@@ -209,8 +426,7 @@ bool sipsock_congested(void)
 	unsigned i;
 
 	for (i = 0; i < seen.n; i++) {
-		const int fd = udp_sock_fd(seen.done[i],
-					   sa_af(&seen.laddr[i]));
+		const int fd = sock_fd(&seen.s[i]);
 		uint32_t mi[SK_MEMINFO_VARS];
 		socklen_t len = sizeof(mi);
 
