@@ -70,6 +70,7 @@ include test/unit/unit.mk
 include test/fuzz/fuzz.mk
 include test/bench/bench.mk
 include test/bench/compare.mk
+include test/bench/maplookup.mk
 include test/interop/interop.mk
 include test/flood/flood.mk
 

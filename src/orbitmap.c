@@ -19,7 +19,8 @@ enum {
 	MAX_LABEL  = 128,
 	MAX_ORBITS = ORBITMAP_MAX_ORBITS,
 	MAX_ALERT_AFTER = 86400,  /**< As park_alert_after's bound       */
-	HASH_SIZE  = 256,
+	HASH_SIZE  = 256,         /**< Buckets of a small map          */
+	HASH_MAX   = 16384,       /**< Buckets of the biggest          */
 };
 
 
@@ -554,6 +555,68 @@ static void line_handler(const struct pl *line, unsigned lineno, void *arg)
 }
 
 
+/* Buckets for about one orbit each (lines, ranges and what the discover
+   lines may make), so that a lookup by name or DN stays a compare or
+   two however big the map */
+static int map_rehash(struct orbitmap *map, uint32_t expect)
+{
+	struct hash *by_name = NULL, *by_dn = NULL;
+	uint32_t size = HASH_SIZE;
+	struct le *le;
+	int err;
+
+	while (size < expect && size < HASH_MAX)
+		size <<= 1;
+
+	if (size == HASH_SIZE)
+		return 0;
+
+	err  = hash_alloc(&by_name, size);
+	err |= hash_alloc(&by_dn, size);
+	if (err)
+		goto out;
+
+	for (le = list_head(&map->orbits); le; le = le->next) {
+		struct orbit *o = le->data;
+
+		hash_unlink(&o->he_name);
+		hash_unlink(&o->he_dn);
+		hash_append(by_name, hash_joaat_str(o->name), &o->he_name,
+			    o);
+		hash_append(by_dn, hash_joaat_str(o->dn), &o->he_dn, o);
+	}
+
+	mem_deref(map->by_name);
+	mem_deref(map->by_dn);
+	map->by_name = by_name;
+	map->by_dn = by_dn;
+	by_name = by_dn = NULL;
+
+ out:
+	mem_deref(by_name);
+	mem_deref(by_dn);
+
+	return err;
+}
+
+
+/* How many orbits a parsed map may come to hold */
+static uint32_t map_expect(const struct orbitmap *map, uint32_t count)
+{
+	struct le *le;
+
+	for (le = list_head(&map->rules); le; le = le->next) {
+		const struct orbitdisc *d = le->data;
+
+		count += d->max;
+		if (count >= MAX_ORBITS)
+			return MAX_ORBITS;
+	}
+
+	return count;
+}
+
+
 /**
  * Parse an orbit map from memory
  *
@@ -601,8 +664,10 @@ int orbitmap_parse(struct orbitmap **mapp, const char *file,
 
 	if (ps.errors)
 		err = EINVAL;
-	else
+	else {
 		orbitrule_warn(&ps);
+		err = map_rehash(map, map_expect(map, ps.count));
+	}
 
  out:
 	if (err)

@@ -208,6 +208,51 @@ static void test_range_cap(void **state)
 }
 
 
+/* The biggest map: every orbit found by name and by DN (the hashes
+   grow with the map), and so is one discovered later */
+static void test_big_map(void **state)
+{
+	struct mbuf *mb = mbuf_alloc(1024);
+	struct orbitmap *map = NULL;
+	char name[32], dn[32];
+	const struct orbit *o;
+	unsigned i;
+	(void)state;
+
+	for (i = 0; i < 9; i++)
+		assert_int_equal(0, mbuf_printf(mb, "r%u-{0..999} "
+						"%u{000..999}\n", i, i + 10));
+	assert_int_equal(0, mbuf_printf(mb, "r9-{0..979} 19{000..979}\n"
+					"discover 7{x} d-{x} max=20\n"));
+	assert_int_equal(0, orbitmap_parse(&map, "orbits.conf", mb->buf,
+					   mb->end, NULL));
+	assert_int_equal(9980, orbitmap_count(map));
+
+	for (i = 0; i < 9980; i++) {
+		(void)re_snprintf(name, sizeof(name), "r%u-%u", i / 1000,
+				  i % 1000);
+		(void)re_snprintf(dn, sizeof(dn), "%u%03u", i / 1000 + 10,
+				  i % 1000);
+		o = find(map, name);
+		assert_non_null(o);
+		assert_string_equal(dn, o->dn);
+		assert_true(orbitmap_has_dn(map, dn));
+	}
+
+	for (i = 0; i < 20; i++) {
+		(void)re_snprintf(dn, sizeof(dn), "7%u", i);
+		assert_non_null(orbitmap_discover(map, dn));
+	}
+	assert_null(orbitmap_discover(map, "720"));   /* max=20 and 10000 */
+	assert_int_equal(10000, orbitmap_count(map));
+	assert_string_equal("719", find(map, "d-19")->dn);
+	assert_true(orbitmap_has_dn(map, "70"));
+
+	mem_deref(map);
+	mem_deref(mb);
+}
+
+
 static void test_templates(void **state)
 {
 	struct orbitrange r;
@@ -555,6 +600,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_line_wins),
 	cmocka_unit_test(test_range_errors),
 	cmocka_unit_test(test_range_cap),
+	cmocka_unit_test(test_big_map),
 	cmocka_unit_test(test_templates),
 	cmocka_unit_test(test_discover),
 	cmocka_unit_test(test_discover_name),
