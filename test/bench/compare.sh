@@ -22,7 +22,9 @@
 # CMP_CHILDREN (Kamailio's UDP workers, 4), CMP_SHM_MB (Kamailio's
 # shared memory, 1024), CMP_RCVBUF (Kamailio's maxbuffer: the receive
 # buffer it asks for, 32 MiB; with BUILD/rcvbuf_force.so preloaded the
-# kernel grants it beyond net.core.rmem_max), CMP_QUICK=1 (1 run, 2 s
+# kernel grants it beyond net.core.rmem_max), CMP_KAM_MM (Kamailio's
+# memory manager, -x: tlsf, its fastest; qm is its default, whose
+# qm_malloc was a fifth of its CPU in a profile), CMP_QUICK=1 (1 run, 2 s
 # of throughput), and bench.sh's BENCH_TPUT_S (5), BENCH_ROUNDS (5),
 # BENCH_WINDOW (64), BENCH_SETUP_LIMIT (60); CMP_OUT (raw output; default a new
 # /tmp/parkblf-compare.XXXXXX); CMP_SUMMARIZE=1 (no runs: the table of
@@ -50,6 +52,7 @@ SCALES=${CMP_SCALES:-"1k 10k"}
 CHILDREN=${CMP_CHILDREN:-4}
 SHM_MB=${CMP_SHM_MB:-1024}
 RCVBUF=${CMP_RCVBUF:-33554432}
+KAM_MM=${CMP_KAM_MM:-tlsf}
 SERVERS=${CMP_SERVERS:-"parkblf kamailio"}
 case " $SERVERS " in
 *" parkblf "* | *" kamailio "*) ;;
@@ -139,6 +142,7 @@ run_kamailio() {
 	LD_PRELOAD=$SRC/$BUILD/rcvbuf_force.so \
 		"${PIN_SRV[@]}" kamailio -f "$d/kamailio.cfg" \
 		-L "$KAM_MODULES" -DD -E -Y "$d" -w "$d" -m "$SHM_MB" -M 16 \
+		-x "$KAM_MM" \
 		>"$d/kamailio.log" 2>&1 &
 	KAM_PID=$!
 	if ! wait_for 15 udp_listens "$port"; then
@@ -184,7 +188,8 @@ echo "compare: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)," \
 	"$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
 	"runs=$RUNS scales='$SCALES' tput=${BENCH_TPUT_S}s" \
 	"rounds=$BENCH_ROUNDS window=$BENCH_WINDOW; $kv," \
-	"children=$CHILDREN shm=${SHM_MB}MB maxbuffer=$RCVBUF; out=$OUT"
+	"children=$CHILDREN shm=${SHM_MB}MB maxbuffer=$RCVBUF -x $KAM_MM;" \
+	"out=$OUT"
 
 if [ "${CMP_SUMMARIZE:-0}" != 1 ]; then
 	for b in loadgen rcvbuf_force.so; do
