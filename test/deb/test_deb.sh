@@ -35,10 +35,12 @@ SYSTEMD=no
 	SYSTEMD=yes
 APT="apt-get -y -q --no-install-recommends -o DPkg::Lock::Timeout=120"
 
-# Where a package puts things, everything named *parkblf*, before
+# Where a package puts things, everything named *parkblf*, before (not
+# in this source tree, wherever CI cloned it)
 named_parkblf() {
 	find /etc /lib /usr /var /run /srv /opt -xdev \
-		\( -path /var/tmp -o -path /var/cache/apt/archives \) -prune \
+		\( -path /var/tmp -o -path /var/cache/apt/archives \
+		-o -path "$SRC" \) -prune \
 		-o -name '*parkblf*' -print 2>/dev/null | sort
 }
 named_parkblf >"$T/before.list"
