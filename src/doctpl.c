@@ -258,6 +258,32 @@ bool doctpl_spliced(const struct doctpl *t)
 
 
 /**
+ * Whether an entity prints as itself (xml_escape_print changes nothing)
+ *
+ * @param entity The entity
+ *
+ * @return true if so
+ */
+bool doctpl_plain(const char *entity)
+{
+	const char *p;
+
+	if (!entity)
+		return false;
+
+	for (p = entity; *p; p++) {
+		const uint8_t c = (uint8_t)*p;
+
+		if (c < 0x20 || c > 0x7e || c == '&' || c == '<' ||
+		    c == '>' || c == '"' || c == '\'')
+			return false;
+	}
+
+	return true;
+}
+
+
+/**
  * An entity as the encoders print it (XML-escaped), for doctpl_write
  *
  * @param buf    Buffer for the escaped form
@@ -271,23 +297,18 @@ bool doctpl_spliced(const struct doctpl *t)
 const char *doctpl_entity(char *buf, size_t sz, const char *entity,
 			  size_t *lenp)
 {
-	const char *p;
 	int n;
 
 	if (!entity || !lenp)
 		return NULL;
 
-	for (p = entity; *p; p++) {
-		const uint8_t c = (uint8_t)*p;
-
-		if (c < 0x20 || c > 0x7e || c == '&' || c == '<' ||
-		    c == '>' || c == '"' || c == '\'')
-			break;
-	}
-	if (!*p) {
-		*lenp = (size_t)(p - entity);
+	if (doctpl_plain(entity)) {
+		*lenp = strlen(entity);
 		return entity;
 	}
+
+	if (!buf || !sz)
+		return NULL;
 
 	n = re_snprintf(buf, sz, "%H", xml_escape_print, entity);
 	if (n < 0 || (size_t)n + 1 >= sz)

@@ -27,6 +27,7 @@ int  doctpl_build(struct doctpl **tp, doctpl_render_h *rh, void *arg);
 int  doctpl_literal(struct doctpl **tp, doctpl_render_h *rh, void *arg,
 		    const char *entity, uint32_t version);
 bool doctpl_spliced(const struct doctpl *t);
+bool doctpl_plain(const char *entity);
 const char *doctpl_entity(char *buf, size_t sz, const char *entity,
 			  size_t *lenp);
 size_t doctpl_len(const struct doctpl *t, size_t elen, uint32_t version);

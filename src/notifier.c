@@ -102,7 +102,6 @@ struct watcher {
 	struct subdlg *dlg;           /**< Its SIP dialog                 */
 	struct pacer_slot *pace;
 	const struct encoder *enc;
-	struct sa peer;
 	uint32_t version;             /**< Next document version          */
 	uint64_t gen;                 /**< Last change of its group seen  */
 	struct le he_callid;          /**< In notifier.by_callid          */
@@ -413,7 +412,8 @@ static int render(struct watcher *w, const struct orbit *orbit)
 	if (err)
 		return err;
 
-	if (gd->tpl && doctpl_entity(ebuf, sizeof(ebuf), entity, &elen))
+	if (gd->tpl && (subdlg_ruri_plain(w->dlg) ||
+			doctpl_entity(ebuf, sizeof(ebuf), entity, &elen)))
 		doc = mem_ref(gd->tpl);
 	else {
 		err = doctpl_literal(&doc, render_h, &rc, entity, w->version);
@@ -623,10 +623,10 @@ static void watcher_end(struct watcher *w, enum sipevent_reason reason,
 			log_debug("notifier: %s to %J: final NOTIFY not "
 				  "sent: the address has not answered, and "
 				  "it is over 3x what its requester sent",
-				  w->group->name, &w->peer);
+				  w->group->name, subdlg_peer(w->dlg));
 		else if (err != EALREADY && err != ENOTCONN)
 			log_warn("notifier: %s to %J: final NOTIFY: %m",
-				 w->group->name, &w->peer, err);
+				 w->group->name, subdlg_peer(w->dlg), err);
 		mem_deref(w);
 		return;
 	}
@@ -662,7 +662,7 @@ static void expire_handler(void *arg)
 	struct watcher *w = arg;
 
 	log_debug("notifier: %s from %J ended (expired)", w->group->name,
-		  &w->peer);
+		  subdlg_peer(w->dlg));
 	render_final(w);
 	watcher_end(w, SIPEVENT_TIMEOUT, 0);
 }
@@ -700,7 +700,6 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 
 	/* a phone behind NAT is followed where it moves */
 	if (subdlg_follow(w->dlg, msg)) {
-		w->peer = msg->src;
 		if (w->saved && watcher_save(w))
 			log_warn("notifier: %s from %J: its new address is "
 				 "not saved", w->group->name, &msg->src);
@@ -726,7 +725,7 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 
 	if (!expires) {
 		log_debug("notifier: %s from %J ended (unsubscribed)",
-			  w->group->name, &w->peer);
+			  w->group->name, subdlg_peer(w->dlg));
 		render_final(w);
 		watcher_end(w, SIPEVENT_TIMEOUT, 0);
 		return true;
@@ -782,8 +781,8 @@ static void send_handler(void *arg)
 	err = watcher_notify(w);
 
 	if (err)
-		log_warn("notifier: %s to %J: %m", w->group->name, &w->peer,
-			 err);
+		log_warn("notifier: %s to %J: %m", w->group->name,
+			 subdlg_peer(w->dlg), err);
 }
 
 
@@ -806,7 +805,7 @@ static void resp_handler(int err, uint16_t scode, const struct pl *reason,
 		    watcher_save(w))
 			log_warn("notifier: %s from %J: not saved; it will "
 				 "not survive a restart", w->group->name,
-				 &w->peer);
+				 subdlg_peer(w->dlg));
 		if (w->pending)
 			send_handler(w);
 		return;
@@ -817,7 +816,8 @@ static void resp_handler(int err, uint16_t scode, const struct pl *reason,
 	if (err == EHOSTDOWN) {
 		/* natkeep counted it */
 		log_info("notifier: %s from %J ended: the phone stopped "
-			 "answering keepalives", w->group->name, &w->peer);
+			 "answering keepalives", w->group->name,
+			 subdlg_peer(w->dlg));
 		mem_deref(w);
 		return;
 	}
@@ -825,10 +825,10 @@ static void resp_handler(int err, uint16_t scode, const struct pl *reason,
 	++metrics.notifies_failed;
 	if (scode)
 		log_info("notifier: %s from %J ended: NOTIFY got %u %r",
-			 w->group->name, &w->peer, scode, reason);
+			 w->group->name, subdlg_peer(w->dlg), scode, reason);
 	else
 		log_info("notifier: %s from %J ended: NOTIFY: %m",
-			 w->group->name, &w->peer, err);
+			 w->group->name, subdlg_peer(w->dlg), err);
 
 	mem_deref(w);
 }
@@ -964,7 +964,6 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 
 	w->nt = nt;
 	w->enc = enc;
-	w->peer = msg->src;
 	ptmr_init(&w->tmr_expire);
 	err  = group_get(&w->group, nt, orbit->name);
 	err |= pacer_slot_alloc(&w->pace, nt->pacer, &msg->src,
@@ -1508,8 +1507,7 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 	const struct encoder *enc;
 	const struct orbit *orbit;
 	struct watcher *w;
-	struct pl name, ev, tpl;
-	struct uri target;
+	struct pl name, ev;
 	int err;
 
 	if (!nt || !s || !s->orbit || !s->event || !s->target || !s->callid)
@@ -1545,31 +1543,22 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 	w->version = s->version + RESUME_MARGIN;
 	ptmr_init(&w->tmr_expire);
 
-	/* the phone's address, for pacing and logs: behind NAT where it
-	   is, else its Contact's */
-	pl_set_str(&tpl, s->target);
-	if (sa_isset(&s->nat, SA_ALL))
-		w->peer = s->nat;
-	else if (uri_decode(&target, &tpl) ||
-		 sa_set(&w->peer, &target.host,
-			target.port ? target.port : SIP_PORT))
-		sa_init(&w->peer, AF_INET);
+	err = subdlg_restore(&w->dlg, nt->dlgs, s,
+			     (s->cseq ? s->cseq : CSEQ_BASE) + RESUME_MARGIN,
+			     resp_handler, w);
+	if (err)
+		goto out;
 
-	/* counted against the limits like a new one */
-	if (notifier_over_limit(nt, &w->peer)) {
+	/* counted against the limits like a new one (the phone's address:
+	   behind NAT where it is, else its Contact's) */
+	if (notifier_over_limit(nt, subdlg_peer(w->dlg))) {
 		err = EOVERFLOW;
 		goto out;
 	}
 
 	err  = group_get(&w->group, nt, orbit->name);
-	err |= pacer_slot_alloc(&w->pace, nt->pacer, &w->peer, send_handler,
-				w);
-	if (err)
-		goto out;
-
-	err = subdlg_restore(&w->dlg, nt->dlgs, s,
-			     (s->cseq ? s->cseq : CSEQ_BASE) + RESUME_MARGIN,
-			     resp_handler, w);
+	err |= pacer_slot_alloc(&w->pace, nt->pacer, subdlg_peer(w->dlg),
+				send_handler, w);
 	if (err)
 		goto out;
 

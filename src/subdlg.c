@@ -119,7 +119,7 @@ struct subdlg {
 	void *sock;                  /**< Fast path: udp_sock (not ref'd) */
 	struct sa dst;               /**< Fast path or NAT: the phone     */
 	struct sa laddr;             /**< Fast path: our address          */
-	struct sa src;               /**< The SUBSCRIBE's source          */
+	struct sa src;               /**< The phone's source (subdlg_peer) */
 	struct doctpl *doc;          /**< Of the NOTIFY in flight         */
 	const char *ctype;           /**< Of the NOTIFY in flight         */
 	uint32_t docver;             /**< Its version                     */
@@ -138,6 +138,7 @@ struct subdlg {
 	enum sip_transp tp;
 	bool fast;
 	bool verified;               /**< Its peer has shown it is there  */
+	bool ruri_plain;             /**< Needs no XML escaping           */
 };
 
 
@@ -488,13 +489,18 @@ static int fast_send(struct subdlg *sd, const char *substate)
 	char *dst;
 	int fd;
 
-	if (sd->doc) {
+	if (sd->doc && sd->ruri_plain) {
+		ent = str(sd, S_RURI);
+		elen = slen(sd, S_RURI);
+	}
+	else if (sd->doc) {
 		ent = doctpl_entity(ebuf, sizeof(ebuf), str(sd, S_RURI),
 				    &elen);
 		if (!ent)
 			return EOVERFLOW;
-		blen = doctpl_len(sd->doc, elen, sd->docver);
 	}
+	if (sd->doc)
+		blen = doctpl_len(sd->doc, elen, sd->docver);
 	if (blen && !sd->ctype)
 		return EINVAL;
 
@@ -1075,6 +1081,9 @@ static int pack(struct subdlg *sd, const struct pl *v)
 		p += v[i].l + 1;
 	}
 
+	/* as documents splice it in: most need no escaping */
+	sd->ruri_plain = doctpl_plain(str(sd, S_RURI));
+
 	return 0;
 }
 
@@ -1263,6 +1272,14 @@ int subdlg_restore(struct subdlg **sdp, struct subdlgs *ctx,
 
 	/* only verified dialogs are saved (notifier.c) */
 	sd->verified = true;
+
+	/* where the phone is taken to be: behind NAT where it was, else
+	   its Contact's address */
+	if (sa_isset(&s->nat, SA_ALL))
+		sd->src = s->nat;
+	else if (sa_set(&sd->src, &target.host,
+			target.port ? target.port : SIP_PORT))
+		sa_init(&sd->src, AF_INET);
 
 	err = re_sdprintf(&hop, "%r%s", &v[S_TARGET],
 			  transport_param(&target, sd->tp));
@@ -1535,6 +1552,29 @@ const char *subdlg_ltag(const struct subdlg *sd, char *buf, size_t sz)
 			  sd ? (unsigned long long)sd->ltag : 0ULL);
 
 	return buf;
+}
+
+
+/**
+ * The phone's address, as its requests show it (a restored dialog: as
+ * saved, else its Contact's)
+ *
+ * @param sd Dialog
+ *
+ * @return The address (unset without a dialog)
+ */
+const struct sa *subdlg_peer(const struct subdlg *sd)
+{
+	static const struct sa none;
+
+	return sd ? &sd->src : &none;
+}
+
+
+/** @return true if that URI needs no XML escaping in documents */
+bool subdlg_ruri_plain(const struct subdlg *sd)
+{
+	return sd && sd->ruri_plain;
 }
 
 
