@@ -25,7 +25,7 @@ MODULES  := dialog_decoder rlmi_decoder dialog_encoder \
 	presence_encoder pidf_decoder vendorxml_decoder
 
 CC       ?= cc
-PKGS     := libre libxml-2.0 sqlite3
+PKGS     := libre libxml-2.0 sqlite3 libcrypto
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6 \
 	-DPARKBLF_VERSION=\"$(VERSION)\" \

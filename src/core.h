@@ -58,6 +58,8 @@ void     randbuf_bytes(uint8_t *p, size_t size);
 uint16_t randbuf_u16(void);
 uint32_t randbuf_u32(void);
 uint64_t randbuf_u64(void);
+uint64_t randbuf_drawn(void);
+int      randbuf_openssl(void);
 
 
 /* sipsock */

@@ -175,6 +175,11 @@ int main(int argc, char *argv[])
 	/* libre takes the fd table size from its first use */
 	fd_limit();
 
+	/* libre's random numbers (OpenSSL's) from parkblf's buffer */
+	if (randbuf_openssl())
+		(void)re_fprintf(stderr, "parkblf: OpenSSL keeps its own "
+				 "random numbers (slower)\n");
+
 	log_init_libre();
 	/* the daemon's problems with its files are errors in its log */
 	log_set_file_errors(!test_only);

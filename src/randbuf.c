@@ -7,8 +7,15 @@
  * system call every time: 16 % of parkblf's CPU in a fan-out profile
  * (docs/BENCHMARKS.md).  parkblf's own numbers come from this buffer,
  * filled by the kernel's CSPRNG, 4 KiB per system call: the same
- * quality of randomness, ~1/500 of the calls.  libre keeps its own
- * (its transactions, dialogs and parsed messages).
+ * quality of randomness, ~1/500 of the calls.
+ *
+ * libre draws its own (a tag for every message it parses, the branch
+ * of every transaction) through its rand_*, that is OpenSSL's
+ * RAND_bytes: ~2 x 1-20 us per SUBSCRIBE on the benchmark's VM
+ * (getpid, locks, parameter lookups).  randbuf_openssl installs this
+ * buffer as OpenSSL's RAND method (OpenSSL's public API, deprecated in
+ * 3.0 but kept), so libre's numbers, and TLS's, come from the kernel's
+ * CSPRNG through it too; nothing of libre is redefined.
  *
  * parkblf never forks; were a child to share the buffer, it would
  * repeat the parent's numbers, so a pthread_atfork handler empties
@@ -21,6 +28,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/random.h>
+#define OPENSSL_SUPPRESS_DEPRECATED 1  /* RAND_METHOD */
+#include <openssl/rand.h>
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
@@ -32,6 +41,7 @@ static struct {
 	uint8_t buf[RANDBUF_SIZE];
 	size_t pos;                 /**< Next unused byte                 */
 	bool atfork;                /**< Child handler registered         */
+	uint64_t drawn;             /**< Bytes handed out                 */
 } rb = {.pos = RANDBUF_SIZE};
 
 
@@ -80,6 +90,8 @@ void randbuf_bytes(uint8_t *p, size_t size)
 {
 	if (!p)
 		return;
+
+	rb.drawn += size;
 
 	while (size > 0) {
 		size_t n;
@@ -141,4 +153,50 @@ uint64_t randbuf_u64(void)
 	randbuf_bytes((uint8_t *)&v, sizeof(v));
 
 	return v;
+}
+
+
+/**
+ * Bytes handed out so far
+ *
+ * @return The count
+ */
+uint64_t randbuf_drawn(void)
+{
+	return rb.drawn;
+}
+
+
+static int ossl_bytes(unsigned char *buf, int num)
+{
+	if (num < 0)
+		return 0;
+
+	randbuf_bytes(buf, (size_t)num);
+
+	return 1;
+}
+
+
+static int ossl_status(void)
+{
+	return 1;
+}
+
+
+static const RAND_METHOD ossl_method = {
+	.bytes      = ossl_bytes,
+	.pseudorand = ossl_bytes,
+	.status     = ossl_status,
+};
+
+
+/**
+ * Make this buffer OpenSSL's source of random numbers, and so libre's
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int randbuf_openssl(void)
+{
+	return RAND_set_rand_method(&ossl_method) ? 0 : ENOSYS;
 }

@@ -4,7 +4,7 @@
 set -e
 
 pkgs="make gcc pkg-config libre-dev libxml2-dev libcmocka-dev sip-tester
-libsqlite3-dev
+libsqlite3-dev libssl-dev
 iproute2 procps curl jq libxml2-utils baresip-core
 linphone-cli clang libclang-rt-14-dev
 kamailio kamailio-presence-modules kamailio-extra-modules liblinphone-dev

@@ -1823,7 +1823,8 @@ static void usage(void)
 			 "[-w WINDOW] [-r RATE] [-f ROUNDS]\n"
 			 "  [-T SECS] [-P PID[,PID...]] [-o FILE] "
 			 "[-x EXPIRES] "
-			 "[-L SECS] [-W SECS] [-S STORM] [-D PER] [-R]\n");
+			 "[-L SECS] [-W SECS] [-S STORM] [-D PER] "
+			 "[-R]\n");
 }
 
 

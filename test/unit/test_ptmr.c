@@ -347,6 +347,16 @@ static void test_random(void **state)
 	for (i = 0; i < sizeof(big); i++)
 		zeros += big[i] == 0;
 	assert_true(zeros < 100);           /* ~39 expected */
+
+	/* libre's (OpenSSL's) come from the buffer once installed */
+	assert_int_equal(0, randbuf_openssl());
+	for (i = 0; i < 4; i++) {
+		const uint64_t d0 = randbuf_drawn();
+
+		seen[i] = rand_u64();
+		assert_true(randbuf_drawn() >= d0 + 8);
+		assert_true(i == 0 || seen[i] != seen[i - 1]);
+	}
 }
 
 
