@@ -247,6 +247,8 @@ END {
 	for (i = 1; i <= n; i++) {
 		s = S[i]
 		w = med(s SUBSEP "parkblf" SUBSEP "fanout" SUBSEP "watchers")
+		split(w, W, " ")
+		w = W[1]
 		printf "\n%s (%s watchers per orbit)\n\n", s, w
 		print "| figure | parkblf | Kamailio 5.6 presence |"
 		print "|---|---|---|"
