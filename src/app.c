@@ -950,6 +950,13 @@ const struct upstream *app_upstream(const struct app *app)
 }
 
 
+/** @return Phone addresses behind NAT, of every tenant */
+uint32_t app_nat_count(const struct app *app)
+{
+	return app ? subdlgs_nat_count(app->dlgs) : 0;
+}
+
+
 /** @return The default tenant (parkblf.conf's PBX), NULL without one */
 const struct tenant *app_default(const struct app *app)
 {

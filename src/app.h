@@ -19,6 +19,7 @@ const struct alert     *app_alert(const struct app *app);
 const struct history   *app_history(const struct app *app);
 const struct upstream  *app_upstream(const struct app *app);
 uint64_t app_started(const struct app *app);
+uint32_t app_nat_count(const struct app *app);
 struct tenant;
 struct tenants;
 const struct tenant   *app_default(const struct app *app);

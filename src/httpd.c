@@ -708,8 +708,7 @@ static int metrics_render(struct mbuf *mb, const struct app *app)
 			   GOFF(overdue), now);
 	err |= value_print(mb, "nat_phones",
 			   "Phone addresses behind NAT that NOTIFYs and "
-			   "keepalives go to.",
-			   notifier_nat_count(app_notifier(app)));
+			   "keepalives go to.", app_nat_count(app));
 
 	/* resident size minus these is heap fragmentation */
 	err |= value_print(mb, "heap_in_use_bytes",
