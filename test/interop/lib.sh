@@ -11,10 +11,12 @@ INTEROP=$SRC/test/interop
 # start_kamailio NAME PORT TEMPLATE [KEY=VALUE...]: Kamailio with the
 # config test/interop/TEMPLATE (@PORT@, @DIR@ = its own directory and
 # the KEY=VALUEs filled in), on 127.0.0.1:PORT (UDP and TCP), in the
-# foreground, logging to $T/NAME.log.  Sets KAM_PID_NAME.
+# foreground, logging to $T/NAME.log.  Sets KAM_PID_NAME.  KAM_PROCS:
+# its worker options ("-n 2 -N 1": 2 UDP, 1 TCP worker).
 start_kamailio() {
-	local name=$1 port=$2 tmpl=$3 dir=$T/$1 pid
+	local name=$1 port=$2 tmpl=$3 dir=$T/$1 pid procs
 	shift 3
+	read -ra procs <<<"${KAM_PROCS:--n 2 -N 1}"
 	mkdir -p "$dir"
 	fill_template "$INTEROP/$tmpl" "$dir/kamailio.cfg" "PORT=$port" \
 		"DIR=$dir" "$@"
@@ -22,7 +24,7 @@ start_kamailio() {
 		>"$dir/check.log" 2>&1 ||
 		fail "$name: kamailio -c refuses $tmpl: $(tail -n 5 "$dir/check.log")"
 	kamailio -f "$dir/kamailio.cfg" -L "$KAM_MODULES" -DD -E \
-		-Y "$dir" -w "$dir" -m 64 -M 8 -n 2 -N 1 \
+		-Y "$dir" -w "$dir" -m 64 -M 8 "${procs[@]}" \
 		>"$T/$name.log" 2>&1 &
 	pid=$!
 	DAEMONS+=("$pid:$name")
