@@ -60,7 +60,6 @@ log "$DOMAIN hashes to instance $victim ($vaddr), $DOMAIN_B to" \
 # kill -9: no goodbye, its phones' dialogs die with it
 n1=$(notify_count p1)
 n2=$(notify_count p2)
-nq=$(notify_count q1)
 t0=$(date +%s%N)
 kill -KILL "$vpid"
 wait "$vpid" 2>/dev/null
