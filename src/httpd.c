@@ -106,6 +106,12 @@ static const struct counter counters[] = {
 	 "http_max_connections.", &metrics.http_refused},
 	{"alerts", "Times an orbit's oldest call reached its alert time "
 	 "(park_alert_after).", &metrics.alerts},
+	{"orbits_discovered", "Orbits discover lines made (a DN the PBX "
+	 "reported, or a name a phone asked for).",
+	 &metrics.orbits_discovered},
+	{"discover_refused", "DNs and names a discover line covers that "
+	 "were not made orbits: its max= was reached.",
+	 &metrics.discover_refused},
 };
 
 

@@ -25,6 +25,8 @@ struct metrics {
 	uint64_t unverified_withheld;  /**< Datagrams over the 3x budget   */
 	uint64_t http_refused;         /**< Over http_max_connections      */
 	uint64_t alerts;               /**< Orbits gone overdue by timer   */
+	uint64_t orbits_discovered;    /**< Made by discover lines         */
+	uint64_t discover_refused;     /**< ... not made: max= reached     */
 };
 
 extern struct metrics metrics;

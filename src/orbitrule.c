@@ -26,6 +26,7 @@
 #include "core.h"
 #include "orbitmap.h"
 #include "orbittmpl.h"
+#include "metrics.h"
 
 
 enum { DISCOVER_MAX = 100 };
@@ -420,6 +421,8 @@ static struct orbit *disc_orbit(struct orbitmap *map, struct orbitdisc *d,
 				 map->file, t->line, d->pattern,
 				 d->count, dn);
 		d->capped = true;
+		if (why != WHY_RELOAD)
+			++metrics.discover_refused;
 		return NULL;
 	}
 
@@ -462,6 +465,8 @@ static struct orbit *disc_orbit(struct orbitmap *map, struct orbitdisc *d,
 
 	orbitmap_insert(map, o);
 	++d->count;
+	if (why != WHY_RELOAD)
+		++metrics.orbits_discovered;
 	if (why == WHY_PBX)
 		log_info("orbitmap: %s:%u: the PBX reported DN %s: orbit %s",
 			 map->file, t->line, dn, o->name);

@@ -113,7 +113,13 @@ wait_for 5 grep -q "discover SP{x} reached its 3 orbits: DN SP4" \
 	fail "cap logged more than once"
 [ -z "$(orbit shared-4 name)" ] || fail "shared-4 made past max="
 expect_refusal shared-4 404 "Via:" "SIP" $'Event: dialog\nExpires: 600'
+get /metrics
+grep -qx 'parkblf_orbits_discovered_total 3' "$T/body" ||
+	fail "/metrics: $(grep discovered "$T/body")"
+refused=$(sed -n 's/^parkblf_discover_refused_total //p' "$T/body")
+[ "${refused:-0}" -ge 3 ] || fail "/metrics: discover_refused '$refused'"
 log "SP4, SP5 past max=3: logged once, no orbit, 404"
+log "/metrics: 3 orbits discovered, $refused refused (SP4, SP5, shared-4)"
 
 # 4. reload with a new label template: the discovered orbits stay
 sed -i 's/label="Shared {x}"/label="Room {x}"/' "$T/orbits.conf"
