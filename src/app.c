@@ -24,6 +24,7 @@
 #include "upstream.h"
 #include "app.h"
 #include "acl.h"
+#include "proxytrust.h"
 #include "registrar.h"
 #include "reload.h"
 #include "subauth.h"
@@ -117,6 +118,7 @@ static void destructor(void *arg)
 		app->sip = mem_deref(app->sip);
 	}
 	wiredump_close();
+	(void)proxytrust_set(NULL);
 	mem_deref(app->utls);
 	mem_deref(app->tls);
 	mem_deref(app->dnsc);
@@ -181,10 +183,12 @@ static void map_reload(void *arg)
 static bool allowed(struct app *app, const struct sip_msg *msg)
 {
 	const bool ack = !pl_strcmp(&msg->met, "ACK");
+	struct sa phone;
 
-	if (!acl_allows(app->acl, &msg->src)) {
+	proxytrust_phone(&phone, msg);
+	if (!acl_allows(app->acl, &phone)) {
 		log_info("app: %r from %J refused: not in subscribe_allow",
-			 &msg->met, &msg->src);
+			 &msg->met, &phone);
 		if (!ack)
 			(void)sip_reply(app->sip, msg, 403, "Forbidden");
 		return false;
@@ -739,6 +743,8 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 
 	pl_set_str(&allow, cfg->subscribe_allow);
 	err = acl_alloc(&app->acl, &allow, NULL);
+	if (!err)
+		err = proxytrust_set(cfg->trusted_proxies);
 	if (err)
 		goto out;
 

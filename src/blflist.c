@@ -36,6 +36,7 @@
 #include "tcpswitch.h"
 #include "contactfix.h"
 #include "natkeep.h"
+#include "proxytrust.h"
 
 
 enum {
@@ -676,6 +677,7 @@ static int list_subscribe(struct blflist *bl, struct sip *sip,
 			  const struct config *cfg)
 {
 	struct listwatcher *lw = NULL;
+	struct sa phone;
 	struct le *le;
 	int err;
 
@@ -725,7 +727,8 @@ static int list_subscribe(struct blflist *bl, struct sip *sip,
 	err  = pl_strdup(&lw->entity, &msg->ruri);
 	err |= re_sdprintf(&lw->host, msg->uri.port ? "%r:%u" : "%r",
 			   &msg->uri.host, msg->uri.port);
-	err |= notifier_pacer_slot(&lw->pace, bl->nt, &msg->src,
+	proxytrust_phone(&phone, msg);
+	err |= notifier_pacer_slot(&lw->pace, bl->nt, &phone,
 				   send_handler, lw);
 	ptmr_init(&lw->tmr_back);
 	if (!err && orig) {

@@ -110,6 +110,8 @@ static const struct config_key keys[] = {
 	{"subscribe_allow",    KEY_ACL,   OFF(subscribe_allow),
 	 "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,"
 	 "fc00::/7,fe80::/10", 0, 0, false},
+	{"trusted_proxies",    KEY_ACL,   OFF(trusted_proxies), NULL, 0, 0,
+	 false},
 	{"subscribe_users",    KEY_SECRET, OFF(subscribe_users), NULL, 0, 0,
 	 false},
 	{"subscribe_realm",    KEY_STR,   OFF(subscribe_realm), "parkblf",

@@ -166,6 +166,7 @@ struct config {
 					   asks for attention, 0 off     */
 	uint32_t history_max;         /**< Calls /status?history= keeps   */
 	char *subscribe_allow;        /**< Networks that may use parkblf  */
+	char *trusted_proxies;        /**< Proxies whose Vias are believed */
 	char *http_allow;             /**< Networks that may use HTTP     */
 	char *http_users;             /**< Basic credentials for /board and
 					   /status, or NULL                */

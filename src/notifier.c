@@ -36,6 +36,7 @@
 #include "persist.h"
 #include "subdlg.h"
 #include "doctpl.h"
+#include "proxytrust.h"
 
 
 enum {
@@ -899,6 +900,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	struct watcher *w = NULL;
 	char *event = NULL;
 	uint32_t expires;
+	struct sa phone;
 	struct pl ev;
 	int err;
 
@@ -965,8 +967,9 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	w->nt = nt;
 	w->enc = enc;
 	ptmr_init(&w->tmr_expire);
+	proxytrust_phone(&phone, msg);
 	err  = group_get(&w->group, nt, orbit->name);
-	err |= pacer_slot_alloc(&w->pace, nt->pacer, &msg->src,
+	err |= pacer_slot_alloc(&w->pace, nt->pacer, &phone,
 				send_handler, w);
 	if (pl_isset(&se.id))
 		err |= re_sdprintf(&event, "%r;id=%r", &se.event, &se.id);

@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "reload.h"
 #include "tenant.h"
+#include "proxytrust.h"
 
 
 enum {
@@ -371,13 +372,16 @@ static bool refuse(struct tenant *t, const struct sip_msg *msg,
  */
 bool tenant_subscribe(struct tenant *t, const struct sip_msg *msg)
 {
+	struct sa phone;
+
 	if (!t || !msg)
 		return false;
 
-	if (notifier_over_limit(t->nt, &msg->src)) {
+	proxytrust_phone(&phone, msg);
+	if (notifier_over_limit(t->nt, &phone)) {
 		log_warn("app: SUBSCRIBE from %J refused: over "
 			 "subscribe_max_total or subscribe_max_per_source",
-			 &msg->src);
+			 &phone);
 		return refuse(t, msg, "Too Many Subscriptions",
 			      LIMIT_RETRY_S);
 	}
