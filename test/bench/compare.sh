@@ -53,6 +53,10 @@ CHILDREN=${CMP_CHILDREN:-4}
 SHM_MB=${CMP_SHM_MB:-1024}
 RCVBUF=${CMP_RCVBUF:-33554432}
 KAM_MM=${CMP_KAM_MM:-tlsf}
+case $BUILD in
+/*) PRELOAD=$BUILD/rcvbuf_force.so ;;
+*) PRELOAD=$SRC/$BUILD/rcvbuf_force.so ;;
+esac
 SERVERS=${CMP_SERVERS:-"parkblf kamailio"}
 case " $SERVERS " in
 *" parkblf "* | *" kamailio "*) ;;
@@ -105,7 +109,6 @@ free_udp_port() {
 	done
 }
 
-
 # parkblf RUN SCALE: bench.sh for one scale, its raw lines with RUN
 run_parkblf() {
 	local r=$1 s=$2 d=$OUT/run$1-$2-parkblf
@@ -139,7 +142,7 @@ run_kamailio() {
 			"$(tail -n 3 "$d/check.log")" >&2
 		return 1
 	fi
-	LD_PRELOAD=$SRC/$BUILD/rcvbuf_force.so \
+	LD_PRELOAD=$PRELOAD \
 		"${PIN_SRV[@]}" kamailio -f "$d/kamailio.cfg" \
 		-L "$KAM_MODULES" -DD -E -Y "$d" -w "$d" -m "$SHM_MB" -M 16 \
 		-x "$KAM_MM" \
