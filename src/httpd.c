@@ -722,6 +722,17 @@ static int metrics_render(struct mbuf *mb, const struct app *app)
 	err |= value_print(mb, "heap_free_bytes",
 			   "Heap bytes free but not returned to the system.",
 			   mi.fordblks);
+
+	/* libre's sorted list: each start walks past the later timers,
+	   so it must stay short (docs/BENCHMARKS.md, change 10) */
+	err |= value_print(mb, "timers",
+			   "parkblf's timers running (expiries, "
+			   "retransmissions, pacing, keepalives...).",
+			   ptmr_count());
+	err |= value_print(mb, "libre_timers",
+			   "libre's own timers (its transactions and "
+			   "connections, and the one that drives parkblf's).",
+			   list_count(ptmr_libre_list()));
 	if (err)
 		return err;
 

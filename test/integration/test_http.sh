@@ -123,7 +123,7 @@ for c in subscribes_accepted subscribes_refused notifies_sent \
 done
 for g in subscriptions upstream_up orbits parked_calls \
 	orbit_parked_calls orbit_watchers orbit_oldest_wait_seconds \
-	heap_in_use_bytes heap_free_bytes; do
+	heap_in_use_bytes heap_free_bytes timers libre_timers; do
 	grep -qx "# TYPE parkblf_$g gauge" "$T/body" ||
 		fail "/metrics: no TYPE for $g"
 done
@@ -154,6 +154,14 @@ case "$BUILD ${PARKBLF_WRAP:-}" in
 		-ge 10000 ] || fail "/metrics: heap in use missing or implausible"
 	;;
 esac
+# the subscription's expiry is one of parkblf's timers; libre's list
+# holds the one that drives them and libre's own (the PBX subscription,
+# a 32 s server transaction per NOTIFY of the PBX: ~20 here)
+[ "$(sed -n 's/^parkblf_timers //p' "$T/body")" -ge 1 ] ||
+	fail "/metrics: no parkblf timer: $(grep timers "$T/body")"
+lt=$(sed -n 's/^parkblf_libre_timers //p' "$T/body")
+[ -n "$lt" ] && [ "$lt" -ge 1 ] && [ "$lt" -le 200 ] ||
+	fail "/metrics: libre's timers '$lt'"
 log "/metrics: counters and gauges"
 
 # --- /parks.xml, every vendor
