@@ -5,9 +5,9 @@
  * comes from the proxy's address.  For a request whose source is in
  * trusted_proxies, the phone's address is taken from the Vias instead:
  * below the proxy's own (the top one), the first Via not sent by a
- * trusted proxy, its received parameter if it has one (else its
- * sent-by host), its rport value if it has one (else its sent-by
- * port).  That address is the one subscribe_allow, the per-source
+ * trusted proxy (all of them are: the bottom one, the request's
+ * originator), its received parameter if it has one (else its sent-by
+ * host), its rport value if it has one (else its sent-by port).  That address is the one subscribe_allow, the per-source
  * limit (subscribe_max_per_source) and the per-phone NOTIFY pacing
  * (notify_phone_rate) count.  A missing or unusable Via gives the
  * proxy's address (never no limit); a request from anyone else is
@@ -107,14 +107,11 @@ static bool via_handler(const struct sip_hdr *hdr, const struct sip_msg *msg,
 		return true;
 	}
 
-	/* a chain of trusted proxies */
-	if (acl_allows(wk->trusted, &sa))
-		return false;
-
 	wk->phone = sa;
 	wk->found = true;
 
-	return true;
+	/* a chain of trusted proxies: on to the next one */
+	return !acl_allows(wk->trusted, &sa);
 }
 
 

@@ -148,14 +148,17 @@ static void test_proxy_via(void **state)
 		"Via: SIP/2.0/UDP 10.8.8.8;branch=z9hG4bKa0\r\n", &phone));
 	assert_phone(&phone, "10.9.9.9", 5060);
 
-	/* only the proxy's Via, only trusted ones, a host name, a bad
-	   received: not found (the caller takes the source) */
+	/* all trusted: the bottom one, the originator */
+	assert_true(phone_of(acl, "192.0.2.10",
+		"Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKp1\r\n"
+		"Via: SIP/2.0/UDP 198.51.100.7:5070;branch=z9hG4bKp2\r\n",
+		&phone));
+	assert_phone(&phone, "198.51.100.7", 5070);
+
+	/* only the proxy's Via, a host name, a bad received: not found
+	   (the caller takes the source) */
 	assert_false(phone_of(acl, "192.0.2.10",
 		"Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKp1\r\n",
-		&phone));
-	assert_false(phone_of(acl, "192.0.2.10",
-		"Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKp1\r\n"
-		"Via: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKp2\r\n",
 		&phone));
 	assert_false(phone_of(acl, "192.0.2.10",
 		"Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKp1\r\n"
