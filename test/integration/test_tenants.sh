@@ -2,7 +2,8 @@
 # domain phones subscribe to (tenants_dir, no PBX in parkblf.conf):
 # each phone's lamp shows its own PBX's orbit; a domain no tenant serves
 # gets 404; behind a proxy (Request-URI parkblf's address) the To domain
-# chooses.  parkblf -t checks tenant files with FILE:LINE.  A tenant
+# chooses; a tenant's own address (tenant_listen) chooses whatever the
+# domain.  parkblf -t checks tenant files with FILE:LINE.  A tenant
 # added, changed and removed on reload leaves the others' subscriptions
 # and upstream links alone.  One PBX killed: its phones are told
 # (deactivated), the other tenant's lamps keep working.  /status and
@@ -26,7 +27,7 @@ printf 'park-1 *00\npark-2 *01\n' >"$T/maps/a.map"
 printf 'park-1 *00\n' >"$T/maps/b.map"
 printf 'park-9 *09\n' >"$T/maps/c.map"
 
-# tenant NAME DOMAIN PBX_PORT: tenants.d/NAME.conf
+# tenant NAME DOMAIN PBX_PORT [MAP]: tenants.d/NAME.conf
 tenant() {
 	cat >"$T/tenants.d/$1.conf" <<-EOM
 	# tenant $1
@@ -35,7 +36,7 @@ tenant() {
 	upstream_password	secret
 	upstream_keepalive	1
 	upstream_grace		2
-	orbit_map		../maps/$1.map
+	orbit_map		../maps/${4:-$1}.map
 	tenant_domain		$2
 	EOM
 }
@@ -75,8 +76,14 @@ grep -q "z.conf:8: tenant_domain: customer-a.example is already served by tenant
 	"$T/bad.out" || fail "-t: no FILE:LINE for a domain served twice"
 log "-t: tenant files checked, FILE:LINE for a bad one"
 
+# tenant d: PBX A's orbits for phones that send to an address of its
+# own (tenant_listen), whatever the domain
+D_PORT=$(free_port)
+tenant d customer-d.example "$PORT_A" a
+echo "tenant_listen 127.0.0.1:$D_PORT" >>"$T/tenants.d/d.conf"
+
 start_parkblf
-wait_upstream_up 2
+wait_upstream_up 3
 HTTP_PORT=$(sed -n 's/.*http: listening on 127.0.0.1:\([0-9]*\).*/\1/p' \
 	"$T/parkblf.log")
 URL="http://127.0.0.1:$HTTP_PORT"
@@ -93,6 +100,14 @@ expect_last b1 '>sip:200@'
 [ "$(last_callers a1)" = "100 Alice" ] || fail "a1: $(last_callers a1)"
 [ "$(last_callers b1)" = "200 Bob" ] || fail "b1: $(last_callers b1)"
 log "park-1 of customer-a shows Alice (PBX A), of customer-b Bob (PBX B)"
+
+PB_PORT_MAIN=$PB_PORT
+PB_PORT=$D_PORT
+start_phone d1 park-1 QUIET_MS=1500
+expect_last d1 '>sip:100@'
+phone_done d1
+PB_PORT=$PB_PORT_MAIN
+log "a phone sending to tenant d's tenant_listen address: d's lamps"
 
 # 3. no tenant for the domain: 404; parkblf's address: 404 too (no
 # PBX in parkblf.conf)
@@ -125,7 +140,7 @@ na=$(notify_count a1) nb=$(notify_count b1)
 ups=$(grep -Ec 'link [a-z]+ -> up' "$T/parkblf.log")
 tenant c customer-c.example "$PORT_B"
 kill -HUP "$PB_PID"
-wait_for 10 grep -q "tenants: 3 from .* (1 added, 0 removed, 0 changed, 2 unchanged)" \
+wait_for 10 grep -q "tenants: 4 from .* (1 added, 0 removed, 0 changed, 3 unchanged)" \
 	"$T/parkblf.log" || fail "tenant c not added on SIGHUP"
 wait_upstream_up $((ups + 1))
 PHONE_DOMAIN=customer-c.example start_phone c1 park-9 QUIET_MS=90000
@@ -141,7 +156,7 @@ wait_upstream_up $((ups + 2))
 log "tenant c's file edited: replaced, its phone told (deactivated)"
 
 rm "$T/tenants.d/c.conf"
-wait_for 10 grep -q "tenants: 2 from .* (0 added, 1 removed" \
+wait_for 10 grep -q "tenants: 3 from .* (0 added, 1 removed" \
 	"$T/parkblf.log" || fail "tenant c not removed"
 PHONE_DOMAIN=customer-c.example expect_refusal park-9 404 "Via:" "SIP" \
 	$'Event: dialog\nExpires: 600'
@@ -151,7 +166,7 @@ log "tenant c removed: its domain gets 404"
 	fail "a1/b1 got NOTIFYs from the reloads: $na->$(notify_count a1)," \
 		"$nb->$(notify_count b1)"
 grep -c "link [a-z]* -> up (sip:any-dn@127.0.0.1:$PORT_A)" "$T/parkblf.log" |
-	grep -qx 1 || fail "tenant a's upstream link was set up again"
+	grep -qx 2 || fail "tenant a's or d's upstream link was set up again"
 ! grep -q "link up -> down" "$T/parkblf.log" ||
 	fail "a link went down during the reloads"
 pbx_a retrieve '*00' call-1 >/dev/null
@@ -189,7 +204,7 @@ grep -qx 'parkblf_upstream_up{tenant="a"} 1' "$T/metrics" &&
 ! grep -q '^parkblf_upstream_up ' "$T/metrics" ||
 	fail "/metrics: a default tenant's series without a default tenant"
 curl -sS --max-time 5 "$URL/status" >"$T/status" || fail "no /status"
-[ "$(jq -r '.tenants | map(.name) | join(",")' "$T/status")" = "a,b" ] &&
+[ "$(jq -r '.tenants | map(.name) | join(",")' "$T/status")" = "a,b,d" ] &&
 	[ "$(jq -r '.tenants[0].upstream.state' "$T/status")" = up ] &&
 	[ "$(jq -r '.tenants[1].upstream.state' "$T/status")" != up ] &&
 	[ "$(jq -r '.tenants[0].orbits[0].calls[0].number' "$T/status")" = 300 ] ||
