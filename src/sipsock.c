@@ -37,7 +37,10 @@
  * before libre parses it), the datagram libre read taking its place in
  * the queue.  If the socket has nothing more for libre to read, a
  * datagram of zero bytes from the socket to itself makes it read
- * (a wakeup), and that read delivers the oldest kept datagram.
+ * (a wakeup), and that read delivers the oldest kept datagram.  So
+ * during a storm the SUBSCRIBEs wait here (still one parsed per loop
+ * turn) instead of in the socket in front of the answers, which hold
+ * up the established watchers' next NOTIFYs.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -57,7 +60,7 @@ enum {
 	DRAIN_N       = 32,            /**< Datagrams per recvmmsg        */
 	DRAIN_MAX     = 256,           /**< Read per libre read, at most  */
 	DGRAM_MAX     = 8192,          /**< As libre's UDP reads          */
-	KEPT_MAX      = 64,            /**< Foreign datagrams kept        */
+	KEPT_MAX      = 1024,          /**< Foreign datagrams kept        */
 	WAKEUP_LOST_MS = 100,          /**< A wakeup not read by then is  */
 };
 
