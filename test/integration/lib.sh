@@ -5,6 +5,11 @@
 # Sourced by each test_*.sh with BUILD and T (a fresh temp dir) set.
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# Debian's python3 (test/deps.sh), not whatever python3 is first in PATH:
+# a pyenv shim takes seconds to start on a loaded machine, longer than
+# the tests wait for a phone's first SUBSCRIBE
+PYTHON=/usr/bin/python3
+[ -x "$PYTHON" ] || PYTHON=python3
 # bash 5.2: & in ${var//pattern/string} would stand for the match
 shopt -u patsub_replacement 2>/dev/null
 PIDS=()

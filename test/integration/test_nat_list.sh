@@ -31,7 +31,7 @@ phone() {
 	local port=$PB_PORT
 	[ "$2" = tls ] && port=$PORT_tls
 	env NATPHONE_LIST=parks NATPHONE_ID="$1" "${@:3}" \
-		python3 "$PHONE" "$2" 127.0.0.1 "$port" watch 40 \
+		"$PYTHON" "$PHONE" "$2" 127.0.0.1 "$port" watch 40 \
 		>"$T/$1.out" 2>&1 &
 	PIDS+=($!)
 }
@@ -70,7 +70,7 @@ wait_for 10 grep -q "blflist: list from 127.0.0.1:[0-9]* ended: the phone" \
 log "the phone that stopped answering: its list ended after the grace"
 
 # a list phone on TCP that closes its connection after the first NOTIFY
-NATPHONE_LIST=parks NATPHONE_ID=gone python3 "$PHONE" tcp 127.0.0.1 \
+NATPHONE_LIST=parks NATPHONE_ID=gone "$PYTHON" "$PHONE" tcp 127.0.0.1 \
 	"$PB_PORT" subscribe >"$T/gone.out" 2>&1 ||
 	fail "gone: $(cat "$T/gone.out")"
 has gone 'BODY .*fullState="true"' || fail "gone: no full state"
@@ -97,7 +97,7 @@ sleep 4
 ss -Htnp state syn-sent | grep -q "pid=$PB_PID," &&
 	fail "parkblf is dialling: $(ss -Htnp state syn-sent)"
 NATPHONE_LIST=parks NATPHONE_ID=gone NATPHONE_WANT=4930111 \
-	timeout 20 python3 "$PHONE" tcp 127.0.0.1 "$PB_PORT" refresh \
+	timeout 20 "$PYTHON" "$PHONE" tcp 127.0.0.1 "$PB_PORT" refresh \
 	"$(sed -n 's/^TAG //p' "$T/gone.out")" >"$T/back.out" 2>&1 ||
 	fail "refresh on a new connection: $(cat "$T/back.out")"
 has back "BODY .*4930111" || fail "no park after the refresh"

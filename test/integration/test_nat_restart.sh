@@ -14,9 +14,9 @@ sed -i "s/^sip_listen .*/sip_listen 127.0.0.1:$(free_port)/" "$T/parkblf.conf"
 start_parkblf
 
 PHONE="$SRC/test/integration/natphone.py"
-python3 "$PHONE" udp 127.0.0.1 "$PB_PORT" watch 60 >"$T/udp.out" 2>&1 &
+"$PYTHON" "$PHONE" udp 127.0.0.1 "$PB_PORT" watch 60 >"$T/udp.out" 2>&1 &
 PIDS+=($!)
-python3 "$PHONE" tcp 127.0.0.1 "$PB_PORT" subscribe >"$T/tcp.out" ||
+"$PYTHON" "$PHONE" tcp 127.0.0.1 "$PB_PORT" subscribe >"$T/tcp.out" ||
 	fail "TCP phone: $(cat "$T/tcp.out")"
 tag=$(sed -n 's/^TAG //p' "$T/tcp.out")
 
@@ -50,7 +50,7 @@ ss -Htnp state syn-sent | grep -q "pid=$PB_PID," &&
 	fail "parkblf is dialling: $(ss -Htnp state syn-sent)"
 grep -q "ended" "$T/parkblf.log" &&
 	fail "a subscription ended: $(grep ended "$T/parkblf.log")"
-python3 "$PHONE" tcp 127.0.0.1 "$PB_PORT" refresh "$tag" \
+"$PYTHON" "$PHONE" tcp 127.0.0.1 "$PB_PORT" refresh "$tag" \
 	>"$T/refresh.out" || fail "TCP refresh: $(cat "$T/refresh.out")"
 grep -q "BODY .*<state>confirmed</state>.*4930111" "$T/refresh.out" ||
 	fail "TCP refresh: no parked call: $(cat "$T/refresh.out")"

@@ -24,7 +24,7 @@ PORT_tls=$(sed -n 's/.*sip: listening on 127.0.0.1:\([0-9]*\) (tls).*/\1/p' \
 phone() {
 	local port
 	eval "port=\$PORT_$1"
-	python3 "$SRC/test/integration/natphone.py" "$1" 127.0.0.1 "$port" \
+	"$PYTHON" "$SRC/test/integration/natphone.py" "$1" 127.0.0.1 "$port" \
 		"${@:2}"
 }
 

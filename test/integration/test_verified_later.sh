@@ -9,7 +9,7 @@ write_config "state_db state.db" "nat_mode never"
 sed -i "s/^sip_listen .*/sip_listen 127.0.0.1:$(free_port)/" "$T/parkblf.conf"
 start_parkblf
 
-python3 "$(dirname "$0")/splitphone.py" 127.0.0.1 "$PB_PORT" 60 \
+"$PYTHON" "$(dirname "$0")/splitphone.py" 127.0.0.1 "$PB_PORT" 60 \
 	>"$T/split.out" 2>&1 &
 SPLIT=$!
 PIDS+=("$SPLIT")
