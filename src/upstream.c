@@ -141,9 +141,10 @@ static void schedule_retry(struct upstream *up, uint32_t retry_after,
 	delay = retry_after ? (uint64_t)retry_after * 1000 : backoff_ms(up);
 
 	if (up->state != LINK_DOWN) {
-		log_warn("upstream: link %s -> down: %s; retrying in %llu ms",
-			 state_name(up->state), why,
-			 (unsigned long long)delay);
+		/* which link, of many tenants' (as "-> up" says) */
+		log_warn("upstream: link %s -> down: %s; retrying in %llu ms "
+			 "(%s)", state_name(up->state), why,
+			 (unsigned long long)delay, up->cfg->upstream_uri);
 	}
 	else {
 		log_debug("upstream: attempt %u failed: %s; retrying in "
