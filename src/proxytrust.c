@@ -7,8 +7,9 @@
  * below the proxy's own (the top one), the first Via not sent by a
  * trusted proxy (all of them are: the bottom one, the request's
  * originator), its received parameter if it has one (else its sent-by
- * host), its rport value if it has one (else its sent-by port).  That address is the one subscribe_allow, the per-source
- * limit (subscribe_max_per_source) and the per-phone NOTIFY pacing
+ * host), its rport value if it has one (else its sent-by port).  That
+ * address is the one subscribe_allow, the per-source limit
+ * (subscribe_max_per_source) and the per-phone NOTIFY pacing
  * (notify_phone_rate) count.  A missing or unusable Via gives the
  * proxy's address (never no limit); a request from anyone else is
  * taken by its source address, whatever its Vias say.  Where NOTIFYs
