@@ -76,6 +76,7 @@ struct kept {
 struct sock {
 	struct udp_sock *us;           /**< Not referenced                */
 	struct sa laddr;               /**< Its local address             */
+	struct sa wake;                /**< Where wakeups go, from itself */
 	struct list kept;              /**< struct kept, oldest first     */
 	unsigned nkept;
 	uint64_t woken;                /**< A wakeup sent then (ms), 0    */
@@ -113,7 +114,7 @@ static int sock_fd(const struct sock *k)
 static bool is_wakeup(const struct sock *k, const struct sa *src,
 		      const struct mbuf *mb)
 {
-	return mbuf_get_left(mb) == 0 && sa_cmp(src, &k->laddr, SA_ALL);
+	return mbuf_get_left(mb) == 0 && sa_cmp(src, &k->wake, SA_ALL);
 }
 
 
@@ -126,7 +127,7 @@ static void wakeup(struct sock *k)
 	if (!k->nkept || (k->woken && now - k->woken < WAKEUP_LOST_MS))
 		return;
 
-	if (sendto(sock_fd(k), "", 0, 0, &k->laddr.u.sa, k->laddr.len) == 0)
+	if (sendto(sock_fd(k), "", 0, 0, &k->wake.u.sa, k->wake.len) == 0)
 		k->woken = now ? now : 1;
 }
 
@@ -327,6 +328,12 @@ void sipsock_tune(const struct sip_msg *msg)
 	memset(k, 0, sizeof(*k));
 	k->us = msg->sock;
 	k->laddr = msg->dst;
+	k->wake = msg->dst;
+	/* a socket on 0.0.0.0 or [::] (sip_listen 0.0.0.0:5060) sending to
+	   that address gets its datagram from loopback: send it there */
+	if (sa_is_any(&k->wake))
+		(void)sa_set_str(&k->wake, sa_af(&k->wake) == AF_INET6 ?
+				 "::1" : "127.0.0.1", sa_port(&msg->dst));
 	tune(msg->sock, &msg->dst);
 	if (udp_register_helper(NULL, msg->sock, 0, NULL, helper_recv, k))
 		log_warn("sip: %J: no receive helper", &msg->dst);
