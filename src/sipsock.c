@@ -329,8 +329,10 @@ void sipsock_tune(const struct sip_msg *msg)
 	k->us = msg->sock;
 	k->laddr = msg->dst;
 	k->wake = msg->dst;
-	/* a socket on 0.0.0.0 or [::] (sip_listen 0.0.0.0:5060) sending to
-	   that address gets its datagram from loopback: send it there */
+	/* a socket on 0.0.0.0 or [::] sending to that address gets its
+	   datagram from loopback: send it there.  parkblf's own are never
+	   such (app.c makes sip_listen 0.0.0.0:5060 one socket per local
+	   address); this keeps the helper right for any socket */
 	if (sa_is_any(&k->wake))
 		(void)sa_set_str(&k->wake, sa_af(&k->wake) == AF_INET6 ?
 				 "::1" : "127.0.0.1", sa_port(&msg->dst));

@@ -199,8 +199,9 @@ static void test_drain(void **state)
 }
 
 
-/* sip_listen 0.0.0.0:5060, the sample config's: the wakeup that makes
-   libre read a kept datagram must be known as one there too */
+/* A socket bound to 0.0.0.0 (parkblf's are not: app.c expands
+   sip_listen 0.0.0.0:5060 to each local address): the wakeup that
+   makes libre read a kept datagram must be known as one there too */
 static void test_drain_wildcard(void **state)
 {
 	(void)state;
