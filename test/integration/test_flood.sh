@@ -56,10 +56,15 @@ flood fetch.sip 60000
 	fail "the victim got $(kv victim_bytes) bytes for $(kv sent_bytes)"
 
 # --- fetches whose final NOTIFY goes to the source, which never answers:
-# each stays in flight 32 s, so the source has 100 and the rest wait
+# each stays in flight 32 s, so the source has 100 and the rest wait.
+# A phase longer than 32 s (valgrind: ~48 s) sees the first 100 end and
+# 100 more taken: the limit is on fetches in flight, not on a total.
+start=$SECONDS
 flood fetch-self.sip 60000
-[ "$(kv c2xx)" -le 100 ] ||
-	fail "$(kv c2xx) fetches accepted from one source (limit 100)"
+allowed=$((100 * (1 + (SECONDS - start) / 32)))
+[ "$(kv c2xx)" -le $allowed ] ||
+	fail "$(kv c2xx) fetches accepted from one source in" \
+		"$((SECONDS - start)) s (limit 100 in flight, 32 s each)"
 [ "$(kv code_503)" -ge 59000 ] ||
 	fail "only $(kv code_503) fetches over the limit got 503"
 log "fetches count: $(kv c2xx) accepted, $(kv code_503) got 503"
