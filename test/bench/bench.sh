@@ -66,19 +66,7 @@ ROUTE_ARG=
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/parkblf-bench.XXXXXX)}
 mkdir -p "$OUT"
 
-for b in parkblf fakepbx loadgen; do
-	[ -x "$BUILD/$b" ] || { echo "bench: $BUILD/$b missing" >&2; exit 1; }
-done
-
-# parkblf on CPU 0, the fake PBX and the load generator on CPU 1
-PIN_PB=() PIN_LG=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-	PIN_PB=(taskset -c 0)
-	PIN_LG=(taskset -c 1)
-fi
-
-# the 50k scale needs 5000 sockets
-ulimit -n "$(ulimit -Hn)" 2>/dev/null
+bench_setup bench
 
 PB_PID= PBX_PID= PERF_PID= KAM_PID=
 stop() {

@@ -1,4 +1,5 @@
-# Helpers of the benchmark scripts (sourced by bench.sh and compare.sh).
+# Helpers of the benchmark scripts (sourced by bench.sh, compare.sh and
+# tenants.sh).
 
 # params SCALE: the scale's "PHONES KEYS ORBITS"
 #   1k   100 x 10 over 10 orbits,   100 watchers per orbit
@@ -11,6 +12,24 @@ params() {
 	50k) echo "5000 10 50" ;;
 	*) echo "bench: unknown scale $1" >&2; exit 1 ;;
 	esac
+}
+
+# bench_setup NAME: check that BUILD has parkblf, fakepbx and loadgen;
+# PIN_PB and PIN_LG put parkblf on CPU 0 and the fake PBX and the load
+# generator on CPU 1 (where there are two); as many sockets as allowed
+# (the 50k scale needs 5000)
+bench_setup() {
+	local b
+	for b in parkblf fakepbx loadgen; do
+		[ -x "$BUILD/$b" ] ||
+			{ echo "$1: $BUILD/$b missing" >&2; exit 1; }
+	done
+	PIN_PB=() PIN_LG=()
+	if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+		PIN_PB=(taskset -c 0)
+		PIN_LG=(taskset -c 1)
+	fi
+	ulimit -n "$(ulimit -Hn)" 2>/dev/null
 }
 
 # wait_for SECS CMD...: until CMD succeeds, at most SECS seconds

@@ -42,16 +42,7 @@ ROUNDS=${BENCH_ROUNDS:-5}
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/parkblf-bench-tenants.XXXXXX)}
 mkdir -p "$OUT"
 
-for b in parkblf fakepbx loadgen; do
-	[ -x "$BUILD/$b" ] || { echo "tenants: $BUILD/$b missing" >&2; exit 1; }
-done
-
-PIN_PB=() PIN_LG=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-	PIN_PB=(taskset -c 0)
-	PIN_LG=(taskset -c 1)
-fi
-ulimit -n "$(ulimit -Hn)" 2>/dev/null
+bench_setup tenants
 
 PB_PID= PBX_PID=
 stop() {
