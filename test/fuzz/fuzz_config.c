@@ -1,8 +1,10 @@
 /**
  * @file fuzz_config.c  libFuzzer target: config and orbit map text
  *
- * Every input is parsed both as a main config (config_parse) and as an
- * orbit map (orbitmap_parse), with the problems collected in an mbuf.
+ * Every input is parsed as a main config (config_parse), as a tenant
+ * file on top of the fuzz config (config_parse_tenant: tenants_dir's
+ * NAME.conf) and as an orbit map (orbitmap_parse, ranges and discover
+ * rules included), with the problems collected in an mbuf.
  * A config that parses is made current and the vendorxml decoder is
  * re-initialised from it and run on a small body, so that the
  * vendor_xml_* values (Content-Type, namespaces, XPath) are exercised;
@@ -95,7 +97,7 @@ static void map_check(const struct orbitmap *map)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct orbitmap *map = NULL;
-	struct config *cfg = NULL;
+	struct config *cfg = NULL, *tcfg;
 	struct mbuf *errmb = mbuf_alloc(256);
 
 	if (!errmb)
@@ -104,6 +106,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!config_parse(&cfg, "/etc/parkblf/parkblf.conf", data, size,
 			  errmb))
 		vendor_check(cfg);
+
+	errmb->pos = 0;
+	errmb->end = 0;
+	tcfg = NULL;
+	if (!config_parse_tenant(&tcfg, fuzz_cfg,
+				 "/etc/parkblf/tenants.d/a.conf", data, size,
+				 errmb) && !tcfg->tenant)
+		abort();
+	mem_deref(tcfg);
 
 	errmb->pos = 0;
 	errmb->end = 0;

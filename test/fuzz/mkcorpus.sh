@@ -30,6 +30,7 @@ seed $d/ctype-dialog 4 'application/dialog-info+xml;charset=UTF-8
 cp conf/parkblf.conf $c/fuzz_config/parkblf.conf
 cp conf/orbits.conf $c/fuzz_config/orbits.conf
 cp $f/vendor-3cx.conf $c/fuzz_config/vendor-3cx.conf
+cp conf/tenant.conf.example $c/fuzz_config/tenant.conf
 
 s=$c/fuzz_sip
 printf '127.0.0.0/8,::1,10.0.0.0/8,fc00::/7,fe80::/10' |
