@@ -135,12 +135,13 @@ static void destructor(void *arg)
 }
 
 
-/* The default tenant's orbits are those of the board and its events */
+/* Orbits change on the boards: /board is the default tenant's,
+   /t/NAME/board tenant NAME's */
 static void dflt_orbit_changed(const char *name, void *arg)
 {
 	struct app *app = arg;
 
-	httpd_orbit_changed(app->httpd, name);
+	httpd_orbit_changed(app->httpd, NULL, name);
 }
 
 
@@ -148,7 +149,24 @@ static void dflt_map_changed(void *arg)
 {
 	struct app *app = arg;
 
-	httpd_map_changed(app->httpd);
+	httpd_map_changed(app->httpd, NULL);
+}
+
+
+static void tenant_orbit_changed(const struct tenant *t, const char *name,
+				 void *arg)
+{
+	struct app *app = arg;
+
+	httpd_orbit_changed(app->httpd, tenant_name(t), name);
+}
+
+
+static void tenant_changed(const char *tenant, void *arg)
+{
+	struct app *app = arg;
+
+	httpd_map_changed(app->httpd, tenant);
 }
 
 
@@ -813,6 +831,8 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	err = tenants_alloc(&app->tenants, cfg, &env, tenant_prepare, app);
 	if (err)
 		goto out;
+	tenants_set_hooks(app->tenants, tenant_orbit_changed, tenant_changed,
+			  app);
 
 	if (cfg->state_db)
 		(void)persist_open(&app->db, cfg->state_db);
@@ -967,6 +987,28 @@ uint32_t app_nat_count(const struct app *app)
 const struct tenant *app_default(const struct app *app)
 {
 	return app ? app->dflt : NULL;
+}
+
+
+/**
+ * Find a tenant by name, as the HTTP pages name it
+ *
+ * @param app  The daemon
+ * @param name NAME of tenants_dir/NAME.conf, "default" or NULL for
+ *             parkblf.conf's own PBX
+ *
+ * @return The tenant, NULL if there is none of that name
+ */
+const struct tenant *app_tenant(const struct app *app,
+				const struct pl *name)
+{
+	if (!app)
+		return NULL;
+
+	if (!name || !pl_strcmp(name, "default"))
+		return app->dflt;
+
+	return tenants_find(app->tenants, name);
 }
 
 

@@ -24,5 +24,7 @@ struct tenant;
 struct tenants;
 const struct tenant   *app_default(const struct app *app);
 const struct tenants  *app_tenants(const struct app *app);
+const struct tenant   *app_tenant(const struct app *app,
+				  const struct pl *name);
 
 #endif

@@ -12,6 +12,11 @@
  * KEEPALIVE_MS keeps proxies from closing an idle stream and shows a
  * dead client; "retry:" tells the browser to reconnect after a restart.
  *
+ * Each stream shows one tenant: parkblf.conf's PBX for /board, tenant
+ * NAME of tenants_dir for /t/NAME/board.  A tenant removed on reload
+ * ends its streams (the page then finds /t/NAME/board/events gone:
+ * 404); one replaced or whose map changed sends every orbit again.
+ *
  * Copyright (C) 2026 The parkblf authors
  */
 #include <string.h>
@@ -22,6 +27,7 @@
 #include "httpsrv.h"
 #include "httpd.h"
 #include "board.h"
+#include "tenant.h"
 
 
 enum {
@@ -42,6 +48,7 @@ struct stream {
 	struct le le;
 	struct board *b;
 	struct httpsrv_conn *conn;  /**< Owns us through its close handler */
+	char *tenant;               /**< Its name, NULL: the default one  */
 };
 
 
@@ -53,6 +60,32 @@ static void stream_destructor(void *arg)
 		list_unlink(&s->le);
 		--s->b->n;
 	}
+	mem_deref(s->tenant);
+}
+
+
+/* Whether a stream shows a tenant (NULL: the default one) */
+static bool stream_shows(const struct stream *s, const char *tenant)
+{
+	if (!s->tenant || !tenant)
+		return !s->tenant && !tenant;
+
+	return !strcmp(s->tenant, tenant);
+}
+
+
+/* The tenant a stream shows, if it is still there */
+static const struct tenant *tenant_of(const struct board *b,
+				      const char *tenant)
+{
+	struct pl pl;
+
+	if (!tenant)
+		return app_tenant(b->app, NULL);
+
+	pl_set_str(&pl, tenant);
+
+	return app_tenant(b->app, &pl);
 }
 
 
@@ -82,7 +115,9 @@ static void destructor(void *arg)
 }
 
 
-static void send_all(struct board *b, struct mbuf *mb)
+/* To every stream (all: true), or to those of one tenant */
+static void send_all(struct board *b, struct mbuf *mb, bool all,
+		     const char *tenant)
 {
 	struct le *le = list_head(&b->streams);
 
@@ -90,6 +125,8 @@ static void send_all(struct board *b, struct mbuf *mb)
 		struct stream *s = le->data;
 
 		le = le->next;   /* a failed write ends s */
+		if (!all && !stream_shows(s, tenant))
+			continue;
 		mb->pos = 0;
 		(void)httpsrv_write(s->conn, mb);
 	}
@@ -102,7 +139,7 @@ static void keepalive(void *arg)
 	struct mbuf *mb = mbuf_alloc(16);
 
 	if (mb && !mbuf_write_str(mb, ":\n\n"))
-		send_all(b, mb);
+		send_all(b, mb, true, NULL);
 	mem_deref(mb);
 
 	if (!list_isempty(&b->streams))
@@ -138,13 +175,13 @@ int board_alloc(struct board **bp, const struct app *app)
 
 
 /* event "orbits": {"orbits":[...]} */
-static int snapshot_print(struct mbuf *mb, const struct app *app)
+static int snapshot_print(struct mbuf *mb, const struct tenant *t)
 {
 	int err;
 
 	err = mbuf_printf(mb, "event: orbits\ndata: {\"orbits\":[");
 	if (!err)
-		err = httpd_orbits_json(mb, app, store_now_ms());
+		err = httpd_orbits_json(mb, t, store_now_ms());
 	if (!err)
 		err = mbuf_printf(mb, "]}\n\n");
 
@@ -156,12 +193,14 @@ static int snapshot_print(struct mbuf *mb, const struct app *app)
  * Answer GET /board/events: the stream's headers and every orbit; the
  * connection then stays open for the changes
  *
- * @param b    Board
- * @param conn The request's connection
+ * @param b      Board
+ * @param conn   The request's connection
+ * @param tenant The tenant it shows (NULL: parkblf.conf's PBX)
  *
  * @return 0 if success, otherwise errorcode
  */
-int board_stream(struct board *b, struct httpsrv_conn *conn)
+int board_stream(struct board *b, struct httpsrv_conn *conn,
+		 const struct tenant *tenant)
 {
 	struct stream *s;
 	struct mbuf *mb;
@@ -177,7 +216,9 @@ int board_stream(struct board *b, struct httpsrv_conn *conn)
 		goto out;
 	}
 
-	err = snapshot_print(mb, b->app);
+	err = snapshot_print(mb, tenant);
+	if (!err && tenant && tenant != app_tenant(b->app, NULL))
+		err = str_dup(&s->tenant, tenant_name(tenant));
 	if (err)
 		goto out;
 
@@ -210,14 +251,17 @@ int board_stream(struct board *b, struct httpsrv_conn *conn)
 
 
 /**
- * Push an orbit's new state to every board
+ * Push an orbit's new state to the boards of its tenant
  *
- * @param b    Board
- * @param name Orbit name
+ * @param b      Board
+ * @param tenant The tenant's name, NULL for parkblf.conf's PBX
+ * @param name   Orbit name
  */
-void board_orbit_changed(struct board *b, const char *name)
+void board_orbit_changed(struct board *b, const char *tenant,
+			 const char *name)
 {
 	const struct orbit *orbit;
+	const struct tenant *t;
 	struct mbuf *mb;
 	struct pl pl;
 	int err;
@@ -225,8 +269,9 @@ void board_orbit_changed(struct board *b, const char *name)
 	if (!b || !name || list_isempty(&b->streams))
 		return;
 
+	t = tenant_of(b, tenant);
 	pl_set_str(&pl, name);
-	orbit = orbitmap_find(app_map(b->app), &pl);
+	orbit = orbitmap_find(tenant_map(t), &pl);
 	if (!orbit)
 		return;
 
@@ -235,10 +280,10 @@ void board_orbit_changed(struct board *b, const char *name)
 		return;
 
 	err  = mbuf_printf(mb, "event: orbit\ndata: ");
-	err |= httpd_orbit_json(mb, b->app, orbit, store_now_ms());
+	err |= httpd_orbit_json(mb, t, orbit, store_now_ms());
 	err |= mbuf_printf(mb, "\n\n");
 	if (!err)
-		send_all(b, mb);
+		send_all(b, mb, false, tenant);
 	else
 		log_warn("board: %s: %m", name, err);
 
@@ -247,20 +292,37 @@ void board_orbit_changed(struct board *b, const char *name)
 
 
 /**
- * Push every orbit again (the orbit map was reloaded)
+ * Push every orbit of a tenant again (its orbit map was reloaded, or
+ * the tenant replaced); end its boards' streams if it is gone
  *
- * @param b Board
+ * @param b      Board
+ * @param tenant The tenant's name, NULL for parkblf.conf's PBX
  */
-void board_map_changed(struct board *b)
+void board_map_changed(struct board *b, const char *tenant)
 {
+	const struct tenant *t;
 	struct mbuf *mb;
+	struct le *le;
 
 	if (!b || list_isempty(&b->streams))
 		return;
 
+	t = tenant_of(b, tenant);
+	if (!t) {
+		le = list_head(&b->streams);
+		while (le) {
+			struct stream *s = le->data;
+
+			le = le->next;
+			if (stream_shows(s, tenant))
+				httpsrv_end(s->conn);   /* ends s */
+		}
+		return;
+	}
+
 	mb = mbuf_alloc(EVENT_SIZE);
-	if (mb && !snapshot_print(mb, b->app))
-		send_all(b, mb);
+	if (mb && !snapshot_print(mb, t))
+		send_all(b, mb, false, tenant);
 	mem_deref(mb);
 }
 

@@ -8,9 +8,20 @@
  * GET /board      the live board for the front desk, and
  *     /board/events  its Server-Sent Events stream (board.c)
  *
+ * These show parkblf.conf's own PBX (the default tenant); /status also
+ * lists the tenants of tenants_dir.  One tenant's own view is under
+ * /t/NAME/: /t/NAME/board (and its board/events), /t/NAME/parks.xml,
+ * and /t/NAME/status (that tenant alone, as /status's top level shows
+ * the default one).  /t/default/ is parkblf.conf's PBX.  A NAME no
+ * tenant has is answered 404.
+ *
  * Only addresses in http_allow are served (403 otherwise); with
- * http_users, /board, /board/events and /status need basic credentials
- * from that file (401 with a challenge otherwise).
+ * http_users, the boards and the status pages need basic credentials
+ * from that file (401 with a challenge otherwise).  Access is
+ * daemon-wide: whoever may see one tenant's board may see every
+ * tenant's (as /status lists them all); a provider gives its
+ * customers' admins no http_users credentials, or puts a proxy with
+ * its own per-path access rules in front of /t/NAME/.
  *
  * Everything is rendered per request from the daemon's read-only
  * accessors; nothing is cached.  Strings from the PBX (caller numbers
@@ -319,36 +330,36 @@ static int orbits_json(struct mbuf *mb, const struct tenant *t,
 
 
 /**
- * Print one orbit of the default tenant as /status and the board show
- * it (a JSON object)
+ * Print one orbit of a tenant as /status and the board show it (a
+ * JSON object)
  *
  * @param mb    Buffer to append to
- * @param app   The daemon
+ * @param t     Tenant
  * @param orbit Orbit
  * @param now   Current time, ms since the epoch
  *
  * @return 0 if success, otherwise errorcode
  */
-int httpd_orbit_json(struct mbuf *mb, const struct app *app,
+int httpd_orbit_json(struct mbuf *mb, const struct tenant *t,
 		     const struct orbit *orbit, uint64_t now)
 {
-	return orbit_json(mb, app_default(app), orbit, now);
+	return orbit_json(mb, t, orbit, now);
 }
 
 
 /**
- * Print every orbit of the default tenant's map as JSON objects
- * separated by commas (the elements of an array)
+ * Print every orbit of a tenant's map as JSON objects separated by
+ * commas (the elements of an array)
  *
  * @param mb  Buffer to append to
- * @param app The daemon
+ * @param t   Tenant, NULL for none (nothing printed)
  * @param now Current time, ms since the epoch
  *
  * @return 0 if success, otherwise errorcode
  */
-int httpd_orbits_json(struct mbuf *mb, const struct app *app, uint64_t now)
+int httpd_orbits_json(struct mbuf *mb, const struct tenant *t, uint64_t now)
 {
-	return orbits_json(mb, app_default(app), now);
+	return orbits_json(mb, t, now);
 }
 
 
@@ -397,29 +408,69 @@ struct tenants_print {
 };
 
 
+/* "name":..,"domain":..,"upstream":..,..[,"history":[..]] of a tenant */
+static int tenant_fields(struct mbuf *mb, const struct tenant *t,
+			 uint64_t now, int history)
+{
+	const struct config *cfg = tenant_config(t);
+	int err;
+
+	err = mbuf_printf(mb, "\"name\":%H,\"domain\":%H,",
+			  json_string_print, tenant_name(t),
+			  json_string_print, cfg->tenant_domain ?
+			  cfg->tenant_domain : tenant_domain(t));
+	if (!err)
+		err = tenant_json(mb, t, now);
+	if (!err && history >= 0) {
+		err = mbuf_printf(mb, ",\"history\":");
+		err |= history_json(mb, tenant_history(t), (uint32_t)history);
+	}
+
+	return err;
+}
+
+
 static void tenant_status(const struct tenant *t, void *arg)
 {
 	struct tenants_print *tp = arg;
-	const struct config *cfg = tenant_config(t);
 
 	if (tp->err)
 		return;
 
-	tp->err = mbuf_printf(tp->mb, "%s{\"name\":%H,\"domain\":%H,",
-			      tp->first ? "" : ",", json_string_print,
-			      tenant_name(t), json_string_print,
-			      cfg->tenant_domain ? cfg->tenant_domain :
-			      tenant_domain(t));
+	tp->err = mbuf_printf(tp->mb, "%s{", tp->first ? "" : ",");
 	tp->first = false;
 	if (!tp->err)
-		tp->err = tenant_json(tp->mb, t, tp->now);
-	if (!tp->err && tp->history >= 0) {
-		tp->err = mbuf_printf(tp->mb, ",\"history\":");
-		tp->err |= history_json(tp->mb, tenant_history(t),
-					(uint32_t)tp->history);
-	}
+		tp->err = tenant_fields(tp->mb, t, tp->now, tp->history);
 	if (!tp->err)
 		tp->err = mbuf_printf(tp->mb, "}");
+}
+
+
+/* {"version":..,"uptime_s":.., of every status page */
+static int status_head(struct mbuf *mb, const struct app *app, uint64_t now)
+{
+	return mbuf_printf(mb, "{\"version\":\"%s\",\"uptime_s\":%llu,",
+			   PARKBLF_VERSION,
+			   (unsigned long long)
+			   (elapsed_ms(now, app_started(app)) / 1000));
+}
+
+
+/* GET /t/NAME/status: one tenant, in the shape of /status's top level,
+   with its name and domain */
+static int tenant_status_render(struct mbuf *mb, const struct app *app,
+				const struct tenant *t, int history)
+{
+	uint64_t now = store_now_ms();
+	int err;
+
+	err = status_head(mb, app, now);
+	if (!err)
+		err = tenant_fields(mb, t, now, history);
+	if (!err)
+		err = mbuf_printf(mb, "}\n");
+
+	return err;
 }
 
 
@@ -434,10 +485,7 @@ static int status_render(struct mbuf *mb, const struct app *app,
 	uint64_t now = store_now_ms();
 	int err;
 
-	err = mbuf_printf(mb, "{\"version\":\"%s\",\"uptime_s\":%llu,",
-			  PARKBLF_VERSION,
-			  (unsigned long long)
-			  (elapsed_ms(now, app_started(app)) / 1000));
+	err = status_head(mb, app, now);
 	if (!err)
 		err = tenant_json(mb, dflt, now);
 	if (!err && history >= 0) {
@@ -841,10 +889,84 @@ static bool credentials_ok(const struct httpd *hd,
 }
 
 
-/* http_allow for everything; http_users for the board and /status.
-   A refused request is answered here. */
+/** What a request asks for: a page, of a tenant */
+struct route {
+	struct pl page;            /**< /board, /status, ... (less /t/NAME) */
+	struct pl name;            /**< NAME of /t/NAME/, or unset        */
+	const struct tenant *t;    /**< Its tenant (the default one without
+				        /t/NAME/), NULL if none           */
+};
+
+
+/* /t/NAME/PAGE: NAME's PAGE; anything else: the default tenant's */
+static void route_get(struct route *r, const struct app *app,
+		      const struct pl *path)
+{
+	const char *slash;
+
+	memset(r, 0, sizeof(*r));
+	r->page = *path;
+
+	if (path->l < 3 || memcmp(path->p, "/t/", 3)) {
+		r->t = app_default(app);
+		return;
+	}
+
+	r->name.p = path->p + 3;
+	r->name.l = path->l - 3;
+	slash = pl_strchr(&r->name, '/');
+	if (slash) {
+		r->page.p = slash;
+		r->page.l = (size_t)(path->p + path->l - slash);
+		r->name.l = (size_t)(slash - r->name.p);
+	}
+	else {
+		r->page.p = path->p + path->l;
+		r->page.l = 0;
+	}
+
+	r->t = r->name.l ? app_tenant(app, &r->name) : NULL;
+}
+
+
+/* A tenant's NAME (letters, digits, '.', '_', '-') may be said back */
+static bool name_printable(const struct pl *name)
+{
+	size_t i;
+
+	for (i = 0; i < name->l; i++) {
+		const char c = name->p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			return false;
+	}
+
+	return name->l && name->l <= 64;
+}
+
+
+/* 404 for /t/NAME/ of a NAME no tenant has */
+static void no_tenant(struct httpsrv_conn *conn, const struct http_msg *msg,
+		      const struct route *r)
+{
+	char *text = NULL;
+
+	if (name_printable(&r->name))
+		(void)re_sdprintf(&text, "no tenant '%r' (tenants_dir has no "
+				  "%r.conf)\n", &r->name, &r->name);
+
+	reply_text(conn, msg, 404, "Not Found", "",
+		   text ? text : "no such tenant\n");
+	mem_deref(text);
+}
+
+
+/* http_allow for everything; http_users for the boards and the status
+   pages (any tenant's).  A refused request is answered here. */
 static bool allowed(const struct httpd *hd, struct httpsrv_conn *conn,
-		    const struct http_msg *msg)
+		    const struct http_msg *msg, const struct route *r)
 {
 	if (!acl_allows(hd->allow, httpsrv_conn_peer(conn))) {
 		log_info("http: %r %r from %J refused: not in http_allow",
@@ -854,8 +976,8 @@ static bool allowed(const struct httpd *hd, struct httpsrv_conn *conn,
 		return false;
 	}
 
-	if (!hd->users || !pl_strcmp(&msg->path, "/metrics") ||
-	    !pl_strcmp(&msg->path, "/parks.xml") ||
+	if (!hd->users || !pl_strcmp(&r->page, "/metrics") ||
+	    !pl_strcmp(&r->page, "/parks.xml") ||
 	    credentials_ok(hd, msg))
 		return true;
 
@@ -868,12 +990,12 @@ static bool allowed(const struct httpd *hd, struct httpsrv_conn *conn,
 
 
 static void board_reply(struct httpd *hd, struct httpsrv_conn *conn,
-			const struct http_msg *msg)
+			const struct http_msg *msg, const struct route *r)
 {
 	int err;
 
-	if (!pl_strcmp(&msg->path, "/board/events")) {
-		err = board_stream(hd->board, conn);
+	if (!pl_strcmp(&r->page, "/board/events")) {
+		err = board_stream(hd->board, conn, r->t);
 	}
 	else {
 		/* inline script and style only; the stream from here */
@@ -908,26 +1030,37 @@ static void request_handler(struct httpsrv_conn *conn,
 	struct httpd *hd = arg;
 	const char *ctype = NULL;
 	struct mbuf *mb = NULL;
+	struct route r;
+	bool tenanted;
 	int err;
 
-	if (!allowed(hd, conn, msg))
+	route_get(&r, hd->app, &msg->path);
+	tenanted = pl_isset(&r.name);
+
+	if (!allowed(hd, conn, msg, &r))
 		return;
 
-	if (!pl_strcmp(&msg->path, "/board") ||
-	    !pl_strcmp(&msg->path, "/board/events")) {
+	if (tenanted && !r.t) {
+		no_tenant(conn, msg, &r);
+		return;
+	}
+
+	if (!pl_strcmp(&r.page, "/board") ||
+	    !pl_strcmp(&r.page, "/board/events")) {
 		if (pl_strcmp(&msg->met, "GET") &&
 		    pl_strcmp(&msg->met, "HEAD"))
 			reply_text(conn, msg, 405, "Method Not Allowed",
 				   "Allow: GET, HEAD\r\n",
 				   "only GET is allowed\n");
 		else
-			board_reply(hd, conn, msg);
+			board_reply(hd, conn, msg, &r);
 		return;
 	}
 
-	if (pl_strcmp(&msg->path, "/status") &&
-	    pl_strcmp(&msg->path, "/metrics") &&
-	    pl_strcmp(&msg->path, "/parks.xml")) {
+	/* /metrics has every tenant, labelled: no /t/NAME/metrics */
+	if (pl_strcmp(&r.page, "/status") &&
+	    pl_strcmp(&r.page, "/parks.xml") &&
+	    (tenanted || pl_strcmp(&r.page, "/metrics"))) {
 		reply_text(conn, msg, 404, "Not Found", "", "not found\n");
 		return;
 	}
@@ -944,8 +1077,8 @@ static void request_handler(struct httpsrv_conn *conn,
 		goto out;
 	}
 
-	if (!pl_strcmp(&msg->path, "/parks.xml")) {
-		err = parksxml_render(mb, &ctype, hd->app,
+	if (!pl_strcmp(&r.page, "/parks.xml")) {
+		err = parksxml_render(mb, &ctype, r.t,
 				      httpsrv_conn_local(conn), msg);
 		if (err == ENOENT || err == EINVAL) {
 			parks_refuse(conn, msg, err);
@@ -953,10 +1086,14 @@ static void request_handler(struct httpsrv_conn *conn,
 			return;
 		}
 	}
-	else if (!pl_strcmp(&msg->path, "/status")) {
+	else if (!pl_strcmp(&r.page, "/status")) {
 		ctype = "application/json";
-		err = status_render(mb, hd->app,
-				    history_param(&msg->prm));
+		if (tenanted)
+			err = tenant_status_render(mb, hd->app, r.t,
+						   history_param(&msg->prm));
+		else
+			err = status_render(mb, hd->app,
+					    history_param(&msg->prm));
 	}
 	else {
 		ctype = "text/plain; version=0.0.4; charset=utf-8";
@@ -996,27 +1133,31 @@ static void destructor(void *arg)
 
 
 /**
- * An orbit changed: push it to the live boards
+ * An orbit changed: push it to the live boards of its tenant
  *
- * @param hd   HTTP endpoint, may be NULL
- * @param name Orbit name
+ * @param hd     HTTP endpoint, may be NULL
+ * @param tenant Its tenant's name, NULL for parkblf.conf's PBX
+ * @param name   Orbit name
  */
-void httpd_orbit_changed(struct httpd *hd, const char *name)
+void httpd_orbit_changed(struct httpd *hd, const char *tenant,
+			 const char *name)
 {
 	if (hd)
-		board_orbit_changed(hd->board, name);
+		board_orbit_changed(hd->board, tenant, name);
 }
 
 
 /**
- * The orbit map was reloaded: the live boards get every orbit again
+ * A tenant's orbit map was reloaded, or the tenant came, changed or
+ * went: its live boards get every orbit again, or end
  *
- * @param hd HTTP endpoint, may be NULL
+ * @param hd     HTTP endpoint, may be NULL
+ * @param tenant Its name, NULL for parkblf.conf's PBX
  */
-void httpd_map_changed(struct httpd *hd)
+void httpd_map_changed(struct httpd *hd, const char *tenant)
 {
 	if (hd)
-		board_map_changed(hd->board);
+		board_map_changed(hd->board, tenant);
 }
 
 

@@ -311,6 +311,17 @@ void httpsrv_stream(struct httpsrv_conn *c, httpsrv_close_h *closeh,
 
 
 /**
+ * End a stream (its close handler runs)
+ *
+ * @param c Connection of httpsrv_stream
+ */
+void httpsrv_end(struct httpsrv_conn *c)
+{
+	mem_deref(c);
+}
+
+
+/**
  * Write to a stream; a failed write ends it (its close handler runs)
  *
  * @param c  Connection of httpsrv_stream

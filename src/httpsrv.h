@@ -35,5 +35,6 @@ typedef void (httpsrv_close_h)(void *arg);
 void httpsrv_stream(struct httpsrv_conn *c, httpsrv_close_h *closeh,
 		    void *arg);
 int  httpsrv_write(struct httpsrv_conn *c, struct mbuf *mb);
+void httpsrv_end(struct httpsrv_conn *c);
 
 #endif

@@ -22,7 +22,7 @@
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
-#include "app.h"
+#include "tenant.h"
 #include "phonevendor.h"
 #include "parksxml.h"
 
@@ -35,6 +35,7 @@ enum {
 /** Where a navigation entry leads */
 struct pageref {
 	const char *base;        /**< host[:port] the phone asked          */
+	const char *tenant;      /**< /t/NAME of a tenants_dir tenant, or "" */
 	const char *vendor;
 	unsigned page;           /**< 1-based                              */
 };
@@ -78,8 +79,8 @@ static int url_dial_print(struct re_printf *pf, const char *str)
 /* The URL of another page, XML-escaped (the '&' between parameters) */
 static int pageref_print(struct re_printf *pf, const struct pageref *pr)
 {
-	return re_hprintf(pf, "http://%s/parks.xml?vendor=%s&amp;page=%u",
-			  pr->base, pr->vendor, pr->page);
+	return re_hprintf(pf, "http://%s%s/parks.xml?vendor=%s&amp;page=%u",
+			  pr->base, pr->tenant, pr->vendor, pr->page);
 }
 
 
@@ -333,11 +334,11 @@ static bool orbit_shows_caller(const struct orbit *orbit,
 
 
 /* What an entry says after its title: the oldest caller, or "free" */
-static int entry_status(char **statusp, const struct app *app,
+static int entry_status(char **statusp, const struct tenant *t,
 			const struct orbit *orbit, uint64_t now)
 {
-	const struct store *store = app_store(app);
-	const struct config *cfg = app_config(app);
+	const struct store *store = tenant_store(t);
+	const struct config *cfg = tenant_config(t);
 	const struct list *calls = store_calls(store, orbit->dn);
 	const struct le *le = calls ? list_head(calls) : NULL;
 	const struct parked_call *pc;
@@ -426,11 +427,11 @@ static int page_get(unsigned *pagep, const struct pl *prm)
 
 
 /**
- * Render GET /parks.xml?vendor=VENDOR[&page=N]
+ * Render GET /parks.xml?vendor=VENDOR[&page=N] (and /t/NAME/parks.xml)
  *
  * @param mb     Where to write the page
  * @param ctypep Where to store its Content-Type
- * @param app    The daemon whose orbits it shows
+ * @param t      The tenant whose orbits it shows (NULL: none, no orbits)
  * @param local  The address the request came in on
  * @param msg    The request
  *
@@ -438,10 +439,12 @@ static int page_get(unsigned *pagep, const struct pl *prm)
  *         page number, otherwise errorcode
  */
 int parksxml_render(struct mbuf *mb, const char **ctypep,
-		    const struct app *app, const struct sa *local,
+		    const struct tenant *t, const struct sa *local,
 		    const struct http_msg *msg)
 {
-	const struct orbitmap *map = app_map(app);
+	const struct orbitmap *map = tenant_map(t);
+	const struct config *cfg = tenant_config(t);
+	char tpath[HOST_MAX];
 	const uint64_t now = store_now_ms();
 	enum phonevendor v = PHONEVENDOR_YEALINK;
 	const struct format *fmt;
@@ -452,7 +455,7 @@ int parksxml_render(struct mbuf *mb, const char **ctypep,
 	struct le *le;
 	int err;
 
-	if (!mb || !ctypep || !app || !local || !msg)
+	if (!mb || !ctypep || !local || !msg)
 		return EINVAL;
 
 	if (query_get(&msg->prm, "vendor", &val) && val.l &&
@@ -474,6 +477,10 @@ int parksxml_render(struct mbuf *mb, const char **ctypep,
 	base_get(base, sizeof(base), local, msg);
 	pr.base = base;
 	pr.vendor = phonevendor_name(v);
+	pr.tenant = "";
+	if (cfg && cfg->tenant &&
+	    re_snprintf(tpath, sizeof(tpath), "/t/%s", tenant_name(t)) > 0)
+		pr.tenant = tpath;
 
 	err = mbuf_write_str(mb, fmt->head);
 	err |= mbuf_printf(mb, "Parked calls");
@@ -494,7 +501,7 @@ int parksxml_render(struct mbuf *mb, const char **ctypep,
 		const struct orbit *orbit = le->data;
 		char *status = NULL;
 
-		err = entry_status(&status, app, orbit, now);
+		err = entry_status(&status, t, orbit, now);
 		if (!err)
 			err = fmt->itemh(mb, orbit, orbit->label ?
 					 orbit->label : orbit->name, status);

@@ -7,7 +7,7 @@
 #define PARKBLF_PARKSXML_H
 
 struct mbuf;
-struct app;
+struct tenant;
 struct sa;
 struct http_msg;
 
@@ -17,7 +17,7 @@ enum {
 };
 
 int parksxml_render(struct mbuf *mb, const char **ctypep,
-		    const struct app *app, const struct sa *local,
+		    const struct tenant *t, const struct sa *local,
 		    const struct http_msg *msg);
 
 bool parksxml_query_get(const struct pl *prm, const char *name,

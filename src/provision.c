@@ -8,6 +8,13 @@
  * Every key subscribes to NAME@ADDRESS:PORT, parkblf's SIP address as
  * phones reach it (default: the first sip_listen address).
  *
+ * With `--tenant NAME` (-T NAME) the keys are those of tenants_dir's
+ * NAME.conf: its orbit map, and an address that chooses that tenant:
+ * its tenant_listen if it has one, else its domain (the first of
+ * tenant_domain, else its upstream_uri's host) with the port of the
+ * first sip_listen; that name must lead phones to parkblf (DNS, or an
+ * outbound proxy such as Kamailio in front).  -a still wins.
+ *
  * The parameter names were taken from the templates of wazo-provd-plugins
  * (the provisioning plug-ins of the Wazo PBX, github.com/wazo-platform/
  * wazo-provd-plugins, master of 2026-04-13), which are used in
@@ -53,6 +60,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <getopt.h>
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
@@ -680,7 +688,7 @@ static void usage(void)
 	(void)re_fprintf(stderr,
 			 "usage: parkblf provision VENDOR -f FILE "
 			 "[-a ADDRESS[:PORT]] [-k FIRST] [-n LAST] "
-			 "[-x MODS] [-u EXT]\n"
+			 "[-x MODS] [-u EXT] [--tenant NAME]\n"
 			 "  VENDOR   %H\n"
 			 "  -f FILE  configuration file (its orbit map is "
 			 "used)\n"
@@ -693,7 +701,9 @@ static void usage(void)
 			 "  -x MODS  Yealink expansion modules (0..%u, %u "
 			 "keys each) for orbits beyond LAST\n"
 			 "  -u EXT   Fanvil: the phone's extension, for the "
-			 "line the keys use\n",
+			 "line the keys use\n"
+			 "  -T NAME, --tenant NAME  the keys of tenant NAME "
+			 "(tenants_dir/NAME.conf)\n",
 			 phonevendors_print, NULL, MODULES_MAX, EXP_KEYS);
 }
 
@@ -724,6 +734,109 @@ static int provision_addr(struct provision *prov, const struct config *cfg,
 	prov->port = sa_port(sa);
 
 	return sa_ntop(sa, prov->host, sizeof(prov->host));
+}
+
+
+/* A tenant's address when -a gives none: its tenant_listen, else its
+   domain with the port of the first sip_listen */
+static int tenant_addr(struct provision *prov, const struct config *base,
+		       const struct config *tcfg, const char *name)
+{
+	const struct sa *sa = base->listenc ? &base->listenv[0] : NULL;
+	struct pl dom;
+	struct uri uri;
+	const char *comma;
+
+	if (sa_isset(&tcfg->tenant_listen, SA_ALL)) {
+		prov->port = sa_port(&tcfg->tenant_listen);
+		return sa_ntop(&tcfg->tenant_listen, prov->host,
+			       sizeof(prov->host));
+	}
+
+	if (tcfg->tenant_domain) {
+		pl_set_str(&dom, tcfg->tenant_domain);
+		comma = pl_strchr(&dom, ',');
+		if (comma)
+			dom.l = (size_t)(comma - dom.p);
+	}
+	else {
+		pl_set_str(&dom, tcfg->upstream_uri);
+		if (uri_decode(&uri, &dom))
+			return EINVAL;
+		dom = uri.host;
+	}
+
+	if (!sa || !sa_port(sa) || !dom.l || dom.l >= sizeof(prov->host)) {
+		(void)re_fprintf(stderr, "parkblf: tenant '%s': no port to "
+				 "reach its domain %r at (sip_listen %J); "
+				 "give it with -a ADDRESS[:PORT]\n", name,
+				 &dom, sa);
+		return EINVAL;
+	}
+
+	(void)pl_strcpy(&dom, prov->host, sizeof(prov->host));
+	prov->port = sa_port(sa);
+	(void)re_fprintf(stderr, "parkblf: note: tenant '%s' is chosen by "
+			 "its domain: the keys name %s, which must lead "
+			 "phones to parkblf (DNS, or an outbound proxy); -a "
+			 "gives another address\n", name, prov->host);
+
+	return 0;
+}
+
+
+/* tenants_dir/NAME.conf, checked as the daemon checks it */
+static int tenant_load(struct config **tcfgp, const struct config *base,
+		       const char *name)
+{
+	struct mbuf *mb = NULL;
+	char *path = NULL;
+	size_t i;
+	int err;
+
+	if (!base->tenants_dir) {
+		(void)re_fprintf(stderr, "parkblf: %s has no tenants_dir: no "
+				 "tenant '%s'\n", base->file, name);
+		return ENOENT;
+	}
+
+	for (i = 0; name[i]; i++) {
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+			    "WXYZ0123456789._-", name[i]))
+			break;
+	}
+	if (!i || name[i] || name[0] == '.' || name[0] == '-') {
+		(void)re_fprintf(stderr, "parkblf: '%s' is not a tenant's "
+				 "name (letters, digits, '.', '_', '-')\n",
+				 name);
+		return EINVAL;
+	}
+
+	err = re_sdprintf(&path, "%s/%s.conf", base->tenants_dir, name);
+	if (err)
+		return err;
+
+	if (access(path, F_OK)) {
+		(void)re_fprintf(stderr, "parkblf: no tenant '%s': %s does "
+				 "not exist\n", name, path);
+		err = ENOENT;
+		goto out;
+	}
+
+	err = file_read(&mb, path, 1024 * 1024);
+	if (err) {
+		(void)re_fprintf(stderr, "parkblf: %s: cannot read: %m\n",
+				 path, err);
+		goto out;
+	}
+
+	err = config_parse_tenant(tcfgp, base, path, mb->buf, mb->end, NULL);
+
+ out:
+	mem_deref(mb);
+	mem_deref(path);
+
+	return err;
 }
 
 
@@ -767,10 +880,15 @@ static void fit_warn(const struct provision *prov)
 int provision_main(int argc, char *argv[])
 {
 	struct provision prov;
-	struct config *cfg = NULL;
+	static const struct option longopts[] = {
+		{"tenant", required_argument, NULL, 'T'},
+		{NULL, 0, NULL, 0}
+	};
+	struct config *cfg = NULL, *tcfg = NULL;
+	const struct config *pbx;
 	struct orbitmap *map = NULL;
 	struct mbuf *mb = NULL;
-	const char *file = NULL, *addr = NULL;
+	const char *file = NULL, *addr = NULL, *tenant = NULL;
 	int c, err, ret = 1;
 
 	memset(&prov, 0, sizeof(prov));
@@ -782,8 +900,13 @@ int provision_main(int argc, char *argv[])
 		++argv;
 	}
 
-	while ((c = getopt(argc, argv, "f:a:k:n:x:u:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "f:a:k:n:x:u:T:h", longopts,
+				NULL)) != -1) {
 		switch (c) {
+
+		case 'T':
+			tenant = optarg;
+			break;
 
 		case 'f':
 			file = optarg;
@@ -858,28 +981,37 @@ int provision_main(int argc, char *argv[])
 	if (err)
 		goto out;
 
-	/* tenants_dir alone: keys of a tenant are not provisioned yet */
-	if (!cfg->orbit_map) {
+	/* "default" is parkblf.conf's own PBX, as on the HTTP pages */
+	if (tenant && strcmp(tenant, "default")) {
+		err = tenant_load(&tcfg, cfg, tenant);
+		if (err)
+			goto out;
+	}
+	pbx = tcfg ? tcfg : cfg;
+
+	if (!pbx->orbit_map) {
 		(void)re_fprintf(stderr, "parkblf: %s names no orbit_map of "
-				 "its own (tenants_dir only): provision "
-				 "writes keys for parkblf.conf's orbit map\n",
-				 cfg->file);
+				 "its own (tenants_dir only): give the "
+				 "tenant with --tenant NAME\n", cfg->file);
 		err = EINVAL;
 		goto out;
 	}
 
-	err = orbitmap_load(&map, cfg->orbit_map, NULL);
+	err = orbitmap_load(&map, pbx->orbit_map, NULL);
 	if (err)
 		goto out;
 
-	err = provision_addr(&prov, cfg, addr);
+	if (tcfg && !addr)
+		err = tenant_addr(&prov, cfg, tcfg, tenant);
+	else
+		err = provision_addr(&prov, cfg, addr);
 	if (err) {
 		ret = 2;
 		goto out;
 	}
 
 	prov.map = map;
-	prov.source = cfg->file;
+	prov.source = pbx->file;
 
 	/* into memory first: stdout's print handler fails on 0 bytes */
 	mb = mbuf_alloc(8192);
@@ -911,6 +1043,7 @@ int provision_main(int argc, char *argv[])
 		(void)re_fprintf(stderr, "parkblf: provision: %m\n", err);
 	mem_deref(mb);
 	mem_deref(map);
+	mem_deref(tcfg);
 	mem_deref(cfg);
 	libre_close();
 

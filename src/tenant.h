@@ -58,11 +58,20 @@ const struct upstream *tenant_upstream(const struct tenant *t);
 struct tenants;
 typedef int (tenants_prepare_h)(const struct config *cfg, void *arg);
 typedef void (tenant_apply_h)(const struct tenant *t, void *arg);
+/** An orbit of a tenant of tenants_dir changed */
+typedef void (tenants_orbit_h)(const struct tenant *t, const char *orbit,
+			       void *arg);
+/** A tenant's orbit map changed, or the tenant came, changed or went */
+typedef void (tenants_changed_h)(const char *name, void *arg);
 
 int  tenants_alloc(struct tenants **tsp, const struct config *cfg,
 		   const struct tenant_env *env, tenants_prepare_h *preph,
 		   void *arg);
 void tenants_set_default(struct tenants *ts, struct tenant *t);
+void tenants_set_hooks(struct tenants *ts, tenants_orbit_h *orbith,
+		       tenants_changed_h *changedh, void *arg);
+const struct tenant *tenants_find(const struct tenants *ts,
+				  const struct pl *name);
 int  tenants_load(struct tenants *ts);
 int  tenants_watch(struct tenants *ts);
 struct tenant *tenants_choose(const struct tenants *ts,

@@ -74,6 +74,9 @@ struct tenants {
 	struct list retired;       /**< Tenants gone, final NOTIFYs out  */
 	struct hash *by_domain;
 	struct tenant *dflt;       /**< parkblf.conf's, or NULL          */
+	tenants_orbit_h *orbith;   /**< A tenant's orbit changed         */
+	tenants_changed_h *changedh; /**< A tenant's map, or the tenant  */
+	void *harg;
 	struct reload *watch;      /**< The directory, and SIGHUP        */
 	struct ptmr tmr_rescan;
 	struct ptmr tmr_retire;
@@ -508,6 +511,8 @@ static void retire(struct tenants *ts, struct tenant *t,
 	if (!t)
 		return;
 
+	/* its alerts and final changes are nobody's business now */
+	tenant_set_hooks(t, NULL, NULL, NULL, NULL);
 	tenant_stop(t);
 	tenant_close(t, reason, 0);
 
@@ -578,6 +583,24 @@ static void entry_insert(struct tenants *ts, struct entry *e)
 }
 
 
+static void entry_orbit_changed(const char *name, void *arg)
+{
+	struct entry *e = arg;
+
+	if (e->ts->orbith)
+		e->ts->orbith(e->t, name, e->ts->harg);
+}
+
+
+static void entry_map_changed(void *arg)
+{
+	struct entry *e = arg;
+
+	if (e->ts->changedh)
+		e->ts->changedh(e->name, e->ts->harg);
+}
+
+
 /* Start a tenant from its checked file; old: the entry it replaces */
 static int entry_start(struct tenants *ts, struct scan *sc, const char *name,
 		       const char *path, struct config *cfg,
@@ -626,6 +649,9 @@ static int entry_start(struct tenants *ts, struct scan *sc, const char *name,
 		err = tenant_watch_map(e->t);
 	if (!err)
 		err = reload_watch(&e->watch, path, file_changed, e);
+	if (!err)
+		tenant_set_hooks(e->t, entry_orbit_changed, entry_map_changed,
+				 NULL, e);
 	if (err)
 		goto out;
 
@@ -641,6 +667,10 @@ static int entry_start(struct tenants *ts, struct scan *sc, const char *name,
 	if (sa_isset(&cfg->tenant_listen, SA_ADDR))
 		list_append(&ts->listens, &e->le_listen, e);
 	e->seen = true;
+
+	/* its boards (a replaced tenant's too) show the new one */
+	if (ts->changedh)
+		ts->changedh(e->name, ts->harg);
 
 	err = tenant_start(e->t);
 	if (err)
@@ -702,6 +732,8 @@ int tenants_load(struct tenants *ts)
 			 "subscriptions end (noresource)", e->name);
 		retire(ts, e->t, SIPEVENT_NORESOURCE);
 		e->t = NULL;
+		if (ts->changedh)
+			ts->changedh(e->name, ts->harg);
 		mem_deref(e);
 		++removed;
 	}
@@ -860,6 +892,54 @@ void tenants_set_default(struct tenants *ts, struct tenant *t)
 {
 	if (ts)
 		ts->dflt = t;
+}
+
+
+/**
+ * Tell the owner of changes: an orbit's keys, and a tenant's orbit
+ * map or the tenant itself (added, replaced or removed)
+ *
+ * @param ts       The tenants
+ * @param orbith   An orbit of a tenant changed, or NULL
+ * @param changedh A tenant's map or the tenant changed, or NULL
+ * @param arg      Handler argument
+ */
+void tenants_set_hooks(struct tenants *ts, tenants_orbit_h *orbith,
+		       tenants_changed_h *changedh, void *arg)
+{
+	if (!ts)
+		return;
+
+	ts->orbith = orbith;
+	ts->changedh = changedh;
+	ts->harg = arg;
+}
+
+
+/**
+ * Find a tenant of tenants_dir by its name
+ *
+ * @param ts   The tenants
+ * @param name NAME of tenants_dir/NAME.conf
+ *
+ * @return The tenant, or NULL if there is none of that name
+ */
+const struct tenant *tenants_find(const struct tenants *ts,
+				  const struct pl *name)
+{
+	struct le *le;
+
+	if (!ts || !pl_isset(name))
+		return NULL;
+
+	for (le = list_head(&ts->entries); le; le = le->next) {
+		const struct entry *e = le->data;
+
+		if (!pl_strcmp(name, e->name))
+			return e->t;
+	}
+
+	return NULL;
 }
 
 
