@@ -227,6 +227,10 @@ for s in $SCALES; do
 		"max $(stat "$s" fanout max_ms) ms;" \
 		"last watcher p50 $(stat "$s" fanout last_p50_ms) ms;" \
 		"missing $(stat "$s" fanout missing)"
+	echo "  (arrival:   p50 $(stat "$s" fanout arr_p50_ms) ms," \
+		"p99 $(stat "$s" fanout arr_p99_ms) ms, first watcher p50" \
+		"$(stat "$s" fanout arr_first_p50_ms) ms: the kernel's stamp" \
+		"of each NOTIFY on the phone's socket, not loadgen's read)"
 	echo "  storm:      $(stat "$s" storm subs) new subscriptions in" \
 		"$(stat "$s" storm time_s) s ($(stat "$s" storm subs_per_s)" \
 		"subs/s), failed $(stat "$s" storm failed), retransmits" \

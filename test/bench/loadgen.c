@@ -17,7 +17,13 @@
  *            each through the fake PBX's control socket.  Latency of a
  *            watcher = arrival of its NOTIFY (read from the socket,
  *            CLOCK_MONOTONIC) minus the time taken right before the
- *            command is written to the control socket.
+ *            command is written to the control socket.  Also
+ *            reported (arr_*): the same to the kernel's arrival stamp
+ *            (SO_TIMESTAMPNS) of the NOTIFY on the phone's socket, which
+ *            on loopback is when the server's send put it there: what
+ *            the server's latency is without our own reading of 1,000
+ *            sockets on one core.  Each phone socket is read by
+ *            recvmmsg, and the 200s of one read go by one sendmmsg.
  *
  * With -p ADDR:PORT instead of -c (a presence server such as Kamailio's
  * presence + presence_dialoginfo, make bench-compare), the orbits'
@@ -113,6 +119,7 @@ enum {
 	DRAIN_MAX_MS   = 5000,
 	MAX_RECORDS    = 8000000,
 	RCVBUF         = 1 << 20,
+	RX_BATCH       = 16,         /**< Datagrams per recvmmsg          */
 	STORM_WINDOW   = 1000,
 	MAX_PIDS       = 256,
 };
@@ -215,7 +222,10 @@ static struct {
 	uint32_t event_missing, event_wrong;
 	double *lat;              /**< Every watcher's latency, ms     */
 	size_t nlat, lat_cap;
+	double *alat;             /**< The same, to its arrival, ms    */
+	size_t nalat, alat_cap;
 	double *last;             /**< Per event: the slowest, ms      */
+	double *efirst;           /**< Per event: the first arrival, ms */
 
 	/* throughput */
 	uint64_t tp_t0, tp_win0, tp_win1, tp_last_progress;
@@ -466,18 +476,25 @@ static void record(uint32_t si, uint32_t version, uint64_t t)
 }
 
 
-static void lat_add(double ms)
+static void vec_add(double **v, size_t *n, size_t *capp, double ms)
 {
-	if (g.nlat == g.lat_cap) {
-		size_t cap = g.lat_cap ? g.lat_cap * 2 : 65536;
-		void *p = realloc(g.lat, cap * sizeof(*g.lat));
+	if (*n == *capp) {
+		size_t cap = *capp ? *capp * 2 : 65536;
+		void *p = realloc(*v, cap * sizeof(**v));
 
 		if (!p)
 			return;
-		g.lat = p;
-		g.lat_cap = cap;
+		*v = p;
+		*capp = cap;
 	}
-	g.lat[g.nlat++] = ms;
+	(*v)[(*n)++] = ms;
+}
+
+
+static void lat_add(double ms, double arr_ms)
+{
+	vec_add(&g.lat, &g.nlat, &g.lat_cap, ms);
+	vec_add(&g.alat, &g.nalat, &g.alat_cap, arr_ms);
 }
 
 
@@ -772,34 +789,67 @@ static void handle_response(const char *buf, size_t len, uint64_t t)
 }
 
 
-static void fanout_seen(struct sub *s, bool busy, uint64_t t);
+static void fanout_seen(struct sub *s, bool busy, uint64_t t, uint64_t ta);
 static void tput_progress(uint64_t t);
 
 
-static void handle_notify(struct phone *ph, const char *buf, size_t len,
-			  const struct sa *src, uint64_t t)
+/* The 200s of one read of a phone's socket, sent by one sendmmsg */
+static struct {
+	char buf[RX_BATCH][1024];
+	struct mmsghdr msg[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sa dst[RX_BATCH];
+	unsigned n;
+} rep;
+
+
+static void replies_flush(int fd)
 {
-	static struct mbuf *reply;
+	unsigned i = 0;
+
+	while (i < rep.n) {
+		int r = sendmmsg(fd, &rep.msg[i], rep.n - i, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		i += r > 0 ? (unsigned)r : 1;    /* a lost one: retransmitted */
+	}
+	rep.n = 0;
+}
+
+
+static void handle_notify(const char *buf, size_t len, const struct sa *src,
+			  uint64_t t, uint64_t ta)
+{
 	const char *di, *vp;
+	struct mbuf reply;
 	struct hdrs h;
 	struct sub *s;
 	uint32_t si, cseq, version = 0;
 	bool busy;
 
-	if (!reply) {
-		reply = mbuf_alloc(1024);
-		if (!reply)
-			return;
-	}
-	mbuf_rewind(reply);
-	(void)mbuf_write_str(reply, "SIP/2.0 200 OK\r\n");
+	/* the 200, sent with the others of this read (replies_flush) */
+	mbuf_init(&reply);
+	reply.buf = (uint8_t *)rep.buf[rep.n];
+	reply.size = sizeof(rep.buf[rep.n]);
+	(void)mbuf_write_str(&reply, "SIP/2.0 200 OK\r\n");
 
-	if (parse(buf, len, &h, reply))
+	if (parse(buf, len, &h, &reply))
 		return;
 
-	(void)mbuf_write_str(reply, "Content-Length: 0\r\n\r\n");
-	(void)sendto(ph->fd, reply->buf, reply->end, 0, &src->u.sa,
-		     src->len);
+	if (!mbuf_write_str(&reply, "Content-Length: 0\r\n\r\n")) {
+		struct mmsghdr *m = &rep.msg[rep.n];
+
+		rep.dst[rep.n] = *src;
+		rep.iov[rep.n].iov_base = reply.buf;
+		rep.iov[rep.n].iov_len = reply.end;
+		memset(m, 0, sizeof(*m));
+		m->msg_hdr.msg_name = &rep.dst[rep.n].u.sa;
+		m->msg_hdr.msg_namelen = rep.dst[rep.n].len;
+		m->msg_hdr.msg_iov = &rep.iov[rep.n];
+		m->msg_hdr.msg_iovlen = 1;
+		++rep.n;
+	}
 
 	if (sub_index(&h.callid, &si)) {
 		++g.nstray;
@@ -845,37 +895,105 @@ static void handle_notify(struct phone *ph, const char *buf, size_t len,
 	}
 
 	if (g.phase == PH_FANOUT || g.phase == PH_STORM)
-		fanout_seen(s, busy, t);
+		fanout_seen(s, busy, t, ta);
 	else if (g.phase == PH_TPUT || g.phase == PH_DRAIN)
 		tput_progress(t);
 }
 
 
+/* CLOCK_REALTIME minus CLOCK_MONOTONIC, us: SO_TIMESTAMPNS stamps
+   arrivals in the former, the latency clock is the latter */
+static int64_t real_minus_mono_us(void)
+{
+	struct timespec r;
+
+	(void)clock_gettime(CLOCK_REALTIME, &r);
+
+	return ((int64_t)r.tv_sec * 1000000 + r.tv_nsec / 1000) -
+		(int64_t)now_us();
+}
+
+
+/* When the kernel queued the datagram on the socket (on loopback: when
+   the sender's sendmmsg put it there), CLOCK_MONOTONIC us; t if the
+   kernel gave no stamp */
+static uint64_t arrival_us(struct msghdr *mh, int64_t off, uint64_t t)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		struct timespec ts;
+		int64_t us;
+
+		if (c->cmsg_level != SOL_SOCKET ||
+		    c->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - off;
+
+		return us > 0 && (uint64_t)us <= t ? (uint64_t)us : t;
+	}
+
+	return t;
+}
+
+
+/* Everything queued on a phone's socket, RX_BATCH datagrams per
+   recvmmsg; the 200s of each batch go by one sendmmsg.  The read time
+   (t, the latency figures) is taken once per batch, after it returns;
+   the arrival time (ta) is the kernel's stamp of each datagram. */
 static void phone_readable(int flags, void *arg)
 {
+	static char buf[RX_BATCH][8192];
+	static char ctl[RX_BATCH][CMSG_SPACE(sizeof(struct timespec)) + 64];
 	struct phone *ph = arg;
-	char buf[8192];
-	int i;
+	struct mmsghdr mm[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sa src[RX_BATCH];
+	int round;
 	(void)flags;
 
-	for (i = 0; i < 64; i++) {
-		struct sa src;
-		ssize_t n;
+	for (round = 0; round < 64 / RX_BATCH; round++) {
+		int64_t off;
 		uint64_t t;
+		int i, n;
 
-		sa_init(&src, AF_INET);
-		src.len = sizeof(src.u);
-		n = recvfrom(ph->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT,
-			     &src.u.sa, &src.len);
+		memset(mm, 0, sizeof(mm));
+		for (i = 0; i < RX_BATCH; i++) {
+			sa_init(&src[i], AF_INET);
+			iov[i].iov_base = buf[i];
+			iov[i].iov_len = sizeof(buf[i]) - 1;
+			mm[i].msg_hdr.msg_name = &src[i].u.sa;
+			mm[i].msg_hdr.msg_namelen = sizeof(src[i].u);
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_control = ctl[i];
+			mm[i].msg_hdr.msg_controllen = sizeof(ctl[i]);
+		}
+
+		n = recvmmsg(ph->fd, mm, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
 		t = now_us();
-		buf[n] = '\0';
+		off = real_minus_mono_us();
 
-		if (!strncmp(buf, "SIP/2.0 ", 8))
-			handle_response(buf, (size_t)n, t);
-		else if (!strncmp(buf, "NOTIFY ", 7))
-			handle_notify(ph, buf, (size_t)n, &src, t);
+		for (i = 0; i < n; i++) {
+			const size_t len = mm[i].msg_len;
+
+			buf[i][len] = '\0';
+			src[i].len = mm[i].msg_hdr.msg_namelen;
+
+			if (!strncmp(buf[i], "SIP/2.0 ", 8))
+				handle_response(buf[i], len, t);
+			else if (!strncmp(buf[i], "NOTIFY ", 7))
+				handle_notify(buf[i], len, &src[i], t,
+					      arrival_us(&mm[i].msg_hdr, off,
+							 t));
+		}
+		replies_flush(ph->fd);
+
+		if (n < RX_BATCH)
+			break;
 	}
 }
 
@@ -1295,8 +1413,10 @@ static void fanout_end_event(uint64_t t)
 }
 
 
-static void fanout_seen(struct sub *s, bool busy, uint64_t t)
+static void fanout_seen(struct sub *s, bool busy, uint64_t t, uint64_t ta)
 {
+	double ams;
+
 	/* latency is measured for the established watchers only */
 	if ((uint32_t)(s - g.subs) >= g.nsetup)
 		return;
@@ -1306,9 +1426,12 @@ static void fanout_seen(struct sub *s, bool busy, uint64_t t)
 		return;
 
 	s->event = g.event;
+	ams = (double)(ta > g.event_t0 ? ta - g.event_t0 : 0) / 1000.0;
+	if (!g.efirst[g.nevents] || ams < g.efirst[g.nevents])
+		g.efirst[g.nevents] = ams;
 	if (busy != g.event_park)
 		++g.event_wrong;
-	lat_add((double)(t - g.event_t0) / 1000.0);
+	lat_add((double)(t - g.event_t0) / 1000.0, ams);
 	if (g.event_left && !--g.event_left)
 		g.event_done_at = t;
 }
@@ -1419,25 +1542,36 @@ static void report_setup(void)
 static void report_fanout(const char *name)
 {
 	size_t i;
-	double lastv[4096];
+	double lastv[4096], firstv[4096];
 	size_t nl = g.nevents < 4096 ? g.nevents : 4096;
 	long drops, sdrops;
 
 	drops_take(&drops, &sdrops);
 
-	for (i = 0; i < nl; i++)
+	for (i = 0; i < nl; i++) {
 		lastv[i] = g.last[i];
+		firstv[i] = g.efirst[i];
+	}
+	qsort(firstv, nl, sizeof(*firstv), cmp_double);
 	qsort(g.lat, g.nlat, sizeof(*g.lat), cmp_double);
+	qsort(g.alat, g.nalat, sizeof(*g.alat), cmp_double);
 	qsort(lastv, nl, sizeof(*lastv), cmp_double);
 
+	/* arr_*: the same watchers' latencies to the kernel's arrival
+	   stamp on their socket instead of our read of it */
 	(void)re_printf("%s watchers=%u events=%u samples=%zu "
 			"p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
-			"last_p50_ms=%.3f last_max_ms=%.3f missing=%u "
+			"last_p50_ms=%.3f last_max_ms=%.3f "
+			"arr_first_p50_ms=%.3f arr_p50_ms=%.3f "
+			"arr_p99_ms=%.3f missing=%u "
 			"wrong_state=%u udp_drops=%ld sock_drops=%ld\n",
 			name, g.nsetup / g.norbits, g.nevents, g.nlat,
 			pct(g.lat, g.nlat, 0.50), pct(g.lat, g.nlat, 0.99),
 			g.nlat ? g.lat[g.nlat - 1] : -1.0,
 			pct(lastv, nl, 0.50), nl ? lastv[nl - 1] : -1.0,
+			pct(firstv, nl, 0.50),
+			pct(g.alat, g.nalat, 0.50),
+			pct(g.alat, g.nalat, 0.99),
 			g.event_missing, g.event_wrong,
 			drops, sdrops);
 }
@@ -1474,6 +1608,8 @@ static void storm_start(uint64_t t)
 	g.st_failed0 = g.nfailed;
 	g.st_retx0 = g.nretx;
 	g.nlat = 0;
+	g.nalat = 0;
+	memset(g.efirst, 0, (2 * g.rounds + 1) * sizeof(*g.efirst));
 	g.nevents = 0;
 	g.event_missing = 0;
 	g.event_wrong = 0;
@@ -1710,6 +1846,10 @@ static int phones_open(void)
 			       sizeof(buf)))
 			(void)setsockopt(ph->fd, SOL_SOCKET, SO_RCVBUF,
 					 &buf, sizeof(buf));
+		/* the kernel's arrival stamp: fan-out latency apart from
+		   our own reading (report_fanout's arr_*) */
+		(void)setsockopt(ph->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one,
+				 sizeof(one));
 		if (bind(ph->fd, (struct sockaddr *)&sin, sizeof(sin)) ||
 		    getsockname(ph->fd, (struct sockaddr *)&sin, &sl))
 			return errno;
@@ -1733,8 +1873,9 @@ static int subs_init(void)
 	g.orbit_nsubs = calloc(g.norbits, sizeof(*g.orbit_nsubs));
 	g.orbit_busy = calloc(g.norbits, sizeof(*g.orbit_busy));
 	g.last = calloc(2 * g.rounds + 1, sizeof(*g.last));
+	g.efirst = calloc(2 * g.rounds + 1, sizeof(*g.efirst));
 	if (!g.subs || !g.orbit_subs || !g.orbit_nsubs || !g.orbit_busy ||
-	    !g.last)
+	    !g.last || !g.efirst)
 		return ENOMEM;
 
 	for (si = 0; si < g.nsubs; si++) {
