@@ -655,8 +655,8 @@ static void dns_init(struct app *app)
 
 
 /* A tenant is about to start: its own address to listen on, and TLS
-   for its link; an address opened stays until parkblf stops (libre
-   cannot close one transport) */
+   for its link.  An address opened is closed once no tenant listens
+   on it (tenant_release). */
 static int tenant_prepare(const struct config *cfg, void *arg)
 {
 	struct app *app = arg;
@@ -693,6 +693,37 @@ static int tenant_prepare(const struct config *cfg, void *arg)
 		app->tlisten[app->tlistenc++] = *la;
 
 	return err;
+}
+
+
+/* Tenants went for good: close the tenant_listen addresses no tenant
+   in force (nor one still sending its final NOTIFYs) listens on; a
+   tenant whose tenant_listen changed has moved by now */
+static void tenant_release(void *arg)
+{
+	struct app *app = arg;
+	size_t i = 0;
+
+	while (i < app->tlistenc) {
+		const struct sa *la = &app->tlisten[i];
+		unsigned n = 0;
+		int err;
+
+		if (tenants_listen_used(app->tenants, la)) {
+			++i;
+			continue;
+		}
+
+		err = sockclose_addr(la, &n);
+		if (err)
+			log_warn("sip: tenant_listen %J: closing its sockets: "
+				 "%m", la, err);
+		else
+			log_info("sip: tenant_listen %J closed: no tenant "
+				 "listens there (%u socket(s))", la, n);
+
+		app->tlisten[i] = app->tlisten[--app->tlistenc];
+	}
 }
 
 
@@ -833,6 +864,7 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 		goto out;
 	tenants_set_hooks(app->tenants, tenant_orbit_changed, tenant_changed,
 			  app);
+	tenants_set_release(app->tenants, tenant_release);
 
 	if (cfg->state_db)
 		(void)persist_open(&app->db, cfg->state_db);

@@ -73,6 +73,10 @@ typedef void (sipsock_new_h)(void *sock, const struct sa *laddr, void *arg);
 void sipsock_tap(sipsock_recv_h *h, sipsock_new_h *newh, void *arg);
 void *sipsock_find(const struct sa *laddr);
 bool sipsock_tapped(const void *sock);
+void sipsock_forget(const struct sa *laddr);
+
+/* sockclose */
+int  sockclose_addr(const struct sa *laddr, unsigned *np);
 void sipsock_drain_stats(uint64_t *calls, uint64_t *drained);
 
 

@@ -316,15 +316,19 @@ void sipsock_tune(const struct sip_msg *msg)
 	if (!msg || msg->tp != SIP_TRANSP_UDP || !msg->sock)
 		return;
 
+	k = NULL;
 	for (i = 0; i < seen.n; i++) {
 		if (seen.s[i].us == msg->sock)
 			return;
+		if (!seen.s[i].us && !k)
+			k = &seen.s[i];   /* one sipsock_forget freed */
 	}
 
-	if (seen.n == MAX_SOCKS)
+	if (!k && seen.n == MAX_SOCKS)
 		return;
 
-	k = &seen.s[seen.n++];
+	if (!k)
+		k = &seen.s[seen.n++];
 	memset(k, 0, sizeof(*k));
 	k->us = msg->sock;
 	k->laddr = msg->dst;
@@ -401,6 +405,30 @@ bool sipsock_tapped(const void *sock)
 
 
 /**
+ * Forget the socket of a local address, closed under libre
+ * (sockclose.c): its datagrams kept for libre go, and its slot may be
+ * another socket's.  libre never reads the closed socket again, so the
+ * helper it holds is never called.
+ *
+ * @param laddr Local address
+ */
+void sipsock_forget(const struct sa *laddr)
+{
+	unsigned i;
+
+	for (i = 0; i < seen.n; i++) {
+		struct sock *k = &seen.s[i];
+
+		if (!k->us || !sa_cmp(&k->laddr, laddr, SA_ALL))
+			continue;
+
+		sock_clear(k);
+		memset(k, 0, sizeof(*k));
+	}
+}
+
+
+/**
  * Forget the sockets seen (before their SIP stack is freed)
  */
 void sipsock_reset(void)
@@ -442,7 +470,8 @@ bool sipsock_congested(void)
 		uint32_t mi[SK_MEMINFO_VARS];
 		socklen_t len = sizeof(mi);
 
-		if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len))
+		if (!seen.s[i].us || fd < 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len))
 			continue;
 
 		if (mi[SK_MEMINFO_RMEM_ALLOC] > mi[SK_MEMINFO_RCVBUF] / 2)

@@ -57,6 +57,8 @@ const struct upstream *tenant_upstream(const struct tenant *t);
 
 struct tenants;
 typedef int (tenants_prepare_h)(const struct config *cfg, void *arg);
+/** Tenants went for good: addresses they listened on may be unused */
+typedef void (tenants_release_h)(void *arg);
 typedef void (tenant_apply_h)(const struct tenant *t, void *arg);
 /** An orbit of a tenant of tenants_dir changed */
 typedef void (tenants_orbit_h)(const struct tenant *t, const char *orbit,
@@ -68,6 +70,8 @@ int  tenants_alloc(struct tenants **tsp, const struct config *cfg,
 		   const struct tenant_env *env, tenants_prepare_h *preph,
 		   void *arg);
 void tenants_set_default(struct tenants *ts, struct tenant *t);
+void tenants_set_release(struct tenants *ts, tenants_release_h *releaseh);
+bool tenants_listen_used(const struct tenants *ts, const struct sa *la);
 void tenants_set_hooks(struct tenants *ts, tenants_orbit_h *orbith,
 		       tenants_changed_h *changedh, void *arg);
 const struct tenant *tenants_find(const struct tenants *ts,

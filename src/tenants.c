@@ -68,6 +68,7 @@ struct tenants {
 	const struct config *cfg;  /**< parkblf.conf's                   */
 	struct tenant_env env;
 	tenants_prepare_h *preph;
+	tenants_release_h *releaseh;
 	void *arg;
 	struct list entries;
 	struct list listens;       /**< Entries with tenant_listen       */
@@ -497,6 +498,10 @@ static void retire_handler(void *arg)
 	struct tenants *ts = arg;
 
 	list_flush(&ts->retired);
+
+	/* their tenant_listen addresses may be nobody's now */
+	if (ts->releaseh)
+		ts->releaseh(ts->arg);
 }
 
 
@@ -643,8 +648,9 @@ static int entry_start(struct tenants *ts, struct scan *sc, const char *name,
 	}
 
 	err = ts->preph ? ts->preph(cfg, ts->arg) : 0;
-	if (!err)
-		err = tenant_alloc(&e->t, name, cfg, map, &ts->env);
+	if (err)
+		goto out;
+	err = tenant_alloc(&e->t, name, cfg, map, &ts->env);
 	if (!err)
 		err = tenant_watch_map(e->t);
 	if (!err)
@@ -652,8 +658,13 @@ static int entry_start(struct tenants *ts, struct scan *sc, const char *name,
 	if (!err)
 		tenant_set_hooks(e->t, entry_orbit_changed, entry_map_changed,
 				 NULL, e);
-	if (err)
-		goto out;
+	if (err) {
+		/* the address preph opened for it may be nobody's */
+		e = mem_deref(e);
+		if (ts->releaseh)
+			ts->releaseh(ts->arg);
+		return err;
+	}
 
 	/* the new one takes over: the old one's phones come back to it */
 	if (old) {
@@ -892,6 +903,60 @@ void tenants_set_default(struct tenants *ts, struct tenant *t)
 {
 	if (ts)
 		ts->dflt = t;
+}
+
+
+/**
+ * Set what is called when tenants went for good (their final NOTIFYs
+ * sent), so that addresses only they listened on may be closed
+ *
+ * @param ts       The tenants
+ * @param releaseh Handler (with tenants_alloc's argument), or NULL
+ */
+void tenants_set_release(struct tenants *ts, tenants_release_h *releaseh)
+{
+	if (ts)
+		ts->releaseh = releaseh;
+}
+
+
+static bool listens_on(const struct tenant *t, const struct sa *la)
+{
+	return t && sa_cmp(&tenant_config(t)->tenant_listen, la, SA_ALL);
+}
+
+
+/**
+ * Whether a tenant, in force or still sending its final NOTIFYs,
+ * listens on an address (tenant_listen)
+ *
+ * @param ts The tenants
+ * @param la Address
+ *
+ * @return true if one does
+ */
+bool tenants_listen_used(const struct tenants *ts, const struct sa *la)
+{
+	struct le *le;
+
+	if (!ts || !la)
+		return false;
+
+	for (le = list_head(&ts->entries); le; le = le->next) {
+		const struct entry *e = le->data;
+
+		if (listens_on(e->t, la))
+			return true;
+	}
+
+	for (le = list_head(&ts->retired); le; le = le->next) {
+		const struct retiree *r = le->data;
+
+		if (listens_on(r->t, la))
+			return true;
+	}
+
+	return false;
 }
 
 

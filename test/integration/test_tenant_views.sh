@@ -168,3 +168,60 @@ grep -A1 '^event: orbit$' "$T/d.events" | grep -q '"Default One"' ||
 	fail "the default board did not see Dora retrieved"
 log "/t/a/board/events: a's orbits and Carol's park; /board/events" \
 	"only the default PBX's"
+
+# 6. tenant_listen sockets follow their tenant: moved, removed, back
+udp_listens "$L1" && ss_listens "$L1" || fail "tenant l: $L1 not open"
+PB_PORT_MAIN=$PB_PORT
+PB_PORT=$L1
+start_phone l1 park-2 QUIET_MS=60000
+expect_last l1 '>sip:100@'
+exec 7<>"/dev/tcp/127.0.0.1/$L1" || fail "no TCP connection to $L1"
+log "tenant l: $L1 open (udp, tcp); its phone sees Alice"
+
+L2=$(free_port)
+sed -i "s/^tenant_listen .*/tenant_listen 127.0.0.1:$L2/" \
+	"$T/tenants.d/l.conf"
+wait_for 10 grep -q "tenants: l: changed" "$T/parkblf.log" ||
+	fail "tenant l's new tenant_listen not picked up"
+wait_for 5 udp_listens "$L2" && ss_listens "$L2" ||
+	fail "tenant l moved, but $L2 is not open"
+wait_for 5 grep -q "terminated;reason=deactivated" "$T/l1.msg" ||
+	fail "l1 not told its tenant changed"
+# its final NOTIFYs go from the old address; then it closes
+wait_for 12 sh -c "! ss -Hlun 'sport = :$L1' | grep -q . &&
+	! ss -Hltn 'sport = :$L1' | grep -q ." ||
+	fail "tenant l moved to $L2, $L1 still open: $(ss -Hlntu "sport = :$L1")"
+rc=0
+read -r -t 5 -u 7 _ || rc=$?
+[ "$rc" = 1 ] || fail "a TCP connection to $L1 was not closed (read: $rc)"
+exec 7<&-
+grep -q "sip: tenant_listen 127.0.0.1:$L1 closed: no tenant listens there (3 socket(s))" \
+	"$T/parkblf.log" || fail "closing $L1 not logged"
+PB_PORT=$L2
+start_phone l2 park-2 QUIET_MS=1500
+expect_last l2 '>sip:100@'
+phone_done l2
+log "tenant_listen changed: $L2 open and serving, $L1 closed (udp, tcp" \
+	"listener, the connection to it)"
+
+rm "$T/tenants.d/l.conf"
+wait_for 10 grep -q "tenants: 1 from .* (0 added, 1 removed" \
+	"$T/parkblf.log" || fail "tenant l not removed"
+wait_for 12 sh -c "! ss -Hlun 'sport = :$L2' | grep -q . &&
+	! ss -Hltn 'sport = :$L2' | grep -q ." ||
+	fail "tenant l removed, $L2 still open"
+udp_listens "$PB_PORT_MAIN" || fail "sip_listen closed with tenant l"
+log "tenant l removed: $L2 closed, sip_listen still open"
+
+# back at its first address: opened again, and it serves
+tenant l listen-l.example "$PORT_A" "$L1"
+wait_for 10 grep -q "tenants: 2 from .* (1 added" "$T/parkblf.log" ||
+	fail "tenant l not added back"
+wait_for 5 udp_listens "$L1" || fail "$L1 not opened again"
+PB_PORT=$L1
+start_phone l3 park-2 QUIET_MS=1500
+expect_last l3 '>sip:100@'
+phone_done l3
+PB_PORT=$PB_PORT_MAIN
+log "tenant l back at $L1: opened again, its phone sees Alice"
+kill -TERM "$PHONE_l1" 2>/dev/null
