@@ -318,6 +318,15 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 {
 	struct app *app = arg;
 
+	/* a dispatcher's probe: this instance takes nothing new */
+	if (!pl_strcmp(&msg->met, "OPTIONS") && app->stopping) {
+		(void)sip_replyf(app->sip, msg, 503, "Shutting Down",
+				 "Retry-After: %u\r\n"
+				 "Content-Length: 0\r\n\r\n",
+				 SHUTDOWN_RETRY_S);
+		return true;
+	}
+
 	if (!pl_strcmp(&msg->met, "OPTIONS")) {
 		(void)sip_replyf(app->sip, msg, 200, "OK",
 				 "Allow: SUBSCRIBE, NOTIFY, OPTIONS, "
@@ -358,8 +367,20 @@ static void exit_handler(void *arg)
 {
 	struct app *app = arg;
 
-	if (app->stopping && app->sips_open && !--app->sips_open)
-		re_cancel();
+	if (!app->stopping || !app->sips_open || --app->sips_open)
+		return;
+
+	/* stop_handover: the phones told to come back at once are met
+	   with 503 Shutting Down until the deadline, on which the proxy
+	   sends them on to another instance (and its OPTIONS probe marks
+	   this one down) rather than waiting for silence to time out */
+	if (app->cfg->stop_handover) {
+		log_info("app: drained; refusing new subscriptions until "
+			 "the deadline (stop_handover)");
+		return;
+	}
+
+	re_cancel();
 }
 
 
@@ -909,7 +930,7 @@ static void stop_deadline(void *arg)
 {
 	struct app *app = arg;
 
-	if (!app->db)
+	if (!app->db && app->sips_open)
 		log_warn("app: peers did not answer in time; stopping "
 			 "anyway");
 	re_cancel();
@@ -918,38 +939,49 @@ static void stop_deadline(void *arg)
 
 /**
  * Stop gracefully: end the upstream subscription, tell phones to come
- * back later, and stop the main loop once the SIP stack has drained
- * (or after a deadline)
+ * back later (stop_handover: at once, to another instance), and stop
+ * the main loop once the SIP stack has drained (or after a deadline)
  *
  * @param app The daemon
  */
 void app_shutdown(struct app *app)
 {
+	/* behind a dispatcher (stop_handover) phones subscribe again at
+	   once: this instance answers them 503 Shutting Down, on which
+	   the proxy sends them to another (conf/kamailio/) */
+	enum sipevent_reason reason = SIPEVENT_PROBATION;
+	uint32_t retry = SHUTDOWN_RETRY_S;
+
 	if (!app || app->stopping)
 		return;
 
 	app->stopping = true;
-	log_info("app: stopping");
+	if (app->cfg->stop_handover) {
+		reason = SIPEVENT_DEACTIVATED;
+		retry = 0;
+	}
+	log_info("app: stopping%s", app->cfg->stop_handover ?
+		 " (stop_handover: phones re-subscribe at once)" : "");
 
 	app->reload = mem_deref(app->reload);
 	app->httpd = mem_deref(app->httpd);
 	tenant_stop(app->dflt);
 	tenants_stop(app->tenants);
-	tenants_close(app->tenants, SIPEVENT_PROBATION, SHUTDOWN_RETRY_S);
+	tenants_close(app->tenants, reason, retry);
 
-	if (app->db) {
+	if (app->db && !app->cfg->stop_handover) {
 		/* the subscriptions stay in the database for the next run
 		   (list subscriptions are not kept: they are told); the
 		   upstream un-SUBSCRIBE gets a moment to be answered */
 		notifier_flush(tenant_notifier(app->dflt));
-		notifier_close_lists(tenant_notifier(app->dflt),
-				     SIPEVENT_PROBATION, SHUTDOWN_RETRY_S);
+		notifier_close_lists(tenant_notifier(app->dflt), reason,
+				     retry);
 		ptmr_start(&app->tmr_stop, PERSIST_STOP_MS, stop_deadline,
 			  app);
 	}
 	else {
-		tenant_close(app->dflt, SIPEVENT_PROBATION,
-			     SHUTDOWN_RETRY_S);
+		/* told, they leave the database too */
+		tenant_close(app->dflt, reason, retry);
 		ptmr_start(&app->tmr_stop, STOP_DEADLINE_MS, stop_deadline,
 			  app);
 	}

@@ -112,6 +112,8 @@ static const struct config_key keys[] = {
 	 "fc00::/7,fe80::/10", 0, 0, false},
 	{"trusted_proxies",    KEY_ACL,   OFF(trusted_proxies), NULL, 0, 0,
 	 false},
+	{"stop_handover",      KEY_BOOL,  OFF(stop_handover), "no", 0, 0,
+	 false},
 	{"subscribe_users",    KEY_SECRET, OFF(subscribe_users), NULL, 0, 0,
 	 false},
 	{"subscribe_realm",    KEY_STR,   OFF(subscribe_realm), "parkblf",

@@ -171,6 +171,8 @@ struct config {
 	uint32_t history_max;         /**< Calls /status?history= keeps   */
 	char *subscribe_allow;        /**< Networks that may use parkblf  */
 	char *trusted_proxies;        /**< Proxies whose Vias are believed */
+	bool stop_handover;           /**< SIGTERM: phones re-subscribe at
+					   once (to another instance)    */
 	char *http_allow;             /**< Networks that may use HTTP     */
 	char *http_users;             /**< Basic credentials for /board and
 					   /status, or NULL                */

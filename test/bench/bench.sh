@@ -125,6 +125,11 @@ start() {
 	http_listen 127.0.0.1:$PB_HTTP
 	log_level info
 	EOM
+	# through Kamailio (on 127.0.0.1): the recipe's trusted_proxies, so
+	# that each phone counts by its Via, as in production (the limits
+	# above are raised for the benchmark's sake, not the proxy's)
+	[ "${BENCH_FRONT:-}" = kamailio ] &&
+		echo "trusted_proxies 127.0.0.1" >>"$d/parkblf.conf"
 	"${PIN_PB[@]}" "$@" "$BUILD/parkblf" -f "$d/parkblf.conf" \
 		>"$d/parkblf.log" 2>&1 &
 	PB_PID=$!

@@ -1,8 +1,9 @@
 # The set-up of the dispatcher tests (test_dispatcher*.sh): two tenants,
 # each a fake PBX (customer-a.example: PBX_CTL, pbx; customer-b.example:
 # CTL_B, pbx_b), both configured on two parkblf instances x
-# (127.0.0.11) and y (127.0.0.12) behind Kamailio with the shipped
-# conf/kamailio/kamailio.cfg and a dispatcher.list of both.  With two
+# (127.0.0.11) and y (127.0.0.12) behind Kamailio (127.0.0.1, in
+# their trusted_proxies) with the shipped conf/kamailio/kamailio.cfg
+# and a dispatcher.list of both.  With two
 # instances in this order, Kamailio 5.6's hash sends the two domains to
 # different ones (instance_of tells which).
 #
@@ -31,7 +32,9 @@ start_instance() {
 		"upstream_user 9999" "upstream_password secret" \
 		"orbit_map ../b.map" "tenant_domain $DOMAIN_B" \
 		>"$dir/tenants.d/b.conf"
-	# behind a proxy: every phone comes from its address
+	# the shipped recipe (conf/kamailio/kamailio.cfg): the proxy
+	# trusted, so the limits count each phone by its Via; phones told
+	# to re-subscribe at once on SIGTERM; INSTANCE_CONF: more lines
 	cat >"$dir/parkblf.conf" <<-EOM
 	sip_listen		$2:0
 	tenants_dir		tenants.d
@@ -40,9 +43,10 @@ start_instance() {
 	subscribe_min_expires	10
 	subscribe_default_expires	20
 	subscribe_max_expires	20
-	subscribe_max_per_source	50000
-	notify_phone_rate	100000
+	trusted_proxies		127.0.0.1
+	stop_handover		yes
 	log_level		debug
+	${INSTANCE_CONF:-}
 	EOM
 	"$BUILD/parkblf" -f "$dir/parkblf.conf" >>"$T/parkblf-$1.log" 2>&1 &
 	eval "PID_$1=$!"
@@ -133,3 +137,60 @@ dispatch_setup() {
 	wait_for 15 udp_listens "$KP" || fail "Kamailio did not start"
 	log "both instances subscribed to both PBXs"
 }
+
+# dispatch_phones: both instances probed; a call waits in tenant a's
+# orbit 1; then tenant a's phones (sipp p1 on park-1, p2 on park-2,
+# baresip on park-1) and tenant b's (sipp q1 on park-1) subscribe
+# through Kamailio and show the state.  Sets victim (the instance
+# tenant a hashes to) and survivor (tenant b's, the other one), vaddr,
+# vpid and saddr (their addresses, the victim's PID).
+dispatch_phones() {
+	wait_for 10 probed "$PID_x" && wait_for 10 probed "$PID_y" ||
+		fail "the instances did not answer Kamailio's OPTIONS probes 200"
+	log "both answer the probes 200"
+	pbx park '*01' call-1 4930111 'Alice Smith' >/dev/null
+
+	start_failover_phone p1 park-1
+	start_failover_phone p2 park-2
+	start_failover_phone q1 park-1 "$DOMAIN_B"
+	expect_last p1 '<state>terminated</state>'
+	expect_last p2 '<state>confirmed</state>'
+	expect_last q1 '<state>terminated</state>'
+	BS_DOMAIN=$DOMAIN BS_OUTBOUND="sip:127.0.0.1:$KP;transport=udp" \
+		start_baresip park-1
+	expect_bs Online
+	log "through Kamailio: a's park-1 idle (sipp, baresip), a's park-2" \
+		"lit, b's park-1 idle"
+
+	instance_of "$DOMAIN"
+	victim=$INSTANCE
+	instance_of "$DOMAIN_B"
+	survivor=$INSTANCE
+	[ "$victim" != "$survivor" ] ||
+		fail "$DOMAIN and $DOMAIN_B both hash to instance $victim"
+	eval "vaddr=\$ADDR_$victim:\$PORT_$victim vpid=\$PID_$victim" \
+		"saddr=\$ADDR_$survivor:\$PORT_$survivor"
+	log "$DOMAIN hashes to instance $victim ($vaddr), $DOMAIN_B to" \
+		"$survivor ($saddr)"
+}
+
+# lamps_true MAX BS_MAX WHAT: after WHAT at t0 (date +%s%N; n2: p2's
+# documents before it) the PBX parked Bob in orbit 0 and retrieved
+# orbit 1: p1 lit with Bob, p2 dark within MAX s, baresip Busy within
+# BS_MAX s; logs when each was true
+lamps_true() {
+	local p
+	for p in p1 p2; do
+		wait_for "$1" "${p}_true" ||
+			fail "$p not true $1 s after the $3: $(last_notify $p)"
+		log "$p true after $(ms_since "$t0") ms"
+	done
+	wait_for "$2" bs_is Busy ||
+		fail "baresip not Busy $2 s after the $3: $(bs_status)" \
+			"$(grep presence: "$T/baresip.log" | tail -n 3)"
+	log "baresip true (Busy) after $(ms_since "$t0") ms"
+}
+p1_true() { last_matches p1 '<state>confirmed</state>' &&
+	[ "$(last_callers p1)" = "4930222 Bob Jones" ]; }
+p2_true() { last_matches p2 '<state>terminated</state>' &&
+	[ "$(notify_count p2)" -gt "$n2" ]; }

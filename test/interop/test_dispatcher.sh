@@ -28,34 +28,7 @@ FAILOVER_MAX=90
 
 . "$INTEROP/dispatch.sh"
 dispatch_setup 1
-wait_for 10 probed "$PID_x" && wait_for 10 probed "$PID_y" ||
-	fail "the instances did not answer Kamailio's OPTIONS probes 200"
-log "both answer the probes 200"
-# a call waits in tenant a's orbit 1 before the phones come
-pbx park '*01' call-1 4930111 'Alice Smith' >/dev/null
-
-start_failover_phone p1 park-1
-start_failover_phone p2 park-2
-start_failover_phone q1 park-1 "$DOMAIN_B"
-expect_last p1 '<state>terminated</state>'
-expect_last p2 '<state>confirmed</state>'
-expect_last q1 '<state>terminated</state>'
-BS_DOMAIN=$DOMAIN BS_OUTBOUND="sip:127.0.0.1:$KP;transport=udp" \
-	start_baresip park-1
-expect_bs Online
-log "through Kamailio: a's park-1 idle (sipp, baresip), a's park-2" \
-	"lit, b's park-1 idle"
-
-instance_of "$DOMAIN"
-victim=$INSTANCE
-instance_of "$DOMAIN_B"
-survivor=$INSTANCE
-[ "$victim" != "$survivor" ] ||
-	fail "$DOMAIN and $DOMAIN_B both hash to instance $victim"
-eval "vaddr=\$ADDR_$victim:\$PORT_$victim vpid=\$PID_$victim" \
-	"saddr=\$ADDR_$survivor:\$PORT_$survivor"
-log "$DOMAIN hashes to instance $victim ($vaddr), $DOMAIN_B to" \
-	"$survivor ($saddr)"
+dispatch_phones
 
 # kill -9: no goodbye, its phones' dialogs die with it
 n1=$(notify_count p1)
@@ -80,18 +53,7 @@ wait_for 10 grep -q "DS instance down: sip:$vaddr" "$T/kam.log" ||
 log "Kamailio's probes found $victim dead after $(ms_since "$t0") ms"
 
 # every lamp true again: each phone's last document is the PBX's
-p1_true() { last_matches p1 '<state>confirmed</state>' &&
-	[ "$(last_callers p1)" = "4930222 Bob Jones" ]; }
-p2_true() { last_matches p2 '<state>terminated</state>' &&
-	[ "$(notify_count p2)" -gt "$n2" ]; }
-for p in p1 p2; do
-	wait_for "$FAILOVER_MAX" "${p}_true" ||
-		fail "$p not true $FAILOVER_MAX s after the kill: $(last_notify $p)"
-	log "$p true after $(ms_since "$t0") ms"
-done
-wait_for "$FAILOVER_MAX" bs_is Busy ||
-	fail "baresip not Busy $FAILOVER_MAX s after the kill: $(bs_status)"
-log "baresip true (Busy) after $(ms_since "$t0") ms"
+lamps_true "$FAILOVER_MAX" "$FAILOVER_MAX" kill
 
 # how: a refresh answered 481, a new subscription at the survivor
 for p in p1 p2; do

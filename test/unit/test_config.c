@@ -63,6 +63,7 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(NAT_AUTO, cfg->nat_mode);
 	assert_int_equal(20, cfg->nat_keepalive);
 	assert_int_equal(60, cfg->nat_keepalive_grace);
+	assert_false(cfg->stop_handover);
 
 	mem_deref(cfg);
 	mem_deref(err);
@@ -95,6 +96,7 @@ static void test_all_keys(void **state)
 		"nat_mode always\n"
 		"nat_keepalive 0\n"
 		"nat_keepalive_grace 5\n"
+		"stop_handover yes\n"
 		"log_level debug\n";
 	(void)state;
 
@@ -117,6 +119,7 @@ static void test_all_keys(void **state)
 	assert_int_equal(NAT_ALWAYS, cfg->nat_mode);
 	assert_int_equal(0, cfg->nat_keepalive);
 	assert_int_equal(5, cfg->nat_keepalive_grace);
+	assert_true(cfg->stop_handover);
 
 	mem_deref(cfg);
 	mem_deref(err);
