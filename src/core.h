@@ -66,6 +66,7 @@ int      randbuf_openssl(void);
 
 void sipsock_tune(const struct sip_msg *msg);
 bool sipsock_congested(void);
+unsigned sipsock_room(unsigned max);
 void sipsock_reset(void);
 typedef bool (sipsock_recv_h)(const struct sa *src, struct mbuf *mb,
 			      void *arg);

@@ -44,8 +44,8 @@ enum {
 	CALLID_HASH_SIZE = 16384,
 	CALLID_HASH_TENANT = 1024, /**< A tenants_dir tenant's: 16 KiB, not
 				      256 KiB (x 200 tenants)        */
-	FANOUT_BATCH     = 64,     /**< NOTIFYs per main-loop turn      */
-	CONGESTION_EVERY = 16,     /**< NOTIFYs between socket checks   */
+	FANOUT_BATCH     = 2048,   /**< NOTIFYs per main-loop turn      */
+	ROOM_MAX         = 256,    /**< NOTIFYs between socket checks   */
 	FLUSH_MS         = 1000,   /**< Versions saved at most this late */
 	CSEQ_BASE        = 0x70000000, /**< Resumed: above a first run's */
 	RESUME_MARGIN    = 100,    /**< Over what a crash may lose        */
@@ -1161,18 +1161,25 @@ void notifier_set_map(struct notifier *nt, const struct orbitmap *map)
 }
 
 
-/* One batch of a fan-out.  Sending every NOTIFY of a big orbit in one
-   loop turn overflows the UDP receive buffer with the phones' 200 OKs
-   (each lost one costs a retransmission 500 ms later), so at most
-   FANOUT_BATCH go out per turn and the answers are read in between;
-   a batch waits while they pile up (sipsock_congested).
+/* One batch of a fan-out.  The phones answer every NOTIFY with a 200
+   OK, which must not overflow the UDP receive buffer (each lost one
+   costs a retransmission 500 ms later): before sending, the batch asks
+   the sockets how many more answers they can hold unread
+   (sipsock_room), sends that many and asks again; with no room it
+   waits a millisecond for the loop to read them.  The NOTIFYs queued
+   for sendmmsg (txq.c) go out before each look, so that it sees the
+   answers to all of them.  With the 4 MiB buffer a 1,000-watcher
+   orbit's NOTIFYs thus all go out before the first answer is read,
+   and its last watcher does not wait for the reading of the others'
+   answers.  At most FANOUT_BATCH go out per main-loop turn, so that
+   a huge orbit does not hold up everything else.
    Done watchers move to the tail, so a batch starts at the head. */
 static void fanout_handler(void *arg);
 
 
 static void fanout_batch(struct watchgroup *g)
 {
-	unsigned n = 0;
+	unsigned n = 0, room = 0;
 
 	while (!list_isempty(&g->watchers)) {
 		struct watcher *w = list_head(&g->watchers)->data;
@@ -1182,14 +1189,11 @@ static void fanout_batch(struct watchgroup *g)
 
 		/* answers piling up unread: let the loop read them first
 		   (1 ms: a timer due at once would run again in the same
-		   tmr_poll, never letting the loop read).  Checked every
-		   CONGESTION_EVERY NOTIFYs, so that a batch cannot
-		   overfill a small buffer (208 KiB) past the check; the
-		   NOTIFYs queued for sendmmsg (txq.c) go out first, so
-		   that the check sees the answers to all of them. */
-		if (n % CONGESTION_EVERY == 0) {
+		   tmr_poll, never letting the loop read) */
+		if (!room) {
 			txq_flush();
-			if (sipsock_congested()) {
+			room = sipsock_room(ROOM_MAX);
+			if (!room) {
 				++metrics.fanout_waits;
 				ptmr_start(&g->tmr_fanout, 1, fanout_handler,
 					   g);
@@ -1202,6 +1206,7 @@ static void fanout_batch(struct watchgroup *g)
 			return;
 		}
 
+		--room;
 		w->gen = g->gen;
 		list_unlink(&w->le);
 		list_append(&g->watchers, &w->le, w);

@@ -62,6 +62,9 @@ enum {
 	DGRAM_MAX     = 8192,          /**< As libre's UDP reads          */
 	KEPT_MAX      = 1024,          /**< Foreign datagrams kept        */
 	WAKEUP_LOST_MS = 100,          /**< A wakeup not read by then is  */
+	ANSWER_BYTES  = 2048,          /**< Buffer an answer takes, at most
+					    (a 200 OK of ~500 bytes takes
+					    ~1,300 on loopback: truesize)  */
 };
 
 /** A datagram read for libre, kept until libre's next read */
@@ -457,26 +460,49 @@ void sipsock_drain_stats(uint64_t *calls, uint64_t *drained)
 
 
 /**
- * Whether a SIP UDP socket's receive queue is filling up
+ * How many more answers the SIP UDP sockets can take unread: the room
+ * left below half of each one's buffer, in ANSWER_BYTES per answer, of
+ * the fullest.  A fan-out sends that many NOTIFYs before it looks again
+ * (notifier.c), so with a big buffer it sends a whole orbit's before
+ * reading the first 200, and with a small one it waits for the loop to
+ * read them rather than have them dropped.
  *
- * @return true while one holds more than a quarter of its buffer
+ * @param max At most this many
+ *
+ * @return Answers that fit, 0 while one socket holds more than half of
+ *         its buffer
  */
-bool sipsock_congested(void)
+unsigned sipsock_room(unsigned max)
 {
-	unsigned i;
+	unsigned i, room = max;
 
-	for (i = 0; i < seen.n; i++) {
+	for (i = 0; i < seen.n && room; i++) {
 		const int fd = sock_fd(&seen.s[i]);
 		uint32_t mi[SK_MEMINFO_VARS];
 		socklen_t len = sizeof(mi);
+		uint32_t half, fit;
 
 		if (!seen.s[i].us || fd < 0 ||
 		    getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len))
 			continue;
 
-		if (mi[SK_MEMINFO_RMEM_ALLOC] > mi[SK_MEMINFO_RCVBUF] / 2)
-			return true;
+		half = mi[SK_MEMINFO_RCVBUF] / 2;
+		fit = mi[SK_MEMINFO_RMEM_ALLOC] < half ?
+			(half - mi[SK_MEMINFO_RMEM_ALLOC]) / ANSWER_BYTES : 0;
+		if (fit < room)
+			room = fit;
 	}
 
-	return false;
+	return room;
+}
+
+
+/**
+ * Whether a SIP UDP socket's receive queue is filling up
+ *
+ * @return true while one holds more than half of its buffer
+ */
+bool sipsock_congested(void)
+{
+	return sipsock_room(1) == 0;
 }

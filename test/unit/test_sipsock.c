@@ -31,6 +31,7 @@ static void test_congestion(void **state)
 	unsigned i;
 	int fd, rcvbuf = 0;
 	socklen_t len = sizeof(rcvbuf);
+	unsigned room0;
 	(void)state;
 
 	assert_int_equal(0, sa_set_str(&laddr, "127.0.0.1", 0));
@@ -49,16 +50,25 @@ static void test_congestion(void **state)
 	assert_int_equal(0, getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 				       &len));
 	assert_false(sipsock_congested());
+	/* room for answers: capped, and less once one is queued */
+	assert_int_equal(3, sipsock_room(3));
+	room0 = sipsock_room(1000000);
+	assert_true(room0 >= (unsigned)rcvbuf / 2 / 2048 - 1);
 
 	/* fill it past half without reading (the main loop is not
 	   running here) */
 	memset(dgram, 'x', sizeof(dgram));
+	assert_true(udp_send_anon(&laddr, &(struct mbuf){
+		.buf = dgram, .size = sizeof(dgram),
+		.end = sizeof(dgram)}) == 0);
+	assert_true(sipsock_room(1000000) + sizeof(dgram) / 2048 <= room0);
 	for (i = 0; i < 4096 && !sipsock_congested(); i++) {
 		assert_true(udp_send_anon(&laddr, &(struct mbuf){
 			.buf = dgram, .size = sizeof(dgram),
 			.end = sizeof(dgram)}) == 0);
 	}
 	assert_true(sipsock_congested());
+	assert_int_equal(0, sipsock_room(256));
 	assert_true((size_t)i * sizeof(dgram) >= (size_t)rcvbuf / 4);
 
 	/* drained: not congested */
