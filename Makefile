@@ -45,7 +45,7 @@ HUSH_LD = @echo "  LD      $@";
 endif
 
 # Core sources; every module's module.mk appends to SRCS.
-SRCS := src/ptmr.c src/randbuf.c src/log.c src/file.c src/config.c src/cfgcheck.c src/orbitmap.c src/orbitrule.c src/orbittmpl.c src/store.c
+SRCS := src/ptmr.c src/tfifo.c src/randbuf.c src/log.c src/file.c src/config.c src/cfgcheck.c src/orbitmap.c src/orbitrule.c src/orbittmpl.c src/store.c
 SRCS += src/decoder.c src/encoder.c src/xmlsafe.c
 SRCS += src/notifier.c src/doctpl.c src/subdlg.c src/reach.c src/natkeep.c src/pacer.c src/blflist.c
 SRCS += src/tcpswitch.c src/contactfix.c

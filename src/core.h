@@ -52,6 +52,39 @@ static inline bool ptmr_isrunning(const struct ptmr *tmr)
 }
 
 
+/* tfifo: timers of a few fixed intervals, one FIFO list per interval */
+
+typedef void (tfifo_h)(void *arg);
+
+/** An entry of a tfifo (zeroed: not running) */
+struct tfent {
+	struct le le;               /**< First: in its interval's list    */
+	uint64_t due;               /**< Expiry, ms of tmr_jiffies()      */
+};
+
+struct tfifo;
+
+int      tfifo_alloc(struct tfifo **tfp, tfifo_h *h);
+int      tfifo_start(struct tfifo *tf, struct tfent *e, uint32_t ms,
+		     void *arg);
+void     tfifo_cancel(struct tfent *e);
+uint64_t tfifo_get_expire(const struct tfent *e);
+uint32_t tfifo_count(const struct tfifo *tf);
+
+
+/**
+ * Check if a tfifo entry is running
+ *
+ * @param e Entry
+ *
+ * @return true if running
+ */
+static inline bool tfifo_isrunning(const struct tfent *e)
+{
+	return e && e->le.list;
+}
+
+
 /* randbuf: parkblf's random numbers, from a getrandom(2) buffer */
 
 void     randbuf_bytes(uint8_t *p, size_t size);

@@ -8,9 +8,11 @@
  * walks past all of them: one NOTIFY cost O(subscriptions), 86 % of
  * parkblf's CPU at 10,000 subscriptions (docs/BENCHMARKS.md).
  *
- * So parkblf's own timers (subscription expiry, NOTIFY retransmission,
- * pacing, flushes, fan-out batches, NAT keepalives, park alerts, ...)
- * live here, in a binary heap: start, cancel and pop O(log n).  One
+ * So parkblf's own timers (subscription expiry, pacing, flushes,
+ * fan-out batches, NAT keepalives, park alerts, ...) live here, in a
+ * binary heap: start, cancel and pop O(log n); the NOTIFY
+ * retransmissions, one per NOTIFY in flight, live in tfifo.c's lists,
+ * one per interval, each behind one timer here.  One
  * libre timer (drv) is armed at the soonest deadline of the heap;
  * libre's main loop fires it, and its handler runs every parkblf timer
  * due.  libre's own list holds only that timer and libre's own (its

@@ -8,7 +8,8 @@
  * NOTIFYs to a phone on UDP whose Contact is an IP address take the
  * fast path: written into one reused buffer and sent on the socket the
  * SUBSCRIBE came in on, retransmitted by our own timer (RFC 3261
- * 17.1.2: T1 500 ms doubling to T2 4 s, given up after 64*T1), and
+ * 17.1.2: T1 500 ms doubling to T2 4 s, given up after 64*T1; in
+ * tfifo.c's lists, one per interval, O(1) to start and cancel), and
  * their answers are taken off that socket by a tap in front of libre
  * (sipsock_tap) that reads only the status line and our branch.  That
  * skips libre's per-NOTIFY request, client transaction, message
@@ -95,6 +96,7 @@ enum str_ix {
 struct subdlgs {
 	struct sip *sip;
 	struct hash *by_id;          /**< Fast-path NOTIFYs in flight     */
+	struct tfifo *rtxq;          /**< Their retransmission timers     */
 	struct mbuf *txb;            /**< Where fast NOTIFYs are written  */
 	uint32_t next_id;
 	uint32_t inflight;
@@ -115,18 +117,19 @@ struct subdlg {
 	subdlg_resp_h *resph;
 	void *arg;
 	struct sip_request *req;     /**< libre's NOTIFY in flight        */
-	struct ptmr tmr;              /**< Fast path: retransmission       */
+	struct tfent rtx;            /**< Fast path: retransmission; or a
+					  refused NOTIFY's failure        */
 	void *sock;                  /**< Fast path: udp_sock (not ref'd) */
 	struct sa dst;               /**< Fast path or NAT: the phone     */
 	struct sa laddr;             /**< Fast path: our address          */
 	struct sa src;               /**< The phone's source (subdlg_peer) */
 	struct doctpl *doc;          /**< Of the NOTIFY in flight         */
 	const char *ctype;           /**< Of the NOTIFY in flight         */
-	uint32_t docver;             /**< Its version                     */
 	char *strs;
 	uint16_t off[S_N];
 	uint16_t slen_total;         /**< Of strs                         */
 	uint64_t ltag;
+	uint32_t docver;             /**< Version of doc                  */
 	uint32_t id;
 	uint32_t sub_cseq;           /**< Of the last SUBSCRIBE answered  */
 	uint32_t cseq;
@@ -135,7 +138,7 @@ struct subdlg {
 	uint32_t rtx_ms;             /**< Next retransmission interval    */
 	uint32_t waited_ms;
 	uint32_t budget;             /**< Bytes it may send, unverified   */
-	enum sip_transp tp;
+	uint8_t tp;                  /**< enum sip_transp, in one byte    */
 	bool fast;
 	bool verified;               /**< Its peer has shown it is there  */
 	bool ruri_plain;             /**< Needs no XML escaping           */
@@ -155,7 +158,7 @@ static void fast_done(struct subdlg *sd)
 		hash_unlink(&sd->he);
 		--sd->ctx->inflight;
 	}
-	ptmr_cancel(&sd->tmr);
+	tfifo_cancel(&sd->rtx);
 	sd->doc = mem_deref(sd->doc);
 }
 
@@ -180,6 +183,7 @@ static void ctx_destructor(void *arg)
 	list_clear(&ctx->restored);
 	mem_deref(ctx->nk);
 	mem_deref(ctx->by_id);
+	mem_deref(ctx->rtxq);
 	mem_deref(ctx->reach);
 	mem_deref(ctx->txb);
 }
@@ -546,10 +550,10 @@ static int fast_send(struct subdlg *sd, const char *substate)
 }
 
 
-static void rtx_handler(void *arg)
+static void rtx_handler(struct subdlg *sd)
 {
-	struct subdlg *sd = arg;
-	const uint32_t t2 = 8 * sd->ctx->t1, tf = 64 * sd->ctx->t1;
+	struct subdlgs *ctx = sd->ctx;
+	const uint32_t t2 = 8 * ctx->t1, tf = 64 * ctx->t1;
 	int err;
 
 	sd->waited_ms += sd->rtx_ms;
@@ -571,7 +575,11 @@ static void rtx_handler(void *arg)
 	sd->rtx_ms = sd->rtx_ms * 2 > t2 ? t2 : sd->rtx_ms * 2;
 	if (sd->waited_ms + sd->rtx_ms > tf)
 		sd->rtx_ms = tf - sd->waited_ms;
-	ptmr_start(&sd->tmr, sd->rtx_ms, rtx_handler, sd);
+	err = tfifo_start(ctx->rtxq, &sd->rtx, sd->rtx_ms, sd);
+	if (err) {
+		fast_done(sd);
+		sd->resph(err, 0, NULL, sd->arg);
+	}
 }
 
 
@@ -697,11 +705,22 @@ static int libre_send(struct subdlg *sd, const char *substate,
 }
 
 
-static void refused_handler(void *arg)
+static void refused_handler(struct subdlg *sd)
+{
+	sd->resph(ETIMEDOUT, 0, NULL, sd->arg);
+}
+
+
+/* The dialog's timer in ctx->rtxq: a fast-path NOTIFY in flight is
+   retransmitted (or given up), a refused one fails */
+static void rtx_fire(void *arg)
 {
 	struct subdlg *sd = arg;
 
-	sd->resph(ETIMEDOUT, 0, NULL, sd->arg);
+	if (sd->he.list)
+		rtx_handler(sd);
+	else
+		refused_handler(sd);
 }
 
 
@@ -740,8 +759,7 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
 		err = libre_send(sd, substate, ctype, doc, version);
 		if (err == EPERM) {
 			/* not to be sent there: it fails as unanswered */
-			ptmr_start(&sd->tmr, 0, refused_handler, sd);
-			err = 0;
+			err = tfifo_start(sd->ctx->rtxq, &sd->rtx, 0, sd);
 		}
 		return err;
 	}
@@ -764,9 +782,11 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
 
 	hash_append(sd->ctx->by_id, sd->id, &sd->he, sd);
 	++sd->ctx->inflight;
-	ptmr_start(&sd->tmr, sd->rtx_ms, rtx_handler, sd);
+	err = tfifo_start(sd->ctx->rtxq, &sd->rtx, sd->rtx_ms, sd);
+	if (err)
+		fast_done(sd);
 
-	return 0;
+	return err;
 }
 
 
@@ -947,7 +967,6 @@ static struct subdlg *dlg_alloc(struct subdlgs *ctx, enum sip_transp tp,
 	sd->ltag = ltag;
 	sd->id = ++ctx->next_id;
 	sd->cseq = cseq;
-	ptmr_init(&sd->tmr);
 
 	return sd;
 }
@@ -1409,7 +1428,7 @@ bool subdlg_retransmission(const struct subdlg *sd,
 /** @return true while a NOTIFY of this dialog waits for its answer */
 bool subdlg_busy(const struct subdlg *sd)
 {
-	return sd && (sd->he.list || sd->req || ptmr_isrunning(&sd->tmr));
+	return sd && (sd->he.list || sd->req || tfifo_isrunning(&sd->rtx));
 }
 
 
@@ -1672,6 +1691,7 @@ int subdlgs_alloc(struct subdlgs **ctxp, struct sip *sip)
 	ctx->t1 = T1_MS;
 	ctx->next_id = randbuf_u32();
 	err  = hash_alloc(&ctx->by_id, ID_HASH_SIZE);
+	err |= tfifo_alloc(&ctx->rtxq, rtx_fire);
 	err |= natkeep_alloc(&ctx->nk, sip, nat_lost, ctx);
 	err |= reach_alloc(&ctx->reach);
 	ctx->txb = mbuf_alloc(2048);

@@ -16,6 +16,7 @@
 
 static const struct unit_group *groups[] = {
 	&unit_ptmr,
+	&unit_tfifo,
 	&unit_sipsock,
 	&unit_subdlg,
 	&unit_reach,

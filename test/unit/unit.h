@@ -21,7 +21,7 @@ struct unit_group {
 #define UNIT_GROUP(name, tests) \
 	{#name, tests, sizeof(tests) / sizeof((tests)[0])}
 
-extern const struct unit_group unit_acl, unit_persist, unit_ptmr,
+extern const struct unit_group unit_acl, unit_persist, unit_ptmr, unit_tfifo,
 	unit_sipsock, unit_subdlg;
 extern const struct unit_group unit_capture;
 extern const struct unit_group unit_tcpswitch;
