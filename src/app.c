@@ -36,6 +36,7 @@
 #include "history.h"
 #include "histdb.h"
 #include "subdlg.h"
+#include "pacer.h"
 #include "tenant.h"
 
 
@@ -60,6 +61,7 @@ struct app {
 	struct sipevent_sock *sock;
 	struct sip_lsnr *lsnr;
 	struct subdlgs *dlgs;      /**< Orbit watchers' dialogs, shared */
+	struct pacer_phones *phones; /**< Phone addresses' budgets, shared */
 	struct acl *acl;           /**< subscribe_allow              */
 	struct subauth *auth;      /**< subscribe_users, or NULL     */
 	struct persist *db;        /**< state_db, or NULL            */
@@ -102,6 +104,7 @@ static void destructor(void *arg)
 	app->tenants = mem_deref(app->tenants);
 	app->dflt = mem_deref(app->dflt);
 	app->dlgs = mem_deref(app->dlgs);
+	app->phones = mem_deref(app->phones);
 	app->histdb = mem_deref(app->histdb);
 	app->sock = mem_deref(app->sock);
 	app->lsnr = mem_deref(app->lsnr);
@@ -874,9 +877,16 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	subdlgs_set_nat(app->dlgs, cfg->nat_mode, cfg->nat_keepalive,
 			cfg->nat_keepalive_grace);
 
+	/* a phone in several tenants has one NOTIFY budget and one count
+	   of subscriptions (subscribe_max_per_source) */
+	err = pacer_phones_alloc(&app->phones);
+	if (err)
+		goto out;
+
 	env.sip = app->sip;
 	env.sock = app->sock;
 	env.dlgs = app->dlgs;
+	env.phones = app->phones;
 	env.usip = app->usip;
 	env.usock = app->usock;
 

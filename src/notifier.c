@@ -1063,14 +1063,15 @@ int notifier_alloc(struct notifier **ntp, struct sip *sip,
 		   const struct store *store, const char *domain)
 {
 	return notifier_alloc_shared(ntp, sip, sock, cfg, store, domain,
-				     NULL);
+				     NULL, NULL);
 }
 
 
 /**
  * Allocate a notifier whose dialogs share the phones' sockets with
  * other notifiers' (one per tenant, see tenant.c): one subdlgs taps
- * the sockets for all of them
+ * the sockets for all of them; and whose phone addresses share one
+ * NOTIFY budget and subscription count with theirs (pacer.c)
  *
  * @param ntp    Where to store the notifier
  * @param sip    SIP stack
@@ -1079,13 +1080,15 @@ int notifier_alloc(struct notifier **ntp, struct sip *sip,
  * @param store  Orbit store (must outlive the notifier)
  * @param domain PBX host[:port], for retrieve URIs
  * @param dlgs   The shared dialogs (referenced), NULL for its own
+ * @param phones The shared phone table (referenced), NULL for its own
  *
  * @return 0 if success, otherwise errorcode
  */
 int notifier_alloc_shared(struct notifier **ntp, struct sip *sip,
 			  struct sipevent_sock *sock,
 			  const struct config *cfg, const struct store *store,
-			  const char *domain, struct subdlgs *dlgs)
+			  const char *domain, struct subdlgs *dlgs,
+			  struct pacer_phones *phones)
 {
 	struct notifier *nt;
 	int err;
@@ -1104,7 +1107,7 @@ int notifier_alloc_shared(struct notifier **ntp, struct sip *sip,
 
 	err  = str_dup(&nt->domain, domain);
 	err |= hash_alloc(&nt->groups, GROUP_HASH_SIZE);
-	err |= pacer_alloc(&nt->pacer, cfg->notify_min_interval,
+	err |= pacer_alloc(&nt->pacer, phones, cfg->notify_min_interval,
 			   cfg->notify_phone_rate);
 	err |= blflist_alloc(&nt->lists, nt);
 	err |= hash_alloc(&nt->by_callid, cfg->tenant ? CALLID_HASH_TENANT :

@@ -12,11 +12,12 @@ int  notifier_alloc(struct notifier **ntp, struct sip *sip,
 		    struct sipevent_sock *sock, const struct config *cfg,
 		    const struct store *store, const char *domain);
 struct subdlgs;
+struct pacer_phones;
 int  notifier_alloc_shared(struct notifier **ntp, struct sip *sip,
 			   struct sipevent_sock *sock,
 			   const struct config *cfg,
 			   const struct store *store, const char *domain,
-			   struct subdlgs *dlgs);
+			   struct subdlgs *dlgs, struct pacer_phones *phones);
 bool notifier_subscribe_handler(const struct sip_msg *msg, void *arg);
 void notifier_set_map(struct notifier *nt, const struct orbitmap *map);
 typedef const struct orbit *(notifier_unknown_h)(const struct pl *name,

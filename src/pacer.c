@@ -12,6 +12,14 @@
  *    about 10 per second.
  *
  * A burst after a reload or a restart is spread out by the same rules.
+ *
+ * A phone address is one entry of the daemon's phone table
+ * (pacer_phones), whichever tenants it subscribes to: its NOTIFY budget
+ * and its count of subscriptions (subscribe_max_per_source) are the
+ * same for all of them.  Each tenant's pacer applies its own
+ * notify_phone_rate to that shared budget (with one rate for every
+ * tenant, the default, the phone gets that rate in all).
+ *
  * Config keys: notify_min_interval, notify_phone_rate.
  *
  * Copyright (C) 2026 The parkblf authors
@@ -24,8 +32,13 @@
 
 enum { PHONE_HASH_SIZE = 256 };
 
+/** The phone addresses of every tenant */
+struct pacer_phones {
+	struct hash *h;             /**< struct phone by IP address       */
+};
+
 struct pacer {
-	struct hash *phones;        /**< struct phone by IP address       */
+	struct pacer_phones *phones; /**< Shared, referenced              */
 	uint64_t interval_ms;       /**< Per subscription                 */
 	uint64_t emission_us;       /**< 1/phone_rate, microseconds       */
 	uint64_t tolerance_us;      /**< Burst: phone_rate NOTIFYs        */
@@ -48,11 +61,19 @@ struct pacer_slot {
 };
 
 
+static void phones_destructor(void *arg)
+{
+	struct pacer_phones *ph = arg;
+
+	/* empty by now: each slot holds its pacer, each pacer us */
+	mem_deref(ph->h);
+}
+
+
 static void pacer_destructor(void *arg)
 {
 	struct pacer *p = arg;
 
-	hash_flush(p->phones);
 	mem_deref(p->phones);
 }
 
@@ -76,20 +97,51 @@ static void slot_destructor(void *arg)
 
 
 /**
+ * Allocate a phone table, to be shared by pacers (one per tenant)
+ *
+ * @param pp Where to store the table
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int pacer_phones_alloc(struct pacer_phones **pp)
+{
+	struct pacer_phones *ph;
+	int err;
+
+	if (!pp)
+		return EINVAL;
+
+	ph = mem_zalloc(sizeof(*ph), phones_destructor);
+	if (!ph)
+		return ENOMEM;
+
+	err = hash_alloc(&ph->h, PHONE_HASH_SIZE);
+	if (err)
+		mem_deref(ph);
+	else
+		*pp = ph;
+
+	return err;
+}
+
+
+/**
  * Allocate a pacer
  *
  * @param pp              Where to store the pacer
+ * @param phones          The phone table it shares (referenced), NULL
+ *                        for one of its own
  * @param min_interval_ms Shortest time between two NOTIFYs of one
  *                        subscription (0 = no limit)
  * @param phone_rate      NOTIFYs per second per phone address (> 0)
  *
  * @return 0 if success, otherwise errorcode
  */
-int pacer_alloc(struct pacer **pp, uint32_t min_interval_ms,
-		uint32_t phone_rate)
+int pacer_alloc(struct pacer **pp, struct pacer_phones *phones,
+		uint32_t min_interval_ms, uint32_t phone_rate)
 {
 	struct pacer *p;
-	int err;
+	int err = 0;
 
 	if (!pp || !phone_rate)
 		return EINVAL;
@@ -98,7 +150,10 @@ int pacer_alloc(struct pacer **pp, uint32_t min_interval_ms,
 	if (!p)
 		return ENOMEM;
 
-	err = hash_alloc(&p->phones, PHONE_HASH_SIZE);
+	if (phones)
+		p->phones = mem_ref(phones);
+	else
+		err = pacer_phones_alloc(&p->phones);
 	if (err) {
 		mem_deref(p);
 		return err;
@@ -127,7 +182,7 @@ static int phone_get(struct phone **php, struct pacer *p,
 	uint32_t key = sa_hash(peer, SA_ADDR);
 	struct phone *ph;
 
-	ph = list_ledata(hash_lookup(p->phones, key, phone_cmp,
+	ph = list_ledata(hash_lookup(p->phones->h, key, phone_cmp,
 				     (void *)peer));
 	if (ph) {
 		*php = mem_ref(ph);
@@ -140,7 +195,7 @@ static int phone_get(struct phone **php, struct pacer *p,
 
 	ph->addr = *peer;
 	/* the hash holds no reference: the last slot unlinks it */
-	hash_append(p->phones, key, &ph->he, ph);
+	hash_append(p->phones->h, key, &ph->he, ph);
 	*php = ph;
 
 	return 0;
@@ -264,7 +319,8 @@ void pacer_request(struct pacer_slot *s)
 
 
 /**
- * Count the subscriptions from one phone address
+ * Count the subscriptions from one phone address, of every pacer that
+ * shares the phone table
  *
  * @param p    Pacer
  * @param peer Address (the IP counts)
@@ -278,7 +334,7 @@ uint32_t pacer_count(const struct pacer *p, const struct sa *peer)
 	if (!p || !peer)
 		return 0;
 
-	ph = list_ledata(hash_lookup(p->phones, sa_hash(peer, SA_ADDR),
+	ph = list_ledata(hash_lookup(p->phones->h, sa_hash(peer, SA_ADDR),
 				     phone_cmp, (void *)peer));
 
 	/* every slot of that address holds one reference */

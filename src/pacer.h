@@ -8,12 +8,14 @@
 
 struct pacer;
 struct pacer_slot;
+struct pacer_phones;
 
 /** Send now; the slot's owner renders the latest state */
 typedef void (pacer_send_h)(void *arg);
 
-int  pacer_alloc(struct pacer **pp, uint32_t min_interval_ms,
-		 uint32_t phone_rate);
+int  pacer_phones_alloc(struct pacer_phones **pp);
+int  pacer_alloc(struct pacer **pp, struct pacer_phones *phones,
+		 uint32_t min_interval_ms, uint32_t phone_rate);
 int  pacer_slot_alloc(struct pacer_slot **sp, struct pacer *p,
 		      const struct sa *peer, pacer_send_h *sendh,
 		      void *arg);

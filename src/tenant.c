@@ -548,7 +548,8 @@ int tenant_alloc(struct tenant **tp, const char *name, struct config *cfg,
 	store_set_endh(t->store, call_ended, t);
 
 	err = notifier_alloc_shared(&t->nt, env->sip, env->sock, cfg,
-				    t->store, t->domain, env->dlgs);
+				    t->store, t->domain, env->dlgs,
+				    env->phones);
 	if (err)
 		goto out;
 	notifier_set_map(t->nt, map);

@@ -8,12 +8,14 @@
 
 struct tenant;
 struct subdlgs;
+struct pacer_phones;
 
 /** What every tenant shares: the daemon's SIP stacks */
 struct tenant_env {
 	struct sip *sip;              /**< The phones' stack              */
 	struct sipevent_sock *sock;   /**< ... its event socket           */
 	struct subdlgs *dlgs;         /**< ... its orbit watchers' dialogs */
+	struct pacer_phones *phones;  /**< ... its phones' NOTIFY budgets  */
 	struct sip *usip;             /**< The upstream links' stack      */
 	struct sipevent_sock *usock;  /**< ... its event socket           */
 };
