@@ -6,9 +6,11 @@
  * link, map, store and phones), which share both.  A request goes to
  * the tenant tenants_choose picks; one for a domain no tenant serves
  * is answered 404.  parkblf.conf's own upstream_uri and orbit_map, if
- * set, are the default tenant (the only one without tenants_dir): its
- * subscriptions alone are kept in state_db.  Config keys: sip_listen,
- * http_listen, tenants_dir.
+ * set, are the default tenant (the only one without tenants_dir).
+ * Every tenant's phone subscriptions and history are kept in state_db;
+ * at start-up, once the tenants are loaded, those of tenants that run
+ * are taken back and the rest dropped.  Config keys: sip_listen,
+ * http_listen, tenants_dir, state_db.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -65,7 +67,6 @@ struct app {
 	struct acl *acl;           /**< subscribe_allow              */
 	struct subauth *auth;      /**< subscribe_users, or NULL     */
 	struct persist *db;        /**< state_db, or NULL            */
-	struct resume *resume;     /**< Subscriptions of the last run */
 	struct sip_lsnr *lsnr_dlg; /**< Sees in-dialog SUBSCRIBEs    */
 	struct tls *tls;           /**< sip_tls_cert, or NULL        */
 	struct sip *usip;          /**< The upstream links' own stack */
@@ -100,7 +101,6 @@ static void destructor(void *arg)
 	   libre objects going away: no transport, no final NOTIFY */
 	if (app->db && app->sip)
 		sip_transp_flush(app->sip);
-	app->resume = mem_deref(app->resume);
 	app->tenants = mem_deref(app->tenants);
 	app->dflt = mem_deref(app->dflt);
 	app->dlgs = mem_deref(app->dlgs);
@@ -170,22 +170,6 @@ static void tenant_changed(const char *tenant, void *arg)
 	struct app *app = arg;
 
 	httpd_map_changed(app->httpd, tenant);
-}
-
-
-static void dflt_swept(void *arg)
-{
-	struct app *app = arg;
-
-	resume_start(app->resume);
-}
-
-
-static void history_restored(const char *orbit,
-			     const struct parked_call *pc, uint64_t ended_at,
-			     void *arg)
-{
-	history_restore(arg, orbit, pc, ended_at);
 }
 
 
@@ -762,27 +746,49 @@ static int dflt_alloc(struct app *app, struct orbitmap *map,
 		return err;
 
 	tenant_set_hooks(app->dflt, dflt_orbit_changed, dflt_map_changed,
-			 dflt_swept, app);
+			 NULL, app);
 	tenants_set_default(app->tenants, app->dflt);
-
-	/* only its subscriptions and history are kept in state_db */
-	if (app->db) {
-		notifier_set_persist(tenant_notifier(app->dflt), app->db);
-		if (app->cfg->history_max &&
-		    !histdb_open(&app->histdb, app->cfg->state_db,
-				 app->cfg->history_max)) {
-			tenant_set_histdb(app->dflt, app->histdb);
-			(void)histdb_load(app->histdb, history_restored,
-					  tenant_history_mut(app->dflt));
-		}
-		err = resume_load(&app->resume, app->db,
-				  tenant_notifier(app->dflt), app->cfg);
-		if (err)
-			return err;
-	}
 
 	return reload_alloc(&app->reload, app->cfg->orbit_map, map_reload,
 			    app);
+}
+
+
+/* A tenant that runs keeps its rows in state_db */
+static bool histdb_keep(const char *key, void *arg)
+{
+	const struct app *app = arg;
+
+	return tenants_find_dbkey(app->tenants, key) != NULL;
+}
+
+
+static struct notifier *resume_find(const char *key, uint32_t *max_expires,
+				    void *arg)
+{
+	const struct app *app = arg;
+	const struct tenant *t = tenants_find_dbkey(app->tenants, key);
+
+	if (!t)
+		return NULL;
+
+	*max_expires = tenant_config(t)->subscribe_max_expires;
+
+	return tenant_notifier(t);
+}
+
+
+/* state_db: what the tenants that run kept there comes back, the rest
+   of it goes */
+static int state_restore(struct app *app)
+{
+	if (!app->db)
+		return 0;
+
+	if (app->histdb)
+		(void)histdb_prune(app->histdb, histdb_keep, app);
+
+	return resume_load(app->db, resume_find, app);
 }
 
 
@@ -890,15 +896,18 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	env.usip = app->usip;
 	env.usock = app->usock;
 
+	/* every tenant's phones and history (persist.c, histdb.c) */
+	if (cfg->state_db && !persist_open(&app->db, cfg->state_db))
+		(void)histdb_open(&app->histdb, cfg->state_db);
+	env.db = app->db;
+	env.histdb = app->histdb;
+
 	err = tenants_alloc(&app->tenants, cfg, &env, tenant_prepare, app);
 	if (err)
 		goto out;
 	tenants_set_hooks(app->tenants, tenant_orbit_changed, tenant_changed,
 			  app);
 	tenants_set_release(app->tenants, tenant_release);
-
-	if (cfg->state_db)
-		(void)persist_open(&app->db, cfg->state_db);
 
 	if (map) {
 		err = dflt_alloc(app, map, &env);
@@ -908,7 +917,9 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 
 	/* a tenant file with problems is reported; the others start */
 	(void)tenants_load(app->tenants);
-	err = tenants_watch(app->tenants);
+	err = state_restore(app);
+	if (!err)
+		err = tenants_watch(app->tenants);
 	if (err)
 		goto out;
 
@@ -947,6 +958,24 @@ static void stop_deadline(void *arg)
 }
 
 
+/** How phones are told at a stop */
+struct stop_how {
+	enum sipevent_reason reason;
+	uint32_t retry;
+};
+
+
+/* Stopping with state_db: a tenant's subscriptions are saved, not
+   ended; its list subscriptions (not kept) are told to come back */
+static void keep_subscriptions(const struct tenant *t, void *arg)
+{
+	const struct stop_how *how = arg;
+
+	notifier_flush(tenant_notifier(t));
+	notifier_close_lists(tenant_notifier(t), how->reason, how->retry);
+}
+
+
 /**
  * Stop gracefully: end the upstream subscription, tell phones to come
  * back later (stop_handover: at once, to another instance), and stop
@@ -977,21 +1006,23 @@ void app_shutdown(struct app *app)
 	app->httpd = mem_deref(app->httpd);
 	tenant_stop(app->dflt);
 	tenants_stop(app->tenants);
-	tenants_close(app->tenants, reason, retry);
 
 	if (app->db && !app->cfg->stop_handover) {
-		/* the subscriptions stay in the database for the next run
-		   (list subscriptions are not kept: they are told); the
-		   upstream un-SUBSCRIBE gets a moment to be answered */
-		notifier_flush(tenant_notifier(app->dflt));
-		notifier_close_lists(tenant_notifier(app->dflt), reason,
-				     retry);
+		/* every tenant's subscriptions stay in the database for
+		   the next run (list subscriptions are not kept: they are
+		   told); the upstream un-SUBSCRIBEs get a moment to be
+		   answered */
+		struct stop_how how = {reason, retry};
+
+		keep_subscriptions(app->dflt, &how);
+		tenants_apply(app->tenants, keep_subscriptions, &how);
 		ptmr_start(&app->tmr_stop, PERSIST_STOP_MS, stop_deadline,
 			  app);
 	}
 	else {
 		/* told, they leave the database too */
 		tenant_close(app->dflt, reason, retry);
+		tenants_close(app->tenants, reason, retry);
 		ptmr_start(&app->tmr_stop, STOP_DEADLINE_MS, stop_deadline,
 			  app);
 	}

@@ -797,8 +797,8 @@ static void check_keys(struct parse_state *ps)
 
 
 /* A tenant starts from parkblf.conf's values, but its own keys (see
-   tenant_keys) from their defaults; state_db stays parkblf.conf's
-   tenant's (a tenant's subscriptions are not kept) */
+   tenant_keys) from their defaults; state_db and tenants_dir are the
+   daemon's (one database keeps every tenant's rows, app.c) */
 static int inherit(struct parse_state *ps, const struct config *base)
 {
 	struct config *cfg = ps->cfg;

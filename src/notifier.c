@@ -84,6 +84,7 @@ struct notifier {
 	struct pacer *pacer;          /**< NOTIFY coalescing and pacing   */
 	struct blflist *lists;        /**< RFC 4662 list subscriptions    */
 	struct persist *db;           /**< state_db, or NULL              */
+	const char *dbkey;            /**< Its tenant there (not owned)   */
 	const struct alert *alert;    /**< Overdue orbits, or NULL        */
 	struct hash *by_callid;       /**< struct watcher by Call-ID      */
 	struct list dirty;            /**< Watchers with unsaved versions */
@@ -560,6 +561,10 @@ static int watcher_save(struct watcher *w)
 	s.event = w->enc->event;
 	s.expires_at = w->expires_at;
 	s.version = w->version;
+	s.tenant = w->nt->dbkey;
+	/* behind a trusted proxy: the phone its Via named, not its
+	   Contact, is what the limits count */
+	s.phone = *pacer_slot_addr(w->pace);
 	err = persist_save(w->nt->db, &s);
 	if (!err)
 		w->saved = true;
@@ -748,13 +753,19 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 /**
  * Keep phone subscriptions in a database, so they survive a restart
  *
- * @param nt Notifier
- * @param db Database (not referenced; must outlive the notifier)
+ * @param nt     Notifier
+ * @param db     Database (not referenced; must outlive the notifier)
+ * @param tenant Its tenant's name there (tenant_dbkey; not copied: must
+ *               outlive the notifier)
  */
-void notifier_set_persist(struct notifier *nt, struct persist *db)
+void notifier_set_persist(struct notifier *nt, struct persist *db,
+			  const char *tenant)
 {
-	if (nt)
-		nt->db = db;
+	if (!nt)
+		return;
+
+	nt->db = db;
+	nt->dbkey = tenant;
 }
 
 
@@ -1517,6 +1528,7 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 	const uint64_t now = store_now_ms();
 	const struct encoder *enc;
 	const struct orbit *orbit;
+	const struct sa *phone;
 	struct watcher *w;
 	struct pl name, ev;
 	int err;
@@ -1561,15 +1573,17 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 		goto out;
 
 	/* counted against the limits like a new one (the phone's address:
-	   behind NAT where it is, else its Contact's) */
-	if (notifier_over_limit(nt, subdlg_peer(w->dlg))) {
+	   the one a trusted proxy's Via named, else behind NAT where it
+	   is, else its Contact's) */
+	phone = sa_isset(&s->phone, SA_ADDR) ? &s->phone :
+		subdlg_peer(w->dlg);
+	if (notifier_over_limit(nt, phone)) {
 		err = EOVERFLOW;
 		goto out;
 	}
 
 	err  = group_get(&w->group, nt, orbit->name);
-	err |= pacer_slot_alloc(&w->pace, nt->pacer, subdlg_peer(w->dlg),
-				send_handler, w);
+	err |= pacer_slot_alloc(&w->pace, nt->pacer, phone, send_handler, w);
 	if (err)
 		goto out;
 

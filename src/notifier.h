@@ -30,7 +30,8 @@ void notifier_close_all(struct notifier *nt, enum sipevent_reason reason,
 			uint32_t retry_after);
 uint32_t notifier_count(const struct notifier *nt);
 struct persist;
-void notifier_set_persist(struct notifier *nt, struct persist *db);
+void notifier_set_persist(struct notifier *nt, struct persist *db,
+			  const char *tenant);
 struct alert;
 void notifier_set_alert(struct notifier *nt, const struct alert *al);
 bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg);

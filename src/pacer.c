@@ -343,6 +343,21 @@ uint32_t pacer_count(const struct pacer *p, const struct sa *peer)
 
 
 /**
+ * The address a slot is paced and counted by (its IP counts)
+ *
+ * @param s Slot
+ *
+ * @return The address (of the slot's first subscription from that IP)
+ */
+const struct sa *pacer_slot_addr(const struct pacer_slot *s)
+{
+	static const struct sa none;
+
+	return s ? &s->phone->addr : &none;
+}
+
+
+/**
  * Tell whether a NOTIFY is waiting for its turn
  *
  * @param s Slot

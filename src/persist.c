@@ -7,7 +7,12 @@
  * document versions are written in batches.  WAL journal, so a crash
  * leaves the database consistent.  A database that cannot be opened or
  * read is renamed aside (*.corrupt) and a new one started: never fatal.
- * Config key: state_db.
+ *
+ * Every tenant's phones are kept, each row naming its tenant (NAME of
+ * tenants_dir/NAME.conf; '' for parkblf.conf's own PBX, as every row of
+ * a database from before tenants reads).  A database an earlier version
+ * wrote gets the columns added since (PRAGMA user_version says which
+ * schema a file has).  Config key: state_db.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -38,10 +43,17 @@ struct persist {
 	" expires_at INTEGER NOT NULL, cseq INTEGER NOT NULL," \
 	" version INTEGER NOT NULL, tp INTEGER NOT NULL," \
 	" nat TEXT NOT NULL DEFAULT '', laddr TEXT NOT NULL DEFAULT ''," \
+	" tenant TEXT NOT NULL DEFAULT '', phone TEXT NOT NULL DEFAULT ''," \
 	" PRIMARY KEY (callid, rtag, ltag));"
 
 #define SUBS_COLUMNS "callid, rtag, ltag, local, remote, target, orbit, " \
-	"event, entity, expires_at, cseq, version, tp, nat, laddr"
+	"event, entity, expires_at, cseq, version, tp, nat, laddr, tenant, " \
+	"phone"
+
+/* The schema this code writes (PRAGMA user_version): 1 keyed by
+   (callid, rtag), 2 with nat and laddr, 3 with tenant and phone (and
+   history.tenant, histdb.c).  Files of versions 0..2 are migrated. */
+enum { SCHEMA_VERSION = 3 };
 
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
@@ -67,6 +79,10 @@ static const struct {
 } added[] = {
 	{"nat",   "ALTER TABLE subs ADD COLUMN nat TEXT NOT NULL DEFAULT ''"},
 	{"laddr", "ALTER TABLE subs ADD COLUMN laddr TEXT NOT NULL "
+		  "DEFAULT ''"},
+	{"tenant", "ALTER TABLE subs ADD COLUMN tenant TEXT NOT NULL "
+		   "DEFAULT ''"},
+	{"phone", "ALTER TABLE subs ADD COLUMN phone TEXT NOT NULL "
 		  "DEFAULT ''"},
 };
 
@@ -109,8 +125,14 @@ static int count(struct persist *p, const char *sql, const char *param,
 static int migrate(struct persist *p)
 {
 	size_t i;
-	int keyc = 0;
-	int rc = SQLITE_OK;
+	int keyc = 0, version = 0;
+	int rc;
+
+	rc = count(p, "PRAGMA user_version", NULL, &version);
+	if (rc == SQLITE_OK && version > SCHEMA_VERSION)
+		log_warn("persist: %s: schema version %d is a later "
+			 "parkblf's (this one writes %d); reading it anyway",
+			 p->path, version, SCHEMA_VERSION);
 
 	for (i = 0; i < ADDED_N && rc == SQLITE_OK; i++) {
 		int has = 0;
@@ -139,6 +161,17 @@ static int migrate(struct persist *p)
 					   NULL);
 	}
 
+	if (rc == SQLITE_OK && version < SCHEMA_VERSION) {
+		char sql[40];
+
+		(void)re_snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
+				  SCHEMA_VERSION);
+		rc = sqlite3_exec(p->db, sql, NULL, NULL, NULL);
+		if (rc == SQLITE_OK && version)
+			log_info("persist: %s: schema version %d -> %d",
+				 p->path, version, SCHEMA_VERSION);
+	}
+
 	return rc;
 }
 
@@ -153,7 +186,8 @@ static int prepare(struct persist *p)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(p->db,
 			"INSERT OR REPLACE INTO subs (" SUBS_COLUMNS ")"
-			" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &p->ins,
+			" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+			&p->ins,
 			NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(p->db,
@@ -275,7 +309,7 @@ static int step(struct persist *p, sqlite3_stmt *st)
  */
 int persist_save(struct persist *p, const struct persist_sub *s)
 {
-	char nat[64] = "", laddr[64] = "";
+	char nat[64] = "", laddr[64] = "", phone[64] = "";
 	sqlite3_stmt *st;
 
 	if (!p || !s)
@@ -301,6 +335,11 @@ int persist_save(struct persist *p, const struct persist_sub *s)
 		(void)re_snprintf(laddr, sizeof(laddr), "%J", &s->laddr);
 	sqlite3_bind_text(st, 14, nat, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 15, laddr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 16, s->tenant ? s->tenant : "", -1,
+			  SQLITE_STATIC);
+	if (sa_isset(&s->phone, SA_ALL))
+		(void)re_snprintf(phone, sizeof(phone), "%J", &s->phone);
+	sqlite3_bind_text(st, 17, phone, -1, SQLITE_STATIC);
 
 	return step(p, st);
 }
@@ -415,6 +454,8 @@ int persist_load(struct persist *p, persist_load_h *h, void *arg)
 		s.tp = sqlite3_column_int(st, 12);
 		sa_addr(col(st, 13), &s.nat);
 		sa_addr(col(st, 14), &s.laddr);
+		s.tenant = col(st, 15);
+		sa_addr(col(st, 16), &s.phone);
 		h(&s, arg);
 	}
 	sqlite3_finalize(st);

@@ -10,6 +10,8 @@ struct persist;
 
 /** One stored phone subscription: what a NOTIFY on its dialog needs */
 struct persist_sub {
+	const char *tenant;    /**< NAME of tenants_dir/NAME.conf, "" (or
+				    NULL when saving): parkblf.conf's PBX */
 	const char *callid;
 	const char *ltag;      /**< Our tag                              */
 	const char *rtag;      /**< The phone's tag                      */
@@ -25,6 +27,8 @@ struct persist_sub {
 	int tp;                /**< enum sip_transp                      */
 	struct sa nat;         /**< Behind NAT: where it is, else unset  */
 	struct sa laddr;       /**< Our address it spoke to, or unset    */
+	struct sa phone;       /**< Where limits count it (a trusted
+				    proxy's Via), or unset: as nat/target */
 };
 
 typedef void (persist_load_h)(const struct persist_sub *s, void *arg);

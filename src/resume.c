@@ -2,13 +2,15 @@
  * @file resume.c  Phone subscriptions resumed after a restart
  *
  * The subscriptions state_db kept (persist.c) become watchers again
- * (notifier_resume), on the phones' existing dialogs: counted, paced,
- * refreshed, ended and saved like new ones, and told the truth once the
- * PBX's picture is complete (resume_start).  Their NOTIFYs continue the
- * dialog's CSeq and document versions upward (subdlg_restore).  Rows
- * with less than MIN_LEFT_MS to live, and unusable ones, are deleted;
- * a subscription to an orbit no longer in the map is told so
- * (terminated, noresource) and deleted.
+ * (notifier_resume) of their tenant's notifier, on the phones' existing
+ * dialogs: counted, paced, refreshed, ended and saved like new ones, and
+ * told the truth once their PBX's picture is complete (tenant.c).  Rows
+ * of a tenant that does not run (its file is gone, or was not loaded)
+ * are deleted: its phones are not told, as none is served.  Their NOTIFYs
+ * continue the dialog's CSeq and document versions upward
+ * (subdlg_restore).  Rows with less than MIN_LEFT_MS to live, and
+ * unusable ones, are deleted; a subscription to an orbit no longer in
+ * the map is told so (terminated, noresource) and deleted.
  *
  * A row is not trusted (anyone who can write the file can write one):
  * an expiry that is not a time, a transport parkblf does not speak,
@@ -20,6 +22,7 @@
  *
  * Copyright (C) 2026 The parkblf authors
  */
+#include <string.h>
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
@@ -33,11 +36,11 @@ enum {
 };
 
 struct resume {
-	struct notifier *nt;
 	struct persist *db;
-	uint32_t max_expires;      /**< subscribe_max_expires, s       */
+	resume_find_h *findh;
+	void *arg;
 	uint32_t n;                /**< Subscriptions taken back       */
-	bool started;              /**< The PBX's state is known       */
+	uint32_t orphans;          /**< Rows of tenants not served     */
 };
 
 
@@ -65,10 +68,22 @@ static void load_handler(const struct persist_sub *s, void *arg)
 {
 	struct resume *rs = arg;
 	const uint64_t now = store_now_ms();
-	const uint64_t latest = now + (uint64_t)rs->max_expires * 1000;
 	struct persist_sub row = *s;
+	struct notifier *nt;
 	const char *refusal;
+	uint32_t max_expires = 0;
+	uint64_t latest;
 	int err;
+
+	nt = rs->findh(s->tenant, &max_expires, rs->arg);
+	if (!nt) {
+		log_debug("resume: Call-ID %s: tenant '%s' is not served: "
+			  "row dropped", s->callid, s->tenant);
+		++rs->orphans;
+		(void)persist_delete(rs->db, s->callid, s->rtag, s->ltag);
+		return;
+	}
+	latest = now + (uint64_t)max_expires * 1000;
 
 	refusal = row_refusal(s);
 	if (refusal) {
@@ -87,11 +102,11 @@ static void load_handler(const struct persist_sub *s, void *arg)
 	if (row.expires_at > latest) {
 		log_info("resume: Call-ID %s: expiry capped at "
 			 "subscribe_max_expires (%u s)", s->callid,
-			 rs->max_expires);
+			 max_expires);
 		row.expires_at = latest;
 	}
 
-	err = notifier_resume(rs->nt, &row);
+	err = notifier_resume(nt, &row);
 	if (!err) {
 		if (row.expires_at != s->expires_at)
 			(void)persist_update(rs->db, s->callid, s->rtag,
@@ -116,58 +131,39 @@ static void load_handler(const struct persist_sub *s, void *arg)
 
 
 /**
- * Take back the subscriptions saved by an earlier run (expired ones go)
+ * Take back the subscriptions saved by an earlier run, each into its
+ * tenant's notifier (expired ones, and those of tenants not served, go)
  *
- * @param rsp Where to store the state of resuming
- * @param db  Database
- * @param nt  Notifier (the orbit map must be set)
- * @param cfg Configuration (subscribe_max_expires)
+ * @param db    Database
+ * @param findh Gives a row's tenant's notifier (its orbit map set) and
+ *              subscribe_max_expires, NULL if the tenant is not served
+ * @param arg   Handler argument
  *
  * @return 0 if success, otherwise errorcode
  */
-int resume_load(struct resume **rsp, struct persist *db, struct notifier *nt,
-		const struct config *cfg)
+int resume_load(struct persist *db, resume_find_h *findh, void *arg)
 {
-	struct resume *rs;
+	struct resume rs;
 	int err;
 
-	if (!rsp || !db || !nt || !cfg)
+	if (!db || !findh)
 		return EINVAL;
 
-	rs = mem_zalloc(sizeof(*rs), NULL);
-	if (!rs)
-		return ENOMEM;
+	memset(&rs, 0, sizeof(rs));
+	rs.db = db;
+	rs.findh = findh;
+	rs.arg = arg;
 
-	rs->db = db;
-	rs->nt = nt;
-	rs->max_expires = cfg->subscribe_max_expires;
-
-	err = persist_load(db, load_handler, rs);
-	if (err) {
-		mem_deref(rs);
+	err = persist_load(db, load_handler, &rs);
+	if (err)
 		return err;
-	}
 
-	if (rs->n)
+	if (rs.orphans)
+		log_info("resume: %u subscription(s) of tenants not served "
+			 "dropped", rs.orphans);
+	if (rs.n)
 		log_info("resume: %u phone subscription(s) from the last run",
-			 rs->n);
-	*rsp = rs;
+			 rs.n);
 
 	return 0;
 }
-
-
-/**
- * The PBX's state is known: send every resumed phone the truth (once)
- *
- * @param rs State of resuming
- */
-void resume_start(struct resume *rs)
-{
-	if (!rs || rs->started)
-		return;
-
-	rs->started = true;
-	notifier_resume_start(rs->nt);
-}
-

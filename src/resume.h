@@ -6,14 +6,14 @@
 #ifndef PARKBLF_RESUME_H
 #define PARKBLF_RESUME_H
 
-struct resume;
 struct persist;
 struct notifier;
 
-struct config;
+/** The notifier of a row's tenant, and its subscribe_max_expires; NULL
+    if that tenant is not served */
+typedef struct notifier *(resume_find_h)(const char *tenant,
+					 uint32_t *max_expires, void *arg);
 
-int  resume_load(struct resume **rsp, struct persist *db,
-		 struct notifier *nt, const struct config *cfg);
-void resume_start(struct resume *rs);
+int  resume_load(struct persist *db, resume_find_h *findh, void *arg);
 
 #endif

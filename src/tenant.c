@@ -7,7 +7,10 @@
  * NOTIFYs are decoded into its store; a DN whose calls changed is
  * mapped to its orbits, and each orbit's watchers get a NOTIFY.
  * Nothing here is global: tenants come and go on reload (tenants.c)
- * without touching each other.
+ * without touching each other.  With state_db, every tenant's phone
+ * subscriptions and history are kept there under its name (tenant_dbkey)
+ * and its history is read back when it is made; resumed subscriptions
+ * are told the truth once its PBX's first report is complete.
  *
  * Config keys (its own file's, or parkblf.conf's for the default
  * tenant): upstream_grace, unknown_retry_after, orbit_map, and those
@@ -179,7 +182,7 @@ static void orbit_changed(struct orbit *orbit, void *arg)
 /** A call that left its DN, on its way into the history */
 struct ended {
 	struct history *history;
-	struct histdb *histdb;
+	const struct tenant *t;
 	const struct parked_call *pc;
 	uint64_t now_ms;
 	bool done;
@@ -196,8 +199,10 @@ static void history_record(struct orbit *orbit, void *arg)
 
 	e->done = true;
 	history_add(e->history, orbit->name, e->pc, e->now_ms);
-	if (e->histdb)
-		(void)histdb_add(e->histdb, orbit->name, e->pc, e->now_ms);
+	if (e->t->histdb)
+		(void)histdb_add(e->t->histdb, tenant_dbkey(e->t),
+				 e->t->cfg->history_max, orbit->name, e->pc,
+				 e->now_ms);
 }
 
 
@@ -205,9 +210,17 @@ static void call_ended(const char *dn, const struct parked_call *pc,
 		       uint64_t now_ms, void *arg)
 {
 	struct tenant *t = arg;
-	struct ended e = {t->history, t->histdb, pc, now_ms, false};
+	struct ended e = {t->history, t, pc, now_ms, false};
 
 	orbitmap_apply_dn(t->map, dn, history_record, &e);
+}
+
+
+static void history_restored(const char *orbit,
+			     const struct parked_call *pc, uint64_t ended_at,
+			     void *arg)
+{
+	history_restore(arg, orbit, pc, ended_at);
 }
 
 
@@ -227,7 +240,8 @@ static void sweep_handler(void *arg)
 	store_session_sweep(t->store);
 
 	/* the PBX's picture is complete: phones of the last run may now
-	   be told the truth */
+	   be told the truth (once: those told are told no more) */
+	notifier_resume_start(t->nt);
 	if (t->sweeph)
 		t->sweeph(t->arg);
 }
@@ -555,6 +569,15 @@ int tenant_alloc(struct tenant **tp, const char *name, struct config *cfg,
 	notifier_set_map(t->nt, map);
 	notifier_set_unknownh(t->nt, orbit_on_demand, t);
 	notifier_set_alert(t->nt, t->alert);
+	notifier_set_persist(t->nt, env->db, tenant_dbkey(t));
+
+	/* its calls of before (a restart, or its file changed) */
+	if (env->histdb) {
+		t->histdb = mem_ref(env->histdb);
+		(void)histdb_load(t->histdb, tenant_dbkey(t),
+				  cfg->history_max, history_restored,
+				  t->history);
+	}
 
 	err = upstream_alloc(&t->up, env->usip, env->usock, cfg,
 			     upstream_update, upstream_session, upstream_link,
@@ -589,22 +612,6 @@ void tenant_set_hooks(struct tenant *t, tenant_orbit_h *orbith,
 	t->maph = maph;
 	t->sweeph = sweeph;
 	t->arg = arg;
-}
-
-
-/**
- * Keep the calls that leave the tenant's orbits in a database too
- *
- * @param t   Tenant
- * @param hdb History database (referenced)
- */
-void tenant_set_histdb(struct tenant *t, struct histdb *hdb)
-{
-	if (!t)
-		return;
-
-	mem_deref(t->histdb);
-	t->histdb = mem_ref(hdb);
 }
 
 
@@ -680,10 +687,37 @@ void tenant_close(struct tenant *t, enum sipevent_reason reason,
 }
 
 
+/**
+ * Forget what state_db keeps of the tenant (its file is gone): its
+ * history (its subscriptions' rows go as they end)
+ *
+ * @param t Tenant
+ */
+void tenant_forget(struct tenant *t)
+{
+	if (t && t->histdb)
+		(void)histdb_drop(t->histdb, tenant_dbkey(t));
+}
+
+
 /** @return The tenant's name */
 const char *tenant_name(const struct tenant *t)
 {
 	return t ? t->name : NULL;
+}
+
+
+/**
+ * The tenant's name in state_db: NAME of tenants_dir/NAME.conf, or ""
+ * for parkblf.conf's own PBX (as in a database from before tenants)
+ *
+ * @param t Tenant
+ *
+ * @return Its key
+ */
+const char *tenant_dbkey(const struct tenant *t)
+{
+	return t && t->cfg->tenant ? t->name : "";
 }
 
 

@@ -18,6 +18,8 @@ struct tenant_env {
 	struct pacer_phones *phones;  /**< ... its phones' NOTIFY budgets  */
 	struct sip *usip;             /**< The upstream links' stack      */
 	struct sipevent_sock *usock;  /**< ... its event socket           */
+	struct persist *db;           /**< state_db's subscriptions, or NULL */
+	struct histdb *histdb;        /**< ... its history, or NULL       */
 };
 
 /** An orbit's keys changed (a call, an alert) */
@@ -32,8 +34,6 @@ int  tenant_alloc(struct tenant **tp, const char *name,
 		  const struct tenant_env *env);
 void tenant_set_hooks(struct tenant *t, tenant_orbit_h *orbith,
 		      tenant_map_h *maph, tenant_sweep_h *sweeph, void *arg);
-struct histdb;
-void tenant_set_histdb(struct tenant *t, struct histdb *hdb);
 int  tenant_start(struct tenant *t);
 int  tenant_watch_map(struct tenant *t);
 bool tenant_subscribe(struct tenant *t, const struct sip_msg *msg);
@@ -43,7 +43,10 @@ void tenant_stop(struct tenant *t);
 void tenant_close(struct tenant *t, enum sipevent_reason reason,
 		  uint32_t retry_after);
 
+void tenant_forget(struct tenant *t);
+
 const char *tenant_name(const struct tenant *t);
+const char *tenant_dbkey(const struct tenant *t);
 const char *tenant_domain(const struct tenant *t);
 const struct config   *tenant_config(const struct tenant *t);
 const struct orbitmap *tenant_map(const struct tenant *t);
@@ -82,6 +85,8 @@ int  tenants_load(struct tenants *ts);
 int  tenants_watch(struct tenants *ts);
 struct tenant *tenants_choose(const struct tenants *ts,
 			      const struct sip_msg *msg);
+struct tenant *tenants_find_dbkey(const struct tenants *ts,
+				  const char *key);
 void tenants_apply(const struct tenants *ts, tenant_apply_h *h, void *arg);
 uint32_t tenants_count(const struct tenants *ts);
 void tenants_stop(struct tenants *ts);

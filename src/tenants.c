@@ -3,14 +3,14 @@
  *
  * One file per tenant, tenants_dir/NAME.conf (NAME: letters, digits,
  * '.', '_', '-'), with the keys of one PBX (config_parse_tenant).  On
- * SIGHUP and when the directory or a file changes, files are read
- * again: a tenant whose file is unchanged is left alone (its orbit map
- * is reloaded on SIGHUP, as parkblf.conf's is); a new file starts a
- * tenant, a changed one replaces its tenant (its phones' subscriptions
- * end with reason=deactivated and come back to the new one), a file
- * gone ends its tenant's subscriptions (reason=noresource) and its
- * upstream link.  A file with problems is reported as FILE:LINE and
- * the tenant in force, if any, stays.
+ * SIGHUP and when the directory or a file changes, files are read again:
+ * a tenant whose file is unchanged is left alone (its orbit map is
+ * reloaded on SIGHUP, as parkblf.conf's is); a new file starts a tenant,
+ * a changed one replaces its tenant (its phones' subscriptions end with
+ * reason=deactivated and come back to the new one), a file gone ends its
+ * tenant's subscriptions (reason=noresource) and its upstream link, and
+ * state_db forgets the tenant.  A file with problems is reported as
+ * FILE:LINE and the tenant in force, if any, stays.
  *
  * A request is for the tenant that listens on the address it came to
  * (tenant_listen); else for the tenant serving the Request-URI's host
@@ -741,6 +741,7 @@ int tenants_load(struct tenants *ts)
 			continue;
 		log_info("tenants: %s: its file is gone: its phones' "
 			 "subscriptions end (noresource)", e->name);
+		tenant_forget(e->t);
 		retire(ts, e->t, SIPEVENT_NORESOURCE);
 		e->t = NULL;
 		if (ts->changedh)
@@ -1067,6 +1068,30 @@ struct tenant *tenants_choose(const struct tenants *ts,
 	}
 
 	return ts->dflt;
+}
+
+
+/**
+ * Find a tenant by its name in state_db (tenant_dbkey)
+ *
+ * @param ts  The tenants
+ * @param key NAME of tenants_dir/NAME.conf, or "" for the default tenant
+ *
+ * @return The tenant, or NULL if none runs under that name
+ */
+struct tenant *tenants_find_dbkey(const struct tenants *ts, const char *key)
+{
+	const struct entry *e;
+
+	if (!ts || !key)
+		return NULL;
+
+	if (!key[0])
+		return ts->dflt;
+
+	e = entry_find(ts, key);
+
+	return e ? e->t : NULL;
 }
 
 

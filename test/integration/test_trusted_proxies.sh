@@ -9,13 +9,17 @@ trap cleanup EXIT
 
 PROXY=127.0.0.1
 
-# proxied SOURCE PHONE CODE: a SUBSCRIBE from SOURCE (a proxy) carrying
-# a Via of PHONE below its own (none if PHONE is empty) must get CODE
+# proxied SOURCE PHONE CODE [NAT]: a SUBSCRIBE from SOURCE (a proxy)
+# carrying a Via of PHONE below its own (none if PHONE is empty) must
+# get CODE; NAT: the phone is behind NAT, the proxy saw it there
+# (received=NAT), its Contact is PHONE
 proxied() {
 	# (an empty line would end the headers)
 	local src=$1 phone=$2 code=$3 via="X-Phone: none" contact="$1"
+	local rcvd=${4:+;received=$4;rport=40000}
 	if [ -n "$phone" ]; then
-		via="Via: SIP/2.0/UDP $phone:5060;rport;branch=z9hG4bK$RANDOM"
+		via="Via: SIP/2.0/UDP $phone:5060$rcvd;branch=z9hG4bK$RANDOM"
+		[ -n "$rcvd" ] || via="${via/5060;/5060;rport;}"
 		contact="$phone:5060"
 	fi
 	scenario proxied.xml.in "$T/proxied.xml" "PHONE_VIA=$via" \
@@ -52,16 +56,23 @@ done
 proxied $PROXY 127.0.0.21 503
 grep -q "SUBSCRIBE from 127.0.0.21:5060 refused: over" "$T/parkblf.log" ||
 	fail "the refusal does not name the phone"
+# a phone behind NAT: counted where the proxy saw it, not by its Contact
+proxied $PROXY 10.9.9.9 200 127.0.0.31
+proxied $PROXY 10.9.9.9 200 127.0.0.31
+proxied $PROXY 10.9.9.9 503 127.0.0.31
 
 # after a restart the saved subscriptions count against their phones
-# (their Contact's address) again, not against the proxy
+# (the address the proxy's Via gave, state_db keeps it) again, not
+# against the proxy, nor (behind NAT) against their Contact's address
 kill -TERM "$PB_PID"
 wait "$PB_PID" || fail "parkblf did not exit 0 on SIGTERM"
 mv "$T/parkblf.log" "$T/parkblf-before-restart.log"
 start_parkblf
-grep -q "resume: 6 phone subscription" "$T/parkblf.log" ||
-	fail "the 6 subscriptions were not resumed"
+grep -q "resume: 8 phone subscription" "$T/parkblf.log" ||
+	fail "the 8 subscriptions were not resumed"
 proxied $PROXY 127.0.0.22 503
+proxied $PROXY 10.9.9.9 503 127.0.0.31
+proxied $PROXY 10.9.9.9 200
 proxied $PROXY 127.0.0.24 200
 
 # a phone outside subscribe_allow: refused by its address, not the proxy's

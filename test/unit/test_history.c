@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include "history.h"
 #include "histdb.h"
 #include "unit.h"
@@ -135,14 +136,14 @@ static void test_histdb(void **state)
 	(void)close(fd);
 	b.name = "Bob \"B\"";
 
-	assert_int_equal(0, histdb_open(&h, path, 2));
-	assert_int_equal(0, histdb_add(h, "park-1", &a, 1500));
-	assert_int_equal(0, histdb_add(h, "park-2", &b, 2500));
-	assert_int_equal(0, histdb_add(h, "park-1", &c, 3500));
+	assert_int_equal(0, histdb_open(&h, path));
+	assert_int_equal(0, histdb_add(h, "", 2, "park-1", &a, 1500));
+	assert_int_equal(0, histdb_add(h, "", 2, "park-2", &b, 2500));
+	assert_int_equal(0, histdb_add(h, "", 2, "park-1", &c, 3500));
 	h = mem_deref(h);
 
-	assert_int_equal(0, histdb_open(&h, path, 2));
-	assert_int_equal(0, histdb_load(h, loaded, mb));
+	assert_int_equal(0, histdb_open(&h, path));
+	assert_int_equal(0, histdb_load(h, "", 2, loaded, mb));
 	(void)mbuf_write_u8(mb, 0);
 	assert_string_equal("park-2 200 Bob \"B\" 2000 2500;"
 			    "park-1 300 - 3000 3500;", (char *)mb->buf);
@@ -153,8 +154,105 @@ static void test_histdb(void **state)
 }
 
 
+static bool keep_not_b(const char *tenant, void *arg)
+{
+	(void)arg;
+
+	return strcmp(tenant, "b") != 0;
+}
+
+
+/* Every tenant's calls in one table, each its own history_max: one
+ * tenant's calls never push out another's; a tenant not kept is
+ * dropped, the others stay */
+static void test_histdb_tenants(void **state)
+{
+	char path[] = "/tmp/parkblf-histdb-XXXXXX";
+	struct histdb *h = NULL;
+	struct mbuf *mb = mbuf_alloc(256);
+	struct parked_call a = call("100", 1000), b = call("200", 2000),
+		c = call("300", 3000), d = call("400", 4000);
+	int fd = mkstemp(path);
+	(void)state;
+
+	assert_true(fd >= 0);
+	(void)close(fd);
+
+	assert_int_equal(0, histdb_open(&h, path));
+	assert_int_equal(0, histdb_add(h, "a", 1, "park-1", &a, 1500));
+	assert_int_equal(0, histdb_add(h, "", 5, "park-1", &b, 2500));
+	assert_int_equal(0, histdb_add(h, "b", 5, "park-9", &c, 3500));
+	assert_int_equal(0, histdb_add(h, "a", 1, "park-2", &d, 4500));
+	/* history_max 0: not written */
+	assert_int_equal(0, histdb_add(h, "z", 0, "park-1", &d, 4500));
+	h = mem_deref(h);
+
+	assert_int_equal(0, histdb_open(&h, path));
+	assert_int_equal(0, histdb_load(h, "a", 5, loaded, mb));
+	assert_int_equal(0, histdb_load(h, "", 5, loaded, mb));
+	assert_int_equal(0, histdb_load(h, "b", 5, loaded, mb));
+	assert_int_equal(0, histdb_load(h, "z", 5, loaded, mb));
+	(void)mbuf_write_u8(mb, 0);
+	assert_string_equal("park-2 400 - 4000 4500;"
+			    "park-1 200 - 2000 2500;"
+			    "park-9 300 - 3000 3500;", (char *)mb->buf);
+
+	assert_int_equal(0, histdb_prune(h, keep_not_b, NULL));
+	h = mem_deref(h);
+
+	assert_int_equal(0, histdb_open(&h, path));
+	mbuf_rewind(mb);
+	assert_int_equal(0, histdb_load(h, "b", 5, loaded, mb));
+	assert_int_equal(0, histdb_load(h, "", 5, loaded, mb));
+	(void)mbuf_write_u8(mb, 0);
+	assert_string_equal("park-1 200 - 2000 2500;", (char *)mb->buf);
+
+	mem_deref(h);
+	mem_deref(mb);
+	(void)unlink(path);
+}
+
+
+/* A history table of the schema before tenants: its rows are
+ * parkblf.conf's PBX's */
+static void test_histdb_old_table(void **state)
+{
+	char path[] = "/tmp/parkblf-histdb-XXXXXX";
+	struct histdb *h = NULL;
+	struct mbuf *mb = mbuf_alloc(256);
+	struct parked_call c = call("300", 3000);
+	sqlite3 *db;
+	int fd = mkstemp(path);
+	(void)state;
+
+	assert_true(fd >= 0);
+	(void)close(fd);
+	assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
+	assert_int_equal(SQLITE_OK, sqlite3_exec(db,
+		"CREATE TABLE history ( id INTEGER PRIMARY KEY, orbit TEXT NOT"
+		" NULL, number TEXT, name TEXT, parked_at INTEGER NOT NULL,"
+		" ended_at INTEGER NOT NULL);"
+		"INSERT INTO history (orbit, number, name, parked_at, "
+		"ended_at) VALUES ('park-1', '100', 'Alice', 1000, 1500);",
+		NULL, NULL, NULL));
+	sqlite3_close(db);
+
+	assert_int_equal(0, histdb_open(&h, path));
+	assert_int_equal(0, histdb_add(h, "a", 5, "park-3", &c, 3500));
+	assert_int_equal(0, histdb_load(h, "", 5, loaded, mb));
+	(void)mbuf_write_u8(mb, 0);
+	assert_string_equal("park-1 100 Alice 1000 1500;", (char *)mb->buf);
+
+	mem_deref(h);
+	mem_deref(mb);
+	(void)unlink(path);
+}
+
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_histdb),
+	cmocka_unit_test(test_histdb_tenants),
+	cmocka_unit_test(test_histdb_old_table),
 	cmocka_unit_test(test_ring),
 	cmocka_unit_test(test_histogram),
 };

@@ -22,7 +22,8 @@ struct seen {
 	uint32_t version, cseq;
 	uint64_t expires_at;
 	int tp;
-	struct sa nat, laddr;
+	struct sa nat, laddr, phone;
+	char tenant[32];    /**< Of the last row                         */
 };
 
 
@@ -39,6 +40,8 @@ static void load_h(const struct persist_sub *s, void *arg)
 	seen->tp = s->tp;
 	seen->nat = s->nat;
 	seen->laddr = s->laddr;
+	seen->phone = s->phone;
+	str_ncpy(seen->tenant, s->tenant, sizeof(seen->tenant));
 	assert_string_equal("sip:park-1@h", s->local);
 	assert_string_equal("park-1", s->orbit);
 }
@@ -143,24 +146,47 @@ static void test_corrupt_set_aside(void **state)
 }
 
 
-/* A database as parkblf 0.1.0 left it (keyed by Call-ID and the
-   phone's tag, no nat and laddr), with the rows SQL inserts */
-static void old_database(const char *path, const char *rows)
+/* The columns every schema has */
+#define COLS_V1 \
+	"callid TEXT NOT NULL, rtag TEXT NOT NULL, ltag TEXT NOT NULL," \
+	" local TEXT NOT NULL, remote TEXT NOT NULL, target TEXT NOT NULL," \
+	" orbit TEXT NOT NULL, event TEXT NOT NULL, entity TEXT NOT NULL," \
+	" expires_at INTEGER NOT NULL, cseq INTEGER NOT NULL," \
+	" version INTEGER NOT NULL, tp INTEGER NOT NULL"
+
+
+/* A database an earlier parkblf left: its table, and the rows SQL
+   inserts */
+static void made_database(const char *path, const char *table,
+			  const char *rows)
 {
 	sqlite3 *db;
 
 	assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
-	assert_int_equal(SQLITE_OK, sqlite3_exec(db,
-		"CREATE TABLE subs (callid TEXT NOT NULL, rtag TEXT NOT NULL,"
-		" ltag TEXT NOT NULL, local TEXT NOT NULL, remote TEXT NOT "
-		"NULL, target TEXT NOT NULL, orbit TEXT NOT NULL, event TEXT "
-		"NOT NULL, entity TEXT NOT NULL, expires_at INTEGER NOT NULL,"
-		" cseq INTEGER NOT NULL, version INTEGER NOT NULL, tp INTEGER "
-		"NOT NULL, PRIMARY KEY (callid, rtag));"
-		, NULL, NULL, NULL));
+	assert_int_equal(SQLITE_OK, sqlite3_exec(db, table, NULL, NULL,
+						 NULL));
 	assert_int_equal(SQLITE_OK, sqlite3_exec(db, rows, NULL, NULL,
 						 NULL));
 	sqlite3_close(db);
+}
+
+
+/* As parkblf 0.1.0 left it (schema 1: keyed by Call-ID and the
+   phone's tag, no nat and laddr) */
+static void old_database(const char *path, const char *rows)
+{
+	made_database(path, "CREATE TABLE subs (" COLS_V1 ", PRIMARY KEY "
+		      "(callid, rtag));", rows);
+}
+
+
+/* As the parkblf before tenants left it (schema 2: keyed by the whole
+   dialog, nat and laddr; no tenant, no phone) */
+static void v2_database(const char *path, const char *rows)
+{
+	made_database(path, "CREATE TABLE subs (" COLS_V1 ", nat TEXT NOT "
+		      "NULL DEFAULT '', laddr TEXT NOT NULL DEFAULT '', "
+		      "PRIMARY KEY (callid, rtag, ltag));", rows);
 }
 
 
@@ -313,12 +339,118 @@ static void test_nat_columns(void **state)
 }
 
 
+static int user_version(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int v = -1;
+
+	assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
+	assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(db,
+		"PRAGMA user_version", -1, &st, NULL));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+
+	return v;
+}
+
+
+/* Each row names its tenant and the address the limits counted (a
+ * trusted proxy's Via); a database from before tenants gets both
+ * columns and schema version 3, its rows are parkblf.conf's PBX's and
+ * count by their Contact as before */
+static void test_tenant_columns(void **state)
+{
+	char path[] = "/tmp/parkblf-persist-XXXXXX";
+	struct persist *p = NULL;
+	struct persist_sub s;
+	struct seen seen;
+	struct sa phone;
+	(void)state;
+
+	temp_path(path);
+	v2_database(path, "INSERT INTO subs VALUES ('call-v2','phone-tag',"
+		    "'0000000000000001','sip:park-1@h','sip:p@h','sip:p@h',"
+		    "'park-1','dialog','sip:park-1@h',1800000000000,0,5,0,"
+		    "'203.0.113.7:40123','');");
+	assert_int_equal(0, user_version(path));
+
+	reopen(&p, path, &seen);
+	assert_int_equal(1, seen.n);
+	assert_string_equal("", seen.tenant);
+	assert_false(sa_isset(&seen.phone, SA_ADDR));
+	assert_int_equal(5, seen.version);
+	assert_true(sa_isset(&seen.nat, SA_ALL));
+	assert_int_equal(3, user_version(path));
+	assert_int_equal(0, persist_delete(p, "call-v2", "phone-tag",
+					   "0000000000000001"));
+
+	assert_int_equal(0, sa_set_str(&phone, "127.0.0.31", 40000));
+	sub_init(&s, "call-tenant");
+	s.tenant = "customer-a";
+	s.phone = phone;
+	assert_int_equal(0, persist_save(p, &s));
+	p = mem_deref(p);
+
+	reopen(&p, path, &seen);
+	assert_int_equal(1, seen.n);
+	assert_string_equal("customer-a", seen.tenant);
+	assert_true(sa_cmp(&seen.phone, &phone, SA_ALL));
+
+	/* NULL when saving: parkblf.conf's PBX */
+	sub_init(&s, "call-tenant");
+	assert_int_equal(0, persist_save(p, &s));
+	reopen(&p, path, &seen);
+	assert_int_equal(1, seen.n);
+	assert_string_equal("", seen.tenant);
+	assert_false(sa_isset(&seen.phone, SA_ADDR));
+	p = mem_deref(p);
+
+	/* opened again: nothing to migrate, the rows stay */
+	reopen(&p, path, &seen);
+	assert_int_equal(1, seen.n);
+	assert_int_equal(3, user_version(path));
+	p = mem_deref(p);
+	unlink(path);
+	remove_side_files(path);
+}
+
+
+/* The schema 0.1.0 wrote goes all the way: rekeyed, nat, laddr, tenant
+ * and phone, version 3 */
+static void test_v1_to_v3(void **state)
+{
+	char path[] = "/tmp/parkblf-persist-XXXXXX";
+	struct persist *p = NULL;
+	struct seen seen;
+	(void)state;
+
+	temp_path(path);
+	old_database(path, "INSERT INTO subs VALUES ('call-v1','phone-"
+		     "tag','000000000000000a','sip:park-1@h','sip:p@h','sip:"
+		     "p@h','park-1','dialog','sip:park-1@h',1800000000000,0,"
+		     "4,0);");
+	reopen(&p, path, &seen);
+	assert_int_equal(1, seen.n);
+	assert_string_equal("", seen.tenant);
+	assert_false(sa_isset(&seen.phone, SA_ADDR));
+	assert_int_equal(3, user_version(path));
+	p = mem_deref(p);
+	unlink(path);
+	remove_side_files(path);
+}
+
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_save_update_delete_reopen),
 	cmocka_unit_test(test_corrupt_set_aside),
 	cmocka_unit_test(test_dialog_key),
 	cmocka_unit_test(test_rekey_old_database),
 	cmocka_unit_test(test_nat_columns),
+	cmocka_unit_test(test_tenant_columns),
+	cmocka_unit_test(test_v1_to_v3),
 };
 
 const struct unit_group unit_persist = UNIT_GROUP(persist, tests);
