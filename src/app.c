@@ -270,7 +270,8 @@ static bool dialog_handler(const struct sip_msg *msg, void *arg)
 	struct pl maddr;
 
 	/* the first listener: sees every request first */
-	sipsock_tune(msg);
+	if (sipsock_tune(msg))
+		return true;
 
 	if (!answerable(msg)) {
 		log_debug("app: %r from %J dropped: no From, To, Call-ID or "
@@ -875,6 +876,9 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	err = sip_listen(&app->lsnr, app->sip, true, request_handler, app);
 	if (err)
 		goto out;
+
+	/* libre's sending socket known before any phone's request */
+	sipsock_probe(app->sip);
 
 	/* one subdlgs taps the phones' sockets for every tenant */
 	err = subdlgs_alloc(&app->dlgs, app->sip);

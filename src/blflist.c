@@ -83,6 +83,7 @@ struct listwatcher {
 	struct contactfix *fix;  /**< Behind NAT: the refresh rewritten  */
 	struct sa laddr;         /**< Behind NAT: our address it spoke to */
 	struct ptmr tmr_back;     /**< Behind NAT: back on a connection   */
+	struct sipsock_pin *pin; /**< UDP: NOTIFYs from the phone's socket */
 	enum sip_transp tp;
 };
 
@@ -112,6 +113,8 @@ static void watcher_destructor(void *arg)
 	lw->ts = mem_deref(lw->ts);
 	lw->pace = mem_deref(lw->pace);
 	lw->not = mem_deref(lw->not);
+	/* after the final NOTIFY, and while libre may resend it */
+	sipsock_pin_linger(lw->pin);
 	lw->fix = mem_deref(lw->fix);
 	lw->nat = mem_deref(lw->nat);
 	lw->dlg = mem_deref(lw->dlg);
@@ -422,6 +425,27 @@ static bool accepts_multipart(const struct sip_msg *msg)
 }
 
 
+/* Over UDP, libre's notifier sends from the socket the phone spoke to
+   (libre's own choice: the first of the family) */
+static int pin_socket(struct listwatcher *lw, const struct sip_msg *msg)
+{
+	struct sipsock_pin *pin = NULL;
+	int err;
+
+	if (msg->tp != SIP_TRANSP_UDP)
+		return 0;
+
+	err = sipsock_pin(&pin, &msg->callid, &msg->dst);
+	if (err)
+		return err;
+
+	sipsock_pin_linger(lw->pin);
+	lw->pin = pin;
+
+	return 0;
+}
+
+
 /* Accept the SUBSCRIBE (msg, whose Contact says where NOTIFYs go) and
    send the full state; lw is consumed */
 static int list_accept(struct listwatcher *lw, struct sip *sip,
@@ -436,6 +460,10 @@ static int list_accept(struct listwatcher *lw, struct sip *sip,
 		err = EBADMSG;
 		goto out;
 	}
+
+	err = pin_socket(lw, msg);
+	if (err)
+		goto out;
 
 	err = sipevent_accept(&lw->not, sock, msg, lw->dlg, &se, 200, "OK",
 			      cfg->subscribe_min_expires,
@@ -810,9 +838,14 @@ void blflist_indialog(struct blflist *bl, const struct sip_msg *msg)
 		else if (nat_bind(lw, msg))
 			return;
 
-		if (moved)
+		if (moved) {
 			log_info("blflist: list from %J: the phone moved to "
 				 "%J", &was, &msg->src);
+			if (pin_socket(lw, msg))
+				log_warn("blflist: list from %J: its NOTIFYs "
+					 "may leave from another address",
+					 &msg->src);
+		}
 
 		lw->fix = mem_deref(lw->fix);
 		if (contactfix_apply(&lw->fix, msg, &msg->src, msg->tp))

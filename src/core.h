@@ -97,7 +97,12 @@ int      randbuf_openssl(void);
 
 /* sipsock */
 
-void sipsock_tune(const struct sip_msg *msg);
+bool sipsock_tune(const struct sip_msg *msg);
+void sipsock_probe(struct sip *sip);
+struct sipsock_pin;
+int  sipsock_pin(struct sipsock_pin **pinp, const struct pl *callid,
+		 const struct sa *laddr);
+void sipsock_pin_linger(struct sipsock_pin *pin);
 bool sipsock_congested(void);
 unsigned sipsock_room(unsigned max);
 void sipsock_reset(void);

@@ -121,7 +121,7 @@ struct subdlg {
 					  refused NOTIFY's failure        */
 	void *sock;                  /**< Fast path: udp_sock (not ref'd) */
 	struct sa dst;               /**< Fast path or NAT: the phone     */
-	struct sa laddr;             /**< Fast path: our address          */
+	struct sa laddr;             /**< UDP: our address it spoke to    */
 	struct sa src;               /**< The phone's source (subdlg_peer) */
 	struct doctpl *doc;          /**< Of the NOTIFY in flight         */
 	const char *ctype;           /**< Of the NOTIFY in flight         */
@@ -657,10 +657,25 @@ static int libre_send(struct subdlg *sd, const char *substate,
 		return EINVAL;
 
 	/* the Contact is written here, not by a send handler: a final
-	   NOTIFY outlives its dialog */
-	err = sip_transp_laddr(sd->ctx->sip, &laddr, sd->tp, NULL);
-	if (err)
-		return err;
+	   NOTIFY outlives its dialog.  Over UDP the socket the phone spoke
+	   to, which libre (sending from its first) is pinned to */
+	if (sd->tp == SIP_TRANSP_UDP && sa_isset(&sd->laddr, SA_ALL) &&
+	    !sa_is_any(&sd->laddr)) {
+		struct sipsock_pin *pin = NULL;
+		struct pl callid;
+
+		pl_set_str(&callid, str(sd, S_CALLID));
+		err = sipsock_pin(&pin, &callid, &sd->laddr);
+		if (err)
+			return err;
+		sipsock_pin_linger(pin);
+		laddr = sd->laddr;
+	}
+	else {
+		err = sip_transp_laddr(sd->ctx->sip, &laddr, sd->tp, NULL);
+		if (err)
+			return err;
+	}
 	sip_contact_set(&contact, str(sd, S_CUSER), &laddr, sd->tp);
 
 	if (doc) {
@@ -1202,6 +1217,10 @@ int subdlg_accept(struct subdlg **sdp, struct subdlgs *ctx,
 		err = EBADMSG;
 		goto out;
 	}
+
+	/* the socket the phone spoke to (fast_ok and nat_bind say it too) */
+	if (msg->tp == SIP_TRANSP_UDP)
+		sd->laddr = msg->dst;
 
 	if (!route->end && natkeep_detect(ctx->nk, msg, &target)) {
 		err = nat_bind(sd, msg->tp, &msg->src, &msg->dst, msg);

@@ -25,6 +25,8 @@ import ssl
 import sys
 import time
 
+from phonelib import ACCEPT_KEY, ACCEPT_LIST, answer
+
 tp, host, port, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 arg = sys.argv[5] if len(sys.argv) > 5 else ""
 LIST = os.environ.get("NATPHONE_LIST", "")
@@ -45,19 +47,9 @@ def parse(data):
     return head.decode(), rest[:n].decode(), rest[n:], len(rest) >= n
 
 
-def answer(head):
-    lines = [l for l in head.split("\r\n")[1:]
-             if re.match(r"(?i)(via|from|to|call-id|cseq):", l)]
-    return ("SIP/2.0 200 OK\r\n" + "\r\n".join(lines) +
-            "\r\nContent-Length: 0\r\n\r\n").encode()
-
-
 def subscribe(tag, cseq):
     to = "<sip:%s@%s:%d>%s" % (USER, host, port, ";tag=" + tag if tag else "")
-    accept = ("Supported: eventlist\r\n"
-              "Accept: multipart/related, application/rlmi+xml, "
-              "application/dialog-info+xml\r\n" if LIST else
-              "Accept: application/dialog-info+xml\r\n")
+    accept = ACCEPT_LIST if LIST else ACCEPT_KEY
     return ("SUBSCRIBE sip:%s@%s:%d SIP/2.0\r\n"
             "Via: SIP/2.0/%s 10.9.9.9:5060;branch=z9hG4bKnat%s%d\r\n"
             "From: <sip:phone@10.9.9.9>;tag=nat1\r\n"

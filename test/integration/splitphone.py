@@ -7,10 +7,11 @@ it gets for SECONDS and prints "BODY <document on one line>" for each.
 
 splitphone.py HOST PORT SECONDS
 """
-import re
 import socket
 import sys
 import time
+
+from phonelib import answer
 
 host, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -45,8 +46,5 @@ while time.time() < end:
     head, _, body = text.partition("\r\n\r\n")
     if not head.startswith("NOTIFY"):
         continue
-    lines = [l for l in head.split("\r\n")[1:]
-             if re.match(r"(?i)(via|from|to|call-id|cseq):", l)]
-    b.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(lines) +
-              "\r\nContent-Length: 0\r\n\r\n").encode(), src)
+    b.sendto(answer(head), src)
     print("BODY " + body.replace("\r", "").replace("\n", ""), flush=True)
