@@ -34,7 +34,14 @@ CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Wdeclaration-after-statement -Wcast-align -Wbad-function-cast \
 	-Iinclude -Isrc $(shell pkg-config --cflags $(PKGS))
 OPT      ?= -O2 -g
-CFLAGS   += $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS) -MMD -MP
+# glibc's checked string, memory and I/O calls (and its
+# warn_unused_result marks) for every optimised build: they need -O1 or
+# more, so an OPT without one (or the empty OPT of debian/rules, whose
+# dpkg-buildflags bring their own) gets none.  -U first: a compiler that
+# defines it already would warn of a redefinition.
+FORTIFY  := $(if $(filter -O -O1 -O2 -O3 -Os -Og -Ofast,$(OPT)),\
+	-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2)
+CFLAGS   += $(CFLAGS_BASE) $(FORTIFY) $(OPT) $(EXTRA_CFLAGS) -MMD -MP
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lpthread
 LDFLAGS  += $(EXTRA_LDFLAGS)
 

@@ -15,6 +15,7 @@
 
 
 static const struct unit_group *groups[] = {
+	&unit_build,
 	&unit_ptmr,
 	&unit_tfifo,
 	&unit_sipsock,

@@ -23,7 +23,7 @@ struct unit_group {
 
 extern const struct unit_group unit_acl, unit_persist, unit_ptmr, unit_tfifo,
 	unit_sipsock, unit_subdlg;
-extern const struct unit_group unit_capture;
+extern const struct unit_group unit_build, unit_capture;
 extern const struct unit_group unit_tcpswitch;
 extern const struct unit_group unit_reach, unit_doctpl,
 	unit_txq;

@@ -5,6 +5,7 @@ UNIT_SRCS := test/unit/main.c test/unit/xmldoc.c test/unit/test_config.c test/un
 	test/unit/test_dialog_decoder.c test/unit/test_rlmi_decoder.c \
 	test/unit/test_dialog_encoder.c test/unit/test_presence_encoder.c \
 	test/unit/test_pidf_decoder.c test/unit/test_vendorxml_decoder.c
+UNIT_SRCS += test/unit/test_build.c
 UNIT_BIN  := $(BUILD)/unittest
 
 $(UNIT_BIN): $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS)) $(CORELIB)
