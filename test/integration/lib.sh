@@ -111,6 +111,17 @@ wire_check() {
 	return 1
 }
 
+# need_tools TOOL...: fails, naming them, unless every TOOL is in PATH
+# (or is an executable path); test/deps.sh installs them
+need_tools() {
+	local t missing=()
+	for t in "$@"; do
+		command -v "$t" >/dev/null || missing+=("$t")
+	done
+	[ ${#missing[@]} -eq 0 ] ||
+		fail "missing: ${missing[*]}: run test/deps.sh"
+}
+
 # udp_listens PORT: a socket is bound to UDP PORT
 udp_listens() {
 	ss -Hlun "sport = :$1" | grep -q .

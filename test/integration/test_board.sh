@@ -11,9 +11,7 @@
 
 # Debian's python3, which python3-websocket is installed for
 PY=/usr/bin/python3
-for tool in curl chromium jq $PY; do
-	command -v $tool >/dev/null || fail "$tool is missing (test/deps.sh)"
-done
+need_tools curl chromium jq $PY
 $PY -c 'import websocket' 2>/dev/null ||
 	fail "python3-websocket is missing (test/deps.sh)"
 

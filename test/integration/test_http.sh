@@ -9,10 +9,7 @@
 # more), 0 for an idle orbit and after the retrieve.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq xmllint; do
-	command -v "$tool" >/dev/null ||
-		fail "$tool is missing: run test/deps.sh"
-done
+need_tools curl jq xmllint
 
 CALLER='Alice <&> "A"'
 

@@ -14,7 +14,7 @@
 #    and its final NOTIFY (libre's transaction).
 . "$(dirname "$0")/lib.sh"
 
-command -v nm >/dev/null || fail "nm not installed (binutils)"
+need_tools nm
 libre_so=$(ldd "$BUILD/parkblf" | awk '/libre\.so/ { print $3 }')
 [ -f "$libre_so" ] || fail "parkblf is not linked with a libre.so"
 nm -D --defined-only "$libre_so" | awk '{ print $NF }' | sort -u \

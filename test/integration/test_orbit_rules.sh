@@ -11,10 +11,7 @@
 # watchers (noresource).  -t and provision on rules.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq; do
-	command -v "$tool" >/dev/null ||
-		fail "$tool is missing: run test/deps.sh"
-done
+need_tools curl jq
 
 start_fakepbx
 pbx park SP1 call-1 201 Alice >/dev/null

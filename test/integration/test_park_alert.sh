@@ -5,7 +5,7 @@
 # An orbit with alert_after=0 never alerts, until a reload gives it one.
 . "$(dirname "$0")/lib.sh"
 
-command -v curl >/dev/null || fail "curl is missing (test/deps.sh)"
+need_tools curl
 
 start_fakepbx
 write_config "park_alert_after 3" "http_listen 127.0.0.1:0"

@@ -8,10 +8,7 @@
 # provision` takes is taken here too (and the other way round).
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl xmllint; do
-	command -v "$tool" >/dev/null ||
-		fail "$tool is missing: run test/deps.sh"
-done
+need_tools curl xmllint
 
 N=201
 start_fakepbx

@@ -11,9 +11,7 @@
 #    caller (PIDF has none); the retrieve makes it idle again.
 . "$(dirname "$0")/lib.sh"
 
-command -v baresip >/dev/null || fail "baresip not installed (test/deps.sh)"
-command -v linphonec >/dev/null ||
-	fail "linphonec not installed (test/deps.sh)"
+need_tools baresip linphonec
 
 # --- 1. baresip as a presence watcher --------------------------------
 

@@ -17,7 +17,7 @@ park-3 *02 retrieve=*12 label="Say \"hi\" <now>"
 park-4 *03
 EOM
 
-command -v xmllint >/dev/null || fail "xmllint missing (libxml2-utils)"
+need_tools xmllint
 
 for v in $VENDORS; do
 	out="$T/$v.out"
