@@ -168,9 +168,11 @@ ccheck:
 # The binary, the man pages and the systemd unit under PREFIX; the
 # sample config and orbit map in SYSCONFDIR/parkblf only where absent
 # (an admin's files are never overwritten: the new samples then land
-# beside them as *.sample), and an empty upstream_password (0600) for
-# the PBX password, which the unit passes to parkblf as a credential.
-# uninstall keeps SYSCONFDIR/parkblf/*.conf and upstream_password.
+# beside them as *.sample), an empty upstream_password (0600) for
+# the PBX password, which the unit passes to parkblf as a credential,
+# and an empty credentials/ (0700) for other secrets (tenants'
+# passwords), which the unit passes whole.  uninstall keeps
+# SYSCONFDIR/parkblf/*.conf, upstream_password and credentials/.
 ETCDIR := $(DESTDIR)$(SYSCONFDIR)/parkblf
 ETC_FILES := parkblf.conf orbits.conf
 
@@ -196,6 +198,9 @@ install: $(BIN)
 	@# the PBX password: private, passed to the unit as a credential
 	@[ -e "$(ETCDIR)/upstream_password" ] || \
 	  install -m 600 /dev/null "$(ETCDIR)/upstream_password"
+	@# other secrets, one file each: the unit loads the directory
+	@[ -e "$(ETCDIR)/credentials" ] || \
+	  install -d -m 700 "$(ETCDIR)/credentials"
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/parkblf \

@@ -189,6 +189,7 @@ struct parse_state {
 	unsigned lines;
 	unsigned errors;
 	bool tenant;                /**< A tenant file                   */
+	const char *main_file;      /**< parkblf.conf (this or its base) */
 };
 
 
@@ -347,16 +348,60 @@ static int port_error(struct parse_state *ps, const struct config_key *k,
 }
 
 
-/* A relative secret is a systemd credential (LoadCredential=) when
- * parkblf runs with one, else relative to the config file */
-static int secret_path(char **pathp, const char *file, const char *raw)
+/* The directory of secrets beside parkblf.conf, which parkblf.service
+ * loads whole as credentials named CRED_DIR "_" FILENAME
+ * (LoadCredential=credentials:/etc/parkblf/credentials): a tenant's
+ * password needs no drop-in of its own */
+#define CRED_DIR "credentials"
+
+
+/* A relative secret NAME: under parkblf.service ($CREDENTIALS_DIRECTORY)
+ * the credential NAME (LoadCredential=NAME:...), else the file NAME of
+ * the credentials directory (credential credentials_NAME); run by hand,
+ * the file NAME relative to the config file, else credentials/NAME
+ * beside parkblf.conf.  The first of each pair when neither exists (its
+ * absence is reported later). */
+static int secret_path(char **pathp, const struct parse_state *ps,
+		       const char *raw)
 {
 	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	bool unit = raw[0] != '/' && creds && creds[0];
+	char *alt = NULL;
+	int err;
 
-	if (raw[0] != '/' && creds && creds[0])
-		return re_sdprintf(pathp, "%s/%s", creds, raw);
+	if (unit)
+		err = re_sdprintf(pathp, "%s/%s", creds, raw);
+	else
+		err = file_path_relative(pathp, ps->file, raw);
+	if (err || raw[0] == '/' || !access(*pathp, F_OK))
+		return err;
 
-	return file_path_relative(pathp, file, raw);
+	if (unit)
+		err = strchr(raw, '/') ? ENOENT :
+			re_sdprintf(&alt, "%s/" CRED_DIR "_%s", creds, raw);
+	else
+		err = re_sdprintf(&alt, CRED_DIR "/%s", raw);
+	if (err)
+		return err == ENOENT ? 0 : err;
+
+	if (!unit) {
+		char *rel = alt;
+
+		err = file_path_relative(&alt, ps->main_file, rel);
+		mem_deref(rel);
+		if (err)
+			return err;
+	}
+
+	if (!access(alt, F_OK)) {
+		mem_deref(*pathp);
+		*pathp = alt;
+	}
+	else {
+		mem_deref(alt);
+	}
+
+	return 0;
 }
 
 
@@ -382,7 +427,7 @@ static int set_value(struct parse_state *ps, const struct config_key *k,
 		if (err)
 			break;
 		if (k->type == KEY_SECRET)
-			err = secret_path((char **)field, ps->file, raw);
+			err = secret_path((char **)field, ps, raw);
 		else
 			err = file_path_relative((char **)field, ps->file,
 						 raw);
@@ -860,6 +905,7 @@ static int parse(struct config **cfgp, const struct config *base,
 	ps.file = file;
 	ps.errmb = errmb;
 	ps.tenant = base != NULL;
+	ps.main_file = base ? base->file : file;
 
 	if (base) {
 		/* numbers and addresses; the strings are copied below */
@@ -951,16 +997,25 @@ int config_parse_tenant(struct config **cfgp, const struct config *base,
 
 /* Where a secret came from, for messages: under parkblf.service a
  * relative path is the credential that the unit loads from the config
- * directory (LoadCredential=NAME:/etc/parkblf/NAME) */
+ * directory (LoadCredential=NAME:/etc/parkblf/NAME) or from its
+ * credentials directory */
 static int secret_origin(char **strp, const struct config *cfg,
 			 const char *path)
 {
 	const char *creds = getenv("CREDENTIALS_DIRECTORY");
 	const char *slash = strrchr(cfg->file, '/');
 	size_t n = creds ? strlen(creds) : 0;
+	const char *name;
 
 	if (!n || strncmp(path, creds, n) || path[n] != '/')
 		return str_dup(strp, path);
+
+	name = path + n + 1;
+	if (!strncmp(name, CRED_DIR "_", sizeof(CRED_DIR)))
+		return re_sdprintf(strp, "the systemd credential '%s' "
+				   "(parkblf.service loads it from "
+				   CRED_DIR "/%s beside parkblf.conf)", name,
+				   name + sizeof(CRED_DIR));
 
 	return re_sdprintf(strp, "the systemd credential '%s' "
 			   "(parkblf.service loads it from %b/%s)",
@@ -1048,8 +1103,12 @@ static int check_secrets(const struct config *cfg, struct mbuf *errmb)
 				continue;
 			config_error(errmb, cfg->file, cfg->lines[i], "%s: "
 				     "parkblf.service passes no credential "
-				     "'%s': add LoadCredential=%s:PATH in a "
-				     "drop-in (systemctl edit parkblf)",
+				     "'%s': put the file in the "
+				     CRED_DIR " directory beside parkblf.conf "
+				     "(mode 0600) and restart parkblf "
+				     "(credentials are read at start), or add "
+				     "LoadCredential=%s:PATH in a drop-in "
+				     "(systemctl edit parkblf)",
 				     keys[i].name, path + n + 1,
 				     path + n + 1);
 			err = ENOENT;

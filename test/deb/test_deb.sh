@@ -121,6 +121,11 @@ wants=/etc/systemd/system/multi-user.target.wants/parkblf.service
 if [ "$SYSTEMD" = yes ]; then
 	systemctl is-active -q parkblf &&
 		fail "started at install with the placeholder config"
+	[ "$(systemctl is-enabled parkblf)" = enabled ] ||
+		fail "systemctl is-enabled: $(systemctl is-enabled parkblf 2>&1)"
+	# the drop-in is loaded (the postinst's daemon-reload)
+	systemctl show -p DropInPaths --value parkblf | grep -qF "$dropin" ||
+		fail "drop-in not loaded: $(systemctl show -p DropInPaths parkblf)"
 fi
 if command -v man >/dev/null; then
 	for m in parkblf.8 parkblf.conf.5; do
@@ -160,15 +165,27 @@ user=$(unit_value User)
 [ "$user" = parkblf ] || fail "the unit's User= is '$user'"
 [ "$(unit_value DynamicUser)" = no ] || fail "the drop-in keeps DynamicUser"
 
+# unit_journal: what the unit logged since the test started it
+unit_journal() {
+	journalctl -u parkblf --since "@$since" -o cat --no-pager
+}
 if [ "$SYSTEMD" = yes ]; then
-	how=systemd
+	how="systemctl start"
 	since=$(date +%s)
-	systemctl start parkblf || fail "systemctl start parkblf:" \
-		"$(journalctl -u parkblf --since "@$since" -o cat | tail -n 20)"
+	systemctl start parkblf ||
+		fail "systemctl start parkblf: $(unit_journal | tail -n 20)"
+	# a stop in the clean-up, also on failure (before the purge)
+	stop_unit() { systemctl stop parkblf 2>/dev/null; return 0; }
+	CLEANUP_HOOKS=(stop_unit "${CLEANUP_HOOKS[@]}")
 	journalctl -u parkblf --since "@$since" -f -o cat \
 		>"$T/parkblf.log" 2>&1 &
 	PIDS+=($!)
+	[ "$(systemctl is-active parkblf)" = active ] ||
+		fail "systemctl is-active: $(systemctl is-active parkblf)"
 	PB_PID=$(systemctl show -p MainPID --value parkblf)
+	[ "$PB_PID" -gt 1 ] 2>/dev/null || fail "MainPID '$PB_PID'"
+	[ "$(cat "/proc/$PB_PID/comm")" = parkblf ] ||
+		fail "MainPID $PB_PID is $(cat "/proc/$PB_PID/comm")"
 else
 	# As systemd runs the unit: a fresh environment with the
 	# directories it makes and the credential it copies, the unit's
@@ -176,8 +193,16 @@ else
 	how="the unit's ExecStart as $user"
 	creds=$T/creds
 	mkdir -p "$creds"
+	# a directory: each file F as the credential NAME_F
 	unit_values LoadCredential | while IFS=: read -r name path; do
-		install -m 400 -o "$user" "$path" "$creds/$name"
+		if [ -d "$path" ]; then
+			for f in "$path"/*; do
+				[ -f "$f" ] && install -m 400 -o "$user" "$f" \
+					"$creds/${name}_${f##*/}"
+			done
+		else
+			install -m 400 -o "$user" "$path" "$creds/$name"
+		fi
 	done
 	chown "$user" "$creds"
 	chmod 500 "$creds"
@@ -225,6 +250,50 @@ wait_upstream_up
 grep -q "Deb-pw" "$T/parkblf.log" && fail "the password was logged"
 log "started by $how: listening, link up with the password file"
 
+# The unit's sandbox, as the running daemon has it (systemd applied it,
+# and parkblf works under it): only CAP_NET_BIND_SERVICE, no new
+# privileges, a seccomp filter, the file system read-only but for its
+# state and log directories (ProtectSystem=strict, StateDirectory=,
+# LogsDirectory=), no /home, a /tmp of its own, the password only as a
+# credential
+if [ "$SYSTEMD" = yes ]; then
+	st=/proc/$PB_PID/status
+	grep -q '^NoNewPrivs:[[:space:]]*1$' "$st" || fail "NoNewPrivs: $(grep NoNewPrivs "$st")"
+	grep -q '^Seccomp:[[:space:]]*2$' "$st" || fail "no seccomp filter: $(grep Seccomp "$st")"
+	# CAP_NET_BIND_SERVICE is bit 10
+	for c in CapEff CapPrm CapBnd; do
+		grep -q "^$c:[[:space:]]*0000000000000400$" "$st" ||
+			fail "$c: $(grep "^$c" "$st") (want cap_net_bind_service only)"
+	done
+	# in its mount namespace (as root, so only a read-only mount stops
+	# a write)
+	in_unit() { nsenter -t "$PB_PID" -m -- "$@"; }
+	for d in /etc/parkblf /etc /usr /var/lib /var; do
+		in_unit touch "$d/.parkblf-probe" 2>/dev/null &&
+			in_unit rm -f "$d/.parkblf-probe" &&
+			fail "$d is writable for the service (ProtectSystem=strict)"
+	done
+	for d in /var/lib/parkblf /var/log/parkblf; do
+		in_unit touch "$d/.probe" && in_unit rm "$d/.probe" ||
+			fail "$d is not writable for the service"
+	done
+	in_unit ls /home 2>/dev/null | grep -q . &&
+		fail "/home is visible to the service (ProtectHome)"
+	in_unit touch /tmp/.parkblf-probe || fail "no /tmp for the service"
+	[ ! -e /tmp/.parkblf-probe ] || fail "PrivateTmp: the service's /tmp is the host's"
+	in_unit rm /tmp/.parkblf-probe
+	creds=$(tr '\0' '\n' <"/proc/$PB_PID/environ" |
+		sed -n 's/^CREDENTIALS_DIRECTORY=//p')
+	[ -n "$creds" ] || fail "no CREDENTIALS_DIRECTORY in the service's environment"
+	[ "$(in_unit cat "$creds/upstream_password")" = "Deb-pw.9" ] ||
+		fail "no credential upstream_password in $creds"
+	[ "$(in_unit stat -c '%U %a' "$creds/upstream_password")" = "parkblf 400" ] ||
+		fail "credential: $(in_unit stat -c '%U %a' "$creds/upstream_password")"
+	log "sandbox in force: CapEff cap_net_bind_service only, NoNewPrivs, seccomp," \
+		"read-only but /var/lib/parkblf and /var/log/parkblf, private /tmp," \
+		"the password as credential in $creds"
+fi
+
 # A lamp: a phone on park-1 sees the orbit idle, then the parked caller
 start_phone p1 park-1 QUIET_MS=2000
 expect_last p1 '<state>terminated</state>'
@@ -239,11 +308,90 @@ for f in /var/lib/parkblf/subscriptions.db /var/log/parkblf/capture.txt; do
 done
 log "park-1 lit for +4930111 Alice Deb; state_db and capture written by parkblf"
 
+# systemctl reload: SIGHUP to the same process, which reloads its map
+if [ "$SYSTEMD" = yes ]; then
+	systemctl reload parkblf ||
+		fail "systemctl reload: $(unit_journal | tail -n 20)"
+	wait_for 10 grep -q "reload: /etc/parkblf/orbits.conf: SIGHUP" \
+		"$T/parkblf.log" || fail "no reload on systemctl reload"
+	[ "$(systemctl show -p MainPID --value parkblf)" = "$PB_PID" ] ||
+		fail "systemctl reload restarted parkblf"
+	[ "$(systemctl is-active parkblf)" = active ] ||
+		fail "after reload: $(systemctl is-active parkblf)"
+	start_phone p2 park-1 QUIET_MS=1000
+	expect_last p2 '<state>confirmed</state>'
+	phone_done p2
+	log "systemctl reload: SIGHUP, map reloaded, same process, park-1 still lit"
+fi
+
+# A second PBX as a tenant, its password in the credentials directory
+# (/etc/parkblf/credentials/b.password): no drop-in, a restart.  A
+# tenant added later with its password file: reload names the missing
+# credential and says to restart (credentials are read at start).
+ADMIN_FILES=()
+if [ "$SYSTEMD" = yes ]; then
+	PORT_A=$PBX_PORT CTL_A=$PBX_CTL
+	start_fakepbx -p "Tenant-B.7"
+	PORT_B=$PBX_PORT CTL_B=$PBX_CTL
+	PBX_PORT=$PORT_A PBX_CTL=$CTL_A
+	td=/etc/parkblf/tenants.d
+	mkdir -p "$td"
+	printf 'park-1 *00\n' >"$td/b.map"
+	# tenant NAME PORT: tenants.d/NAME.conf, its password NAME.password
+	tenant() {
+		printf '%s\n' "upstream_uri sip:any-dn@127.0.0.1:$2" \
+			"upstream_user 9999" "upstream_password_file $1.password" \
+			"orbit_map b.map" "tenant_domain $1.example" >"$td/$1.conf"
+	}
+	tenant b "$PORT_B"
+	install -m 600 /dev/null /etc/parkblf/credentials/b.password
+	echo "Tenant-B.7" >/etc/parkblf/credentials/b.password
+	echo "tenants_dir tenants.d" >>"$conf"
+	ADMIN_FILES=("$td/b.conf" "$td/b.map" "$td/c.conf"
+		/etc/parkblf/credentials/b.password
+		/etc/parkblf/credentials/c.password)
+	systemctl restart parkblf ||
+		fail "systemctl restart: $(unit_journal | tail -n 20)"
+	PB_PID=$(systemctl show -p MainPID --value parkblf)
+	wait_for 15 grep -q "link [a-z]* -> up (sip:any-dn@127.0.0.1:$PORT_B)" \
+		"$T/parkblf.log" || fail "tenant b: no link up with its password"
+	wait_upstream_up 3
+	grep -q "Tenant-B" "$T/parkblf.log" && fail "tenant b's password was logged"
+	PHONE_DOMAIN=b.example start_phone pb park-1 QUIET_MS=2000
+	expect_last pb '<state>terminated</state>'
+	PBX_CTL=$CTL_B pbx park '*00' cb +4930222 'Bob Tenant' >/dev/null
+	expect_last pb '<state>confirmed</state>'
+	[ "$(last_callers pb)" = "+4930222 Bob Tenant" ] ||
+		fail "pb: caller '$(last_callers pb)': $(last_notify pb)"
+	phone_done pb
+	log "tenant b: its password from credentials/b.password (credential" \
+		"credentials_b.password), no drop-in; park-1@b.example lit for Bob Tenant"
+
+	tenant c "$PORT_B"
+	install -m 600 /dev/null /etc/parkblf/credentials/c.password
+	echo "Tenant-B.7" >/etc/parkblf/credentials/c.password
+	systemctl reload parkblf || fail "systemctl reload with tenant c"
+	wait_for 10 grep -q "tenants.d/c.conf:3: upstream_password_file: parkblf.service passes no credential 'c.password': put the file in the credentials directory .* and restart parkblf (credentials are read at start)" \
+		"$T/parkblf.log" || fail "tenant c on reload: $(grep c.conf "$T/parkblf.log")"
+	[ "$(systemctl is-active parkblf)" = active ] || fail "tenant c broke parkblf"
+	log "tenant c added with its password, reload: refused, 'restart parkblf' named"
+fi
+
 # Installed again (as an upgrade runs the postinst): the admin's config
 # and password, the user and the state stay as they are
 cp "$conf" "$T/conf.edited"
+[ "$SYSTEMD" = yes ] && PB_PID=$(systemctl show -p MainPID --value parkblf)
 $APT install --reinstall "$deb" >>"$T/apt.out" 2>&1 ||
 	fail "apt-get install --reinstall: $(tail -n 20 "$T/apt.out")"
+# the running service restarted on the new files (try-restart)
+if [ "$SYSTEMD" = yes ]; then
+	[ "$(systemctl is-active parkblf)" = active ] ||
+		fail "after reinstall: $(systemctl is-active parkblf): $(unit_journal | tail -n 20)"
+	[ "$(systemctl show -p MainPID --value parkblf)" != "$PB_PID" ] ||
+		fail "reinstall did not restart the running parkblf"
+	wait_upstream_up 5
+	log "reinstalled while running: restarted (new MainPID), links up again"
+fi
 cmp -s "$conf" "$T/conf.edited" || fail "reinstall changed $conf"
 [ "$(cat "$pw")" = "Deb-pw.9" ] || fail "reinstall changed $pw"
 [ "$(stat -c '%U %a' "$pw")" = "root 600" ] || fail "$pw: $(stat -c '%U %a' "$pw")"
@@ -253,9 +401,20 @@ log "reinstalled: edited config, password, user and state kept"
 
 # Stopped as systemd stops it: SIGTERM, exit 0
 if [ "$SYSTEMD" = yes ]; then
-	systemctl stop parkblf
-	[ "$(systemctl show -p ExecMainStatus --value parkblf)" = 0 ] ||
-		fail "parkblf exited $(systemctl show -p ExecMainStatus --value parkblf)"
+	PB_PID=$(systemctl show -p MainPID --value parkblf)
+	systemctl stop parkblf || fail "systemctl stop: $(unit_journal | tail -n 20)"
+	r=$(systemctl show -p Result -p ExecMainCode -p ExecMainStatus parkblf |
+		paste -sd ' ')
+	# exited (code 1), status 0: not killed, not timed out
+	[ "$r" = "Result=success ExecMainCode=1 ExecMainStatus=0" ] ||
+		fail "systemctl stop: $r: $(unit_journal | tail -n 20)"
+	! kill -0 "$PB_PID" 2>/dev/null || fail "parkblf $PB_PID still runs"
+	[ "$(systemctl is-active parkblf)" = inactive ] ||
+		fail "after stop: $(systemctl is-active parkblf)"
+	log "systemctl stop: SIGTERM, exit 0, Result=success"
+	# purged below while it runs: the prerm stops it
+	systemctl start parkblf || fail "systemctl start again"
+	PB_PID=$(systemctl show -p MainPID --value parkblf)
 else
 	DAEMONS=("$PBX_PID:fakepbx")
 	kill -TERM "$PB_PID"
@@ -271,6 +430,21 @@ fi
 $APT purge parkblf >>"$T/apt.out" 2>&1 ||
 	fail "apt-get purge: $(tail -n 20 "$T/apt.out")"
 INSTALLED=
+if [ "$SYSTEMD" = yes ]; then
+	! kill -0 "$PB_PID" 2>/dev/null ||
+		fail "purge left parkblf running ($PB_PID)"
+	systemctl cat parkblf >/dev/null 2>&1 &&
+		fail "systemd still knows parkblf.service after the purge"
+fi
+# the admin's own files stay (tenants, their passwords), and only they;
+# then the admin removes them
+if [ ${#ADMIN_FILES[@]} -gt 0 ]; then
+	find /etc/parkblf -type f | sort >"$T/etc.left"
+	printf '%s\n' "${ADMIN_FILES[@]}" | sort | cmp -s - "$T/etc.left" ||
+		fail "purge: /etc/parkblf holds $(cat "$T/etc.left")," \
+			"not just the admin's ${ADMIN_FILES[*]}"
+	rm -r /etc/parkblf
+fi
 st=$(dpkg-query -W -f='${db:Status-Status}' parkblf 2>/dev/null)
 [ -z "$st" ] || [ "$st" = not-installed ] || fail "after purge: $st"
 grep -vx '/\.' "$T/files.list" | while read -r f; do

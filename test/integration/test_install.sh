@@ -31,6 +31,9 @@ mode_is 644 "$R/etc/parkblf/orbits.conf"
 # the PBX password: only root reads it (systemd, for the credential)
 mode_is 600 "$R/etc/parkblf/upstream_password"
 [ -s "$R/etc/parkblf/upstream_password" ] && fail "password file not empty"
+# other secrets: the directory the unit loads whole, only root's
+[ "$(stat -c %a "$R/etc/parkblf/credentials" 2>&1)" = 700 ] ||
+	fail "credentials/: $(stat -c %a "$R/etc/parkblf/credentials" 2>&1)"
 cmp -s "$BUILD/parkblf" "$R/usr/sbin/parkblf" || fail "binary differs"
 log "files in place with their modes"
 
@@ -43,7 +46,8 @@ for k in 'Restart=on-failure' 'ExecReload=/bin/kill -HUP $MAINPID' \
 	'ProtectSystem=strict' 'StateDirectory=parkblf' \
 	'LogsDirectory=parkblf' 'StartLimitIntervalSec=60' \
 	'LoadCredential=upstream_password:/etc/parkblf/upstream_password' \
-	'ConfigurationDirectory=parkblf' 'SystemCallFilter=@system-service'
+	'LoadCredential=credentials:/etc/parkblf/credentials' \
+	'SystemCallFilter=@system-service'
 do
 	grep -qxF "$k" "$unit" || fail "unit lacks $k"
 done

@@ -394,7 +394,10 @@ static void test_password_file(void **state)
 	assert_non_null(strstr(errors(err), "parkblf.conf:5: "
 			       "upstream_password_file: parkblf.service "
 			       "passes no credential 'upstream_password': "
-			       "add LoadCredential=upstream_password:PATH"));
+			       "put the file in the credentials directory "));
+	assert_non_null(strstr(errors(err), "or add "
+			       "LoadCredential=upstream_password:PATH in a "
+			       "drop-in"));
 	(void)unsetenv("CREDENTIALS_DIRECTORY");
 
 	/* two lines are a mistake, not a password */
@@ -408,6 +411,110 @@ static void test_password_file(void **state)
 	(void)unlink(pw);
 	(void)unlink(conf);
 	(void)rmdir(creds);
+	(void)rmdir(dir);
+	mem_deref(err);
+}
+
+
+/* tenant_password: the password a tenant file (DIR/tenants.d/a.conf,
+   upstream_password_file a.password) reads, or NULL; errors in err */
+static char *tenant_password(const char *dir, struct mbuf *err)
+{
+	static const char tenant[] = "upstream_uri sip:any-dn@192.0.2.7\n"
+		"upstream_user 9999\n"
+		"orbit_map a.map\n"
+		"upstream_password_file a.password\n";
+	char main_file[256], file[256], *pw = NULL;
+	struct config *base = NULL, *cfg = NULL;
+
+	(void)re_snprintf(main_file, sizeof(main_file), "%s/parkblf.conf",
+			  dir);
+	(void)re_snprintf(file, sizeof(file), "%s/tenants.d/a.conf", dir);
+	assert_int_equal(0, config_parse(&base, main_file,
+					 (const uint8_t *)minimal,
+					 strlen(minimal), err));
+	assert_int_equal(0, config_parse_tenant(&cfg, base, file,
+						(const uint8_t *)tenant,
+						strlen(tenant), err));
+	if (!config_read_secrets(cfg, err))
+		(void)str_dup(&pw, cfg->upstream_password);
+	mem_deref(cfg);
+	mem_deref(base);
+	return pw;
+}
+
+
+/* A tenant's password from the credentials directory (the unit loads
+   /etc/parkblf/credentials whole: credentials_FILENAME), with no
+   LoadCredential= of its own; run by hand, from credentials/ beside
+   parkblf.conf when it is not beside the tenant file */
+static void test_tenant_credentials_dir(void **state)
+{
+	char dir[] = "/tmp/parkblf-unit.XXXXXX", sub[256], creds[256];
+	char f1[256], f2[256], f3[256], *pw;
+	struct mbuf *err = mbuf_alloc(64);
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	(void)re_snprintf(sub, sizeof(sub), "%s/tenants.d", dir);
+	assert_int_equal(0, mkdir(sub, 0700));
+	(void)re_snprintf(sub, sizeof(sub), "%s/credentials", dir);
+	assert_int_equal(0, mkdir(sub, 0700));
+	(void)re_snprintf(creds, sizeof(creds), "%s/run-creds", dir);
+	assert_int_equal(0, mkdir(creds, 0700));
+
+	/* by hand: not beside the tenant file: credentials/ beside
+	   parkblf.conf */
+	(void)unsetenv("CREDENTIALS_DIRECTORY");
+	write_file(f1, sizeof(f1), sub, "a.password", "by-hand\n");
+	chmod(f1, 0600);
+	pw = tenant_password(dir, err);
+	assert_string_equal("by-hand", pw);
+	pw = mem_deref(pw);
+
+	/* under the unit: the directory's credential credentials_a.password */
+	assert_int_equal(0, setenv("CREDENTIALS_DIRECTORY", creds, 1));
+	write_file(f2, sizeof(f2), creds, "credentials_a.password",
+		   "from-dir\n");
+	pw = tenant_password(dir, err);
+	assert_int_equal(0, err->end);
+	assert_string_equal("from-dir", pw);
+	pw = mem_deref(pw);
+
+	/* a credential of its own (LoadCredential=a.password:...) wins */
+	write_file(f3, sizeof(f3), creds, "a.password", "own\n");
+	pw = tenant_password(dir, err);
+	assert_string_equal("own", pw);
+	pw = mem_deref(pw);
+	(void)unlink(f3);
+
+	/* an empty one: named with where the admin put it */
+	write_file(f2, sizeof(f2), creds, "credentials_a.password", "");
+	assert_null(tenant_password(dir, err));
+	assert_non_null(strstr(errors(err), "tenants.d/a.conf:4: "
+			       "upstream_password_file: the systemd "
+			       "credential 'credentials_a.password' "
+			       "(parkblf.service loads it from "
+			       "credentials/a.password beside parkblf.conf) "
+			       "is empty"));
+
+	/* neither: how to pass it, without a drop-in */
+	(void)unlink(f2);
+	mbuf_reset(err);
+	assert_null(tenant_password(dir, err));
+	assert_non_null(strstr(errors(err), "tenants.d/a.conf:4: "
+			       "upstream_password_file: parkblf.service "
+			       "passes no credential 'a.password': put the "
+			       "file in the credentials directory beside "
+			       "parkblf.conf (mode 0600) and restart "
+			       "parkblf"));
+	(void)unsetenv("CREDENTIALS_DIRECTORY");
+
+	(void)unlink(f1);
+	(void)rmdir(creds);
+	(void)rmdir(sub);
+	(void)re_snprintf(sub, sizeof(sub), "%s/tenants.d", dir);
+	(void)rmdir(sub);
 	(void)rmdir(dir);
 	mem_deref(err);
 }
@@ -515,6 +622,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_auth_user),
 	cmocka_unit_test(test_password_file),
 	cmocka_unit_test(test_tenant_file),
+	cmocka_unit_test(test_tenant_credentials_dir),
 };
 
 const struct unit_group unit_config = UNIT_GROUP(config, tests);
