@@ -271,7 +271,7 @@ static bool tap_recv(const struct sa *src, struct mbuf *mb, void *arg)
 	struct subdlgs *ctx = arg;
 	const char *p = (const char *)mbuf_buf(mb);
 	const size_t n = mbuf_get_left(mb);
-	const char *b, *eoh, *eol;
+	const char *b, *eol;
 	uint32_t v[HEX_FIELDS];
 	struct subdlg *sd;
 	struct pl reason;
@@ -285,11 +285,11 @@ static bool tap_recv(const struct sa *src, struct mbuf *mb, void *arg)
 	    p[10] < '0' || p[10] > '9' || p[11] != ' ')
 		return false;
 
-	eoh = memmem(p, n, "\r\n\r\n", 4);
-	b = memmem(p, eoh ? (size_t)(eoh - p) : n,
-		   ";branch=" NATKEEP_BRANCH_PREFIX,
+	/* our branch, in the header: the top Via comes first, so the
+	   search for the end of the header stops there */
+	b = memmem(p, n, ";branch=" NATKEEP_BRANCH_PREFIX,
 		   sizeof(";branch=" NATKEEP_BRANCH_PREFIX) - 1);
-	if (!b)
+	if (!b || memmem(p, (size_t)(b - p), "\r\n\r\n", 4))
 		return false;
 
 	b += sizeof(";branch=" NATKEEP_BRANCH_PREFIX) - 1;

@@ -246,7 +246,10 @@ for s in $SCALES; do
 		"$(stat "$s" storm_fanout missing)"
 	echo "  throughput: $(stat "$s" throughput notify_per_s) NOTIFY/s;" \
 		"$(stat "$s" throughput cpu_s_per_1k_notify) CPU s per 1k" \
-		"NOTIFYs; udp drops $(stat "$s" throughput udp_drops)"
+		"NOTIFYs; udp drops $(stat "$s" throughput udp_drops);" \
+		"CPU s of parkblf / of loadgen in the window:" \
+		"$(med "$s" throughput cpu_s) / $(med "$s" throughput lg_cpu_s)" \
+		"(whichever is near the window's length is the limit)"
 done
 
 if [[ " $SCALES " != *" 50k "* ]]; then

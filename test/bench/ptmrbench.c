@@ -10,12 +10,21 @@
  * slows it less than wall time.  Not a test: numbers for
  * docs/BENCHMARKS.md.
  *
+ * Then NOTIFYs in flight (-f): with 10,000 far timers running, F
+ * dialogs (344 bytes apart, as subdlg's) each with a retransmission
+ * timer of 500 ms; per step one is answered (its timer cancelled: the
+ * oldest, or one at random) and a new NOTIFY starts one; CPU ns per
+ * step with the timers in parkblf's heap (ptmr) and in one FIFO per
+ * interval (src/tfifo.c), which replaced it for these timers.
+ *
  * Usage: ptmrbench [N...]   (default 1000 10000 100000)
+ *        ptmrbench -f [F...] (default 1000 4000 16000)
  *
  * Copyright (C) 2026 The parkblf authors
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <re.h>
 #include "parkblf.h"
@@ -93,6 +102,92 @@ static double tmr_pair(uint64_t delay)
 }
 
 
+/* A dialog, as far apart as subdlg's */
+struct dlg {
+	char other[296];
+	struct ptmr t;
+	struct tfent e;
+};
+
+
+static struct tfifo *tf;
+
+
+/* ns per answer + new NOTIFY with f in flight; random: answers in no
+   order */
+static double inflight(struct dlg *dv, unsigned f, bool fifo, bool random)
+{
+	uint64_t t0, el;
+	unsigned i, k = 0, n = 0;
+
+	for (i = 0; i < f; i++) {
+		if (fifo)
+			(void)tfifo_start(tf, &dv[i].e, 500, &dv[i]);
+		else
+			ptmr_start(&dv[i].t, 500, nop_h, &dv[i]);
+	}
+
+	t0 = cpu_ns();
+	do {
+		for (i = 0; i < 1000; i++) {
+			struct dlg *d;
+
+			k = random ? (k * 1103515245u + 12345u) : k + 1;
+			d = &dv[k % f];
+			if (fifo) {
+				tfifo_cancel(&d->e);
+				(void)tfifo_start(tf, &d->e, 500, d);
+			}
+			else {
+				ptmr_cancel(&d->t);
+				ptmr_start(&d->t, 500, nop_h, d);
+			}
+		}
+		n += i;
+		el = cpu_ns() - t0;
+	} while (n < PAIRS_MIN || el < BUDGET_NS / 4);
+
+	for (i = 0; i < f; i++) {
+		tfifo_cancel(&dv[i].e);
+		ptmr_cancel(&dv[i].t);
+	}
+
+	return (double)el / n;
+}
+
+
+static void run_inflight(unsigned f)
+{
+	enum { FAR = 10000 };
+	struct ptmr *pv = calloc(FAR, sizeof(*pv));
+	struct dlg *dv = calloc(f, sizeof(*dv));
+	double h, q, hr, qr;
+	unsigned i;
+
+	if (!pv || !dv || (!tf && tfifo_alloc(&tf, nop_h))) {
+		fprintf(stderr, "ptmrbench: out of memory\n");
+		exit(1);
+	}
+
+	for (i = 0; i < FAR; i++)
+		ptmr_start(&pv[i], far_ms(i, FAR), nop_h, NULL);
+
+	h = inflight(dv, f, false, false);
+	q = inflight(dv, f, true, false);
+	hr = inflight(dv, f, false, true);
+	qr = inflight(dv, f, true, true);
+
+	printf("ptmrbench: inflight=%u far=%u answer+start_ns in order: "
+	       "heap=%.0f fifo=%.0f; in no order: heap=%.0f fifo=%.0f\n",
+	       f, FAR, h, q, hr, qr);
+
+	for (i = 0; i < FAR; i++)
+		ptmr_cancel(&pv[i]);
+	free(pv);
+	free(dv);
+}
+
+
 static void run(unsigned n)
 {
 	struct ptmr *pv = calloc(n, sizeof(*pv));
@@ -142,6 +237,19 @@ int main(int argc, char *argv[])
 	err = libre_init();
 	if (err)
 		return 1;
+
+	if (argc >= 2 && !strcmp(argv[1], "-f")) {
+		if (argc < 3) {
+			run_inflight(1000);
+			run_inflight(4000);
+			run_inflight(16000);
+		}
+		for (i = 2; i < argc; i++)
+			run_inflight((unsigned)atoi(argv[i]));
+		tf = mem_deref(tf);
+		libre_close();
+		return 0;
+	}
 
 	if (argc < 2) {
 		run(1000);

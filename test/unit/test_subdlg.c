@@ -468,6 +468,26 @@ static void test_forged_answer(void **state)
 	assert_int_equal(0, r->nresp);
 	assert_true(subdlg_busy(r->sd));
 
+	/* our branch only in the body: not an answer of ours */
+	{
+		const struct sip_hdr *via = sip_msg_hdr(n1, SIP_HDR_VIA);
+		char buf[1024];
+
+		(void)re_snprintf(buf, sizeof(buf),
+				  "SIP/2.0 200 OK\r\n"
+				  "Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKx\r\n"
+				  "Call-ID: %r\r\n"
+				  "CSeq: %u NOTIFY\r\n"
+				  "Content-Length: %zu\r\n\r\n"
+				  "Via: %r",
+				  &n1->callid, n1->cseq.num,
+				  via->val.l + 5, &via->val);
+		send_str(r, buf);
+		run(100);
+		assert_int_equal(0, r->nresp);
+		assert_true(subdlg_busy(r->sd));
+	}
+
 	answer(r, n1, 481, "Call Does Not Exist", false);
 	run(300);
 	assert_int_equal(1, r->nresp);
