@@ -163,7 +163,7 @@ static const char * const tenant_keys[] = {
 	"upstream_uri", "upstream_user", "upstream_auth_user",
 	"upstream_password", "upstream_password_file", "upstream_event",
 	"upstream_accept", "upstream_capture", "orbit_map", "tenant_domain",
-	"tenant_listen",
+	"tenant_listen", "http_users",
 	/* inherited */
 	"upstream_capture_max_bytes", "upstream_expires",
 	"upstream_retry_min", "upstream_retry_max", "upstream_keepalive",
@@ -174,7 +174,7 @@ static const char * const tenant_keys[] = {
 	"privacy", "notify_min_interval", "notify_phone_rate", "blf_list",
 };
 
-enum { TENANT_OWN = 11 };
+enum { TENANT_OWN = 12 };
 
 enum { KEY_COUNT = sizeof(keys) / sizeof(keys[0]) };
 

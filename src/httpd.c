@@ -17,11 +17,12 @@
  *
  * Only addresses in http_allow are served (403 otherwise); with
  * http_users, the boards and the status pages need basic credentials
- * from that file (401 with a challenge otherwise).  Access is
- * daemon-wide: whoever may see one tenant's board may see every
- * tenant's (as /status lists them all); a provider gives its
- * customers' admins no http_users credentials, or puts a proxy with
- * its own per-path access rules in front of /t/NAME/.
+ * from that file (401 with a challenge otherwise).  parkblf.conf's
+ * users may see every page (/status lists every tenant); a tenant
+ * file's http_users may see only that tenant's /t/NAME/board and
+ * /t/NAME/status, so one customer's admin does not see another's parks
+ * (as long as parkblf.conf has http_users too: without, every board is
+ * open to http_allow).
  *
  * Everything is rendered per request from the daemon's read-only
  * accessors; nothing is cached.  Strings from the PBX (caller numbers
@@ -58,7 +59,7 @@
 
 
 /** Realm of the basic challenge, and of http_users' digests */
-#define HTTP_REALM "parkblf"
+#define HTTP_REALM TENANT_HTTP_REALM
 
 enum {
 	BODY_SIZE = 4096,     /**< Initial size of a response body       */
@@ -852,8 +853,10 @@ static int history_param(const struct pl *prm)
 }
 
 
-/* Basic credentials of http_users (RFC 7617) */
-static bool credentials_ok(const struct httpd *hd,
+/* Basic credentials (RFC 7617) of parkblf.conf's http_users, or of a
+   tenant file's for that tenant's pages */
+static bool credentials_ok(const struct subauth *users,
+			   const struct subauth *tusers,
 			   const struct http_msg *msg)
 {
 	const struct http_hdr *hdr;
@@ -885,7 +888,8 @@ static bool credentials_ok(const struct httpd *hd,
 	pass.p = colon + 1;
 	pass.l = len - user.l - 1;
 
-	return subauth_basic(hd->users, &user, &pass);
+	return (users && subauth_basic(users, &user, &pass)) ||
+		(tusers && subauth_basic(tusers, &user, &pass));
 }
 
 
@@ -964,10 +968,14 @@ static void no_tenant(struct httpsrv_conn *conn, const struct http_msg *msg,
 
 
 /* http_allow for everything; http_users for the boards and the status
-   pages (any tenant's).  A refused request is answered here. */
+   pages: parkblf.conf's for all of them, a tenant file's for that
+   tenant's under /t/NAME/.  A refused request is answered here. */
 static bool allowed(const struct httpd *hd, struct httpsrv_conn *conn,
 		    const struct http_msg *msg, const struct route *r)
 {
+	const struct subauth *tusers =
+		pl_isset(&r->name) ? tenant_http_users(r->t) : NULL;
+
 	if (!acl_allows(hd->allow, httpsrv_conn_peer(conn))) {
 		log_info("http: %r %r from %J refused: not in http_allow",
 			 &msg->met, &msg->path, httpsrv_conn_peer(conn));
@@ -976,9 +984,9 @@ static bool allowed(const struct httpd *hd, struct httpsrv_conn *conn,
 		return false;
 	}
 
-	if (!hd->users || !pl_strcmp(&r->page, "/metrics") ||
+	if ((!hd->users && !tusers) || !pl_strcmp(&r->page, "/metrics") ||
 	    !pl_strcmp(&r->page, "/parks.xml") ||
-	    credentials_ok(hd, msg))
+	    credentials_ok(hd->users, tusers, msg))
 		return true;
 
 	reply_text(conn, msg, 401, "Unauthorized",

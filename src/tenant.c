@@ -14,7 +14,7 @@
  *
  * Config keys (its own file's, or parkblf.conf's for the default
  * tenant): upstream_grace, unknown_retry_after, orbit_map, and those
- * its upstream link and notifier read.
+ * its upstream link and notifier read; a tenant file's http_users.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -31,6 +31,7 @@
 #include "reload.h"
 #include "tenant.h"
 #include "proxytrust.h"
+#include "subauth.h"
 
 
 enum {
@@ -50,6 +51,7 @@ struct tenant {
 	struct alert *alert;       /**< Calls waiting too long           */
 	struct history *history;   /**< Calls that left their orbits     */
 	struct histdb *histdb;     /**< ... kept in state_db, or NULL    */
+	struct subauth *http_users; /**< Its own pages' users, or NULL   */
 	struct reload *reload;     /**< Its orbit map's watch, or NULL   */
 	struct tenant_env env;
 	char *domain;              /**< The PBX's host[:port]            */
@@ -78,6 +80,7 @@ static void destructor(void *arg)
 	mem_deref(t->alert);
 	mem_deref(t->history);
 	mem_deref(t->histdb);
+	mem_deref(t->http_users);
 	mem_deref(t->store);
 	mem_deref(t->map);
 	mem_deref(t->cfg);
@@ -551,6 +554,11 @@ int tenant_alloc(struct tenant **tp, const char *name, struct config *cfg,
 	err = str_dup(&t->name, name);
 	if (!err)
 		err = upstream_domain(&t->domain, cfg->upstream_uri);
+	/* a tenant file's http_users: its own pages' (parkblf.conf's are
+	   the daemon's, httpd.c) */
+	if (!err && cfg->tenant && cfg->http_users)
+		err = subauth_load(&t->http_users, cfg->http_users,
+				   TENANT_HTTP_REALM, NULL);
 	if (!err)
 		err = alert_alloc(&t->alert, alert_handler, t);
 	if (!err)
@@ -774,6 +782,13 @@ const struct history *tenant_history(const struct tenant *t)
 struct history *tenant_history_mut(struct tenant *t)
 {
 	return t ? t->history : NULL;
+}
+
+
+/** @return The users of the tenant's own HTTP pages, NULL if none */
+const struct subauth *tenant_http_users(const struct tenant *t)
+{
+	return t ? t->http_users : NULL;
 }
 
 

@@ -56,6 +56,12 @@ const struct alert    *tenant_alert(const struct tenant *t);
 const struct history  *tenant_history(const struct tenant *t);
 struct history        *tenant_history_mut(struct tenant *t);
 const struct upstream *tenant_upstream(const struct tenant *t);
+struct subauth;
+const struct subauth  *tenant_http_users(const struct tenant *t);
+
+/** Realm of the HTTP pages' basic challenge (and users files) */
+#define TENANT_HTTP_REALM "parkblf"
+
 
 
 /* tenants: the tenants of tenants_dir, and the choice of one */

@@ -21,8 +21,8 @@
  * upstream_uri and orbit_map), if there is one.  Otherwise it is
  * answered 404 (app.c).
  *
- * Config keys: tenants_dir; in tenant files tenant_domain and
- * tenant_listen.
+ * Config keys: tenants_dir; in tenant files tenant_domain,
+ * tenant_listen and http_users (checked here, loaded by tenant.c).
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -34,6 +34,7 @@
 #include "core.h"
 #include "reload.h"
 #include "tenant.h"
+#include "subauth.h"
 
 
 enum {
@@ -271,8 +272,18 @@ static int tenant_file(struct config **cfgp, struct orbitmap **mapp,
 		int serr = config_read_secrets(cfg, sc->errmb);
 		int merr = orbitmap_load(&map, cfg->orbit_map, sc->errmb);
 		int cerr = cfgcheck_run(cfg, map, sc->test_only, sc->errmb);
+		int uerr = 0;
 
-		err = serr ? serr : merr ? merr : cerr;
+		/* its own pages' users (tenant_alloc loads them again) */
+		if (cfg->http_users) {
+			struct subauth *users = NULL;
+
+			uerr = subauth_load(&users, cfg->http_users,
+					    TENANT_HTTP_REALM, sc->errmb);
+			mem_deref(users);
+		}
+
+		err = serr ? serr : merr ? merr : cerr ? cerr : uerr;
 	}
 
 	if (err) {

@@ -2,7 +2,8 @@
 # /t/NAME/parks.xml and /t/NAME/status show tenant NAME's orbits and
 # calls, not parkblf.conf's PBX, which /board, /parks.xml and /status
 # keep showing; a NAME no tenant has gets 404 with a clear body, and
-# http_users guards /t/NAME/board as it guards /board.  `parkblf
+# http_users guards /t/NAME/board as it guards /board; a tenant file's
+# own http_users opens that tenant's pages only.  `parkblf
 # provision --tenant NAME` writes NAME's keys, at its tenant_listen or
 # its domain; an unknown tenant is an error.  A tenant removed on reload
 # closes its tenant_listen socket; one whose tenant_listen changed
@@ -40,12 +41,28 @@ tenant() {
 L1=$(free_port)
 tenant a customer-a.example "$PORT_A"
 tenant l listen-l.example "$PORT_A" "$L1"
+# tenant a's admin: its own users file, for its own pages only
+printf 'alice pw-a\n' >"$T/tenants.d/a.users"
+chmod 600 "$T/tenants.d/a.users"
+echo "http_users a.users" >>"$T/tenants.d/a.conf"
 
 printf 'desk s3cret\n' >"$T/users"
 chmod 600 "$T/users"
 PBX_PORT=$PORT_D write_config "http_listen 127.0.0.1:0" "http_users users" \
 	"tenants_dir tenants.d"
 printf 'park-1 *00 label="Default One"\n' >"$T/orbits.conf"
+
+# a tenant's users file is checked by -t, FILE:LINE
+"$BUILD/parkblf" -t -f "$T/parkblf.conf" >"$T/t.out" 2>&1 ||
+	fail "-t: $(cat "$T/t.out")"
+printf 'alice\n' >"$T/tenants.d/a.users"
+if "$BUILD/parkblf" -t -f "$T/parkblf.conf" >"$T/t.out" 2>&1; then
+	fail "-t accepted a bad users file of tenant a"
+fi
+grep -q "tenants.d/a.users:1: want USER PASSWORD" "$T/t.out" ||
+	fail "-t: no FILE:LINE for a's users file: $(cat "$T/t.out")"
+printf 'alice pw-a\n' >"$T/tenants.d/a.users"
+log "-t checks tenant a's http_users file (FILE:LINE)"
 
 # 1. parkblf provision --tenant
 SIP=$(free_port)
@@ -129,6 +146,22 @@ code() { curl -sS --max-time 5 -o "$T/body" -w '%{http_code}' "$@"; }
 	grep -q 'new EventSource("board/events")' "$T/body" ||
 	fail "/t/a/board: no page"
 log "/t/nosuch/: 404 with its reason; /t/a/board needs http_users"
+
+# tenant a's own users see a's pages, and nothing else
+[ "$(code -u alice:pw-a "$URL/t/a/board")" = 200 ] &&
+	[ "$(code -u alice:pw-a "$URL/t/a/status")" = 200 ] &&
+	[ "$(jq -r .name "$T/body")" = a ] ||
+	fail "tenant a's user refused on a's pages: $(cat "$T/body")"
+for p in /t/l/status /t/l/board /t/default/status /status /board \
+	/board/events; do
+	[ "$(code -u alice:pw-a "$URL$p")" = 401 ] ||
+		fail "tenant a's user let into $p"
+done
+[ "$(code -u alice:wrong "$URL/t/a/status")" = 401 ] &&
+	[ "$(code -u desk:s3cret "$URL/t/l/status")" = 200 ] ||
+	fail "a wrong password for a, or parkblf.conf's user for l"
+log "tenant a's http_users: a's board and status, 401 on l's and the" \
+	"default's; parkblf.conf's users see every tenant"
 
 # 4. /t/a/parks.xml: a's orbits, links under /t/a/
 curl -sS --max-time 5 "$URL/t/a/parks.xml?vendor=yealink" >"$T/a.xml"
