@@ -16,9 +16,12 @@
 # (no Kamailio or PostgreSQL of the host); the daily timers are masked.
 #
 # Sourced by a test (integration lib.sh loaded, T set):
-#   sdbox_start SHARED_DIR   boots it, SHARED_DIR (the host's) bind-mounted
-#                            at the same path; sets SDBOX_PID (its PID 1
-#                            as the host sees it); fails saying why
+#   sdbox_start DIR...       boots it; sets SDBOX_PID (its PID 1 as the
+#                            host sees it); fails saying why.  Each DIR
+#                            (the test's T, a source tree or build in
+#                            /tmp) is the host's, bind-mounted at the
+#                            same path: writable, and seen although the
+#                            box's /tmp is its own
 #   sdbox CMD...             runs CMD in the box (its PID and mount
 #                            namespaces, the host's environment)
 #   sdbox_stop               powers it off (SIGKILL after 20 s); also run
@@ -61,7 +64,8 @@ sdbox_why() {
 # Runs inside the new namespaces (unshare's child, the box's PID 1 to
 # be): builds the root, pivots into it, execs systemd
 sdbox_init() {
-	local base=$1 shared=$2 r n
+	local base=$1 r n
+	shift
 	set -e
 	mount --make-rprivate /
 	mount -t tmpfs -o mode=700 sdbox "$base"
@@ -95,8 +99,12 @@ sdbox_init() {
 	ln -s /proc/self/fd/2 "$r/dev/stderr"
 	mount -t tmpfs -o mode=755,nosuid,nodev run "$r/run"
 	mount -t tmpfs -o mode=1777,nosuid,nodev tmp "$r/tmp"
-	mkdir -p "$r$shared"
-	mount --bind "$shared" "$r$shared"
+	# the host's, at the same paths (outer ones first)
+	printf '%s\n' "$@" | awk '{ print length, $0 }' | sort -n |
+		cut -d' ' -f2- | while IFS= read -r n; do
+			mkdir -p "$r$n"
+			mount --bind "$n" "$r$n"
+		done
 
 	# what it boots, and what it must not start
 	mkdir -p "$r/run/systemd/system"
@@ -130,7 +138,10 @@ sdbox_init() {
 }
 
 sdbox_start() {
-	local shared=${1:?usage: sdbox_start SHARED_DIR} cgroot state i
+	local cgroot state i d shared=()
+	for d in "$@"; do
+		shared+=("$(cd "$d" && pwd -P)") || fail "sdbox: no directory $d"
+	done
 	SDBOX_BASE=$T/sdbox
 	mkdir -p "$SDBOX_BASE"
 	cgroot=$(sdbox_cgroot) || fail "sdbox: no cgroup2 hierarchy"
@@ -143,7 +154,7 @@ sdbox_start() {
 		echo "$BASHPID" >"$SDBOX_CG/cgroup.procs" || exit 1
 		exec unshare --pid --mount --uts --ipc --cgroup --fork \
 			--kill-child bash -c "$(declare -f sdbox_init); sdbox_init \"\$@\"" \
-			sdbox "$SDBOX_BASE" "$shared"
+			sdbox "$SDBOX_BASE" "${shared[@]}"
 	) >"$T/sdbox.out" 2>&1 &
 	SDBOX_UNSHARE=$!
 	for i in $(seq 1 100); do

@@ -13,7 +13,9 @@ trap 'exit 1' INT TERM HUP
 
 why=$(sdbox_why)
 [ -z "$why" ] || fail "no box for systemd here: $why"
-sdbox_start "$T"
+# the package and the sources seen in the box wherever they are (a
+# clone in /tmp too: the box's /tmp is its own)
+sdbox_start "$T" "$SRC" "$BUILD" "${DEB_DIR:?}"
 log "systemd $(sdbox systemctl --version | awk 'NR == 1 { print $2 }')" \
 	"booted as PID 1 of a box (host PID $SDBOX_PID)"
 
