@@ -229,6 +229,28 @@ static bool no_tenant(struct app *app, const struct sip_msg *msg)
 }
 
 
+/* The tenant a new request is for.  None at a tenant_listen address
+   whose tenant went (or moved): it closes once the tenant's final
+   NOTIFYs are out, so no other tenant may take a dialog there. */
+static struct tenant *choose(const struct app *app,
+			     const struct sip_msg *msg)
+{
+	struct tenant *t = tenants_choose(app->tenants, msg);
+	size_t i;
+
+	if (!app->tlistenc || (t && sa_cmp(&tenant_config(t)->tenant_listen,
+					   &msg->dst, SA_ALL)))
+		return t;
+
+	for (i = 0; i < app->tlistenc; i++) {
+		if (sa_cmp(&app->tlisten[i], &msg->dst, SA_ALL))
+			return NULL;
+	}
+
+	return t;
+}
+
+
 /* A new SUBSCRIBE (dialog_handler has checked who sends it) */
 static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 {
@@ -238,7 +260,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	if (app->stopping)
 		return refuse(app, msg, "Shutting Down", SHUTDOWN_RETRY_S);
 
-	t = tenants_choose(app->tenants, msg);
+	t = choose(app, msg);
 	if (!t) {
 		++metrics.subscribes_refused;
 		return no_tenant(app, msg);
@@ -332,7 +354,7 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 
 	/* a new INVITE; in-dialog ones have no business here */
 	if (!pl_strcmp(&msg->met, "INVITE") && !pl_isset(&msg->to.tag)) {
-		const struct tenant *t = tenants_choose(app->tenants, msg);
+		const struct tenant *t = choose(app, msg);
 
 		if (!t)
 			return no_tenant(app, msg);

@@ -216,6 +216,21 @@ sed -i "s/^tenant_listen .*/tenant_listen 127.0.0.1:$L2/" \
 	"$T/tenants.d/l.conf"
 wait_for 10 grep -q "tenants: l: changed" "$T/parkblf.log" ||
 	fail "tenant l's new tenant_listen not picked up"
+# until it closes, the old address is nobody's: 404, not the default
+# tenant (whose dialog would lose its socket)
+scenario expect.xml.in "$T/orphan.xml" METHOD=SUBSCRIBE CODE=404 \
+	HEADER=Via: HEADER_RE=SIP "EXTRA_HEADERS=Event: dialog
+Expires: 600" AFTER=
+if sipp -sf "$T/orphan.xml" -s park-1 -i 127.0.0.1 -p "$(free_port)" -m 1 \
+	-timeout 3s -timeout_error -nostdin -trace_err \
+	-error_file "$T/orphan.err" "127.0.0.1:$L1" >/dev/null 2>&1; then
+	log "a SUBSCRIBE to $L1 while it closes: 404"
+elif udp_listens "$L1"; then
+	fail "a SUBSCRIBE to $L1 while it closes not answered 404:" \
+		"$(cat "$T/orphan.err" 2>/dev/null)"
+else
+	log "$L1 closed before a SUBSCRIBE could reach it (slow machine)"
+fi
 wait_for 5 udp_listens "$L2" && ss_listens "$L2" ||
 	fail "tenant l moved, but $L2 is not open"
 wait_for 5 grep -q "terminated;reason=deactivated" "$T/l1.msg" ||
