@@ -21,9 +21,10 @@
 # docs/SCALING.md).
 . "$(dirname "$0")/lib.sh"
 
-# generous: 18 s (baresip's refresh) + 2 s (the proxy's timeout when
-# the probe has not yet seen the death) + 30 s (baresip's wait after
-# 481) + slack for a busy machine; what it took is logged
+# generous: 18 s (baresip's refresh) + 5 s (RELAY_MS: the proxy's
+# timeout when the probes have not yet seen the death, DS_FAIL in a
+# row) + 30 s (baresip's wait after 481) + slack for a busy machine;
+# what it took is logged
 FAILOVER_MAX=90
 
 . "$INTEROP/dispatch.sh"
