@@ -310,6 +310,10 @@ void orbitmap_apply_dn(const struct orbitmap *map, const char *dn,
 		       orbit_apply_h *h, void *arg);
 uint32_t orbitmap_count(const struct orbitmap *map);
 struct orbit *orbitmap_discover(struct orbitmap *map, const char *dn);
+struct orbit *orbitmap_discover_preview(const struct orbitmap *map,
+					const struct pl *name);
+struct orbit *orbitmap_dialled_preview(const struct orbitmap *map,
+				       const struct pl *user);
 struct orbit *orbitmap_discover_name(struct orbitmap *map,
 				     const struct pl *name);
 void orbitmap_inherit(struct orbitmap *map, const struct orbitmap *old);

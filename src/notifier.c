@@ -887,16 +887,38 @@ static bool accept_ok(const struct sip_msg *msg, const char *ctype)
 }
 
 
-/* An orbit by name; one the map has not yet may be made on demand */
+/* An orbit by name.  One the map has not yet that a discover line gives
+   comes back as *unmadep too, not made: subscribe_handler makes it
+   (unknownh) once nothing refuses the SUBSCRIBE, so that a refused one
+   (503: the PBX's state unknown) leaves no orbit behind and takes none
+   of the line's max= */
 static const struct orbit *orbit_lookup(struct notifier *nt,
-					const struct pl *name)
+					const struct pl *name,
+					struct orbit **unmadep)
 {
 	const struct orbit *orbit = orbitmap_find(nt->map, name);
 
-	if (!orbit && nt->unknownh)
-		orbit = nt->unknownh(name, nt->unknown_arg);
+	if (orbit || !nt->unknownh)
+		return orbit;
 
-	return orbit;
+	*unmadep = orbitmap_discover_preview(nt->map, name);
+	if (*unmadep)
+		return *unmadep;
+
+	/* past the line's max=: refused, logged and counted there */
+	return nt->unknownh(name, nt->unknown_arg);
+}
+
+
+/* What subdlg_accept needs of a SUBSCRIBE: a Contact with a URI */
+static bool contact_ok(const struct sip_msg *msg)
+{
+	const struct sip_hdr *ct = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	struct sip_addr addr;
+	struct uri uri;
+
+	return ct && !sip_addr_decode(&addr, &ct->val) &&
+		!uri_decode(&uri, &addr.auri);
 }
 
 
@@ -908,6 +930,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	const struct encoder *enc;
 	struct sipevent_event se;
 	const struct orbit *orbit;
+	struct orbit *unmade = NULL;
 	struct watcher *w = NULL;
 	char *event = NULL;
 	uint32_t expires;
@@ -942,7 +965,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 		return true;
 	}
 
-	orbit = orbit_lookup(nt, &msg->uri.user);
+	orbit = orbit_lookup(nt, &msg->uri.user, &unmade);
 	if (!orbit) {
 		log_debug("notifier: %J: no orbit '%r'", &msg->src,
 			  &msg->uri.user);
@@ -958,6 +981,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 				 "Content-Length: 0\r\n\r\n",
 				 nt->cfg->unknown_retry_after);
 		++metrics.subscribes_refused;
+		mem_deref(unmade);
 		return true;
 	}
 
@@ -966,7 +990,25 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 				 "Accept: %s\r\n"
 				 "Content-Length: 0\r\n\r\n", enc->ctype);
 		++metrics.subscribes_refused;
+		mem_deref(unmade);
 		return true;
+	}
+
+	/* the orbit a discover line gives: made now, once accepted */
+	if (unmade) {
+		unmade = mem_deref(unmade);
+		if (!contact_ok(msg)) {
+			(void)sip_reply(sip, msg, 400,
+					"Missing or Bad Contact");
+			++metrics.subscribes_refused;
+			return true;
+		}
+		orbit = nt->unknownh(&msg->uri.user, nt->unknown_arg);
+		if (!orbit) {
+			(void)sip_reply(sip, msg, 404, "Not Found");
+			++metrics.subscribes_refused;
+			return true;
+		}
 	}
 
 	w = mem_zalloc(sizeof(*w), watcher_destructor);
@@ -1538,7 +1580,10 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 
 	pl_set_str(&name, s->orbit);
 	pl_set_str(&ev, s->event);
-	orbit = orbit_lookup(nt, &name);
+	/* one a discover line gives is made again at once */
+	orbit = orbitmap_find(nt->map, &name);
+	if (!orbit && nt->unknownh)
+		orbit = nt->unknownh(&name, nt->unknown_arg);
 	enc = encoder_find(&ev);
 	if (!orbit || !enc) {
 		struct subdlg *sd = NULL;

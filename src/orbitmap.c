@@ -820,6 +820,38 @@ struct orbit *orbitmap_find_dialled(const struct orbitmap *map,
 
 
 /**
+ * The orbit a discover line would make of what a phone dialled on a key
+ * press (a name, or a pickup prefix and a name), where no orbit has that
+ * name yet: orbitmap_discover_preview, not made
+ *
+ * @param map  Orbit map
+ * @param user User part of the Request-URI
+ *
+ * @return A new orbit object, not in the map, or NULL
+ */
+struct orbit *orbitmap_dialled_preview(const struct orbitmap *map,
+				       const struct pl *user)
+{
+	struct orbit *o;
+	size_t i;
+
+	if (!map || !pl_isset(user))
+		return NULL;
+
+	o = orbitmap_discover_preview(map, user);
+	for (i = 1; !o && i < user->l && dial_prefix(user->p, i); i++) {
+		struct pl rest;
+
+		rest.p = user->p + i;
+		rest.l = user->l - i;
+		o = orbitmap_discover_preview(map, &rest);
+	}
+
+	return o;
+}
+
+
+/**
  * Tell whether any orbit watches a DN
  *
  * @param map Orbit map

@@ -402,33 +402,19 @@ int orbitrule_discover_line(struct orbitmap_parser *ps,
 }
 
 
-/* The orbit a rule makes of a DN, or NULL with the reason logged */
-static struct orbit *disc_orbit(struct orbitmap *map, struct orbitdisc *d,
-				const char *dn, const struct pl *x,
-				enum why why)
+/* The orbit a rule gives a DN, not in the map; EINVAL for a name that
+   is no orbit name (too long) */
+static int disc_build(struct orbit **op, const struct orbitdisc *d,
+		      const char *dn, const struct pl *x)
 {
 	const struct orbit *t = d->tmpl;
 	struct orbit *o = NULL;
 	struct pl name;
 	int err;
 
-	if (d->count >= d->max ||
-	    orbitmap_count(map) >= ORBITMAP_MAX_ORBITS) {
-		if (!d->capped)
-			log_warn("orbitmap: %s:%u: discover %s reached its "
-				 "%u orbits: DN %s and later ones stay "
-				 "unmapped (raise max= and reload)",
-				 map->file, t->line, d->pattern,
-				 d->count, dn);
-		d->capped = true;
-		if (why != WHY_RELOAD)
-			++metrics.discover_refused;
-		return NULL;
-	}
-
 	err = orbitmap_orbit_alloc(&o, t->line);
 	if (err)
-		return NULL;
+		return err;
 
 	o->origin = ORBIT_DISCOVERED;
 	o->privacy = t->privacy;
@@ -450,17 +436,60 @@ static struct orbit *disc_orbit(struct orbitmap *map, struct orbitdisc *d,
 	if (!orbitmap_valid_token(&name, orbitmap_name_char)) {
 		log_debug("orbitmap: DN %s: name %s too long", dn, o->name);
 		err = EINVAL;
-		goto out;
 	}
 
+ out:
+	if (err)
+		mem_deref(o);
+	else
+		*op = o;
+
+	return err;
+}
+
+
+static bool disc_full(const struct orbitmap *map, const struct orbitdisc *d)
+{
+	return d->count >= d->max ||
+		orbitmap_count(map) >= ORBITMAP_MAX_ORBITS;
+}
+
+
+/* The orbit a rule makes of a DN, or NULL with the reason logged */
+static struct orbit *disc_orbit(struct orbitmap *map, struct orbitdisc *d,
+				const char *dn, const struct pl *x,
+				enum why why)
+{
+	const struct orbit *t = d->tmpl;
+	struct orbit *o = NULL;
+	struct pl name;
+	int err;
+
+	if (disc_full(map, d)) {
+		if (!d->capped)
+			log_warn("orbitmap: %s:%u: discover %s reached its "
+				 "%u orbits: DN %s and later ones stay "
+				 "unmapped (raise max= and reload)",
+				 map->file, t->line, d->pattern,
+				 d->count, dn);
+		d->capped = true;
+		if (why != WHY_RELOAD)
+			++metrics.discover_refused;
+		return NULL;
+	}
+
+	err = disc_build(&o, d, dn, x);
+	if (err)
+		return NULL;
+
+	pl_set_str(&name, o->name);
 	if (orbitmap_find(map, &name)) {
 		if (!d->clashed && why != WHY_RELOAD)
 			log_warn("orbitmap: %s:%u: DN %s would be orbit %s, "
 				 "a name the map already has: not discovered",
 				 map->file, t->line, dn, o->name);
 		d->clashed = true;
-		err = EEXIST;
-		goto out;
+		return mem_deref(o);
 	}
 
 	orbitmap_insert(map, o);
@@ -473,10 +502,6 @@ static struct orbit *disc_orbit(struct orbitmap *map, struct orbitdisc *d,
 	else if (why == WHY_PHONE)
 		log_info("orbitmap: %s:%u: a phone asked for %s: orbit of DN "
 			 "%s", map->file, t->line, o->name, dn);
-
- out:
-	if (err)
-		o = mem_deref(o);
 
 	return o;
 }
@@ -606,6 +631,34 @@ struct orbit *orbitmap_discover(struct orbitmap *map, const char *dn)
 }
 
 
+/* The discover line that gives a name, and the DN of that name */
+static struct orbitdisc *name_rule(const struct orbitmap *map,
+				   const struct pl *name, char **dnp,
+				   struct pl *x)
+{
+	struct le *le;
+
+	for (le = list_head(&map->rules); le; le = le->next) {
+		struct orbitdisc *d = le->data;
+		char *dn = NULL;
+
+		if (!orbittmpl_reverse(d->tmpl->name, name, x) ||
+		    orbittmpl_subst(&dn, d->pattern, false, x, ""))
+			continue;
+
+		/* only if this line is the one that decides for the DN */
+		if (disc_first(map, dn, x) == d) {
+			*dnp = dn;
+			return d;
+		}
+
+		mem_deref(dn);
+	}
+
+	return NULL;
+}
+
+
 /**
  * Make the orbit a phone asked for by name, if a discover line gives
  * that name (its name template has one {x}): the DN is the pattern
@@ -620,27 +673,50 @@ struct orbit *orbitmap_discover(struct orbitmap *map, const char *dn)
 struct orbit *orbitmap_discover_name(struct orbitmap *map,
 				     const struct pl *name)
 {
+	struct orbitdisc *d;
 	struct orbit *o = NULL;
-	struct le *le;
+	char *dn = NULL;
+	struct pl x;
 
 	if (!map || !name)
 		return NULL;
 
-	for (le = list_head(&map->rules); le && !o; le = le->next) {
-		struct orbitdisc *d = le->data;
-		char *dn = NULL;
-		struct pl x;
+	d = name_rule(map, name, &dn, &x);
+	if (d && !orbitmap_has_dn(map, dn))
+		o = disc_orbit(map, d, dn, &x, WHY_PHONE);
+	mem_deref(dn);
 
-		if (!orbittmpl_reverse(d->tmpl->name, name, &x) ||
-		    orbittmpl_subst(&dn, d->pattern, false, &x, ""))
-			continue;
+	return o;
+}
 
-		/* only if this line is the one that decides for the DN */
-		if (disc_first(map, dn, &x) == d)
-			o = discover(map, dn, WHY_PHONE);
 
-		mem_deref(dn);
-	}
+/**
+ * The orbit a discover line would make of a name, not made: what is
+ * checked before a SUBSCRIBE to it is accepted (its DN's state), and
+ * what a key press on it means (its retrieve and park codes).  None
+ * past the line's max= (nothing logged or counted), nor for a name the
+ * map has, nor for a DN an orbit watches.
+ *
+ * @param map  Orbit map
+ * @param name Name a phone asked for
+ *
+ * @return A new orbit object, not in the map, or NULL
+ */
+struct orbit *orbitmap_discover_preview(const struct orbitmap *map,
+					const struct pl *name)
+{
+	struct orbitdisc *d;
+	struct orbit *o = NULL;
+	char *dn = NULL;
+	struct pl x;
+
+	if (!map || !name || orbitmap_find(map, name))
+		return NULL;
+
+	d = name_rule(map, name, &dn, &x);
+	if (d && !orbitmap_has_dn(map, dn) && !disc_full(map, d))
+		(void)disc_build(&o, d, dn, &x);
+	mem_deref(dn);
 
 	return o;
 }

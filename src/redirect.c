@@ -7,7 +7,10 @@
  * sends"): the key's value (park-1), a pickup code before it
  * (*97park-1, **park-1), the retrieve code itself (*10, the dialog's
  * target) or the park code (*00): each is redirected to what it means
- * (orbitmap_find_dialled).  When the INVITE comes
+ * (orbitmap_find_dialled).  A name a discover line gives, which is no
+ * orbit yet (no phone watches it, the PBX has not named its DN), is
+ * pressed as that orbit would be, and is not made: only a SUBSCRIBE or
+ * the PBX's report makes it.  When the INVITE comes
  * from a blind transfer to the key (it carries Referred-By), it is sent
  * to the orbit's park code instead: the key parks while dark and
  * retrieves while lit.
@@ -37,11 +40,15 @@ void redirect_reply(struct sip *sip, const struct sip_msg *msg,
 		    const struct orbitmap *map, const char *domain)
 {
 	const struct orbit *orbit;
+	struct orbit *unmade = NULL;
 	const struct sip_hdr *rb;
 	const char *dial;
 	bool park;
 
 	orbit = orbitmap_find_dialled(map, &msg->uri.user, &park);
+	if (!orbit)
+		orbit = unmade = orbitmap_dialled_preview(map,
+							  &msg->uri.user);
 
 	if (!orbit) {
 		(void)sip_reply(sip, msg, 404, "Not Found");
@@ -54,12 +61,14 @@ void redirect_reply(struct sip *sip, const struct sip_msg *msg,
 	park = park || rb;
 	dial = park ? orbit->park : orbit->retrieve;
 
-	log_info("redirect: %r (%s) from %J: %s -> sip:%s@%s",
-		 &msg->uri.user, orbit->name, &msg->src,
+	log_info("redirect: %r (%s%s) from %J: %s -> sip:%s@%s",
+		 &msg->uri.user, orbit->name,
+		 unmade ? ", no orbit yet" : "", &msg->src,
 		 rb ? "transfer, park" : park ? "park" : "retrieve", dial,
 		 domain);
 
 	(void)sip_replyf(sip, msg, 302, "Moved Temporarily",
 			 "Contact: <sip:%s@%s>\r\n"
 			 "Content-Length: 0\r\n\r\n", dial, domain);
+	mem_deref(unmade);
 }

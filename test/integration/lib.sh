@@ -158,16 +158,27 @@ free_port() {
 	done
 }
 
-# start_fakepbx [ARGS...]: sets PBX_PORT, PBX_CTL
+# start_fakepbx [ARGS...]: sets PBX_PORT, PBX_CTL.  PBX_LISTEN_PORT: on
+# that port (one parkblf already tries), not one the OS picks
 start_fakepbx() {
 	rm -f "$T/pbx.ports"
-	"$BUILD/fakepbx" -l 127.0.0.1:0 -c 127.0.0.1:0 -P "$T/pbx.ports" \
+	"$BUILD/fakepbx" -l "127.0.0.1:${PBX_LISTEN_PORT:-0}" -c 127.0.0.1:0 \
+		-P "$T/pbx.ports" \
 		-u 9999 -p secret "$@" >"$T/fakepbx.out" 2>>"$T/fakepbx.log" &
 	PBX_PID=$!
 	DAEMONS+=("$PBX_PID:fakepbx")
 	wait_for 10 test -s "$T/pbx.ports" || fail "fake PBX did not start"
 	PBX_PORT=$(sed -n 's/.*sip=\([0-9]*\).*/\1/p' "$T/pbx.ports")
 	PBX_CTL=$(sed -n 's/.*control=\([0-9]*\).*/\1/p' "$T/pbx.ports")
+}
+
+# press WHAT DIALLED CONTACT [EXTRA_HEADER]: a key press, an INVITE to
+# DIALLED, must be answered 302 with CONTACT (a regex), and is logged
+# as WHAT
+press() {
+	expect_response INVITE "$2" 302 "Contact:" "$3" "${4:-}" \
+		"$ACK_AFTER"
+	log "$1: INVITE $2 -> 302 ${3//\\/}"
 }
 
 # pbx COMMAND...: one control command; prints the reply, fails unless ok

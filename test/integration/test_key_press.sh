@@ -17,13 +17,6 @@ retrieve="<sip:\*10@$PBX>"
 park="<sip:\*00@$PBX>"
 xfer="Referred-By: <sip:100@127.0.0.1>"
 
-# press WHO DIALLED CONTACT [EXTRA_HEADER]
-press() {
-	expect_response INVITE "$2" 302 "Contact:" "$3" "${4:-}" \
-		"$ACK_AFTER"
-	log "$1: INVITE $2 -> 302 ${3//\\/}"
-}
-
 press "any vendor, dark or solid lamp (the key's value)" park-1 "$retrieve"
 press "Yealink flashing, pickup_value *10 before the value" \
 	'*10park-1' "$retrieve"

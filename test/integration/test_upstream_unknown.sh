@@ -43,12 +43,7 @@ echo "$metrics" | grep -q "^parkblf_subscribes_refused_total 1" ||
 log "the 503 is counted in parkblf_subscribes_refused_total"
 
 # the fake PBX appears on that port
-"$BUILD/fakepbx" -l "127.0.0.1:$PBX_PORT" -c 127.0.0.1:0 -P "$T/pbx.ports" \
-	-u 9999 -p secret >/dev/null 2>>"$T/fakepbx.log" &
-PBX_PID=$!
-DAEMONS+=("$PBX_PID:fakepbx")
-wait_for 10 test -s "$T/pbx.ports" || fail "fake PBX did not start"
-PBX_CTL=$(sed -n 's/.*control=\([0-9]*\).*/\1/p' "$T/pbx.ports")
+PBX_LISTEN_PORT=$PBX_PORT start_fakepbx
 wait_upstream_up
 pbx park '*00' call-1 100 Alice >/dev/null
 start_phone p park-1 QUIET_MS=30000

@@ -452,6 +452,52 @@ static void test_discover_name(void **state)
 }
 
 
+/* What a discover line would make of a name, without making it */
+static void test_discover_preview(void **state)
+{
+	struct orbitmap *map = NULL;
+	struct orbit *o;
+	struct pl pl;
+	static const char text[] =
+		"park-1 *00\n"
+		"discover SP{x} shared-{x} retrieve=*5{x} park=*6{x} max=1\n";
+	(void)state;
+
+	assert_int_equal(0, parse(&map, text, NULL));
+
+	pl_set_str(&pl, "shared-3");
+	o = orbitmap_discover_preview(map, &pl);
+	assert_non_null(o);
+	assert_string_equal("shared-3", o->name);
+	assert_string_equal("SP3", o->dn);
+	assert_string_equal("*53", o->retrieve);
+	assert_string_equal("*63", o->park);
+	mem_deref(o);
+	assert_null(find(map, "shared-3"));     /* not made, not counted */
+	assert_int_equal(1, orbitmap_count(map));
+
+	/* a key press dials it with a pickup prefix */
+	pl_set_str(&pl, "**shared-3");
+	o = orbitmap_dialled_preview(map, &pl);
+	assert_non_null(o);
+	assert_string_equal("shared-3", o->name);
+	mem_deref(o);
+
+	pl_set_str(&pl, "park-1");              /* an orbit already */
+	assert_null(orbitmap_discover_preview(map, &pl));
+	pl_set_str(&pl, "shared-x");
+	assert_null(orbitmap_discover_preview(map, &pl));
+
+	/* past max=: none */
+	assert_non_null(by_name(map, "shared-4"));
+	pl_set_str(&pl, "shared-3");
+	assert_null(orbitmap_discover_preview(map, &pl));
+	assert_null(orbitmap_dialled_preview(map, &pl));
+
+	mem_deref(map);
+}
+
+
 /* The default cap, when a rule matches every DN */
 static void test_discover_cap(void **state)
 {
@@ -604,6 +650,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_templates),
 	cmocka_unit_test(test_discover),
 	cmocka_unit_test(test_discover_name),
+	cmocka_unit_test(test_discover_preview),
 	cmocka_unit_test(test_discover_cap),
 	cmocka_unit_test(test_discover_errors),
 	cmocka_unit_test(test_discover_warnings),
