@@ -258,7 +258,7 @@ fi
 
 if [ "$PROFILE" = 1 ]; then
 	d="$OUT/profile"
-	read -r np nk nm <<<"$(params 10k)"
+	read -r np nk nm <<<"$(params "${BENCH_PROFILE_SCALE:-10k}")"
 	if perf record -o /dev/null -e cpu-clock true 2>/dev/null; then
 		start "$d" "$nm" && {
 			perf record -e cpu-clock -g -o "$d/perf.data" \

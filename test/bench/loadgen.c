@@ -247,6 +247,7 @@ static struct {
 
 	/* parkblf's counters */
 	double cpu_setup0, cpu_setup1;
+	double lg_setup0, lg_setup1;   /**< The load generator's own CPU  */
 	long rss0, rss1;
 	long drops0;
 	long sdrops0;
@@ -1541,14 +1542,14 @@ static void report_setup(void)
 			"fail4xx=%u fail5xx=%u not_sent=%u retransmits=%u "
 			"time_s=%.3f "
 			"subs_per_s=%.0f initial_notifies=%u "
-			"all_initial_s=%.3f cpu_s=%.2f udp_drops=%ld "
-			"sock_drops=%ld\n",
+			"all_initial_s=%.3f cpu_s=%.2f lg_cpu_s=%.2f "
+			"udp_drops=%ld sock_drops=%ld\n",
 			g.nsetup, g.nok, g.nfailed, g.code_fail[0],
 			g.code_fail[4], g.code_fail[5], g.not_sent, g.nretx,
 			secs,
 			secs > 0 ? g.nok / secs : 0.0, g.ninitial, isecs,
 			g.cpu_setup1 - g.cpu_setup0,
-			drops, sdrops);
+			g.lg_setup1 - g.lg_setup0, drops, sdrops);
 	(void)re_printf("memory pid=%d rss0=%ld rss1=%ld subs=%u "
 			"bytes_per_sub=%.0f\n", g.pid, g.rss0, g.rss1, g.nok,
 			g.nok && g.rss0 > 0 ?
@@ -1688,6 +1689,7 @@ static void setup_begin(void)
 
 	g.rss0 = proc_rss();
 	g.cpu_setup0 = proc_cpu();
+	g.lg_setup0 = self_cpu();
 	drops_take(&drops, &drops);
 	g.t_setup0 = now_us();
 	g.phase = PH_SETUP;
@@ -1717,6 +1719,7 @@ static void phase_next(uint64_t t)
 
 	case PH_SETTLE:
 		g.cpu_setup1 = proc_cpu();
+		g.lg_setup1 = self_cpu();
 		g.rss1 = proc_rss();
 		report_setup();
 		g.phase = PH_FANOUT;
