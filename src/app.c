@@ -111,7 +111,9 @@ static void destructor(void *arg)
 	app->lsnr_dlg = mem_deref(app->lsnr_dlg);
 	app->usock = mem_deref(app->usock);
 	app->ulsnr = mem_deref(app->ulsnr);
+	sipsock_bulk(NULL, NULL);
 	sipsock_reset();
+	strec_reset();
 	if (app->usip) {
 		sip_close(app->usip, true);
 		app->usip = mem_deref(app->usip);
@@ -318,7 +320,14 @@ static bool dialog_handler(const struct sip_msg *msg, void *arg)
 	if (!subscribe)
 		return false;
 
-	return tenant_indialog(tenants_choose(app->tenants, msg), msg);
+	if (tenant_indialog(tenants_choose(app->tenants, msg), msg))
+		return true;
+
+	/* libre's notifier answers the rest of a dialog's statefully */
+	if (pl_isset(&msg->to.tag))
+		strec_add(msg);
+
+	return false;
 }
 
 
@@ -369,6 +378,53 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 		return true;
 
 	return false;
+}
+
+
+/* Initial SUBSCRIBEs kept by a phones' socket's receive helper
+   (sipsock.c), taken many per loop turn instead of one per libre read.
+   Taken is what libre's receive path would give nothing but this:
+   sip_msg_decode (its own parser), then its SIP stack's listeners in
+   their order.  The first, libre's server transactions, can only hold
+   a SUBSCRIBE with the Call-ID or branch of one answered statefully
+   lately (strec.c): those, requests in a dialog, anything but a
+   SUBSCRIBE and anything libre cannot decode go libre's way.  libre's
+   trace handler sees only what is sent (wiredump.c traces nothing
+   received). */
+static bool bulk_handler(void *sock, const struct sa *laddr,
+			 const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct app *app = arg;
+	struct sip_msg *msg;
+
+	if (mbuf_get_left(mb) < 10 || memcmp(mbuf_buf(mb), "SUBSCRIBE ", 10))
+		return false;
+
+	if (sip_msg_decode(&msg, mb))
+		return false;
+
+	if (pl_strcmp(&msg->met, "SUBSCRIBE") || pl_isset(&msg->to.tag) ||
+	    strec_has(msg)) {
+		mem_deref(msg);
+		return false;
+	}
+
+	/* as libre's UDP transport fills them in */
+	msg->sock = mem_ref(sock);
+	msg->src = *src;
+	msg->dst = *laddr;
+	msg->tp = SIP_TRANSP_UDP;
+
+	/* the listeners after libre's server transactions: ours, then
+	   libre's notifier's (a SUBSCRIBE without a To tag goes to its
+	   subscribe handler), then ours again; libre answers the rest */
+	if (!dialog_handler(msg, app) && !subscribe_handler(msg, app) &&
+	    !request_handler(msg, app))
+		(void)sip_reply(app->sip, msg, 501, "Not Implemented");
+
+	mem_deref(msg);
+
+	return true;
 }
 
 
@@ -898,6 +954,7 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	err = sip_listen(&app->lsnr, app->sip, true, request_handler, app);
 	if (err)
 		goto out;
+	sipsock_bulk(bulk_handler, app);
 
 	/* libre's sending socket known before any phone's request */
 	sipsock_probe(app->sip);

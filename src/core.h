@@ -117,6 +117,20 @@ void sipsock_forget(const struct sa *laddr);
 /* sockclose */
 int  sockclose_addr(const struct sa *laddr, unsigned *np);
 void sipsock_drain_stats(uint64_t *calls, uint64_t *drained);
+typedef bool (sipsock_bulk_h)(void *sock, const struct sa *laddr,
+			      const struct sa *src, struct mbuf *mb,
+			      void *arg);
+void sipsock_bulk(sipsock_bulk_h *h, void *arg);
+uint64_t sipsock_bulk_taken(void);
+
+
+/* strec: SUBSCRIBEs libre may hold a server transaction for */
+
+void     strec_add(const struct sip_msg *msg);
+bool     strec_has(const struct sip_msg *msg);
+uint32_t strec_count(void);
+void     strec_set_now(uint64_t ms);
+void     strec_reset(void);
 
 
 /* txq: datagrams of the fast path, many per sendmmsg */

@@ -78,6 +78,7 @@ enum {
 	DRAIN_MAX     = 256,           /**< Read per libre read, at most  */
 	DGRAM_MAX     = 8192,          /**< As libre's UDP reads          */
 	KEPT_MAX      = 1024,          /**< Foreign datagrams kept        */
+	BULK_MAX      = 64,            /**< Taken in bulk per loop turn   */
 	WAKEUP_LOST_MS = 100,          /**< A wakeup not read by then is  */
 	ANSWER_BYTES  = 2048,          /**< Buffer an answer takes, at most
 					    (a 200 OK of ~500 bytes takes
@@ -117,6 +118,7 @@ static struct {
 	struct sa src[DRAIN_N];
 	uint64_t calls;                /**< recvmmsg calls, for the tests */
 	uint64_t drained;              /**< Datagrams read by them        */
+	uint64_t queued;               /**< libre's responses to txq      */
 } rx;
 
 /** A dialog whose requests through libre leave from its own socket */
@@ -143,6 +145,14 @@ static struct {
 	sipsock_new_h *newh;
 	void *arg;
 } tap;
+
+/* Who takes kept datagrams many per loop turn (sipsock_bulk) */
+static struct {
+	sipsock_bulk_h *h;
+	void *arg;
+	struct mbuf *mb;               /**< Reused while nobody keeps it  */
+	uint64_t taken;                /**< Datagrams it took             */
+} bulk;
 
 
 static int sock_fd(const struct sock *k)
@@ -263,6 +273,48 @@ static void drain(struct sock *k)
 }
 
 
+/* Hand the oldest kept datagrams to the bulk handler, in order, while
+   it takes them (at most BULK_MAX per loop turn, so that timers, such
+   as the established watchers' fan-out batches, run in between) */
+static void take_bulk(struct sock *k)
+{
+	unsigned n = 0;
+
+	while (bulk.h && k->nkept && n < BULK_MAX) {
+		struct kept *e = list_ledata(list_head(&k->kept));
+		struct sa src = e->src;
+		bool taken;
+
+		/* one buffer while nobody keeps a reference to it (libre's
+		   server transactions keep the request) */
+		if (bulk.mb && mem_nrefs(bulk.mb) > 1)
+			bulk.mb = mem_deref(bulk.mb);
+		if (!bulk.mb) {
+			bulk.mb = mbuf_alloc(DGRAM_MAX);
+			if (!bulk.mb)
+				return;
+		}
+		mbuf_rewind(bulk.mb);
+		if (mbuf_write_mem(bulk.mb, e->data, e->len))
+			return;
+		bulk.mb->pos = 0;
+
+		taken = bulk.h(k->us, &k->laddr, &src, bulk.mb, bulk.arg);
+		if (!taken)
+			return;
+
+		/* the handler may have reset the sockets (seen.n = 0) */
+		if (!k->nkept)
+			return;
+		list_unlink(&e->le);
+		--k->nkept;
+		mem_deref(e);
+		++bulk.taken;
+		++n;
+	}
+}
+
+
 /* On every tuned socket, in front of libre's SIP transport.  The socket
    owns the helper and frees it with itself; the tap it calls is global,
    so nothing here outlives what it points to.  true: libre has nothing
@@ -274,6 +326,7 @@ static bool helper_recv(struct sa *src, struct mbuf *mb, void *arg)
 
 	if (is_wakeup(k, src, mb)) {
 		k->woken = 0;
+		take_bulk(k);
 		if (!k->nkept)
 			return true;
 		deliver(k, src, mb);
@@ -282,8 +335,18 @@ static bool helper_recv(struct sa *src, struct mbuf *mb, void *arg)
 	}
 
 	ours = tap.h && tap.h(src, mb, tap.arg);
+
+	/* with a bulk handler, whatever libre read joins the queue and
+	   the socket is read on: the SUBSCRIBEs of a burst are then taken
+	   many per loop turn */
+	if (!ours && bulk.h) {
+		if (!keep(k, src, mbuf_buf(mb), mbuf_get_left(mb)))
+			return false;
+		ours = true;
+	}
 	if (ours)
 		drain(k);
+	take_bulk(k);
 
 	if (!k->nkept)
 		return ours;
@@ -437,9 +500,37 @@ static int request_rewrite(struct mbuf *mb, const char *p, size_t len,
 }
 
 
-/* On every tuned socket: libre's own request (not parkblf's, with its
-   branch, nor an answer) of a pinned dialog leaves from the pinned
-   socket.  true: sent (err says how) */
+/* On every tuned socket, behind libre's SIP transport: libre's
+   responses (a SUBSCRIBE's 200, refusals) join the fast path's queue
+   (txq.c) and go out with the NOTIFYs by sendmmsg in the same loop
+   turn, instead of a sendto(2) each.  A burst of SUBSCRIBEs then wakes
+   the phones' side once per batch rather than once per answer: on
+   loopback the receiver's wakeup is charged to the sender, and it was
+   most of what a SUBSCRIBE's 200 cost.  true: queued. */
+static bool queue_response(const struct sock *k, const struct sa *dst,
+			   const struct mbuf *mb)
+{
+	const size_t len = mbuf_get_left(mb);
+	char *p = txq_reserve(len);
+
+	if (!p)
+		return false;
+
+	memcpy(p, mbuf_buf(mb), len);
+	txq_commit(udp_sock_fd(k->us, sa_af(dst)), dst, len);
+	++rx.queued;
+
+	return true;
+}
+
+
+/* On every tuned socket: libre's responses are queued (above).
+   Requests are not (a client transaction wants sendto's error at
+   once), but what is queued goes first, so that nothing overtakes a
+   200 (the final NOTIFY of an un-SUBSCRIBE, sent by libre, must come
+   after its 200); and libre's own request (not parkblf's, with its
+   branch) of a pinned dialog leaves from the pinned socket.  true:
+   sent or queued (err says how) */
 static bool helper_send(int *err, struct sa *dst, struct mbuf *mb,
 			void *arg)
 {
@@ -452,7 +543,13 @@ static bool helper_send(int *err, struct sa *dst, struct mbuf *mb,
 	struct pl v;
 	unsigned i;
 
-	if (!pins.n || len < 8 || !memcmp(p, "SIP/2.0 ", 8))
+	if (len >= 8 && !memcmp(p, "SIP/2.0 ", 8))
+		return queue_response(k, dst, mb);
+
+	if (txq_count())
+		txq_flush();
+
+	if (!pins.n || len < 8)
 		return false;
 
 	h = memmem(p, len, "\r\n\r\n", 4);
@@ -761,6 +858,30 @@ void sipsock_tap(sipsock_recv_h *h, sipsock_new_h *newh, void *arg)
 	tap.h = h;
 	tap.newh = newh;
 	tap.arg = arg;
+}
+
+
+/**
+ * Take the datagrams a tuned socket's helper keeps for libre many per
+ * loop turn, oldest first, as long as the handler takes them: the one
+ * it does not take, and every later one, go to libre as before
+ *
+ * @param h   Handler (true: taken; false: untouched, libre's), or NULL
+ * @param arg Handler argument
+ */
+void sipsock_bulk(sipsock_bulk_h *h, void *arg)
+{
+	bulk.h = h;
+	bulk.arg = arg;
+	if (!h)
+		bulk.mb = mem_deref(bulk.mb);
+}
+
+
+/** @return Datagrams the bulk handler took (for the tests) */
+uint64_t sipsock_bulk_taken(void)
+{
+	return bulk.taken;
 }
 
 

@@ -958,6 +958,7 @@ static int reply_ok(struct subdlg *sd, const struct sip_msg *msg,
 				  expires);
 	}
 
+	strec_add(msg);
 	return sip_treplyf(NULL, NULL, sd->ctx->sip, msg, true, 200, "OK",
 			   "%H"
 			   "Expires: %u\r\n"

@@ -19,6 +19,7 @@ static const struct unit_group *groups[] = {
 	&unit_ptmr,
 	&unit_tfifo,
 	&unit_sipsock,
+	&unit_strec,
 	&unit_subdlg,
 	&unit_reach,
 	&unit_doctpl,

@@ -20,6 +20,42 @@ static void recv_nothing(const struct sa *src, struct mbuf *mb, void *arg)
 }
 
 
+/* A UDP socket on ip (port 0) with its receive helper, as the first
+   request on it gives it (sipsock_tune); laddr: its address */
+static struct udp_sock *tuned_socket(const char *ip, udp_recv_h *rh,
+				     struct sa *laddr)
+{
+	struct udp_sock *us = NULL;
+	struct sip_msg msg;
+
+	assert_int_equal(0, sa_set_str(laddr, ip, 0));
+	assert_int_equal(0, udp_listen(&us, laddr, rh, NULL));
+	assert_int_equal(0, udp_local_get(us, laddr));
+
+	memset(&msg, 0, sizeof(msg));
+	msg.tp = SIP_TRANSP_UDP;
+	msg.sock = us;
+	msg.dst = *laddr;
+	sipsock_tune(&msg);
+
+	return us;
+}
+
+
+/* A plain socket on 127.0.0.1 (port 0) for the peer; paddr: its
+   address */
+static struct udp_sock *peer_socket(udp_recv_h *rh, struct sa *paddr)
+{
+	struct udp_sock *us = NULL;
+
+	assert_int_equal(0, sa_set_str(paddr, "127.0.0.1", 0));
+	assert_int_equal(0, udp_listen(&us, paddr, rh, NULL));
+	assert_int_equal(0, udp_local_get(us, paddr));
+
+	return us;
+}
+
+
 /* A socket whose unread datagrams take more than half its buffer is
  * congested (the fan-out then waits); read, it is not */
 static void test_congestion(void **state)
@@ -144,26 +180,15 @@ static void drain_case(const char *bind_ip)
 		"FOREIGN3",
 	};
 	struct udp_sock *us = NULL, *peer = NULL;
-	struct sip_msg msg;
 	struct sa laddr, daddr, paddr;
 	uint64_t calls0, calls, drained0, drained;
 	unsigned i;
 
 	memset(&got, 0, sizeof(got));
-	assert_int_equal(0, sa_set_str(&laddr, bind_ip, 0));
-	assert_int_equal(0, udp_listen(&us, &laddr, libre_recv, NULL));
-	assert_int_equal(0, udp_local_get(us, &laddr));
+	us = tuned_socket(bind_ip, libre_recv, &laddr);
 	assert_int_equal(0, sa_set_str(&daddr, "127.0.0.1",
 				       sa_port(&laddr)));
-	assert_int_equal(0, sa_set_str(&paddr, "127.0.0.1", 0));
-	assert_int_equal(0, udp_listen(&peer, &paddr, NULL, NULL));
-	assert_int_equal(0, udp_local_get(peer, &paddr));
-
-	memset(&msg, 0, sizeof(msg));
-	msg.tp = SIP_TRANSP_UDP;
-	msg.sock = us;
-	msg.dst = laddr;
-	sipsock_tune(&msg);
+	peer = peer_socket(NULL, &paddr);
 	sipsock_tap(tap_ours, NULL, NULL);
 	sipsock_drain_stats(&calls0, &drained0);
 
@@ -219,10 +244,173 @@ static void test_drain_wildcard(void **state)
 }
 
 
+/* In what order the bulk handler and libre got datagrams */
+static struct {
+	char seq[16][16];
+	unsigned n;
+	struct sa laddr;
+	bool bad_addr;
+} order;
+
+
+static void order_add(char who, const struct mbuf *mb)
+{
+	if (order.n < 16)
+		(void)re_snprintf(order.seq[order.n], 16, "%c:%b", who,
+				  mbuf_buf(mb), mbuf_get_left(mb));
+	++order.n;
+}
+
+
+static void libre_order(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	(void)src;
+	(void)arg;
+	order_add('L', mb);
+}
+
+
+static bool bulk_take(void *sock, const struct sa *laddr,
+		      const struct sa *src, struct mbuf *mb, void *arg)
+{
+	(void)src;
+	(void)arg;
+
+	if (mbuf_get_left(mb) < 4 || memcmp(mbuf_buf(mb), "BULK", 4))
+		return false;
+
+	if (!sock || !sa_cmp(laddr, &order.laddr, SA_ALL))
+		order.bad_addr = true;
+	order_add('B', mb);
+
+	return true;
+}
+
+
+/* The bulk handler takes kept datagrams many per libre read, oldest
+   first; the first it leaves goes to libre, in its place in the order,
+   and the bulk handler goes on after it */
+static void test_bulk(void **state)
+{
+	static const char *sent[] = {
+		"OURS1", "BULK1", "BULK2", "FOREIGN1", "BULK3", "OURS2",
+		"BULK4",
+	};
+	static const char *want[] = {
+		"B:BULK1", "B:BULK2", "L:FOREIGN1", "B:BULK3", "B:BULK4",
+	};
+	struct udp_sock *us = NULL, *peer = NULL;
+	struct sa laddr, paddr;
+	uint64_t taken0 = sipsock_bulk_taken();
+	unsigned i;
+	(void)state;
+
+	memset(&got, 0, sizeof(got));
+	memset(&order, 0, sizeof(order));
+	us = tuned_socket("127.0.0.1", libre_order, &laddr);
+	peer = peer_socket(NULL, &paddr);
+	order.laddr = laddr;
+	sipsock_tap(tap_ours, NULL, NULL);
+	sipsock_bulk(bulk_take, NULL);
+
+	for (i = 0; i < sizeof(sent) / sizeof(sent[0]); i++) {
+		struct mbuf mb = {
+			.buf = (uint8_t *)sent[i], .size = strlen(sent[i]),
+			.end = strlen(sent[i])};
+
+		assert_int_equal(0, udp_send(peer, &laddr, &mb));
+	}
+
+	tmr_start(&tmr_stop, 200, stop_handler, NULL);
+	(void)re_main(NULL);
+	tmr_cancel(&tmr_stop);
+
+	assert_int_equal(2, got.ntap);
+	assert_int_equal(5, order.n);
+	for (i = 0; i < 5; i++)
+		assert_string_equal(want[i], order.seq[i]);
+	assert_false(order.bad_addr);
+	assert_int_equal(taken0 + 4, sipsock_bulk_taken());
+
+	sipsock_bulk(NULL, NULL);
+	sipsock_tap(NULL, NULL, NULL);
+	sipsock_reset();
+	mem_deref(peer);
+	mem_deref(us);
+}
+
+
+/* What the phone's side received, in order */
+static struct {
+	char seq[8][16];
+	unsigned n;
+} peer_got;
+
+
+static void peer_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	(void)src;
+	(void)arg;
+
+	if (peer_got.n < 8)
+		(void)re_snprintf(peer_got.seq[peer_got.n], 16, "%b",
+				  mbuf_buf(mb), mbuf_get_left(mb));
+	++peer_got.n;
+}
+
+
+/* libre's responses on a tuned socket wait in the fast path's queue
+   and leave by sendmmsg; a request libre sends (here: by hand) goes at
+   once, but only after everything queued before it */
+static void test_responses_queued(void **state)
+{
+	struct udp_sock *us = NULL, *peer = NULL;
+	struct sa laddr, paddr;
+	struct mbuf r1 = {.buf = (uint8_t *)"SIP/2.0 200 A", .size = 13,
+			  .end = 13};
+	struct mbuf r2 = {.buf = (uint8_t *)"SIP/2.0 200 B", .size = 13,
+			  .end = 13};
+	struct mbuf req = {.buf = (uint8_t *)"NOTIFY x", .size = 8,
+			   .end = 8};
+	const unsigned q0 = txq_count();
+	(void)state;
+
+	memset(&peer_got, 0, sizeof(peer_got));
+	us = tuned_socket("127.0.0.1", recv_nothing, &laddr);
+	peer = peer_socket(peer_recv, &paddr);
+
+	assert_int_equal(0, udp_send(us, &paddr, &r1));
+	assert_int_equal(0, udp_send(us, &paddr, &r2));
+	assert_int_equal(q0 + 2, txq_count());
+	assert_int_equal(0, udp_send(us, &paddr, &req));
+	assert_int_equal(0, txq_count());
+
+	assert_int_equal(0, udp_send(us, &paddr, &r1));
+	assert_int_equal(1, txq_count());   /* sent by the queue's timer */
+
+	tmr_start(&tmr_stop, 100, stop_handler, NULL);
+	(void)re_main(NULL);
+	tmr_cancel(&tmr_stop);
+
+	assert_int_equal(0, txq_count());
+	assert_int_equal(4, peer_got.n);
+	assert_string_equal("SIP/2.0 200 A", peer_got.seq[0]);
+	assert_string_equal("SIP/2.0 200 B", peer_got.seq[1]);
+	assert_string_equal("NOTIFY x", peer_got.seq[2]);
+	assert_string_equal("SIP/2.0 200 A", peer_got.seq[3]);
+
+	sipsock_reset();
+	mem_deref(peer);
+	mem_deref(us);
+}
+
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_congestion),
 	cmocka_unit_test(test_drain),
 	cmocka_unit_test(test_drain_wildcard),
+	cmocka_unit_test(test_bulk),
+	cmocka_unit_test(test_responses_queued),
 };
 
 const struct unit_group unit_sipsock = UNIT_GROUP(sipsock, tests);
