@@ -60,6 +60,7 @@ SRCS += src/upstream.c src/capture.c
 SRCS += src/reload.c src/alert.c src/history.c src/histdb.c
 SRCS += src/tenant.c src/tenants.c
 SRCS += src/sipsock.c src/sockclose.c src/strec.c src/txq.c src/wiredump.c src/memtrim.c src/app.c src/metrics.c src/acl.c src/proxytrust.c src/registrar.c src/redirect.c
+SRCS += src/sippin.c
 SRCS += src/subauth.c src/persist.c src/resume.c
 SRCS += src/httpd.c src/httpsrv.c src/board.c
 SRCS += src/provision.c src/phonevendor.c src/parksxml.c

@@ -957,7 +957,7 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	sipsock_bulk(bulk_handler, app);
 
 	/* libre's sending socket known before any phone's request */
-	sipsock_probe(app->sip);
+	sippin_probe(app->sip);
 
 	/* one subdlgs taps the phones' sockets for every tenant */
 	err = subdlgs_alloc(&app->dlgs, app->sip);

@@ -83,7 +83,7 @@ struct listwatcher {
 	struct contactfix *fix;  /**< Behind NAT: the refresh rewritten  */
 	struct sa laddr;         /**< Behind NAT: our address it spoke to */
 	struct ptmr tmr_back;     /**< Behind NAT: back on a connection   */
-	struct sipsock_pin *pin; /**< UDP: NOTIFYs from the phone's socket */
+	struct sippin *pin; /**< UDP: NOTIFYs from the phone's socket */
 	enum sip_transp tp;
 };
 
@@ -114,7 +114,7 @@ static void watcher_destructor(void *arg)
 	lw->pace = mem_deref(lw->pace);
 	lw->not = mem_deref(lw->not);
 	/* after the final NOTIFY, and while libre may resend it */
-	sipsock_pin_linger(lw->pin);
+	sippin_linger(lw->pin);
 	lw->fix = mem_deref(lw->fix);
 	lw->nat = mem_deref(lw->nat);
 	lw->dlg = mem_deref(lw->dlg);
@@ -429,17 +429,17 @@ static bool accepts_multipart(const struct sip_msg *msg)
    (libre's own choice: the first of the family) */
 static int pin_socket(struct listwatcher *lw, const struct sip_msg *msg)
 {
-	struct sipsock_pin *pin = NULL;
+	struct sippin *pin = NULL;
 	int err;
 
 	if (msg->tp != SIP_TRANSP_UDP)
 		return 0;
 
-	err = sipsock_pin(&pin, &msg->callid, &msg->dst);
+	err = sippin_alloc(&pin, &msg->callid, &msg->dst);
 	if (err)
 		return err;
 
-	sipsock_pin_linger(lw->pin);
+	sippin_linger(lw->pin);
 	lw->pin = pin;
 
 	return 0;

@@ -98,11 +98,7 @@ int      randbuf_openssl(void);
 /* sipsock */
 
 bool sipsock_tune(const struct sip_msg *msg);
-void sipsock_probe(struct sip *sip);
-struct sipsock_pin;
-int  sipsock_pin(struct sipsock_pin **pinp, const struct pl *callid,
-		 const struct sa *laddr);
-void sipsock_pin_linger(struct sipsock_pin *pin);
+int  sipsock_fd(const struct sa *laddr);
 bool sipsock_congested(void);
 unsigned sipsock_room(unsigned max);
 void sipsock_reset(void);
@@ -131,6 +127,19 @@ bool     strec_has(const struct sip_msg *msg);
 uint32_t strec_count(void);
 void     strec_set_now(uint64_t ms);
 void     strec_reset(void);
+
+
+/* sippin: libre's requests to phones from the socket they spoke to */
+
+struct sippin;
+void sippin_probe(struct sip *sip);
+bool sippin_is_probe(const struct sip_msg *msg);
+int  sippin_alloc(struct sippin **pinp, const struct pl *callid,
+		  const struct sa *laddr);
+void sippin_linger(struct sippin *pin);
+bool sippin_send(int *err, const struct sa *laddr, const struct sa *dst,
+		 struct mbuf *mb);
+void sippin_reset(void);
 
 
 /* txq: datagrams of the fast path, many per sendmmsg */

@@ -22,7 +22,9 @@
  * until then).  With a small buffer this paces the fan-out to
  * the answers.
  *
- * Each tuned socket also gets a receive helper in front of libre:
+ * Each tuned socket also gets a send helper, which moves libre's own
+ * requests of dialogs pinned to another socket there (sippin.c), and a
+ * receive helper in front of libre:
  * through sipsock_tap the phones' dialogs (subdlg.c) take the answers
  * to their NOTIFYs before libre parses them.
  *
@@ -42,32 +44,15 @@
  * turn) instead of in the socket in front of the answers, which hold
  * up the established watchers' next NOTIFYs.
  *
- * libre 1.1.0 sends every request of its own (its notifier's NOTIFYs
- * of BLF lists, final NOTIFYs, anything through sip_request) from the
- * first UDP socket of the address family, with that socket's address
- * in the Via (and the notifier's Contact), whichever socket the phone
- * spoke to.  With several sockets (sip_listen lines, sip_listen
- * 0.0.0.0 expanded, tenant_listen) a phone behind a NAT or firewall
- * that lets in only what comes from the address it sent to never gets
- * them.  So a dialog that spoke to another socket has a pin (its
- * Call-ID and that socket's address, sipsock_pin), and libre's first
- * socket gets a send helper: a request with a pinned Call-ID leaves
- * from the pinned socket instead, its top Via and its Contact naming
- * that socket's address.  That first socket may get no request of its
- * own, so sipsock_probe makes it read one: an OPTIONS it sends to
- * itself, known by a Call-ID of this process's and taken here.
- *
  * Copyright (C) 2026 The parkblf authors
  */
-#define _GNU_SOURCE 1  /* recvmmsg, memmem */
+#define _GNU_SOURCE 1  /* recvmmsg */
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <linux/sock_diag.h>
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
-#include "natkeep.h"
 
 
 enum {
@@ -83,8 +68,6 @@ enum {
 	ANSWER_BYTES  = 2048,          /**< Buffer an answer takes, at most
 					    (a 200 OK of ~500 bytes takes
 					    ~1,300 on loopback: truesize)  */
-	PIN_HASH_SIZE = 256,
-	PIN_LINGER_MS = 32000,         /**< 64*T1: libre's retransmissions */
 };
 
 /** A datagram read for libre, kept until libre's next read */
@@ -120,24 +103,6 @@ static struct {
 	uint64_t drained;              /**< Datagrams read by them        */
 	uint64_t queued;               /**< libre's responses to txq      */
 } rx;
-
-/** A dialog whose requests through libre leave from its own socket */
-struct sipsock_pin {
-	struct le he;                  /**< In pins.by_callid             */
-	struct le le;                  /**< In pins.lingering, if it is   */
-	struct ptmr tmr;               /**< Lingering: until freed        */
-	struct sa laddr;               /**< The socket's address          */
-	struct pl callid;              /**< Points into cid               */
-	char cid[];
-};
-
-static struct {
-	struct hash *by_callid;
-	struct list lingering;         /**< Released, libre may resend    */
-	uint32_t n;                    /**< Pins alive                    */
-	struct sa pick[2];             /**< libre's sockets, IPv4 and v6  */
-	char probe[40];                /**< Call-ID of sipsock_probe's    */
-} pins;
 
 /* Where datagrams go before libre parses them (sipsock_tap) */
 static struct {
@@ -361,145 +326,6 @@ static bool helper_recv(struct sa *src, struct mbuf *mb, void *arg)
 }
 
 
-static bool pin_cmp(struct le *le, void *arg)
-{
-	const struct sipsock_pin *pin = le->data;
-
-	return !pl_cmp(&pin->callid, arg);
-}
-
-
-/* The newest pin of a Call-ID */
-static struct sipsock_pin *pin_find(const struct pl *callid)
-{
-	struct sipsock_pin *found = NULL;
-	struct le *le;
-
-	if (!pins.by_callid)
-		return NULL;
-
-	le = list_head(hash_list(pins.by_callid, hash_joaat_pl(callid)));
-	for (; le; le = le->next) {
-		if (pin_cmp(le, (void *)callid))
-			found = le->data;
-	}
-
-	return found;
-}
-
-
-/* The value of a header written in full (as libre and parkblf write
-   them) in the head of a request */
-static bool head_value(struct pl *val, const char *p, size_t hlen,
-		       const char *name)
-{
-	const size_t nlen = strlen(name);
-	const char *h = memmem(p, hlen, name, nlen), *e;
-
-	if (!h)
-		return false;
-
-	h += nlen;
-	e = memchr(h, '\r', hlen - (size_t)(h - p));
-	if (!e)
-		return false;
-	while (h < e && (*h == ' ' || *h == '\t'))
-		++h;
-	while (e > h && (e[-1] == ' ' || e[-1] == '\t'))
-		--e;
-	val->p = h;
-	val->l = (size_t)(e - h);
-
-	return val->l > 0;
-}
-
-
-static bool one_of(char c, const char *set)
-{
-	return c && strchr(set, c);
-}
-
-
-/* Copy a head line to mb, with each address text `from` (bounded: not
-   part of a longer address) as `to` */
-static int line_rewrite(struct mbuf *mb, const char *p, size_t len,
-			const struct pl *from, const struct pl *to)
-{
-	const char *end = p + len;
-	int err = 0;
-
-	while (p < end && !err) {
-		const char *m = memmem(p, (size_t)(end - p), from->p, from->l);
-		const char *a;
-
-		if (!m)
-			break;
-		a = m + from->l;
-		if ((m == p || one_of(m[-1], " @:<")) &&
-		    (a == end || !one_of(*a, "0123456789."))) {
-			err |= mbuf_write_mem(mb, (const uint8_t *)p,
-					      (size_t)(m - p));
-			err |= mbuf_write_pl(mb, to);
-		}
-		else {
-			err |= mbuf_write_mem(mb, (const uint8_t *)p,
-					      (size_t)(a - p));
-		}
-		p = a;
-	}
-
-	if (!err && p < end)
-		err = mbuf_write_mem(mb, (const uint8_t *)p,
-				     (size_t)(end - p));
-
-	return err;
-}
-
-
-/* The request as the pinned socket sends it: its address in the top
-   Via and in the Contact */
-static int request_rewrite(struct mbuf *mb, const char *p, size_t len,
-			   size_t hlen, const struct sa *from,
-			   const struct sa *to)
-{
-	char ftext[64], ttext[64];
-	struct pl fpl, tpl;
-	const char *q = p, *hend = p + hlen;
-	bool via = false;
-	int err = 0;
-
-	if (re_snprintf(ftext, sizeof(ftext), "%J", from) < 0 ||
-	    re_snprintf(ttext, sizeof(ttext), "%J", to) < 0)
-		return ENOMEM;
-	pl_set_str(&fpl, ftext);
-	pl_set_str(&tpl, ttext);
-
-	while (q < hend && !err) {
-		const char *e = memmem(q, (size_t)(hend - q), "\r\n", 2);
-		size_t l = e ? (size_t)(e + 2 - q) : (size_t)(hend - q);
-		bool mine = false;
-
-		if (!via && !strncasecmp(q, "Via:", 4)) {
-			via = mine = true;
-		}
-		else if (!strncasecmp(q, "Contact:", 8)) {
-			mine = true;
-		}
-
-		if (mine)
-			err = line_rewrite(mb, q, l, &fpl, &tpl);
-		else
-			err = mbuf_write_mem(mb, (const uint8_t *)q, l);
-		q += l;
-	}
-
-	if (!err)
-		err = mbuf_write_mem(mb, (const uint8_t *)hend, len - hlen);
-
-	return err;
-}
-
-
 /* On every tuned socket, behind libre's SIP transport: libre's
    responses (a SUBSCRIBE's 200, refusals) join the fast path's queue
    (txq.c) and go out with the NOTIFYs by sendmmsg in the same loop
@@ -528,64 +354,22 @@ static bool queue_response(const struct sock *k, const struct sa *dst,
    Requests are not (a client transaction wants sendto's error at
    once), but what is queued goes first, so that nothing overtakes a
    200 (the final NOTIFY of an un-SUBSCRIBE, sent by libre, must come
-   after its 200); and libre's own request (not parkblf's, with its
-   branch) of a pinned dialog leaves from the pinned socket.  true:
-   sent or queued (err says how) */
+   after its 200); and libre's own request of a dialog pinned to
+   another socket leaves from there (sippin.c).  true: sent or queued
+   (err says how) */
 static bool helper_send(int *err, struct sa *dst, struct mbuf *mb,
 			void *arg)
 {
 	const struct sock *k = arg;
-	const char *p = (const char *)mbuf_buf(mb), *h;
 	const size_t len = mbuf_get_left(mb);
-	const struct sock *t = NULL;
-	struct sipsock_pin *pin;
-	struct mbuf *out;
-	struct pl v;
-	unsigned i;
 
-	if (len >= 8 && !memcmp(p, "SIP/2.0 ", 8))
+	if (len >= 8 && !memcmp(mbuf_buf(mb), "SIP/2.0 ", 8))
 		return queue_response(k, dst, mb);
 
 	if (txq_count())
 		txq_flush();
 
-	if (!pins.n || len < 8)
-		return false;
-
-	h = memmem(p, len, "\r\n\r\n", 4);
-	if (!h || !head_value(&v, p, (size_t)(h + 2 - p), "\r\nCall-ID:"))
-		return false;
-
-	pin = pin_find(&v);
-	if (!pin || sa_cmp(&pin->laddr, &k->laddr, SA_ALL))
-		return false;
-
-	if (head_value(&v, p, (size_t)(h + 2 - p), "\r\nVia:") &&
-	    memmem(v.p, v.l, "branch=" NATKEEP_BRANCH_PREFIX,
-		   strlen("branch=" NATKEEP_BRANCH_PREFIX)))
-		return false;
-
-	for (i = 0; i < seen.n && !t; i++) {
-		if (sa_cmp(&seen.s[i].laddr, &pin->laddr, SA_ALL))
-			t = &seen.s[i];
-	}
-	if (!t || sa_af(&t->laddr) != sa_af(dst))
-		return false;
-
-	out = mbuf_alloc(len + 64);
-	if (!out) {
-		*err = ENOMEM;
-		return true;
-	}
-
-	*err = request_rewrite(out, p, len, (size_t)(h + 4 - p), &k->laddr,
-			       &t->laddr);
-	if (!*err && sendto(sock_fd(t), out->buf, out->end, 0, &dst->u.sa,
-			    dst->len) < 0)
-		*err = errno;
-	mem_deref(out);
-
-	return true;
+	return sippin_send(err, &k->laddr, dst, mb);
 }
 
 
@@ -634,21 +418,13 @@ static void tune(struct udp_sock *us, const struct sa *laddr)
 }
 
 
-/* sipsock_probe's OPTIONS: from the socket to itself, with our Call-ID */
-static bool is_probe(const struct sip_msg *msg)
-{
-	return pins.probe[0] && sa_cmp(&msg->src, &msg->dst, SA_ALL) &&
-		!pl_strcmp(&msg->callid, pins.probe);
-}
-
-
 /**
  * Give a UDP socket the receive buffer fan-outs need, once, and the
  * helpers in front of libre
  *
  * @param msg A request just received (any transport)
  *
- * @return true if it was sipsock_probe's, to be dropped
+ * @return true if it was sippin_probe's, to be dropped
  */
 bool sipsock_tune(const struct sip_msg *msg)
 {
@@ -661,13 +437,13 @@ bool sipsock_tune(const struct sip_msg *msg)
 	k = NULL;
 	for (i = 0; i < seen.n; i++) {
 		if (seen.s[i].us == msg->sock)
-			return is_probe(msg);
+			return sippin_is_probe(msg);
 		if (!seen.s[i].us && !k)
 			k = &seen.s[i];   /* one sipsock_forget freed */
 	}
 
 	if (!k && seen.n == MAX_SOCKS)
-		return is_probe(msg);
+		return sippin_is_probe(msg);
 
 	if (!k)
 		k = &seen.s[seen.n++];
@@ -689,159 +465,7 @@ bool sipsock_tune(const struct sip_msg *msg)
 	else if (tap.newh)
 		tap.newh(msg->sock, &msg->dst, tap.arg);
 
-	return is_probe(msg);
-}
-
-
-/**
- * Make the UDP socket libre sends its requests from (the first of each
- * address family) known to parkblf now, by an OPTIONS from it to
- * itself that sipsock_tune takes: the send helper that moves pinned
- * dialogs' requests to their sockets is on it before any request of
- * theirs.  Once per stack, after its transports are added.
- *
- * @param sip The phones' SIP stack
- */
-void sipsock_probe(struct sip *sip)
-{
-	static const int afv[] = {AF_INET, AF_INET6};
-	unsigned i;
-
-	if (!sip)
-		return;
-
-	if (!pins.probe[0])
-		(void)re_snprintf(pins.probe, sizeof(pins.probe),
-				  "parkblf-probe-%016llx",
-				  (unsigned long long)randbuf_u64());
-
-	for (i = 0; i < ARRAY_SIZE(afv); i++) {
-		struct mbuf *mb;
-		struct sa any, la;
-
-		sa_init(&any, afv[i]);
-		if (sip_transp_laddr(sip, &la, SIP_TRANSP_UDP, &any))
-			continue;
-		pins.pick[i] = la;
-		if (sipsock_find(&la))
-			continue;
-
-		mb = mbuf_alloc(512);
-		if (!mb)
-			return;
-		if (!mbuf_printf(mb, "OPTIONS sip:probe@%J SIP/2.0\r\n"
-				 "Via: SIP/2.0/UDP %J;branch=z9hG4bK%016llx"
-				 "\r\n"
-				 "Max-Forwards: 70\r\n"
-				 "To: <sip:probe@%J>\r\n"
-				 "From: <sip:probe@%J>;tag=%08x\r\n"
-				 "Call-ID: %s\r\n"
-				 "CSeq: 1 OPTIONS\r\n"
-				 "Content-Length: 0\r\n\r\n",
-				 &la, &la,
-				 (unsigned long long)randbuf_u64(), &la, &la,
-				 randbuf_u32(), pins.probe)) {
-			mb->pos = 0;
-			if (sip_send(sip, NULL, SIP_TRANSP_UDP, &la, mb))
-				log_warn("sip: %J: no probe sent", &la);
-		}
-		mem_deref(mb);
-	}
-}
-
-
-static void pin_destructor(void *arg)
-{
-	struct sipsock_pin *pin = arg;
-
-	hash_unlink(&pin->he);
-	list_unlink(&pin->le);
-	ptmr_cancel(&pin->tmr);
-	--pins.n;
-}
-
-
-/**
- * Pin a dialog's requests through libre to the UDP socket the phone
- * spoke to, where that is not the one libre sends from
- *
- * @param pinp   Where to store the pin; NULL if none is needed (or
- *               parkblf does not know the socket)
- * @param callid The dialog's Call-ID
- * @param laddr  The socket's local address (msg->dst)
- *
- * @return 0 if success, otherwise errorcode
- */
-int sipsock_pin(struct sipsock_pin **pinp, const struct pl *callid,
-		const struct sa *laddr)
-{
-	struct sipsock_pin *pin;
-	const struct sa *pick;
-
-	if (!pinp || !pl_isset(callid) || !laddr)
-		return EINVAL;
-
-	*pinp = NULL;
-	if (!sa_isset(laddr, SA_ALL) || sa_is_any(laddr))
-		return 0;
-
-	/* no probe (one stack's, sipsock_probe), or libre's own socket */
-	pick = &pins.pick[sa_af(laddr) == AF_INET6];
-	if (!sa_isset(pick, SA_ALL) || sa_cmp(pick, laddr, SA_ALL))
-		return 0;
-
-	if (!sipsock_find(laddr) || !sipsock_find(pick)) {
-		log_debug("sip: %r: %J or %J not tapped: its requests through "
-			  "libre leave from %J", callid, laddr, pick, pick);
-		return 0;
-	}
-
-	if (!pins.by_callid &&
-	    hash_alloc(&pins.by_callid, PIN_HASH_SIZE))
-		return ENOMEM;
-
-	pin = mem_zalloc(sizeof(*pin) + callid->l + 1, pin_destructor);
-	if (!pin)
-		return ENOMEM;
-
-	ptmr_init(&pin->tmr);
-	pin->laddr = *laddr;
-	memcpy(pin->cid, callid->p, callid->l);
-	pin->callid.p = pin->cid;
-	pin->callid.l = callid->l;
-	hash_append(pins.by_callid, hash_joaat_pl(callid), &pin->he, pin);
-	++pins.n;
-
-	*pinp = pin;
-
-	return 0;
-}
-
-
-static void linger_end(void *arg)
-{
-	mem_deref(arg);
-}
-
-
-/**
- * Let go of a pin, which stays while libre may still retransmit a
- * request of its dialog (64*T1)
- *
- * @param pin The pin (its reference is taken), or NULL
- */
-void sipsock_pin_linger(struct sipsock_pin *pin)
-{
-	if (!pin)
-		return;
-
-	if (pin->le.list) {
-		mem_deref(pin);  /* lingering already */
-		return;
-	}
-
-	list_append(&pins.lingering, &pin->le, pin);
-	ptmr_start(&pin->tmr, PIN_LINGER_MS, linger_end, pin);
+	return sippin_is_probe(msg);
 }
 
 
@@ -906,6 +530,26 @@ void *sipsock_find(const struct sa *laddr)
 
 
 /**
+ * The file descriptor of a tuned UDP socket, by its local address
+ *
+ * @param laddr Local address (as msg->dst gives it)
+ *
+ * @return The descriptor, or -1 if no such socket was tuned
+ */
+int sipsock_fd(const struct sa *laddr)
+{
+	unsigned i;
+
+	for (i = 0; i < seen.n; i++) {
+		if (seen.s[i].us && sa_cmp(&seen.s[i].laddr, laddr, SA_ALL))
+			return sock_fd(&seen.s[i]);
+	}
+
+	return -1;
+}
+
+
+/**
  * Whether a UDP socket was tuned, and so has the tap in front of it
  *
  * @param sock A udp_sock of the phones' SIP stack
@@ -960,10 +604,7 @@ void sipsock_reset(void)
 		sock_clear(&seen.s[i]);
 	memset(&seen, 0, sizeof(seen));
 
-	list_flush(&pins.lingering);
-	if (!pins.n)
-		pins.by_callid = mem_deref(pins.by_callid);
-	memset(pins.pick, 0, sizeof(pins.pick));
+	sippin_reset();
 }
 
 

@@ -661,14 +661,14 @@ static int libre_send(struct subdlg *sd, const char *substate,
 	   to, which libre (sending from its first) is pinned to */
 	if (sd->tp == SIP_TRANSP_UDP && sa_isset(&sd->laddr, SA_ALL) &&
 	    !sa_is_any(&sd->laddr)) {
-		struct sipsock_pin *pin = NULL;
+		struct sippin *pin = NULL;
 		struct pl callid;
 
 		pl_set_str(&callid, str(sd, S_CALLID));
-		err = sipsock_pin(&pin, &callid, &sd->laddr);
+		err = sippin_alloc(&pin, &callid, &sd->laddr);
 		if (err)
 			return err;
-		sipsock_pin_linger(pin);
+		sippin_linger(pin);
 		laddr = sd->laddr;
 	}
 	else {
