@@ -6,7 +6,9 @@
 # its existing dialog without re-subscribing (CSeq and version going
 # up), and each tenant's history of parked calls is back in /status;
 # the removed tenant's phone gets nothing, and its rows are gone from
-# the database.  The same after a graceful stop.
+# the database.  The same after a graceful stop.  While parkblf runs, a
+# tenant whose file changes keeps its history; one whose file goes
+# leaves the database.
 . "$(dirname "$0")/lib.sh"
 
 for tool in curl jq; do
@@ -209,3 +211,21 @@ expect_last b1 '>sip:202@'
 pbx_a park '*00' call-11 102 Ada >/dev/null
 expect_last a1 '>sip:102@'
 log "SIGTERM and start: still subscribed, later changes arrive"
+
+# while parkblf runs: tenant a's file changes (the tenant is replaced:
+# its history stays), tenant b's file goes (its phone is told, its rows
+# and history leave the database)
+echo "upstream_expires 300" >>"$T/tenants.d/a.conf"
+rm "$T/tenants.d/b.conf"
+kill -HUP "$PB_PID"
+wait_for 10 grep -q "tenants: 1 from .* (0 added, 1 removed, 1 changed" \
+	"$T/parkblf.log" || fail "tenants a and b not reloaded"
+wait_for 10 grep -q "Subscription-State: terminated;reason=noresource" \
+	"$T/b1.msg" || fail "b1 not told that tenant b is gone"
+[ "$(rows subs b)" = 0 ] && [ "$(rows history b)" = 0 ] ||
+	fail "tenant b's rows are still in state.db"
+[ "$(history a)" = "100" ] || fail "tenant a's history after its change:" \
+	"$(jq -c .tenants "$T/status")"
+[ "$(rows history a)" = 1 ] || fail "tenant a's history left state.db"
+log "tenant a changed on reload: its history stays; tenant b removed:"
+log "its phone told (noresource), its rows gone"
