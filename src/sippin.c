@@ -267,9 +267,10 @@ bool sippin_is_probe(const struct sip_msg *msg)
 /**
  * Make the UDP socket libre sends its requests from (the first of each
  * address family) known to parkblf now, by an OPTIONS from it to
- * itself that sipsock_tune takes (sippin_is_probe): the send helper that moves pinned
- * dialogs' requests to their sockets is on it before any request of
- * theirs.  Once per stack, after its transports are added.
+ * itself that sipsock_tune takes (sippin_is_probe): the send helper
+ * that moves pinned dialogs' requests to their sockets is on it before
+ * any request of theirs.  Once per stack, after its transports are
+ * added.
  *
  * @param sip The phones' SIP stack
  */
