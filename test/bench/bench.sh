@@ -30,7 +30,10 @@
 # conf/kamailio/kamailio.cfg, BENCH_FRONT_WORKERS UDP workers, 2:
 # docs/SCALING.md),
 # BENCH_ROUTE=1 (every SUBSCRIBE record-routed through the phone's own
-# address, as by a proxy in front: the NOTIFYs carry a Route header).
+# address, as by a proxy in front: the NOTIFYs carry a Route header),
+# BENCH_ONESOCK=1 (loadgen -1: the phones share one socket, each at its
+# own address and the same port, so that the load generator needs far
+# fewer system calls per NOTIFY than parkblf and is not the limit).
 #
 # Every process started here is stopped by PID; loopback only.
 
@@ -63,6 +66,7 @@ STORM_PCT=${BENCH_STORM_PCT:-50}
 PROFILE=${BENCH_PROFILE:-0}
 ROUTE_ARG=
 [ "${BENCH_ROUTE:-0}" = 1 ] && ROUTE_ARG=-R
+[ "${BENCH_ONESOCK:-0}" = 1 ] && ROUTE_ARG+=" -1"
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/parkblf-bench.XXXXXX)}
 mkdir -p "$OUT"
 
