@@ -102,15 +102,15 @@ struct watcher {
 	struct notifier *nt;
 	struct watchgroup *group;     /**< Referenced                     */
 	struct subdlg *dlg;           /**< Its SIP dialog                 */
-	struct pacer_slot *pace;
 	const struct encoder *enc;
 	uint32_t version;             /**< Next document version          */
+	uint32_t docver;              /**< Version of doc                 */
 	uint64_t gen;                 /**< Last change of its group seen  */
 	struct le he_callid;          /**< In notifier.by_callid          */
 	struct le le_dirty;           /**< In notifier.dirty              */
 	struct ptmr tmr_expire;
 	struct doctpl *doc;           /**< Last document                  */
-	uint32_t docver;              /**< Its version                    */
+	struct pacer_slot pace;       /**< In here: one allocation less   */
 	uint64_t expires_at;          /**< ms since the epoch             */
 	bool pending;                 /**< A NOTIFY waits for the last one */
 	bool saved;                   /**< In the database                */
@@ -154,7 +154,7 @@ static void watcher_destructor(void *arg)
 	hash_unlink(&w->he_callid);
 	list_unlink(&w->le_dirty);
 	ptmr_cancel(&w->tmr_expire);
-	w->pace = mem_deref(w->pace);
+	pacer_slot_close(&w->pace);
 	w->dlg = mem_deref(w->dlg);
 	mem_deref(w->group);
 	mem_deref(w->doc);
@@ -564,7 +564,7 @@ static int watcher_save(struct watcher *w)
 	s.tenant = w->nt->dbkey;
 	/* behind a trusted proxy: the phone its Via named, not its
 	   Contact, is what the limits count */
-	s.phone = *pacer_slot_addr(w->pace);
+	s.phone = *pacer_slot_addr(&w->pace);
 	err = persist_save(w->nt->db, &s);
 	if (!err)
 		w->saved = true;
@@ -744,7 +744,7 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 
 	/* a refresh gets the full state (RFC 6665 4.2.1.2): at once,
 	   unless refreshes come faster than the pacer lets NOTIFYs go */
-	pacer_request(w->pace);
+	pacer_request(&w->pace);
 
 	return true;
 }
@@ -1023,7 +1023,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	ptmr_init(&w->tmr_expire);
 	proxytrust_phone(&phone, msg);
 	err  = group_get(&w->group, nt, orbit->name);
-	err |= pacer_slot_alloc(&w->pace, nt->pacer, &phone,
+	err |= pacer_slot_init(&w->pace, nt->pacer, &phone,
 				send_handler, w);
 	if (pl_isset(&se.id))
 		err |= re_sdprintf(&event, "%r;id=%r", &se.event, &se.id);
@@ -1057,7 +1057,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	if (!expires) {
 		if (!render(w, orbit))
 			++metrics.notifies_sent;
-		pacer_sent(w->pace);
+		pacer_sent(&w->pace);
 		watcher_end(w, SIPEVENT_TIMEOUT, 0);
 		w = NULL;
 		goto out;
@@ -1072,7 +1072,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 	log_debug("notifier: %s subscribed from %J", orbit->name, &msg->src);
 
 	/* the first NOTIFY is not automatic, and must not wait */
-	pacer_sent(w->pace);
+	pacer_sent(&w->pace);
 	err = watcher_notify(w);
 	if (err) {
 		log_warn("notifier: %s: first NOTIFY failed: %m",
@@ -1267,7 +1267,7 @@ static void fanout_batch(struct watchgroup *g)
 		w->gen = g->gen;
 		list_unlink(&w->le);
 		list_append(&g->watchers, &w->le, w);
-		pacer_request(w->pace);
+		pacer_request(&w->pace);
 	}
 }
 
@@ -1629,7 +1629,7 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 	}
 
 	err  = group_get(&w->group, nt, orbit->name);
-	err |= pacer_slot_alloc(&w->pace, nt->pacer, phone, send_handler, w);
+	err |= pacer_slot_init(&w->pace, nt->pacer, phone, send_handler, w);
 	if (err)
 		goto out;
 
@@ -1661,7 +1661,7 @@ static bool tell_group(struct le *le, void *arg)
 		struct watcher *w = wle->data;
 
 		if (w->untold)
-			pacer_request(w->pace);
+			pacer_request(&w->pace);
 	}
 
 	return false;

@@ -24,6 +24,7 @@
  *
  * Copyright (C) 2026 The parkblf authors
  */
+#include <string.h>
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
@@ -36,7 +37,7 @@ enum { PHONE_HASH_SIZE = 4096 };
 
 /** The phone addresses of every tenant */
 struct pacer_phones {
-	struct hash *h;             /**< struct phone by IP address       */
+	struct hash *h;             /**< struct pacer_phone by IP address */
 };
 
 struct pacer {
@@ -47,20 +48,12 @@ struct pacer {
 };
 
 /** One phone address and when it may next get a NOTIFY */
-struct phone {
+struct pacer_phone {
 	struct le he;
 	struct sa addr;
 	uint64_t tat_us;            /**< Theoretical arrival time         */
 };
 
-struct pacer_slot {
-	struct pacer *p;            /**< Referenced                       */
-	struct phone *phone;        /**< Referenced                       */
-	struct ptmr tmr;
-	uint64_t last_ms;           /**< Last send, 0 = never             */
-	pacer_send_h *sendh;
-	void *arg;
-};
 
 
 static void phones_destructor(void *arg)
@@ -82,7 +75,7 @@ static void pacer_destructor(void *arg)
 
 static void phone_destructor(void *arg)
 {
-	struct phone *ph = arg;
+	struct pacer_phone *ph = arg;
 
 	hash_unlink(&ph->he);
 }
@@ -90,11 +83,7 @@ static void phone_destructor(void *arg)
 
 static void slot_destructor(void *arg)
 {
-	struct pacer_slot *s = arg;
-
-	ptmr_cancel(&s->tmr);
-	mem_deref(s->phone);
-	mem_deref(s->p);
+	pacer_slot_close(arg);
 }
 
 
@@ -172,17 +161,17 @@ int pacer_alloc(struct pacer **pp, struct pacer_phones *phones,
 
 static bool phone_cmp(struct le *le, void *arg)
 {
-	const struct phone *ph = le->data;
+	const struct pacer_phone *ph = le->data;
 
 	return sa_cmp(&ph->addr, arg, SA_ADDR);
 }
 
 
-static int phone_get(struct phone **php, struct pacer *p,
+static int phone_get(struct pacer_phone **php, struct pacer *p,
 		     const struct sa *peer)
 {
 	uint32_t key = sa_hash(peer, SA_ADDR);
-	struct phone *ph;
+	struct pacer_phone *ph;
 
 	ph = list_ledata(hash_lookup(p->phones->h, key, phone_cmp,
 				     (void *)peer));
@@ -205,6 +194,57 @@ static int phone_get(struct phone **php, struct pacer *p,
 
 
 /**
+ * Set up the pacing state of one subscription inside its owner (a
+ * watcher: one allocation less per subscription); pacer_slot_close
+ * undoes it
+ *
+ * @param s     Slot (its memory zeroed or closed)
+ * @param p     Pacer
+ * @param peer  The phone's address (its IP is what is paced)
+ * @param sendh Called when a NOTIFY may go out
+ * @param arg   Handler argument
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int pacer_slot_init(struct pacer_slot *s, struct pacer *p,
+		    const struct sa *peer, pacer_send_h *sendh, void *arg)
+{
+	int err;
+
+	if (!s || !p || !peer || !sendh)
+		return EINVAL;
+
+	memset(s, 0, sizeof(*s));
+	ptmr_init(&s->tmr);
+	err = phone_get(&s->phone, p, peer);
+	if (err)
+		return err;
+
+	s->p = mem_ref(p);
+	s->sendh = sendh;
+	s->arg = arg;
+
+	return 0;
+}
+
+
+/**
+ * End the pacing state of one subscription (its timer, its references)
+ *
+ * @param s Slot, set up or zeroed
+ */
+void pacer_slot_close(struct pacer_slot *s)
+{
+	if (!s)
+		return;
+
+	ptmr_cancel(&s->tmr);
+	s->phone = mem_deref(s->phone);
+	s->p = mem_deref(s->p);
+}
+
+
+/**
  * Allocate the pacing state of one subscription
  *
  * @param sp    Where to store the slot
@@ -221,19 +261,14 @@ int pacer_slot_alloc(struct pacer_slot **sp, struct pacer *p,
 	struct pacer_slot *s;
 	int err;
 
-	if (!sp || !p || !peer || !sendh)
+	if (!sp)
 		return EINVAL;
 
 	s = mem_zalloc(sizeof(*s), slot_destructor);
 	if (!s)
 		return ENOMEM;
 
-	ptmr_init(&s->tmr);
-	s->p = mem_ref(p);
-	s->sendh = sendh;
-	s->arg = arg;
-
-	err = phone_get(&s->phone, p, peer);
+	err = pacer_slot_init(s, p, peer, sendh, arg);
 	if (err)
 		mem_deref(s);
 	else
@@ -275,7 +310,7 @@ void pacer_sent(struct pacer_slot *s)
 {
 	uint64_t now_ms = tmr_jiffies();
 	uint64_t now_us = now_ms * 1000;
-	struct phone *ph;
+	struct pacer_phone *ph;
 
 	if (!s)
 		return;
@@ -331,7 +366,7 @@ void pacer_request(struct pacer_slot *s)
  */
 uint32_t pacer_count(const struct pacer *p, const struct sa *peer)
 {
-	const struct phone *ph;
+	const struct pacer_phone *ph;
 
 	if (!p || !peer)
 		return 0;
