@@ -4,8 +4,9 @@
 # the unit and integration suite under AddressSanitizer +
 # UndefinedBehaviorSanitizer,
 # then a short pass of each libFuzzer target, then the Debian package:
-# built, lintian-clean, installed, run, purged (make deb-test: root,
-# as CI runs; it skips on a machine with a parkblf of its own).
+# built, lintian-clean, installed, run under systemd (PID 1 of a box
+# where PID 1 is not systemd), purged (make deb-test: root, as CI runs;
+# it skips on a machine with a parkblf of its own).
 # Installs missing Debian packages first.
 #
 # Usage: sh test/check.sh

@@ -1,18 +1,25 @@
 # The Debian package as an admin meets it: installed with apt, its
 # files, conffiles, user and directories in place; the service started
-# (by systemd where PID 1 is systemd, else exactly as the unit's
-# ExecStartPre= and ExecStart= would run: as the unit's User=, with its
-# credential, environment and umask, ProtectSystem=strict emulated
-# with a mount namespace where the host allows one) against the fake
-# PBX; a phone on park-1 sees a park; installed again, the admin's
-# files stay; SIGTERM exits 0; then purged:
-# every path the package had is gone, and so are the user, the group,
-# /etc/parkblf, /var/lib/parkblf and /var/log/parkblf: nothing named
-# parkblf is left that was not there before.
+# against the fake PBX; a phone on park-1 sees a park; installed again,
+# the admin's files stay; stopped with exit 0; then purged: every path
+# the package had is gone, and so are the user, the group, /etc/parkblf
+# (but files the admin added), /var/lib/parkblf and /var/log/parkblf:
+# nothing named parkblf is left that was not there before.
+#
+# Under systemd (PID 1 here, or in the box of test_deb_systemd.sh):
+# systemctl start, is-active, the unit's sandbox checked on the running
+# daemon, systemctl reload (SIGHUP), a tenant whose password comes from
+# /etc/parkblf/credentials/ with no drop-in, restarted by a reinstall,
+# systemctl stop (exit 0), purged while running (the prerm stops it).
+# Without systemd: the unit's ExecStartPre= and ExecStart= as they
+# would run (the unit's User=, its credentials, environment and umask,
+# ProtectSystem=strict emulated with a mount namespace where the host
+# allows one), SIGTERM.
 #
 # Run by test/deb/deb-test.sh (make deb-test), which builds the package
 # into DEB_DIR and skips when the machine has a parkblf of its own.
-# Root only: it changes the machine, and puts it back, also on failure.
+# Root only: it changes the machine (or the box), and puts it back, also
+# on failure.
 . "$(dirname "$0")/../integration/lib.sh"
 # a timeout's SIGTERM too runs the clean-up (purge)
 trap 'exit 1' INT TERM HUP
