@@ -11,10 +11,7 @@
 # leaves the database.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq; do
-	command -v "$tool" >/dev/null ||
-		fail "$tool is missing: run test/deps.sh"
-done
+need_tools curl jq
 
 start_fakepbx
 PORT_A=$PBX_PORT CTL_A=$PBX_CTL
