@@ -174,12 +174,19 @@ int board_alloc(struct board **bp, const struct app *app)
 }
 
 
-/* event "orbits": {"orbits":[...]} */
+/* event "orbits": {["tenant":"NAME",]"orbits":[...]}, NAME for a
+   tenant of tenants_dir */
 static int snapshot_print(struct mbuf *mb, const struct tenant *t)
 {
+	const struct config *cfg = tenant_config(t);
 	int err;
 
-	err = mbuf_printf(mb, "event: orbits\ndata: {\"orbits\":[");
+	err = mbuf_printf(mb, "event: orbits\ndata: {");
+	if (!err && cfg && cfg->tenant)
+		err = mbuf_printf(mb, "\"tenant\":%H,", httpd_json_print,
+				  tenant_name(t));
+	if (!err)
+		err = mbuf_printf(mb, "\"orbits\":[");
 	if (!err)
 		err = httpd_orbits_json(mb, t, store_now_ms());
 	if (!err)

@@ -187,9 +187,11 @@ pbx_a park '*00' call-3 300 Carol >/dev/null
 pbx_d retrieve '*00' call-2 >/dev/null
 wait "$EV_A" "$EV_D" 2>/dev/null
 first() { grep '^data: ' "$1" | head -n 1 | sed 's/^data: //'; }
-first "$T/a.events" | jq -e '.orbits | map(.label) == ["A One","A Two"]' \
+first "$T/a.events" | jq -e '.tenant == "a" and
+	(.orbits | map(.label) == ["A One","A Two"])' \
 	>/dev/null || fail "a's snapshot: $(cat "$T/a.events")"
-first "$T/d.events" | jq -e '.orbits | map(.label) == ["Default One"]' \
+first "$T/d.events" | jq -e '.tenant == null and
+	(.orbits | map(.label) == ["Default One"])' \
 	>/dev/null || fail "default snapshot: $(cat "$T/d.events")"
 grep -A1 '^event: orbit$' "$T/a.events" | grep -q '"number":"300"' ||
 	fail "a's board did not get Carol: $(cat "$T/a.events")"
