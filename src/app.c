@@ -52,6 +52,8 @@ enum {
 	NOTIFIER_HASH_SIZE = 1024,  /**< List subscriptions (libre's)     */
 	EXIT_TIMERS_MAX   = 4096,   /**< libre's waits ended at exit       */
 	MAX_TENANT_LISTEN = 256,    /**< tenant_listen addresses           */
+	BULK_IDLE         = 64,     /**< New SUBSCRIBEs per loop turn      */
+	BULK_FANNING      = 8,      /**< ... while a fan-out is under way  */
 };
 
 struct app {
@@ -111,7 +113,7 @@ static void destructor(void *arg)
 	app->lsnr_dlg = mem_deref(app->lsnr_dlg);
 	app->usock = mem_deref(app->usock);
 	app->ulsnr = mem_deref(app->ulsnr);
-	sipsock_bulk(NULL, NULL);
+	sipsock_bulk(NULL, NULL, NULL);
 	sipsock_reset();
 	strec_reset();
 	if (app->usip) {
@@ -425,6 +427,17 @@ static bool bulk_handler(void *sock, const struct sa *laddr,
 	mem_deref(msg);
 
 	return true;
+}
+
+
+/* New SUBSCRIBEs taken per loop turn: fewer while a fan-out is under
+   way, so that the established watchers' NOTIFYs (a batch per turn)
+   do not wait behind a storm of new phones */
+static unsigned bulk_budget(void *arg)
+{
+	(void)arg;
+
+	return notifier_fanning() ? BULK_FANNING : BULK_IDLE;
 }
 
 
@@ -954,7 +967,7 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	err = sip_listen(&app->lsnr, app->sip, true, request_handler, app);
 	if (err)
 		goto out;
-	sipsock_bulk(bulk_handler, app);
+	sipsock_bulk(bulk_handler, bulk_budget, app);
 
 	/* libre's sending socket known before any phone's request */
 	sippin_probe(app->sip);

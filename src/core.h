@@ -116,7 +116,8 @@ void sipsock_drain_stats(uint64_t *calls, uint64_t *drained);
 typedef bool (sipsock_bulk_h)(void *sock, const struct sa *laddr,
 			      const struct sa *src, struct mbuf *mb,
 			      void *arg);
-void sipsock_bulk(sipsock_bulk_h *h, void *arg);
+typedef unsigned (sipsock_budget_h)(void *arg);
+void sipsock_bulk(sipsock_bulk_h *h, sipsock_budget_h *budgeth, void *arg);
 uint64_t sipsock_bulk_taken(void);
 
 

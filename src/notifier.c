@@ -120,10 +120,28 @@ struct watcher {
 };
 
 
+/* Groups with a fan-out under way (their next batch's timer runs):
+   new SUBSCRIBEs are then taken fewer per loop turn (app.c) */
+static unsigned fanning;
+
+static void fanout_timer(void *arg);
+
+
+/* Arm a group's next batch, counting the fan-outs under way */
+static void fanout_next(struct watchgroup *g, uint64_t delay)
+{
+	if (!ptmr_isrunning(&g->tmr_fanout))
+		++fanning;
+	ptmr_start(&g->tmr_fanout, delay, fanout_timer, g);
+}
+
+
 static void group_destructor(void *arg)
 {
 	struct watchgroup *g = arg;
 
+	if (ptmr_isrunning(&g->tmr_fanout))
+		--fanning;
 	ptmr_cancel(&g->tmr_fanout);
 	hash_unlink(&g->he);
 	list_flush(&g->docs);
@@ -1252,14 +1270,13 @@ static void fanout_batch(struct watchgroup *g)
 			room = sipsock_room(ROOM_MAX);
 			if (!room) {
 				++metrics.fanout_waits;
-				ptmr_start(&g->tmr_fanout, 1, fanout_handler,
-					   g);
+				fanout_next(g, 1);
 				return;
 			}
 		}
 
 		if (n++ == FANOUT_BATCH) {
-			ptmr_start(&g->tmr_fanout, 0, fanout_handler, g);
+			fanout_next(g, 0);
 			return;
 		}
 
@@ -1276,6 +1293,24 @@ static void fanout_handler(void *arg)
 {
 	fanout_batch(arg);
 	txq_flush();
+}
+
+
+static void fanout_timer(void *arg)
+{
+	--fanning;               /* fired: not running until re-armed */
+	fanout_handler(arg);
+}
+
+
+/**
+ * Whether a fan-out is under way (its next batch waits for the loop)
+ *
+ * @return true while any notifier's group has a batch to send
+ */
+bool notifier_fanning(void)
+{
+	return fanning > 0;
 }
 
 

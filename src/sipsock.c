@@ -114,6 +114,7 @@ static struct {
 /* Who takes kept datagrams many per loop turn (sipsock_bulk) */
 static struct {
 	sipsock_bulk_h *h;
+	sipsock_budget_h *budgeth;
 	void *arg;
 	struct mbuf *mb;               /**< Reused while nobody keeps it  */
 	uint64_t taken;                /**< Datagrams it took             */
@@ -239,13 +240,19 @@ static void drain(struct sock *k)
 
 
 /* Hand the oldest kept datagrams to the bulk handler, in order, while
-   it takes them (at most BULK_MAX per loop turn, so that timers, such
-   as the established watchers' fan-out batches, run in between) */
-static void take_bulk(struct sock *k)
+   it takes them (at most its budget per loop turn, BULK_MAX without
+   one, so that timers, such as the established watchers' fan-out
+   batches, run in between).  true: the budget is spent, and the
+   oldest kept one is still to be offered (next turn: a wakeup) */
+static bool take_bulk(struct sock *k)
 {
-	unsigned n = 0;
+	unsigned n = 0, max;
 
-	while (bulk.h && k->nkept && n < BULK_MAX) {
+	if (!bulk.h)
+		return false;
+
+	max = bulk.budgeth ? bulk.budgeth(bulk.arg) : BULK_MAX;
+	while (k->nkept && n < max) {
 		struct kept *e = list_ledata(list_head(&k->kept));
 		struct sa src = e->src;
 		bool taken;
@@ -257,26 +264,28 @@ static void take_bulk(struct sock *k)
 		if (!bulk.mb) {
 			bulk.mb = mbuf_alloc(DGRAM_MAX);
 			if (!bulk.mb)
-				return;
+				return false;
 		}
 		mbuf_rewind(bulk.mb);
 		if (mbuf_write_mem(bulk.mb, e->data, e->len))
-			return;
+			return false;
 		bulk.mb->pos = 0;
 
 		taken = bulk.h(k->us, &k->laddr, &src, bulk.mb, bulk.arg);
 		if (!taken)
-			return;
+			return false;
 
 		/* the handler may have reset the sockets (seen.n = 0) */
 		if (!k->nkept)
-			return;
+			return false;
 		list_unlink(&e->le);
 		--k->nkept;
 		mem_deref(e);
 		++bulk.taken;
 		++n;
 	}
+
+	return k->nkept > 0;
 }
 
 
@@ -291,9 +300,10 @@ static bool helper_recv(struct sa *src, struct mbuf *mb, void *arg)
 
 	if (is_wakeup(k, src, mb)) {
 		k->woken = 0;
-		take_bulk(k);
-		if (!k->nkept)
+		if (take_bulk(k) || !k->nkept) {
+			wakeup(k);
 			return true;
+		}
 		deliver(k, src, mb);
 		wakeup(k);
 		return false;
@@ -311,7 +321,10 @@ static bool helper_recv(struct sa *src, struct mbuf *mb, void *arg)
 	}
 	if (ours)
 		drain(k);
-	take_bulk(k);
+	if (take_bulk(k)) {
+		wakeup(k);              /* the rest in the next turns */
+		return true;
+	}
 
 	if (!k->nkept)
 		return ours;
@@ -490,12 +503,16 @@ void sipsock_tap(sipsock_recv_h *h, sipsock_new_h *newh, void *arg)
  * loop turn, oldest first, as long as the handler takes them: the one
  * it does not take, and every later one, go to libre as before
  *
- * @param h   Handler (true: taken; false: untouched, libre's), or NULL
- * @param arg Handler argument
+ * @param h       Handler (true: taken; false: untouched, libre's), or
+ *                NULL
+ * @param budgeth How many it may take in this loop turn, or NULL for
+ *                BULK_MAX
+ * @param arg     Handlers' argument
  */
-void sipsock_bulk(sipsock_bulk_h *h, void *arg)
+void sipsock_bulk(sipsock_bulk_h *h, sipsock_budget_h *budgeth, void *arg)
 {
 	bulk.h = h;
+	bulk.budgeth = budgeth;
 	bulk.arg = arg;
 	if (!h)
 		bulk.mb = mem_deref(bulk.mb);

@@ -311,7 +311,7 @@ static void test_bulk(void **state)
 	peer = peer_socket(NULL, &paddr);
 	order.laddr = laddr;
 	sipsock_tap(tap_ours, NULL, NULL);
-	sipsock_bulk(bulk_take, NULL);
+	sipsock_bulk(bulk_take, NULL, NULL);
 
 	for (i = 0; i < sizeof(sent) / sizeof(sent[0]); i++) {
 		struct mbuf mb = {
@@ -332,7 +332,64 @@ static void test_bulk(void **state)
 	assert_false(order.bad_addr);
 	assert_int_equal(taken0 + 4, sipsock_bulk_taken());
 
-	sipsock_bulk(NULL, NULL);
+	sipsock_bulk(NULL, NULL, NULL);
+	sipsock_tap(NULL, NULL, NULL);
+	sipsock_reset();
+	mem_deref(peer);
+	mem_deref(us);
+}
+
+
+static unsigned budget_calls;
+
+
+static unsigned budget_one(void *arg)
+{
+	(void)arg;
+	++budget_calls;
+
+	return 1;
+}
+
+
+/* With a budget of one per loop turn, a burst is still taken whole and
+   in order, one datagram per turn (a budget asked each turn) */
+static void test_bulk_budget(void **state)
+{
+	static const char *sent[] = {"BULK1", "BULK2", "BULK3", "BULK4"};
+	struct udp_sock *us = NULL, *peer = NULL;
+	struct sa laddr, paddr;
+	uint64_t taken0 = sipsock_bulk_taken();
+	unsigned i;
+	(void)state;
+
+	memset(&order, 0, sizeof(order));
+	budget_calls = 0;
+	us = tuned_socket("127.0.0.1", libre_order, &laddr);
+	peer = peer_socket(NULL, &paddr);
+	order.laddr = laddr;
+	sipsock_tap(tap_ours, NULL, NULL);
+	sipsock_bulk(bulk_take, budget_one, NULL);
+
+	for (i = 0; i < 4; i++) {
+		struct mbuf mb = {
+			.buf = (uint8_t *)sent[i], .size = strlen(sent[i]),
+			.end = strlen(sent[i])};
+
+		assert_int_equal(0, udp_send(peer, &laddr, &mb));
+	}
+
+	tmr_start(&tmr_stop, 300, stop_handler, NULL);
+	(void)re_main(NULL);
+	tmr_cancel(&tmr_stop);
+
+	assert_int_equal(4, order.n);
+	for (i = 0; i < 4; i++)
+		assert_string_equal(sent[i], order.seq[i] + 2);
+	assert_int_equal(taken0 + 4, sipsock_bulk_taken());
+	assert_true(budget_calls >= 4);
+
+	sipsock_bulk(NULL, NULL, NULL);
 	sipsock_tap(NULL, NULL, NULL);
 	sipsock_reset();
 	mem_deref(peer);
@@ -410,6 +467,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_drain),
 	cmocka_unit_test(test_drain_wildcard),
 	cmocka_unit_test(test_bulk),
+	cmocka_unit_test(test_bulk_budget),
 	cmocka_unit_test(test_responses_queued),
 };
 
