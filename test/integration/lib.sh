@@ -181,6 +181,54 @@ press() {
 	log "$1: INVITE $2 -> 302 ${3//\\/}"
 }
 
+# strict_phones ADDR PORT: phones behind strict firewalls
+# (strictphone.py), one on the BLF list "parks" and one on park-1,
+# subscribe at ADDR:PORT; each must get its first NOTIFY, the park of
+# *00 (made here) and its final NOTIFY after its un-SUBSCRIBE, all from
+# ADDR:PORT with that address in Via and Contact, nothing from
+# elsewhere
+strict_phones() {
+	local a=$1 port=$2 p bad
+	local phone="$SRC/test/integration/strictphone.py"
+	STRICT_LIST=1 STRICT_UNSUB=6 "$PYTHON" "$phone" "$a" "$port" 10 \
+		parks >"$T/list.out" 2>&1 &
+	PIDS+=($!)
+	STRICT_UNSUB=6 "$PYTHON" "$phone" "$a" "$port" 10 park-1 \
+		>"$T/key.out" 2>&1 &
+	PIDS+=($!)
+
+	wait_for 5 grep -q 'REQ NOTIFY .*fullState="true"' "$T/list.out" ||
+		fail "list: no full state from $a:$port: $(cat "$T/list.out")"
+	wait_for 5 grep -q 'REQ NOTIFY .*STATE=active' "$T/key.out" ||
+		fail "key: no first NOTIFY from $a:$port: $(cat "$T/key.out")"
+	log "first NOTIFYs of the list and the key from $a"
+
+	pbx park '*00' call-1 4930111 'Alice Smith' >/dev/null
+	wait_for 5 grep -q 'REQ NOTIFY .*fullState="false".*4930111' \
+		"$T/list.out" ||
+		fail "list: no park from $a:$port: $(cat "$T/list.out")"
+	wait_for 5 grep -q 'REQ NOTIFY .*STATE=active.*4930111' \
+		"$T/key.out" ||
+		fail "key: no park from $a:$port: $(cat "$T/key.out")"
+	log "the park reached both from $a"
+
+	for p in list key; do
+		wait_for 8 grep -q 'REQ NOTIFY .*STATE=terminated' \
+			"$T/$p.out" || fail "$p: no final NOTIFY from" \
+			"$a:$port: $(cat "$T/$p.out")"
+	done
+	log "the final NOTIFYs after the un-SUBSCRIBEs from $a"
+
+	for p in list key; do
+		grep -q '^STRAY' "$T/$p.out" && fail "$p: requests from" \
+			"elsewhere: $(grep '^STRAY' "$T/$p.out")"
+		bad=$(grep '^REQ' "$T/$p.out" | grep -v \
+			" SRC=$a:$port VIA=$a:$port CONTACT=$a:$port ")
+		[ -z "$bad" ] || fail "$p: Via or Contact not $a:$port: $bad"
+	done
+	log "nothing from elsewhere; Via and Contact name $a:$port"
+}
+
 # pbx COMMAND...: one control command; prints the reply, fails unless ok
 pbx() {
 	local reply

@@ -19,40 +19,4 @@ PORT2=$(sed -n 's/.*sip: listening on 127.0.0.2:\([0-9]*\) (udp, tcp).*/\1/p' \
 [ -n "$PORT2" ] || fail "no listener on 127.0.0.2 in the log"
 [ "$PORT2" != "$PB_PORT" ] || fail "both listeners on port $PB_PORT"
 
-PHONE="$SRC/test/integration/strictphone.py"
-STRICT_LIST=1 STRICT_UNSUB=6 "$PYTHON" "$PHONE" 127.0.0.2 "$PORT2" 10 \
-	parks >"$T/list.out" 2>&1 &
-PIDS+=($!)
-STRICT_UNSUB=6 "$PYTHON" "$PHONE" 127.0.0.2 "$PORT2" 10 park-1 \
-	>"$T/key.out" 2>&1 &
-PIDS+=($!)
-
-has() { grep -q -- "$2" "$T/$1.out"; }
-wait_for 5 has list 'REQ NOTIFY .*fullState="true"' ||
-	fail "list: no full state from 127.0.0.2:$PORT2: $(cat "$T/list.out")"
-wait_for 5 has key 'REQ NOTIFY .*STATE=active' ||
-	fail "key: no first NOTIFY from 127.0.0.2:$PORT2: $(cat "$T/key.out")"
-log "first NOTIFYs of the list and the key from 127.0.0.2"
-
-pbx park '*00' call-1 4930111 'Alice Smith' >/dev/null
-wait_for 5 has list 'REQ NOTIFY .*fullState="false".*4930111' ||
-	fail "list: no park from 127.0.0.2:$PORT2: $(cat "$T/list.out")"
-wait_for 5 has key 'REQ NOTIFY .*STATE=active.*4930111' ||
-	fail "key: no park from 127.0.0.2:$PORT2: $(cat "$T/key.out")"
-log "the park reached both from 127.0.0.2"
-
-for p in list key; do
-	wait_for 8 has $p 'REQ NOTIFY .*STATE=terminated' ||
-		fail "$p: no final NOTIFY from 127.0.0.2:$PORT2:" \
-			"$(cat "$T/$p.out")"
-done
-log "the final NOTIFYs after the un-SUBSCRIBEs from 127.0.0.2"
-
-for p in list key; do
-	has $p '^STRAY' && fail "$p: requests from elsewhere:" \
-		"$(grep '^STRAY' "$T/$p.out")"
-	bad=$(grep '^REQ' "$T/$p.out" | grep -v \
-		" SRC=127.0.0.2:$PORT2 VIA=127.0.0.2:$PORT2 CONTACT=127.0.0.2:$PORT2 ")
-	[ -z "$bad" ] || fail "$p: Via or Contact not 127.0.0.2:$PORT2: $bad"
-done
-log "nothing from 127.0.0.1; Via and Contact name 127.0.0.2:$PORT2"
+strict_phones 127.0.0.2 "$PORT2"
