@@ -119,9 +119,12 @@ void strec_add(const struct sip_msg *msg)
 	if (!r)
 		return;
 
-	memcpy(r->data, msg->callid.p, msg->callid.l);
-	memcpy(r->data + msg->callid.l, msg->via.branch.p,
-	       msg->via.branch.l);
+	/* either may be empty (p NULL: no memcpy from it, C11 7.24.1) */
+	if (msg->callid.l)
+		memcpy(r->data, msg->callid.p, msg->callid.l);
+	if (msg->via.branch.l)
+		memcpy(r->data + msg->callid.l, msg->via.branch.p,
+		       msg->via.branch.l);
 	r->callid.p = r->data;
 	r->callid.l = msg->callid.l;
 	r->branch.p = r->data + msg->callid.l;
