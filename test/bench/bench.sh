@@ -303,5 +303,6 @@ sum=10k
 echo "bench: subs_per_s=$(med $sum setup subs_per_s)" \
 	"notify_per_s=$(med $sum throughput notify_per_s)" \
 	"p99_ms_1000=$(med $sum fanout p99_ms)" \
+	"arr_p99_ms_1000=$(med $sum fanout arr_p99_ms)" \
 	"cpu_s_per_1k_notify=$(med $sum throughput cpu_s_per_1k_notify)" \
 	"bytes_per_sub=$(med $sum memory bytes_per_sub)"
