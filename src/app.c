@@ -955,6 +955,8 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 			goto out;
 	}
 
+	/* the phones' listeners, in this order; bulk_handler calls them
+	   in the same order: a listener added here goes there too */
 	err = sip_listen(&app->lsnr_dlg, app->sip, true, dialog_handler, app);
 	if (err)
 		goto out;
