@@ -871,7 +871,8 @@ static void replies_flush(int fd)
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		i += r > 0 ? (unsigned)r : 1;    /* a lost one: retransmitted */
+		/* one not sent is lost: parkblf retransmits */
+		i += r > 0 ? (unsigned)r : 1;
 	}
 	rep.n = 0;
 }
@@ -907,7 +908,8 @@ static void handle_notify(const char *buf, size_t len, const struct sa *src,
 		m->msg_hdr.msg_namelen = rep.dst[rep.n].len;
 		m->msg_hdr.msg_iov = &rep.iov[rep.n];
 		m->msg_hdr.msg_iovlen = 1;
-		from_phone(&m->msg_hdr, rep.ctl[rep.n], sizeof(rep.ctl[0]), to);
+		from_phone(&m->msg_hdr, rep.ctl[rep.n], sizeof(rep.ctl[0]),
+			   to);
 		++rep.n;
 	}
 

@@ -475,7 +475,8 @@ static void test_forged_answer(void **state)
 
 		(void)re_snprintf(buf, sizeof(buf),
 				  "SIP/2.0 200 OK\r\n"
-				  "Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKx\r\n"
+				  "Via: SIP/2.0/UDP 192.0.2.9"
+				  ";branch=z9hG4bKx\r\n"
 				  "Call-ID: %r\r\n"
 				  "CSeq: %u NOTIFY\r\n"
 				  "Content-Length: %zu\r\n\r\n"
