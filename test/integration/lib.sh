@@ -122,6 +122,21 @@ need_tools() {
 		fail "missing: ${missing[*]}: run test/deps.sh"
 }
 
+# tenant_conf NAME DOMAIN PBX_PORT [MAP]: $T/tenants.d/NAME.conf, tenant
+# NAME serving DOMAIN from the fake PBX at PBX_PORT with the orbit map
+# $T/maps/MAP.map (default NAME.map); tests append their own keys
+tenant_conf() {
+	mkdir -p "$T/tenants.d"
+	cat >"$T/tenants.d/$1.conf" <<-EOM
+	# tenant $1
+	upstream_uri		sip:any-dn@127.0.0.1:$3
+	upstream_user		9999
+	upstream_password	secret
+	orbit_map		../maps/${4:-$1}.map
+	tenant_domain		$2
+	EOM
+}
+
 # udp_listens PORT: a socket is bound to UDP PORT
 udp_listens() {
 	ss -Hlun "sport = :$1" | grep -q .

@@ -12,13 +12,7 @@ start_fakepbx
 mkdir -p "$T/tenants.d" "$T/maps"
 printf 'park-1 *00\n' >"$T/maps/p.map"
 for t in a b; do
-	cat >"$T/tenants.d/$t.conf" <<-EOM
-	upstream_uri		sip:any-dn@127.0.0.1:$PBX_PORT
-	upstream_user		9999
-	upstream_password	secret
-	orbit_map		../maps/p.map
-	tenant_domain		customer-$t.example
-	EOM
+	tenant_conf $t customer-$t.example "$PBX_PORT" p
 done
 # tenant c: its own total of 1
 cat "$T/tenants.d/a.conf" >"$T/tenants.d/c.conf"

@@ -10,10 +10,7 @@
 # moves to the new address and closes the old.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl jq ss; do
-	command -v "$tool" >/dev/null ||
-		fail "$tool is missing: run test/deps.sh"
-done
+need_tools curl jq ss
 
 start_fakepbx
 PORT_D=$PBX_PORT CTL_D=$PBX_CTL
@@ -28,13 +25,7 @@ printf 'park-1 *00 label="A One"\npark-2 *01 label="A Two"\n' \
 
 # tenant NAME DOMAIN PBX_PORT [LISTEN]: tenants.d/NAME.conf
 tenant() {
-	cat >"$T/tenants.d/$1.conf" <<-EOM
-	upstream_uri		sip:any-dn@127.0.0.1:$3
-	upstream_user		9999
-	upstream_password	secret
-	orbit_map		../maps/a.map
-	tenant_domain		$2
-	EOM
+	tenant_conf "$1" "$2" "$3" a
 	[ -z "${4:-}" ] || echo "tenant_listen 127.0.0.1:$4" \
 		>>"$T/tenants.d/$1.conf"
 }

@@ -26,16 +26,9 @@ printf 'park-9 *09\n' >"$T/maps/c.map"
 
 # tenant NAME DOMAIN PBX_PORT [MAP]: tenants.d/NAME.conf
 tenant() {
-	cat >"$T/tenants.d/$1.conf" <<-EOM
-	# tenant $1
-	upstream_uri		sip:any-dn@127.0.0.1:$3
-	upstream_user		9999
-	upstream_password	secret
-	upstream_keepalive	1
-	upstream_grace		2
-	orbit_map		../maps/${4:-$1}.map
-	tenant_domain		$2
-	EOM
+	tenant_conf "$@"
+	printf 'upstream_keepalive 1\nupstream_grace 2\n' \
+		>>"$T/tenants.d/$1.conf"
 }
 tenant a customer-a.example "$PORT_A"
 tenant b customer-b.example,b.example "$PORT_B"
@@ -69,7 +62,7 @@ if "$BUILD/parkblf" -t -f "$T/bad/parkblf.conf" >"$T/bad.out" 2>&1; then
 fi
 grep -q "y.conf:9: sip_listen: not a tenant key" "$T/bad.out" ||
 	fail "-t: no FILE:LINE for a key of parkblf.conf: $(cat "$T/bad.out")"
-grep -q "z.conf:8: tenant_domain: customer-a.example is already served by tenant 'a'" \
+grep -q "z.conf:6: tenant_domain: customer-a.example is already served by tenant 'a'" \
 	"$T/bad.out" || fail "-t: no FILE:LINE for a domain served twice"
 log "-t: tenant files checked, FILE:LINE for a bad one"
 

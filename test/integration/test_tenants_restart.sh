@@ -26,19 +26,9 @@ printf 'park-1 *00\n' >"$T/maps/b.map"
 printf 'park-9 *09\n' >"$T/maps/c.map"
 printf 'park-5 *05\n' >"$T/maps/dflt.map"
 
-# tenant NAME DOMAIN PBX_PORT: tenants.d/NAME.conf
-tenant() {
-	cat >"$T/tenants.d/$1.conf" <<-EOM
-	upstream_uri		sip:any-dn@127.0.0.1:$3
-	upstream_user		9999
-	upstream_password	secret
-	orbit_map		../maps/$1.map
-	tenant_domain		$2
-	EOM
-}
-tenant a customer-a.example "$PORT_A"
-tenant b customer-b.example "$PORT_B"
-tenant c customer-c.example "$PORT_B"
+tenant_conf a customer-a.example "$PORT_A"
+tenant_conf b customer-b.example "$PORT_B"
+tenant_conf c customer-c.example "$PORT_B"
 
 # the same port again after a restart: the phones' dialogs point there
 cat >"$T/parkblf.conf" <<EOM
