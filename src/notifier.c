@@ -1541,6 +1541,23 @@ void notifier_orbit_removed(struct notifier *nt, const char *name)
 
 
 /**
+ * Tell whether the tenant holds subscribe_max_total subscriptions
+ *
+ * @param nt Notifier
+ *
+ * @return true if one more must be refused, whoever sends it
+ */
+bool notifier_full(const struct notifier *nt)
+{
+	if (!nt)
+		return true;
+
+	return nt->nwatchers + nt->nending + blflist_count(nt->lists) >=
+		nt->cfg->subscribe_max_total;
+}
+
+
+/**
  * Tell whether one more subscription from an address would be over
  * subscribe_max_total or subscribe_max_per_source
  *
@@ -1551,11 +1568,7 @@ void notifier_orbit_removed(struct notifier *nt, const char *name)
  */
 bool notifier_over_limit(const struct notifier *nt, const struct sa *peer)
 {
-	if (!nt)
-		return true;
-
-	if (nt->nwatchers + nt->nending + blflist_count(nt->lists) >=
-	    nt->cfg->subscribe_max_total)
+	if (notifier_full(nt))
 		return true;
 
 	return pacer_count(nt->pacer, peer) >=

@@ -43,6 +43,7 @@ int  notifier_resume(struct notifier *nt, const struct persist_sub *s);
 void notifier_resume_start(struct notifier *nt);
 void notifier_close_lists(struct notifier *nt, enum sipevent_reason reason,
 			  uint32_t retry_after);
+bool notifier_full(const struct notifier *nt);
 bool notifier_over_limit(const struct notifier *nt, const struct sa *peer);
 const struct orbitmap *notifier_map(const struct notifier *nt);
 struct pacer_slot;

@@ -395,10 +395,20 @@ bool tenant_subscribe(struct tenant *t, const struct sip_msg *msg)
 		return false;
 
 	proxytrust_phone(&phone, msg);
+
+	/* full whoever asks: another instance behind a dispatcher may
+	   take it (conf/kamailio/kamailio.cfg tries the next one on this
+	   reason), unlike a phone over its own limit */
+	if (notifier_full(t->nt)) {
+		log_warn("app: SUBSCRIBE from %J refused: %u subscriptions "
+			 "(subscribe_max_total)", &phone,
+			 t->cfg->subscribe_max_total);
+		return refuse(t, msg, "Server Full", LIMIT_RETRY_S);
+	}
+
 	if (notifier_over_limit(t->nt, &phone)) {
 		log_warn("app: SUBSCRIBE from %J refused: over "
-			 "subscribe_max_total or subscribe_max_per_source",
-			 &phone);
+			 "subscribe_max_per_source", &phone);
 		return refuse(t, msg, "Too Many Subscriptions",
 			      LIMIT_RETRY_S);
 	}

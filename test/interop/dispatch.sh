@@ -63,6 +63,25 @@ start_instance() {
 # log_has N NAME REGEX: instance NAME's log has N lines matching
 log_has() { [ "$(grep -Ec -- "$3" "$T/parkblf-$2.log")" -ge "$1" ]; }
 
+# subscribe ADDRESS ORBIT CODE HEADER REGEX: a phone on ADDRESS
+# subscribes to ORBIT of tenant a through the proxy (one sipp call,
+# $T/sub-ADDRESS.msg); the answer must be CODE, its HEADER match REGEX
+subscribe() {
+	scenario expect.xml.in "$T/sub.xml" METHOD=SUBSCRIBE "CODE=$3" \
+		"HEADER=$4" "HEADER_RE=$5" "EXTRA_HEADERS=Event: dialog" \
+		AFTER=
+	PHONE_DOMAIN=$DOMAIN to_domain "$T/sub.xml"
+	sipp -sf "$T/sub.xml" -s "$2" -i "$1" -p "$(free_port)" -m 1 \
+		-timeout 15s -timeout_error -nostdin \
+		-trace_err -error_file "$T/sub.err" \
+		-trace_msg -message_file "$T/sub-$1.msg" \
+		"127.0.0.1:$KP" >"$T/sub.out" 2>&1 ||
+		fail "phone $1, $2 through the proxy: not answered $3:" \
+			"$(cat "$T/sub.err" 2>/dev/null)" \
+			"$(grep -A3 '^SIP/2.0' "$T/sub-$1.msg" | tail -n 4)"
+	log "phone $1, $2 through the proxy: $3"
+}
+
 # start_failover_phone NAME ORBIT [DOMAIN]: a sipp phone behind the
 # proxy, subscribed to ORBIT@DOMAIN (tenant a's by default)
 start_failover_phone() {

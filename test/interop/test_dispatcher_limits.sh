@@ -13,25 +13,6 @@ INSTANCE_CONF="subscribe_max_per_source 3"
 . "$INTEROP/dispatch.sh"
 dispatch_setup 1
 
-# subscribe ADDRESS ORBIT CODE HEADER REGEX: a phone on ADDRESS
-# subscribes to ORBIT of tenant a through the proxy; the answer must
-# be CODE, its HEADER match REGEX
-subscribe() {
-	scenario expect.xml.in "$T/sub.xml" METHOD=SUBSCRIBE "CODE=$3" \
-		"HEADER=$4" "HEADER_RE=$5" "EXTRA_HEADERS=Event: dialog" \
-		AFTER=
-	PHONE_DOMAIN=$DOMAIN to_domain "$T/sub.xml"
-	sipp -sf "$T/sub.xml" -s "$2" -i "$1" -p "$(free_port)" -m 1 \
-		-timeout 15s -timeout_error -nostdin \
-		-trace_err -error_file "$T/sub.err" \
-		-trace_msg -message_file "$T/sub-$1.msg" \
-		"127.0.0.1:$KP" >"$T/sub.out" 2>&1 ||
-		fail "phone $1, $2 through the proxy: not answered $3:" \
-			"$(cat "$T/sub.err" 2>/dev/null)" \
-			"$(grep -A3 '^SIP/2.0' "$T/sub-$1.msg" | tail -n 4)"
-	log "phone $1, $2 through the proxy: $3"
-}
-
 for p in 127.0.0.21 127.0.0.22 127.0.0.23; do
 	subscribe $p park-1 200 CSeq: SUBSCRIBE
 	subscribe $p park-2 200 CSeq: SUBSCRIBE
