@@ -133,6 +133,10 @@ int main(int argc, char *argv[])
 	uint32_t rules;
 	int c, err, ret = 1;
 
+	/* one write per log line, so that the lines of instances
+	 * appending to one file (or one pipe) are never interleaved */
+	(void)setvbuf(stderr, NULL, _IOLBF, 0);
+
 	if (argc > 1 && !strcmp(argv[1], "provision"))
 		return provision_main(argc - 1, argv + 1);
 

@@ -535,6 +535,11 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 
+	/* one write per line: the tests start two fake PBXs appending
+	 * to one log, and an unbuffered stderr writes each piece of a
+	 * line on its own, so their lines were interleaved mid-line */
+	(void)setvbuf(stderr, NULL, _IOLBF, 0);
+
 	(void)signal(SIGPIPE, SIG_IGN);
 
 	err = parse_args(&pbx, argc, argv);
