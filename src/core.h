@@ -150,6 +150,7 @@ void     txq_commit(int fd, const struct sa *dst, size_t len);
 void     txq_flush(void);
 unsigned txq_count(void);
 uint64_t txq_calls(void);
+uint64_t txq_refits(void);
 
 
 /* wiredump: every message sent, one file each (PARKBLF_WIRE_DUMP) */

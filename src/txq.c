@@ -11,11 +11,25 @@
  * a socket's handler.  A datagram the kernel refuses is lost like one
  * the network drops: the retransmission timer's business.
  *
+ * An IPv4 datagram sent in the socket's default mode (IP_PMTUDISC_WANT:
+ * the kernel may fragment it locally) takes an IP ID from the kernel's
+ * shared generator (__ip_select_ident, ~5 % of parkblf's CPU in a
+ * fan-out); with IP_PMTUDISC_DO its ID is 0.  On the wire nothing
+ * changes: in either mode a datagram that fits the path MTU carries DF.
+ * What differs is one that does not fit: DO refuses it (EMSGSIZE)
+ * instead of fragmenting it.  libre sends on the same sockets and must
+ * see the default mode, so a run of datagrams goes out in DO mode and
+ * the socket's own mode is back before anything else runs (the loop is
+ * single-threaded); a datagram refused for its size is sent again
+ * right there in the socket's own mode, fragmented as before, ahead of
+ * the rest of the run.
+ *
  * Copyright (C) 2026 The parkblf authors
  */
 #define _GNU_SOURCE 1  /* sendmmsg */
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <re.h>
 #include "parkblf.h"
 #include "core.h"
@@ -36,7 +50,54 @@ static struct {
 	unsigned n;
 	struct ptmr tmr;
 	uint64_t calls;             /**< sendmmsg calls, for the tests    */
+	uint64_t refits;            /**< Sent again, fragmented           */
 } q;
+
+
+/* IPv4 with a mode other than DO: put DO in force for a run and say
+   the mode to restore (-1: leave the socket as it is) */
+static int df_enter(int fd, const struct sa *dst)
+{
+	const int df = IP_PMTUDISC_DO;
+	int mode = -1;
+	socklen_t len = sizeof(mode);
+
+	if (sa_af(dst) != AF_INET)
+		return -1;
+
+	if (getsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode, &len) ||
+	    mode == IP_PMTUDISC_DO || mode == IP_PMTUDISC_PROBE)
+		return -1;
+
+	if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &df, sizeof(df)))
+		return -1;
+
+	return mode;
+}
+
+
+static void df_leave(int fd, int mode)
+{
+	if (mode >= 0)
+		(void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode,
+				 sizeof(mode));
+}
+
+
+/* Datagram i, too large for the path MTU in DO mode: again in the
+   socket's own mode, which fragments it */
+static void refit(unsigned i, int mode)
+{
+	const int fd = q.fd[i];
+	ssize_t r;
+
+	df_leave(fd, mode);
+	do {
+		r = sendmsg(fd, &q.msg[i].msg_hdr, 0);
+	} while (r < 0 && errno == EINTR);
+	++q.refits;
+	(void)df_enter(fd, &q.dst[i]);
+}
 
 
 /* Send fd's run of datagrams starting at i; returns the next index */
@@ -44,9 +105,12 @@ static unsigned send_run(unsigned i)
 {
 	const int fd = q.fd[i];
 	unsigned j = i;
+	int mode;
 
 	while (j < q.n && q.fd[j] == fd)
 		++j;
+
+	mode = df_enter(fd, &q.dst[i]);
 
 	while (i < j) {
 		int r = sendmmsg(fd, &q.msg[i], j - i, 0);
@@ -56,9 +120,13 @@ static unsigned send_run(unsigned i)
 			i += (unsigned)r;
 		else if (r < 0 && errno == EINTR)
 			continue;
+		else if (r < 0 && errno == EMSGSIZE && mode >= 0)
+			refit(i++, mode);
 		else
 			++i;     /* this one is lost: try the rest */
 	}
+
+	df_leave(fd, mode);
 
 	return j;
 }
@@ -155,4 +223,11 @@ unsigned txq_count(void)
 uint64_t txq_calls(void)
 {
 	return q.calls;
+}
+
+
+/** @return Datagrams too large for IP_PMTUDISC_DO, sent fragmented */
+uint64_t txq_refits(void)
+{
+	return q.refits;
 }
