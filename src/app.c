@@ -74,6 +74,8 @@ struct app {
 	struct sip *usip;          /**< The upstream links' own stack */
 	struct sipevent_sock *usock; /**< Its NOTIFYs                 */
 	struct sip_lsnr *ulsnr;    /**< Its OPTIONS                  */
+	struct upreplay *ureplay;  /**< Its NOTIFYs' answers         */
+	struct sip_lsnr *urlsnr;   /**< ... for retransmissions      */
 	struct tls *utls;          /**< TLS to the PBXs, or NULL     */
 	struct sa uladdr;          /**< Its first address            */
 	struct sa tlisten[MAX_TENANT_LISTEN]; /**< tenant_listen's open */
@@ -113,6 +115,8 @@ static void destructor(void *arg)
 	app->lsnr_dlg = mem_deref(app->lsnr_dlg);
 	app->usock = mem_deref(app->usock);
 	app->ulsnr = mem_deref(app->ulsnr);
+	app->urlsnr = mem_deref(app->urlsnr);
+	app->ureplay = mem_deref(app->ureplay);
 	sipsock_bulk(NULL, NULL, NULL);
 	sipsock_reset();
 	strec_reset();
@@ -677,6 +681,15 @@ static bool uplink_request_handler(const struct sip_msg *msg, void *arg)
 }
 
 
+/* A PBX's NOTIFY answered before (statelessly) gets the same answer */
+static bool uplink_replay_handler(const struct sip_msg *msg, void *arg)
+{
+	struct app *app = arg;
+
+	return upreplay_request(app->ureplay, app->usip, msg);
+}
+
+
 /* Phones subscribe on sip_listen, not on the upstream link's port */
 static bool uplink_subscribe_handler(const struct sip_msg *msg, void *arg)
 {
@@ -728,8 +741,15 @@ static int uplink_alloc(struct app *app)
 	if (err)
 		return err;
 
-	err = sipevent_listen(&app->usock, app->usip, 64, 32,
-			      uplink_subscribe_handler, app);
+	/* before sipevent's listener, which would take a retransmitted
+	   NOTIFY with the last CSeq for a new one */
+	err = upreplay_alloc(&app->ureplay);
+	if (!err)
+		err = sip_listen(&app->urlsnr, app->usip, true,
+				 uplink_replay_handler, app);
+	if (!err)
+		err = sipevent_listen(&app->usock, app->usip, 64, 32,
+				      uplink_subscribe_handler, app);
 	if (err)
 		return err;
 
@@ -993,6 +1013,7 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 	env.phones = app->phones;
 	env.usip = app->usip;
 	env.usock = app->usock;
+	env.ureplay = app->ureplay;
 
 	/* every tenant's phones and history (persist.c, histdb.c) */
 	if (cfg->state_db && !persist_open(&app->db, cfg->state_db))

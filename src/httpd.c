@@ -98,6 +98,9 @@ static const struct counter counters[] = {
 	 &metrics.upstream_reconnects},
 	{"upstream_notifies", "NOTIFYs received from the PBX.",
 	 &metrics.upstream_notifies},
+	{"upstream_notify_retransmissions", "Retransmitted NOTIFYs from "
+	 "the PBX, answered again and not applied.",
+	 &metrics.upstream_notify_retransmissions},
 	{"decode_errors", "Upstream bodies refused as undecodable.",
 	 &metrics.decode_errors},
 	{"orbit_changes", "Orbit state changes fanned out to phones.",

@@ -16,6 +16,7 @@ struct metrics {
 	uint64_t upstream_attempts;    /**< SUBSCRIBEs sent upstream       */
 	uint64_t upstream_reconnects;  /**< Link up again after down       */
 	uint64_t upstream_notifies;    /**< NOTIFYs received upstream      */
+	uint64_t upstream_notify_retransmissions; /**< ... answered again */
 	uint64_t decode_errors;        /**< Upstream bodies refused        */
 	uint64_t orbit_changes;        /**< Orbit state changes fanned out */
 	uint64_t fanout_waits;         /**< Batches held: answers unread   */

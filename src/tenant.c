@@ -597,7 +597,8 @@ int tenant_alloc(struct tenant **tp, const char *name, struct config *cfg,
 				  t->history);
 	}
 
-	err = upstream_alloc(&t->up, env->usip, env->usock, cfg,
+	err = upstream_alloc(&t->up, env->usip, env->usock, env->ureplay,
+			     cfg,
 			     upstream_update, upstream_session, upstream_link,
 			     t);
 

@@ -18,6 +18,7 @@ struct tenant_env {
 	struct pacer_phones *phones;  /**< ... its phones' NOTIFY budgets  */
 	struct sip *usip;             /**< The upstream links' stack      */
 	struct sipevent_sock *usock;  /**< ... its event socket           */
+	struct upreplay *ureplay;     /**< ... its NOTIFYs' answers       */
 	struct persist *db;           /**< state_db's subscriptions, or NULL */
 	struct histdb *histdb;        /**< ... its history, or NULL       */
 };

@@ -3,7 +3,8 @@
  *
  * SUBSCRIBE upstream_uri with upstream_event, digest credentials on
  * challenge, refreshed by libre before expiry.  Each NOTIFY is answered
- * and its body decoded by Content-Type.  When the subscription ends or
+ * (statelessly: upreplay.c answers its retransmissions) and its body
+ * decoded by Content-Type.  When the subscription ends or
  * fails, it is set up again after an exponential backoff with jitter,
  * or after the Retry-After the PBX asked for.
  *
@@ -37,6 +38,8 @@ enum link_state {
 struct upstream {
 	struct sip *sip;
 	struct sipevent_sock *sock;
+	struct upreplay *replay;   /**< Answers without transactions   */
+	struct upreplay_dlg *answers; /**< This dialog's, for 32 s     */
 	const struct config *cfg;
 	struct sipsub *sub;
 	struct ptmr tmr_retry;
@@ -66,6 +69,8 @@ static void destructor(void *arg)
 	ptmr_cancel(&up->tmr_ka);
 	up->ka_req = mem_deref(up->ka_req);
 	up->sub = mem_deref(up->sub);     /* sends Expires: 0 */
+	mem_deref(up->answers);
+	mem_deref(up->replay);
 	mem_deref(up->uri);
 	mem_deref(up->cap);
 	mem_deref(up->from_uri);
@@ -223,6 +228,15 @@ static int auth_handler(char **user, char **pass, const char *realm,
 }
 
 
+/* Statelessly: upreplay.c answers a retransmission again */
+static void answer(struct upstream *up, const struct sip_msg *msg,
+		   uint16_t scode, const char *reason)
+{
+	(void)upreplay_reply(&up->answers, up->replay, up->sip, msg, scode,
+			     reason, up->accept);
+}
+
+
 static void notify_handler(struct sip *sip, const struct sip_msg *msg,
 			   void *arg)
 {
@@ -230,6 +244,7 @@ static void notify_handler(struct sip *sip, const struct sip_msg *msg,
 	struct dn_update *upd = NULL;
 	size_t len = mbuf_get_left(msg->mb);
 	int err;
+	(void)sip;
 
 	capture_write(up->cap, msg);
 	++metrics.upstream_notifies;
@@ -243,7 +258,7 @@ static void notify_handler(struct sip *sip, const struct sip_msg *msg,
 
 	/* a NOTIFY without body (e.g. pending) carries no state */
 	if (len == 0) {
-		(void)sip_treply(NULL, sip, msg, 200, "OK");
+		answer(up, msg, 200, "OK");
 		return;
 	}
 
@@ -257,38 +272,34 @@ static void notify_handler(struct sip *sip, const struct sip_msg *msg,
 	switch (err) {
 
 	case 0:
-		(void)sip_treply(NULL, sip, msg, 200, "OK");
+		answer(up, msg, 200, "OK");
 		up->updh(upd, up->arg);
 		break;
 
 	case ENOTSUP:
 		log_warn("upstream: NOTIFY with unsupported Content-Type "
 			 "%r/%r ignored", &msg->ctyp.type, &msg->ctyp.subtype);
-		(void)sip_treplyf(NULL, NULL, sip, msg, false, 415,
-				  "Unsupported Media Type",
-				  "Accept: %s\r\n"
-				  "Content-Length: 0\r\n\r\n", up->accept);
+		answer(up, msg, 415, "Unsupported Media Type");
 		break;
 
 	case EMSGSIZE:
 		log_warn("upstream: NOTIFY body of %zu bytes is over the "
 			 "limit of %u; ignored", len, XMLSAFE_MAX_BODY);
-		(void)sip_treply(NULL, sip, msg, 413,
-				 "Request Entity Too Large");
+		answer(up, msg, 413, "Request Entity Too Large");
 		break;
 
 	case EPROTO:
 		log_warn("upstream: NOTIFY body with a DTD refused "
 			 "(%r/%r); state unchanged", &msg->ctyp.type,
 			 &msg->ctyp.subtype);
-		(void)sip_treply(NULL, sip, msg, 400, "DTD Not Allowed");
+		answer(up, msg, 400, "DTD Not Allowed");
 		break;
 
 	default:
 		log_warn("upstream: malformed %r/%r NOTIFY body (%m); state "
 			 "unchanged", &msg->ctyp.type, &msg->ctyp.subtype,
 			 err);
-		(void)sip_treply(NULL, sip, msg, 400, "Bad Body");
+		answer(up, msg, 400, "Bad Body");
 		break;
 	}
 
@@ -455,6 +466,7 @@ int upstream_domain(char **domainp, const char *uri)
  * @param upp   Where to store the subscriber
  * @param sip   SIP stack
  * @param sock  SIP event socket
+ * @param replay Answer memory of the SIP stack's upstream NOTIFYs
  * @param cfg   Configuration (must outlive the subscriber)
  * @param updh  Handler for decoded updates
  * @param sessh Handler for the start of each new subscription
@@ -464,7 +476,8 @@ int upstream_domain(char **domainp, const char *uri)
  * @return 0 if success, otherwise errorcode
  */
 int upstream_alloc(struct upstream **upp, struct sip *sip,
-		   struct sipevent_sock *sock, const struct config *cfg,
+		   struct sipevent_sock *sock, struct upreplay *replay,
+		   const struct config *cfg,
 		   upstream_update_h *updh, upstream_session_h *sessh,
 		   upstream_link_h *linkh, void *arg)
 {
@@ -473,7 +486,8 @@ int upstream_alloc(struct upstream **upp, struct sip *sip,
 	struct pl pl;
 	int err;
 
-	if (!upp || !sip || !sock || !cfg || !updh || !sessh || !linkh)
+	if (!upp || !sip || !sock || !replay || !cfg || !updh || !sessh ||
+	    !linkh)
 		return EINVAL;
 
 	up = mem_zalloc(sizeof(*up), destructor);
@@ -482,6 +496,7 @@ int upstream_alloc(struct upstream **upp, struct sip *sip,
 
 	up->sip = sip;
 	up->sock = sock;
+	up->replay = mem_ref(replay);
 	up->cfg = cfg;
 	up->updh = updh;
 	up->sessh = sessh;
