@@ -33,7 +33,9 @@
 # address, as by a proxy in front: the NOTIFYs carry a Route header),
 # BENCH_ONESOCK=1 (loadgen -1: the phones share one socket, each at its
 # own address and the same port, so that the load generator needs far
-# fewer system calls per NOTIFY than parkblf and is not the limit).
+# fewer system calls per NOTIFY than parkblf and is not the limit),
+# BENCH_SPIN=0 (loadgen -Y: during a fan-out event the load generator
+# waits in epoll_wait instead of polling its phones' sockets).
 #
 # Every process started here is stopped by PID; loopback only.
 
@@ -67,6 +69,7 @@ PROFILE=${BENCH_PROFILE:-0}
 ROUTE_ARG=
 [ "${BENCH_ROUTE:-0}" = 1 ] && ROUTE_ARG=-R
 [ "${BENCH_ONESOCK:-0}" = 1 ] && ROUTE_ARG+=" -1"
+[ "${BENCH_SPIN:-1}" = 0 ] && ROUTE_ARG+=" -Y"
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/parkblf-bench.XXXXXX)}
 mkdir -p "$OUT"
 
@@ -235,7 +238,9 @@ for s in $SCALES; do
 		"p99 $(stat "$s" fanout p99_ms) ms," \
 		"max $(stat "$s" fanout max_ms) ms;" \
 		"last watcher p50 $(stat "$s" fanout last_p50_ms) ms;" \
-		"missing $(stat "$s" fanout missing)"
+		"missing $(stat "$s" fanout missing);" \
+		"CPU s of parkblf / of loadgen over the phase:" \
+		"$(med "$s" fanout cpu_s) / $(med "$s" fanout lg_cpu_s)"
 	echo "  (arrival:   p50 $(stat "$s" fanout arr_p50_ms) ms," \
 		"p99 $(stat "$s" fanout arr_p99_ms) ms, first watcher p50" \
 		"$(stat "$s" fanout arr_first_p50_ms) ms: the kernel's stamp" \

@@ -22,8 +22,12 @@
  *            (SO_TIMESTAMPNS) of the NOTIFY on the phone's socket, which
  *            on loopback is when the server's send put it there: what
  *            the server's latency is without our own reading of 1,000
- *            sockets on one core.  Each phone socket is read by
- *            recvmmsg, and the 200s of one read go by one sendmmsg.
+ *            sockets on one core.  One core plays every phone, so it
+ *            reads first and answers after (pump): every ready phone
+ *            socket is read (recvmmsg, stamped as it returns) before
+ *            any datagram read is parsed and answered, and no phone's
+ *            read waits for another phone's 200; during a fan-out
+ *            event it polls instead of sleeping (-Y: it sleeps).
  *
  * With -p ADDR:PORT instead of -c (a presence server such as Kamailio's
  * presence + presence_dialoginfo, make bench-compare), the orbits'
@@ -53,7 +57,7 @@
  *           [-m ORBITS] [-b DNBASE] [-a FIRSTADDR] [-s ADDRS]
  *           [-w WINDOW] [-r RATE] [-f ROUNDS] [-T SECS] [-P PID[,PID...]]
  *           [-o FILE] [-x EXPIRES] [-L SECS] [-W SECS] [-S STORM]
- *           [-D PER]
+ *           [-D PER] [-R] [-1] [-Y]
  *
  * -D PER: the orbits belong to tenants of PER orbits each: orbit N is
  * park-((N-1) % PER + 1)@tT.bench, T = (N-1) / PER + 1 (parkblf's
@@ -78,6 +82,7 @@
 #include <signal.h>
 #include <getopt.h>
 #include <sys/socket.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -119,7 +124,15 @@ enum {
 	DRAIN_MAX_MS   = 5000,
 	MAX_RECORDS    = 8000000,
 	RCVBUF         = 1 << 20,
-	RX_BATCH       = 16,         /**< Datagrams per recvmmsg          */
+	RX_BATCH       = 32,         /**< Datagrams per recvmmsg          */
+	RING           = 1024,       /**< Read, not yet handled (pump)    */
+	DGRAM_MAX      = 8192,       /**< Largest datagram read           */
+	CHUNK          = 16,         /**< Handled between two looks       */
+	REP_MAX        = 64,         /**< 200s per replies_flush          */
+	EV_MAX         = 256,        /**< Ready sockets per epoll_wait    */
+	ANSWER_US      = 2000,       /**< A read waits this for its 200   */
+	SPIN_IDLE_US   = 2000,       /**< Busy-poll: quiet this long, stop */
+	PUMP_US        = 10000,      /**< Back to the main loop after     */
 	STORM_WINDOW   = 1000,
 	MAX_PIDS       = 256,
 };
@@ -174,6 +187,7 @@ static struct {
 	uint32_t per_tenant;      /**< -D: orbits per tenant, 0: none  */
 	bool route;               /**< -R: SUBSCRIBEs record-routed    */
 	bool onesock;             /**< -1: every phone on one socket   */
+	bool spin;                /**< Busy-poll during a fan-out (-Y: no) */
 	int pid;                  /**< -P: the server's first process  */
 	int pids[MAX_PIDS];       /**< -P: all of the server's         */
 	uint32_t npids;
@@ -234,6 +248,7 @@ static struct {
 	uint64_t tp_n0, tp_n1;
 	double tp_cpu0, tp_cpu1;
 	double tp_self0, tp_self1;  /**< Our own CPU, s                  */
+	double fo_cpu0, fo_self0;   /**< At a fan-out phase's start, ns  */
 	uint32_t tp_changes, tp_stalls, tp_next_orbit;
 
 	/* storm: fan-out to the established watchers while new phones
@@ -281,17 +296,27 @@ static double self_cpu(void)
 }
 
 
+/* /proc/PID/FILE, or NULL */
+static FILE *pid_fopen(int pid, const char *file)
+{
+	char path[64];
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+
+	return fopen(path, "r");
+}
+
+
 /* One process's utime + stime, seconds; -1 if unknown */
 static double pid_cpu(int pid)
 {
-	char path[64], buf[1024], *p;
+	char buf[1024], *p;
 	unsigned long ut, st;
 	long tck = sysconf(_SC_CLK_TCK);
 	FILE *f;
 	size_t n;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
+	f = pid_fopen(pid, "stat");
 	if (!f)
 		return -1;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -312,13 +337,12 @@ static double pid_cpu(int pid)
    bytes; -1 if unknown */
 static long pid_kb(int pid, const char *file, const char *key)
 {
-	char path[64], line[256];
+	char line[256];
 	size_t kl = strlen(key);
 	long kb = -1;
 	FILE *f;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-	f = fopen(path, "r");
+	f = pid_fopen(pid, file);
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
@@ -332,9 +356,9 @@ static long pid_kb(int pid, const char *file, const char *key)
 }
 
 
-/* The server's CPU time (-P: the sum over its processes), seconds;
-   -1 if unknown */
-static double proc_cpu(void)
+/* The sum of per_pid over the server's processes (-P); -1 if one is
+   unknown */
+static double pids_sum(double (*per_pid)(int pid))
 {
 	double sum = 0;
 	uint32_t i;
@@ -342,7 +366,7 @@ static double proc_cpu(void)
 	if (!g.npids)
 		return -1;
 	for (i = 0; i < g.npids; i++) {
-		const double c = pid_cpu(g.pids[i]);
+		const double c = per_pid(g.pids[i]);
 
 		if (c < 0)
 			return -1;
@@ -350,6 +374,52 @@ static double proc_cpu(void)
 	}
 
 	return sum;
+}
+
+
+/* The server's CPU time (-P: the sum over its processes), seconds;
+   -1 if unknown */
+static double proc_cpu(void)
+{
+	return pids_sum(pid_cpu);
+}
+
+
+/* One process's CPU time in ns as the scheduler counts it
+   (/proc/PID/schedstat: its main thread's; parkblf has no other);
+   -1 if unknown */
+static double pid_sched_ns(int pid)
+{
+	unsigned long long ns;
+	FILE *f = pid_fopen(pid, "schedstat");
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "%llu", &ns);
+	(void)fclose(f);
+
+	return n == 1 ? (double)ns : -1;
+}
+
+
+/* The server's CPU time, ns: precise where /proc/PID/stat counts in
+   10 ms ticks, for the short fan-out phase; -1 if unknown */
+static double proc_cpu_ns(void)
+{
+	return pids_sum(pid_sched_ns);
+}
+
+
+/* The load generator's own CPU time, ns */
+static double self_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts))
+		return 0;
+
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 
@@ -828,13 +898,15 @@ static void fanout_seen(struct sub *s, bool busy, uint64_t t, uint64_t ta);
 static void tput_progress(uint64_t t);
 
 
-/* The 200s of one read of a phone's socket, sent by one sendmmsg */
+/* The 200s of the NOTIFYs handled together (ring_handle), sent by one
+   sendmmsg per run of one phone's socket */
 static struct {
-	char buf[RX_BATCH][1024];
-	struct mmsghdr msg[RX_BATCH];
-	struct iovec iov[RX_BATCH];
-	struct sa dst[RX_BATCH];
-	char ctl[RX_BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
+	char buf[REP_MAX][1024];
+	struct mmsghdr msg[REP_MAX];
+	struct iovec iov[REP_MAX];
+	struct sa dst[REP_MAX];
+	char ctl[REP_MAX][CMSG_SPACE(sizeof(struct in_pktinfo))];
+	int fd[REP_MAX];
 	unsigned n;
 } rep;
 
@@ -862,13 +934,17 @@ static void from_phone(struct msghdr *mh, char *ctl, size_t ctlsz,
 }
 
 
-static void replies_flush(int fd)
+static void replies_flush(void)
 {
 	unsigned i = 0;
 
 	while (i < rep.n) {
-		int r = sendmmsg(fd, &rep.msg[i], rep.n - i, 0);
+		unsigned j = i + 1;
+		int r;
 
+		while (j < rep.n && rep.fd[j] == rep.fd[i])
+			++j;
+		r = sendmmsg(rep.fd[i], &rep.msg[i], j - i, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
 		/* one not sent is lost: parkblf retransmits */
@@ -879,7 +955,8 @@ static void replies_flush(int fd)
 
 
 static void handle_notify(const char *buf, size_t len, const struct sa *src,
-			  const struct in_addr *to, uint64_t t, uint64_t ta)
+			  const struct in_addr *to, int fd, uint64_t t,
+			  uint64_t ta)
 {
 	const char *di, *vp;
 	struct mbuf reply;
@@ -888,7 +965,9 @@ static void handle_notify(const char *buf, size_t len, const struct sa *src,
 	uint32_t si, cseq, version = 0;
 	bool busy;
 
-	/* the 200, sent with the others of this read (replies_flush) */
+	/* the 200, sent with the others of this chunk (replies_flush) */
+	if (rep.n == REP_MAX)
+		replies_flush();
 	mbuf_init(&reply);
 	reply.buf = (uint8_t *)rep.buf[rep.n];
 	reply.size = sizeof(rep.buf[rep.n]);
@@ -900,6 +979,7 @@ static void handle_notify(const char *buf, size_t len, const struct sa *src,
 	if (!mbuf_write_str(&reply, "Content-Length: 0\r\n\r\n")) {
 		struct mmsghdr *m = &rep.msg[rep.n];
 
+		rep.fd[rep.n] = fd;
 		rep.dst[rep.n] = *src;
 		rep.iov[rep.n].iov_base = reply.buf;
 		rep.iov[rep.n].iov_len = reply.end;
@@ -1015,65 +1095,187 @@ static const struct in_addr *dest_addr(struct msghdr *mh)
 }
 
 
-/* Everything queued on a phone's socket, RX_BATCH datagrams per
-   recvmmsg; the 200s of each batch go by one sendmmsg.  The read time
-   (t, the latency figures) is taken once per batch, after it returns;
-   the arrival time (ta) is the kernel's stamp of each datagram. */
-static void phone_readable(int flags, void *arg)
-{
-	static char buf[RX_BATCH][8192];
-	static char ctl[RX_BATCH][CMSG_SPACE(sizeof(struct timespec)) +
-				  CMSG_SPACE(sizeof(struct in_pktinfo)) + 32];
-	struct phone *ph = arg;
-	struct mmsghdr mm[RX_BATCH];
-	struct iovec iov[RX_BATCH];
-	struct sa src[RX_BATCH];
-	int round;
-	(void)flags;
+/* What the pump read and has not handled yet: a ring of datagrams,
+   each with its read time t (the latency figures), its arrival time ta
+   (the kernel's stamp) and the phone whose socket it came from */
+static struct {
+	char buf[RING][DGRAM_MAX];
+	char ctl[RING][CMSG_SPACE(sizeof(struct timespec)) +
+		       CMSG_SPACE(sizeof(struct in_pktinfo)) + 32];
+	struct mmsghdr mm[RING];
+	struct iovec iov[RING];
+	struct sa src[RING];
+	struct phone *ph[RING];
+	uint64_t t[RING], ta[RING];
+	struct in_addr to[RING];
+	bool hasto[RING];
+	uint32_t head, n;
+	int epfd;                 /**< Every phone socket, for the pump */
+} rx;
 
-	for (round = 0; round < (g.onesock ? 256 : 64) / RX_BATCH; round++) {
+
+static void rx_init(void)
+{
+	uint32_t k;
+
+	for (k = 0; k < RING; k++) {
+		struct msghdr *mh = &rx.mm[k].msg_hdr;
+
+		rx.iov[k].iov_base = rx.buf[k];
+		rx.iov[k].iov_len = sizeof(rx.buf[k]) - 1;
+		mh->msg_name = &rx.src[k].u.sa;
+		mh->msg_iov = &rx.iov[k];
+		mh->msg_iovlen = 1;
+		mh->msg_control = rx.ctl[k];
+	}
+}
+
+
+/* Reads what is queued on a phone's socket into the ring, RX_BATCH
+   datagrams per recvmmsg, nothing else: no parsing, no answer.  The
+   read time is taken once per recvmmsg, after it returns.  False once
+   the socket is empty, true if the ring filled first. */
+static bool phone_read(struct phone *ph)
+{
+	while (rx.n < RING) {
+		const uint32_t tail = (rx.head + rx.n) % RING;
+		uint32_t want = RING - tail, i;
 		int64_t off;
 		uint64_t t;
-		int i, n;
+		int r;
 
-		memset(mm, 0, sizeof(mm));
-		for (i = 0; i < RX_BATCH; i++) {
-			sa_init(&src[i], AF_INET);
-			iov[i].iov_base = buf[i];
-			iov[i].iov_len = sizeof(buf[i]) - 1;
-			mm[i].msg_hdr.msg_name = &src[i].u.sa;
-			mm[i].msg_hdr.msg_namelen = sizeof(src[i].u);
-			mm[i].msg_hdr.msg_iov = &iov[i];
-			mm[i].msg_hdr.msg_iovlen = 1;
-			mm[i].msg_hdr.msg_control = ctl[i];
-			mm[i].msg_hdr.msg_controllen = sizeof(ctl[i]);
+		if (want > RING - rx.n)
+			want = RING - rx.n;
+		if (want > RX_BATCH)
+			want = RX_BATCH;
+		for (i = tail; i < tail + want; i++) {
+			sa_init(&rx.src[i], AF_INET);
+			rx.mm[i].msg_hdr.msg_namelen = sizeof(rx.src[i].u);
+			rx.mm[i].msg_hdr.msg_controllen = sizeof(rx.ctl[i]);
+			rx.mm[i].msg_hdr.msg_flags = 0;
 		}
 
-		n = recvmmsg(ph->fd, mm, RX_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			break;
+		r = recvmmsg(ph->fd, &rx.mm[tail], want, MSG_DONTWAIT, NULL);
+		if (r <= 0)
+			return false;
 		t = now_us();
 		off = real_minus_mono_us();
 
-		for (i = 0; i < n; i++) {
-			const size_t len = mm[i].msg_len;
+		for (i = tail; i < tail + (uint32_t)r; i++) {
+			struct msghdr *mh = &rx.mm[i].msg_hdr;
+			const struct in_addr *to = dest_addr(mh);
 
-			buf[i][len] = '\0';
-			src[i].len = mm[i].msg_hdr.msg_namelen;
-
-			if (!strncmp(buf[i], "SIP/2.0 ", 8))
-				handle_response(buf[i], len, t);
-			else if (!strncmp(buf[i], "NOTIFY ", 7))
-				handle_notify(buf[i], len, &src[i],
-					      dest_addr(&mm[i].msg_hdr), t,
-					      arrival_us(&mm[i].msg_hdr, off,
-							 t));
+			rx.ph[i] = ph;
+			rx.t[i] = t;
+			rx.ta[i] = arrival_us(mh, off, t);
+			rx.src[i].len = mh->msg_namelen;
+			rx.hasto[i] = to != NULL;
+			if (to)
+				rx.to[i] = *to;
 		}
-		replies_flush(ph->fd);
+		rx.n += (uint32_t)r;
+		if ((uint32_t)r < want)
+			return false;
+	}
 
-		if (n < RX_BATCH)
+	return true;
+}
+
+
+/* The oldest max datagrams of the ring: parsed, counted, and the 200s
+   of the NOTIFYs among them sent */
+static void ring_handle(uint32_t max)
+{
+	for (; rx.n && max; max--) {
+		const uint32_t k = rx.head;
+		const size_t len = rx.mm[k].msg_len;
+		char *buf = rx.buf[k];
+
+		buf[len] = '\0';
+		if (!strncmp(buf, "SIP/2.0 ", 8))
+			handle_response(buf, len, rx.t[k]);
+		else if (!strncmp(buf, "NOTIFY ", 7))
+			handle_notify(buf, len, &rx.src[k],
+				      rx.hasto[k] ? &rx.to[k] : NULL,
+				      rx.ph[k]->fd, rx.t[k], rx.ta[k]);
+		rx.head = (k + 1) % RING;
+		--rx.n;
+	}
+	replies_flush();
+}
+
+
+/* While a fan-out event waits for watchers, the pump polls instead of
+   sleeping: parkblf's sends then never wake the load generator */
+static bool spinning(uint64_t t, uint64_t t_read)
+{
+	return g.spin && (g.phase == PH_FANOUT || g.phase == PH_STORM) &&
+		g.event >= 0 && g.event_left && t - t_read < SPIN_IDLE_US;
+}
+
+
+/* The phones' sockets (rx.epfd, level-triggered) are readable.  One
+   core plays every phone, so the order of its work is chosen for each
+   phone's own read time: every ready socket is read first (a read
+   pass: one recvmmsg per socket, stamped as it returns), and the
+   datagrams read are parsed and answered, CHUNK at a time, only when
+   no socket is ready, or once the oldest has waited ANSWER_US (so
+   that a long fan-out cannot hold its 200s back: parkblf retransmits
+   after 500 ms).  Another phone's 200 (a sendmmsg on loopback, which
+   also delivers it into parkblf's socket) then no longer comes between
+   a NOTIFY's arrival and its read.  During a fan-out event it polls
+   until every watcher had it (spinning); after PUMP_US it goes back
+   to the main loop (timers, the control socket) with every datagram
+   read answered. */
+static void pump(int flags, void *arg)
+{
+	struct epoll_event ev[EV_MAX];
+	const uint64_t t0 = now_us();
+	uint64_t t_read = t0;
+	(void)flags;
+	(void)arg;
+
+	for (;;) {
+		const uint64_t t = now_us();
+		int i, nev;
+
+		if (t - t0 >= PUMP_US)
+			break;
+		if (rx.n && (rx.n == RING || t - rx.t[rx.head] >= ANSWER_US)) {
+			ring_handle(CHUNK);
+			continue;
+		}
+
+		nev = epoll_wait(rx.epfd, ev, EV_MAX, 0);
+		for (i = 0; i < nev && rx.n < RING; i++)
+			(void)phone_read(ev[i].data.ptr);
+		if (nev > 0) {
+			t_read = t;
+			continue;
+		}
+
+		if (rx.n)
+			ring_handle(CHUNK);
+		else if (!spinning(t, t_read))
 			break;
 	}
+
+	/* a socket left unread is still ready (level-triggered) */
+	while (rx.n)
+		ring_handle(RING);
+}
+
+
+/* A phone's socket, read by the pump */
+static int phone_listen(struct phone *ph)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = ph;
+
+	return epoll_ctl(rx.epfd, EPOLL_CTL_ADD, ph->fd, &ev) ? errno : 0;
 }
 
 
@@ -1625,6 +1827,7 @@ static void report_fanout(const char *name)
 	size_t i;
 	double lastv[4096], firstv[4096];
 	size_t nl = g.nevents < 4096 ? g.nevents : 4096;
+	const double cpu = proc_cpu_ns(), self = self_cpu_ns();
 	long drops, sdrops;
 
 	drops_take(&drops, &sdrops);
@@ -1639,13 +1842,15 @@ static void report_fanout(const char *name)
 	qsort(lastv, nl, sizeof(*lastv), cmp_double);
 
 	/* arr_*: the same watchers' latencies to the kernel's arrival
-	   stamp on their socket instead of our read of it */
+	   stamp on their socket instead of our read of it; cpu_s and
+	   lg_cpu_s: the server's and our own CPU over the phase */
 	(void)re_printf("%s watchers=%u events=%u samples=%zu "
 			"p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
 			"last_p50_ms=%.3f last_max_ms=%.3f "
 			"arr_first_p50_ms=%.3f arr_p50_ms=%.3f "
 			"arr_p99_ms=%.3f missing=%u "
-			"wrong_state=%u udp_drops=%ld sock_drops=%ld\n",
+			"wrong_state=%u cpu_s=%.4f lg_cpu_s=%.4f "
+			"udp_drops=%ld sock_drops=%ld\n",
 			name, g.nsetup / g.norbits, g.nevents, g.nlat,
 			pct(g.lat, g.nlat, 0.50), pct(g.lat, g.nlat, 0.99),
 			g.nlat ? g.lat[g.nlat - 1] : -1.0,
@@ -1654,7 +1859,9 @@ static void report_fanout(const char *name)
 			pct(g.alat, g.nalat, 0.50),
 			pct(g.alat, g.nalat, 0.99),
 			g.event_missing, g.event_wrong,
-			drops, sdrops);
+			cpu >= 0 && g.fo_cpu0 >= 0 ?
+			(cpu - g.fo_cpu0) / 1e9 : -1.0,
+			(self - g.fo_self0) / 1e9, drops, sdrops);
 }
 
 
@@ -1698,6 +1905,8 @@ static void storm_start(uint64_t t)
 	g.event = -1;
 	drops_take(&drops, &drops);
 	g.next_sub = g.nsetup;
+	g.fo_cpu0 = proc_cpu_ns();
+	g.fo_self0 = self_cpu_ns();
 	storm_fill(t);
 }
 
@@ -1786,6 +1995,8 @@ static void phase_next(uint64_t t)
 		g.rss1 = proc_rss();
 		report_setup();
 		g.phase = PH_FANOUT;
+		g.fo_cpu0 = proc_cpu_ns();
+		g.fo_self0 = self_cpu_ns();
 		if (have_events() && g.rounds && g.nok)
 			break;
 		/* fall through */
@@ -1941,15 +2152,21 @@ static int phones_open_one(void)
 		(void)sa_set_sa(&ph->laddr, (struct sockaddr *)&sin);
 	}
 
-	return fd_listen(fd, FD_READ, phone_readable, &g.phones[0]) ?
-		EMFILE : 0;
+	return phone_listen(&g.phones[0]);
 }
 
 
 static int phones_open(void)
 {
 	uint32_t p;
-	int one = 1;
+	int one = 1, err;
+
+	rx_init();
+	rx.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (rx.epfd < 0)
+		return errno;
+	if (fd_listen(rx.epfd, FD_READ, pump, NULL))
+		return EMFILE;
 
 	if (g.onesock)
 		return phones_open_one();
@@ -1982,8 +2199,9 @@ static int phones_open(void)
 			return errno;
 		sa_init(&ph->laddr, AF_INET);
 		(void)sa_set_sa(&ph->laddr, (struct sockaddr *)&sin);
-		if (fd_listen(ph->fd, FD_READ, phone_readable, ph))
-			return EMFILE;
+		err = phone_listen(ph);
+		if (err)
+			return err;
 	}
 
 	return 0;
@@ -2092,7 +2310,7 @@ static void usage(void)
 			 "  [-T SECS] [-P PID[,PID...]] [-o FILE] "
 			 "[-x EXPIRES] "
 			 "[-L SECS] [-W SECS] [-S STORM] [-D PER] "
-			 "[-R] [-1]\n");
+			 "[-R] [-1] [-Y]\n");
 }
 
 
@@ -2113,11 +2331,12 @@ int main(int argc, char *argv[])
 	g.tput_s = 5;
 	g.expires = 3600;
 	g.event = -1;
+	g.spin = true;
 	g.runid = (unsigned)getpid();
 	(void)inet_pton(AF_INET, "127.1.0.1", &g.first);
 
 	while ((c = getopt(argc, argv,
-			   "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:D:R1"))
+			   "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:D:R1Y"))
 	       != -1) {
 		switch (c) {
 
@@ -2162,6 +2381,7 @@ int main(int argc, char *argv[])
 		case 'D': g.per_tenant = (uint32_t)atol(optarg); break;
 		case 'R': g.route = true; break;
 		case '1': g.onesock = true; break;
+		case 'Y': g.spin = false; break;
 
 		case 'a':
 			if (inet_pton(AF_INET, optarg, &g.first) != 1) {
@@ -2256,10 +2476,12 @@ int main(int argc, char *argv[])
 	write_records();
 	if (g.ctl_port)
 		fd_close(g.ctl_fd);
-	for (c = 0; c < (int)g.nphones && (!g.onesock || c < 1); c++) {
-		fd_close(g.phones[c].fd);
-		(void)close(g.phones[c].fd);
+	if (rx.epfd > 0) {
+		fd_close(rx.epfd);
+		(void)close(rx.epfd);
 	}
+	for (c = 0; c < (int)g.nphones && (!g.onesock || c < 1); c++)
+		(void)close(g.phones[c].fd);
 	libre_close();
 
 	return g.exit_code ? g.exit_code : (g.phase == PH_DONE ? 0 : 1);
