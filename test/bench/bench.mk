@@ -11,8 +11,14 @@ PTMRBENCH_BIN := $(BUILD)/ptmrbench
 $(PTMRBENCH_BIN): $(BUILD)/test/bench/ptmrbench.o $(CORELIB)
 	$(HUSH_LD)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The kernel's floor of a 1,000-datagram loopback fan-out (BENCHMARKS.md)
+FANFLOOR_BIN := $(BUILD)/fanfloor
+
+$(FANFLOOR_BIN): $(BUILD)/test/bench/fanfloor.o
+	$(HUSH_LD)$(CC) $(LDFLAGS) -o $@ $^
+
 # built with the rest, so that they keep compiling
-all: $(LOADGEN_BIN) $(PTMRBENCH_BIN)
+all: $(LOADGEN_BIN) $(PTMRBENCH_BIN) $(FANFLOOR_BIN)
 
 .PHONY: bench bench-build bench-tenants
 
