@@ -24,6 +24,7 @@
  *
  * Copyright (C) 2026 The parkblf authors
  */
+#include <stddef.h>
 #include <string.h>
 #include <re.h>
 #include "parkblf.h"
@@ -46,6 +47,9 @@ enum {
 				      256 KiB (x 200 tenants)        */
 	FANOUT_BATCH     = 2048,   /**< NOTIFYs per main-loop turn      */
 	ROOM_MAX         = 256,    /**< NOTIFYs between socket checks   */
+	PF_STRS          = 2,      /**< Watchers ahead: fanout_prefetch */
+	PF_DIALOG        = 4,
+	PF_WATCHER       = 6,
 	FLUSH_MS         = 1000,   /**< Versions saved at most this late */
 	CSEQ_BASE        = 0x70000000, /**< Resumed: above a first run's */
 	RESUME_MARGIN    = 100,    /**< Over what a crash may lose        */
@@ -1252,6 +1256,43 @@ void notifier_set_map(struct notifier *nt, const struct orbitmap *map)
 static void fanout_handler(void *arg);
 
 
+/* What the walk will read of the watchers after w, fetched ahead: each
+   watcher, its dialog, the dialog's strings and its phone's pacing
+   entry are allocations of their own, spread over the heap, and the
+   walk mostly waited for them.  The watcher PF_WATCHER places ahead,
+   its dialog and phone entry PF_DIALOG ahead (its fields are in by
+   then), the dialog's strings PF_STRS ahead.  Read afresh from the
+   list each time: nothing is kept across a NOTIFY, which may end
+   watchers. */
+static void fanout_prefetch(const struct watcher *w)
+{
+	const struct le *le = w->le.next;
+	unsigned i;
+
+	for (i = 1; le && i <= PF_WATCHER; i++, le = le->next) {
+		const struct watcher *x;
+		const char *p;
+		size_t k;
+
+		if (i == PF_WATCHER) {
+			/* from the link's address: its data is not in yet */
+			p = (const char *)le - offsetof(struct watcher, le);
+			for (k = 0; k < sizeof(*x); k += 64)
+				__builtin_prefetch(p + k);
+			break;
+		}
+
+		x = le->data;
+		if (i == PF_STRS)
+			subdlg_prefetch_strs(x->dlg);
+		else if (i == PF_DIALOG) {
+			subdlg_prefetch(x->dlg);
+			pacer_prefetch(&x->pace);
+		}
+	}
+}
+
+
 static void fanout_batch(struct watchgroup *g)
 {
 	unsigned n = 0, room = 0;
@@ -1280,6 +1321,7 @@ static void fanout_batch(struct watchgroup *g)
 			return;
 		}
 
+		fanout_prefetch(w);
 		--room;
 		w->gen = g->gen;
 		list_unlink(&w->le);

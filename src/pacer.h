@@ -36,6 +36,7 @@ int  pacer_slot_alloc(struct pacer_slot **sp, struct pacer *p,
 		      void *arg);
 void pacer_sent(struct pacer_slot *s);
 void pacer_request(struct pacer_slot *s);
+void pacer_prefetch(const struct pacer_slot *s);
 bool pacer_pending(const struct pacer_slot *s);
 const struct sa *pacer_slot_addr(const struct pacer_slot *s);
 uint32_t pacer_count(const struct pacer *p, const struct sa *peer);

@@ -1445,6 +1445,38 @@ bool subdlg_retransmission(const struct subdlg *sd,
 }
 
 
+/**
+ * Ask the CPU for the dialog's fields before a NOTIFY on it (the
+ * fan-out walk, a few watchers ahead: each dialog is an allocation of
+ * its own, and waiting for it was a large part of the walk at 10k)
+ *
+ * @param sd Dialog
+ */
+void subdlg_prefetch(const struct subdlg *sd)
+{
+	const char *p = (const char *)sd;
+	size_t i;
+
+	for (i = 0; sd && i < sizeof(*sd); i += 64)
+		__builtin_prefetch(p + i);
+}
+
+
+/**
+ * The same for its strings (a separate allocation: call this once its
+ * fields are in, a watcher or two after subdlg_prefetch)
+ *
+ * @param sd Dialog
+ */
+void subdlg_prefetch_strs(const struct subdlg *sd)
+{
+	size_t i;
+
+	for (i = 0; sd && i < sd->slen_total; i += 64)
+		__builtin_prefetch(sd->strs + i);
+}
+
+
 /** @return true while a NOTIFY of this dialog waits for its answer */
 bool subdlg_busy(const struct subdlg *sd)
 {

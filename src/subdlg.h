@@ -41,6 +41,8 @@ int  subdlg_terminate(struct subdlg *sd, const char *reason,
 bool subdlg_retransmission(const struct subdlg *sd,
 			   const struct sip_msg *msg);
 bool subdlg_busy(const struct subdlg *sd);
+void subdlg_prefetch(const struct subdlg *sd);
+void subdlg_prefetch_strs(const struct subdlg *sd);
 bool subdlg_fast(const struct subdlg *sd);
 bool subdlg_verified(const struct subdlg *sd);
 uint32_t subdlg_cseq(const struct subdlg *sd);
