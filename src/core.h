@@ -126,6 +126,8 @@ uint64_t sipsock_bulk_taken(void);
 void     strec_add(const struct sip_msg *msg);
 bool     strec_has(const struct sip_msg *msg);
 uint32_t strec_count(void);
+bool     strec_full(void);
+uint32_t strec_max(void);
 void     strec_set_now(uint64_t ms);
 void     strec_reset(void);
 

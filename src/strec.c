@@ -14,6 +14,12 @@
  *
  * Entries expire oldest first, with every record and lookup: no timer.
  *
+ * At most REC_MAX are kept (a flood of SUBSCRIBEs answered statefully
+ * would otherwise keep rate x 40 s of them, and make every lookup walk
+ * long hash chains).  One that does not fit is not recorded; instead,
+ * for REC_LIFE_MS after it, every SUBSCRIBE is said to be recorded,
+ * so all go libre's way: correct, only slower.
+ *
  * Copyright (C) 2026 The parkblf authors
  */
 #include <string.h>
@@ -24,7 +30,8 @@
 
 enum {
 	REC_LIFE_MS = 40000,        /**< Timer J (32 s) and some margin */
-	REC_HASH    = 256,
+	REC_MAX     = 65536,        /**< ~10 MiB at most                */
+	REC_HASH    = 4096,
 };
 
 /** One SUBSCRIBE answered statefully */
@@ -42,6 +49,8 @@ static struct {
 	struct list fifo;
 	struct hash *by_callid;
 	struct hash *by_branch;
+	uint32_t n;                 /**< Entries in fifo                 */
+	uint64_t full_until;        /**< Everything libre's way till then */
 	uint64_t now;               /**< 0: tmr_jiffies()                */
 } recs;
 
@@ -51,6 +60,7 @@ static void rec_destructor(void *arg)
 	struct rec *r = arg;
 
 	list_unlink(&r->le);
+	--recs.n;
 	hash_unlink(&r->he_callid);
 	hash_unlink(&r->he_branch);
 }
@@ -114,6 +124,11 @@ void strec_add(const struct sip_msg *msg)
 	}
 	expire();
 
+	if (recs.n >= REC_MAX) {
+		recs.full_until = now_ms() + REC_LIFE_MS;
+		return;
+	}
+
 	r = mem_zalloc(sizeof(*r) + msg->callid.l + msg->via.branch.l + 1,
 		       rec_destructor);
 	if (!r)
@@ -132,6 +147,7 @@ void strec_add(const struct sip_msg *msg)
 	r->t = now_ms();
 
 	list_append(&recs.fifo, &r->le, r);
+	++recs.n;
 	hash_append(recs.by_callid, hash_joaat_pl(&r->callid),
 		    &r->he_callid, r);
 	hash_append(recs.by_branch, hash_joaat_pl(&r->branch),
@@ -153,6 +169,8 @@ bool strec_has(const struct sip_msg *msg)
 		return false;
 
 	expire();
+	if (strec_full())
+		return true;
 	if (list_isempty(&recs.fifo))
 		return false;
 
@@ -165,11 +183,31 @@ bool strec_has(const struct sip_msg *msg)
 }
 
 
+/**
+ * Whether a SUBSCRIBE answered statefully lately was not recorded (the
+ * records were full): until its transaction is surely over, every
+ * SUBSCRIBE goes libre's way
+ *
+ * @return true if so
+ */
+bool strec_full(void)
+{
+	return recs.full_until && now_ms() < recs.full_until;
+}
+
+
 /** @return SUBSCRIBEs recorded and not yet expired (for the tests) */
 uint32_t strec_count(void)
 {
 	expire();
-	return list_count(&recs.fifo);
+	return recs.n;
+}
+
+
+/** @return How many SUBSCRIBEs strec keeps at most */
+uint32_t strec_max(void)
+{
+	return REC_MAX;
 }
 
 
@@ -190,6 +228,7 @@ void strec_set_now(uint64_t ms)
 void strec_reset(void)
 {
 	list_flush(&recs.fifo);
+	recs.full_until = 0;
 	recs.by_callid = mem_deref(recs.by_callid);
 	recs.by_branch = mem_deref(recs.by_branch);
 }

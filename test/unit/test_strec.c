@@ -98,9 +98,53 @@ static void test_expiry(void **state)
 }
 
 
+/* A flood of SUBSCRIBEs answered statefully keeps at most strec_max
+   records; past it, for as long as one not recorded may have a
+   transaction, every SUBSCRIBE goes libre's way */
+static void test_cap(void **state)
+{
+	struct sip_msg *other = subscribe("call-other", "z9hG4bK-other");
+	const uint32_t max = strec_max();
+	char callid[32], branch[32];
+	uint32_t i;
+	(void)state;
+
+	strec_reset();
+	strec_set_now(1000);
+	for (i = 0; i < max + 100; i++) {
+		struct sip_msg *m;
+
+		(void)re_snprintf(callid, sizeof(callid), "flood-%u", i);
+		(void)re_snprintf(branch, sizeof(branch), "z9hG4bK%u", i);
+		m = subscribe(callid, branch);
+		strec_add(m);
+		mem_deref(m);
+		if (i + 1 == max)
+			assert_false(strec_has(other));
+	}
+	assert_int_equal(max, strec_count());
+	assert_true(strec_full());
+	assert_true(strec_has(other));        /* not recorded: full */
+
+	/* the first ones expire, the last not recorded may still have
+	   its transaction */
+	strec_set_now(1000 + 39999);
+	assert_true(strec_has(other));
+	strec_set_now(1000 + 40000);
+	assert_int_equal(0, strec_count());
+	assert_false(strec_full());
+	assert_false(strec_has(other));
+
+	strec_reset();
+	strec_set_now(0);
+	mem_deref(other);
+}
+
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_match),
 	cmocka_unit_test(test_expiry),
+	cmocka_unit_test(test_cap),
 };
 
 const struct unit_group unit_strec = UNIT_GROUP(strec, tests);
