@@ -44,6 +44,17 @@ void log_printf(enum log_level level, const char *fmt, ...);
 #define log_warn(...)  log_printf(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_error(...) log_printf(LOG_LEVEL_ERROR, __VA_ARGS__)
 
+/** One kind of log line a stranger can cause with every request: a
+    few per window are printed, the rest counted (one static per kind) */
+struct log_limit {
+	uint64_t start;      /**< The window began, tmr_jiffies() ms  */
+	uint32_t lines;      /**< Printed in it                       */
+	uint32_t dropped;    /**< Not printed in it                   */
+};
+
+void log_limited(struct log_limit *ll, enum log_level level,
+		 const char *fmt, ...);
+
 
 /* dn report: what a decoder makes of an upstream body */
 

@@ -196,12 +196,13 @@ static void map_reload(void *arg)
 static bool allowed(struct app *app, const struct sip_msg *msg)
 {
 	const bool ack = !pl_strcmp(&msg->met, "ACK");
+	static struct log_limit ll;
 	struct sa phone;
 
 	proxytrust_phone(&phone, msg);
 	if (!acl_allows(app->acl, &phone)) {
-		log_info("app: %r from %J refused: not in subscribe_allow",
-			 &msg->met, &phone);
+		log_limited(&ll, LOG_LEVEL_INFO, "app: %r from %J refused: "
+			    "not in subscribe_allow", &msg->met, &phone);
 		if (!ack)
 			(void)sip_reply(app->sip, msg, 403, "Forbidden");
 		return false;
@@ -228,9 +229,11 @@ static bool refuse(struct app *app, const struct sip_msg *msg,
    when the Request-URI's domain is not one the recipient handles) */
 static bool no_tenant(struct app *app, const struct sip_msg *msg)
 {
-	log_info("app: %r for %r (To %r) from %J refused: no tenant serves "
-		 "that domain", &msg->met, &msg->uri.host, &msg->to.uri.host,
-		 &msg->src);
+	static struct log_limit ll;
+
+	log_limited(&ll, LOG_LEVEL_INFO, "app: %r for %r (To %r) from %J "
+		    "refused: no tenant serves that domain", &msg->met,
+		    &msg->uri.host, &msg->to.uri.host, &msg->src);
 	(void)sip_reply(app->sip, msg, 404, "Domain Not Served");
 
 	return true;
@@ -297,6 +300,7 @@ static bool dialog_handler(const struct sip_msg *msg, void *arg)
 {
 	struct app *app = arg;
 	const bool subscribe = !pl_strcmp(&msg->met, "SUBSCRIBE");
+	struct tenant *t;
 	struct pl maddr;
 
 	/* the first listener: sees every request first */
@@ -320,25 +324,47 @@ static bool dialog_handler(const struct sip_msg *msg, void *arg)
 	if (!allowed(app, msg)) {
 		if (subscribe)
 			++metrics.subscribes_refused;
+		else if (pl_strcmp(&msg->met, "ACK"))
+			++metrics.requests_refused;
 		return true;
 	}
 
 	if (!subscribe)
 		return false;
 
-	if (tenant_indialog(tenants_choose(app->tenants, msg), msg))
+	t = tenants_choose(app->tenants, msg);
+	if (tenant_indialog(t, msg))
 		return true;
 
-	/* libre's notifier answers the rest of a dialog's statefully */
-	if (pl_isset(&msg->to.tag))
+	/* libre's notifier answers the rest of a list's dialog
+	   statefully (a dialog of no tenant's: 481, statelessly) */
+	if (t && pl_isset(&msg->to.tag))
 		strec_add(msg);
 
 	return false;
 }
 
 
+/* A request no listener took, answered as libre would answer it (a
+   CANCEL here matches no transaction; an ACK gets no answer), but
+   without the line libre prints on stderr for each, and counted */
+static bool not_taken(struct sip *sip, const struct sip_msg *msg)
+{
+	if (!pl_strcmp(&msg->met, "ACK"))
+		return true;
+
+	++metrics.requests_refused;
+	if (!pl_strcmp(&msg->met, "CANCEL"))
+		(void)sip_reply(sip, msg, 481, "Transaction Does Not Exist");
+	else
+		(void)sip_reply(sip, msg, 501, "Not Implemented");
+
+	return true;
+}
+
+
 /* Requests of phones' parkblf accounts: OPTIONS pings, REGISTER, and
-   INVITEs of key presses; anything else gets libre's 501 */
+   INVITEs of key presses; anything else gets 501 (481 a CANCEL) */
 static bool request_handler(const struct sip_msg *msg, void *arg)
 {
 	struct app *app = arg;
@@ -371,8 +397,10 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 	if (!pl_strcmp(&msg->met, "INVITE") && !pl_isset(&msg->to.tag)) {
 		const struct tenant *t = choose(app, msg);
 
-		if (!t)
+		if (!t) {
+			++metrics.requests_refused;
 			return no_tenant(app, msg);
+		}
 		redirect_reply(app->sip, msg, tenant_map(t),
 			       tenant_domain(t));
 		return true;
@@ -383,7 +411,7 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 	if (!pl_strcmp(&msg->met, "ACK"))
 		return true;
 
-	return false;
+	return not_taken(app->sip, msg);
 }
 
 
@@ -424,9 +452,8 @@ static bool bulk_handler(void *sock, const struct sa *laddr,
 	/* the listeners after libre's server transactions: ours, then
 	   libre's notifier's (a SUBSCRIBE without a To tag goes to its
 	   subscribe handler), then ours again; libre answers the rest */
-	if (!dialog_handler(msg, app) && !subscribe_handler(msg, app) &&
-	    !request_handler(msg, app))
-		(void)sip_reply(app->sip, msg, 501, "Not Implemented");
+	if (!dialog_handler(msg, app) && !subscribe_handler(msg, app))
+		(void)request_handler(msg, app);
 
 	mem_deref(msg);
 
@@ -667,15 +694,18 @@ static int listen_all(struct sip *sip, const struct config *cfg,
 }
 
 
-/* The upstream link's stack answers OPTIONS pings of the PBX */
+/* The upstream link's stack answers OPTIONS pings of the PBX; what
+   else its listeners before did not take gets 501 */
 static bool uplink_request_handler(const struct sip_msg *msg, void *arg)
 {
 	struct app *app = arg;
 
 	if (pl_strcmp(&msg->met, "OPTIONS"))
-		return false;
+		return not_taken(app->usip, msg);
 
-	(void)sip_treply(NULL, app->usip, msg, 200, "OK");
+	/* statelessly: anyone may send them, a transaction would keep
+	   each 32 s, and a retransmission gets the same answer again */
+	(void)sip_reply(app->usip, msg, 200, "OK");
 
 	return true;
 }
@@ -695,7 +725,8 @@ static bool uplink_subscribe_handler(const struct sip_msg *msg, void *arg)
 {
 	struct app *app = arg;
 
-	(void)sip_treply(NULL, app->usip, msg, 403, "Subscribe on sip_listen");
+	++metrics.subscribes_refused;
+	(void)sip_reply(app->usip, msg, 403, "Subscribe on sip_listen");
 
 	return true;
 }

@@ -68,6 +68,7 @@ struct listwatcher {
 	struct sipnot *not;
 	struct pacer_slot *pace;
 	char *entity;            /**< The list URI subscribed to        */
+	char *callid;            /**< Its dialog's, to know its SUBSCRIBEs */
 	char *host;              /**< host[:port] for resource URIs     */
 	struct sa peer;
 	struct list resources;   /**< struct resource, map order        */
@@ -120,6 +121,7 @@ static void watcher_destructor(void *arg)
 	lw->dlg = mem_deref(lw->dlg);
 	list_flush(&lw->resources);
 	mem_deref(lw->entity);
+	mem_deref(lw->callid);
 	mem_deref(lw->host);
 }
 
@@ -704,6 +706,7 @@ static int list_subscribe(struct blflist *bl, struct sip *sip,
 			  const struct sip_msg *orig,
 			  const struct config *cfg)
 {
+	static struct log_limit ll;
 	struct listwatcher *lw = NULL;
 	struct sa phone;
 	struct le *le;
@@ -735,8 +738,9 @@ static int list_subscribe(struct blflist *bl, struct sip *sip,
 	}
 
 	if (!contact_is_source(msg)) {
-		log_info("blflist: list SUBSCRIBE from %J refused: its "
-			 "Contact is not its source address", &msg->src);
+		log_limited(&ll, LOG_LEVEL_INFO, "blflist: list SUBSCRIBE "
+			    "from %J refused: its Contact is not its source "
+			    "address", &msg->src);
 		(void)sip_reply(sip, msg, 403, "Contact Not Source Address");
 		return EPERM;
 	}
@@ -753,6 +757,7 @@ static int list_subscribe(struct blflist *bl, struct sip *sip,
 	lw->cfg = cfg;
 
 	err  = pl_strdup(&lw->entity, &msg->ruri);
+	err |= pl_strdup(&lw->callid, &msg->callid);
 	err |= re_sdprintf(&lw->host, msg->uri.port ? "%r:%u" : "%r",
 			   &msg->uri.host, msg->uri.port);
 	proxytrust_phone(&phone, msg);
@@ -812,23 +817,27 @@ static void back_handler(void *arg)
  *
  * @param bl  List subscriptions
  * @param msg A SUBSCRIBE with a To tag
+ *
+ * @return true if it has the Call-ID of a list subscription (libre's
+ *         notifier has its dialog)
  */
-void blflist_indialog(struct blflist *bl, const struct sip_msg *msg)
+bool blflist_indialog(struct blflist *bl, const struct sip_msg *msg)
 {
 	struct le *le;
 
 	if (!bl || !msg)
-		return;
+		return false;
 
 	for (le = list_head(&bl->watchers); le; le = le->next) {
 		struct listwatcher *lw = le->data;
 		const struct sa was = lw->peer;
 		bool moved, back;
 
-		if (!lw->nat || !sip_dialog_cmp(lw->dlg, msg))
+		if (pl_strcmp(&msg->callid, lw->callid))
 			continue;
-		if (msg->tp != lw->tp)
-			return;
+		if (!lw->nat || !sip_dialog_cmp(lw->dlg, msg) ||
+		    msg->tp != lw->tp)
+			return true;
 
 		moved = !sa_cmp(&lw->peer, &msg->src, SA_ALL) ||
 			!sa_cmp(&lw->laddr, &msg->dst, SA_ALL);
@@ -836,7 +845,7 @@ void blflist_indialog(struct blflist *bl, const struct sip_msg *msg)
 		if (!moved && !back)
 			natuse_heard(lw->nat);
 		else if (nat_bind(lw, msg))
-			return;
+			return true;
 
 		if (moved) {
 			log_info("blflist: list from %J: the phone moved to "
@@ -857,8 +866,10 @@ void blflist_indialog(struct blflist *bl, const struct sip_msg *msg)
 			lw->full = true;
 			ptmr_start(&lw->tmr_back, 0, back_handler, lw);
 		}
-		return;
+		return true;
 	}
+
+	return false;
 }
 
 

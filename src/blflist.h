@@ -13,7 +13,7 @@ int  blflist_subscribe(struct blflist *bl, struct sip *sip,
 		       struct sipevent_sock *sock, const struct sip_msg *msg,
 		       const struct sipevent_event *se,
 		       const struct config *cfg);
-void blflist_indialog(struct blflist *bl, const struct sip_msg *msg);
+bool blflist_indialog(struct blflist *bl, const struct sip_msg *msg);
 void blflist_orbit_changed(struct blflist *bl, const char *name);
 void blflist_close_all(struct blflist *bl, enum sipevent_reason reason,
 		       uint32_t retry_after);

@@ -127,6 +127,11 @@ static const struct counter counters[] = {
 	{"discover_refused", "DNs and names a discover line covers that "
 	 "were not made orbits: its max= was reached.",
 	 &metrics.discover_refused},
+	{"requests_refused", "Requests other than SUBSCRIBEs refused "
+	 "(4xx/5xx): not allowed, in no dialog, or of a method parkblf does "
+	 "not take.", &metrics.requests_refused},
+	{"log_suppressed", "Log lines of refused requests not printed: over "
+	 "10 of a kind in 10 s.", &metrics.log_suppressed},
 };
 
 

@@ -21,8 +21,15 @@
 #include <re_dbg.h>
 #include "parkblf.h"
 #include "core.h"
+#include "metrics.h"
 
 
+enum {
+	LIMIT_WINDOW_MS = 10000,   /**< log_limited's window           */
+	LIMIT_LINES     = 10,      /**< ... and lines printed in one   */
+};
+
+static const char *prefix[] = {"debug", "info", "warning", "error"};
 static enum log_level min_level = LOG_LEVEL_INFO;
 static bool file_errors_logged;   /**< The daemon: FILE:LINE as errors */
 
@@ -114,7 +121,6 @@ static int line_start(struct re_printf *pf, void *arg)
  */
 void log_printf(enum log_level level, const char *fmt, ...)
 {
-	static const char *prefix[] = {"debug", "info", "warning", "error"};
 	va_list ap;
 
 	if (!log_enabled(level))
@@ -123,6 +129,53 @@ void log_printf(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)re_fprintf(stderr, "%Hparkblf: %s: %v\n", line_start, &level,
 			 prefix[level], fmt, &ap);
+	va_end(ap);
+}
+
+
+/**
+ * Print a log line of a kind a stranger can cause with every request
+ * (a refused request): at most LIMIT_LINES of the kind per
+ * LIMIT_WINDOW_MS, so that a flood cannot fill the disk.  The first
+ * line of a window says how many the window before left out; all left
+ * out are counted (metrics.log_suppressed).
+ *
+ * @param ll    The kind's limit (static, zeroed at first)
+ * @param level Log level
+ * @param fmt   re_printf format of the message, without newline
+ */
+void log_limited(struct log_limit *ll, enum log_level level,
+		 const char *fmt, ...)
+{
+	const uint64_t now = tmr_jiffies();
+	uint32_t dropped = 0;
+	va_list ap;
+
+	if (!ll || !log_enabled(level))
+		return;
+
+	if (!ll->start || now - ll->start >= LIMIT_WINDOW_MS) {
+		dropped = ll->dropped;
+		ll->start = now ? now : 1;
+		ll->lines = 0;
+		ll->dropped = 0;
+	}
+
+	if (ll->lines >= LIMIT_LINES) {
+		++ll->dropped;
+		++metrics.log_suppressed;
+		return;
+	}
+	++ll->lines;
+
+	va_start(ap, fmt);
+	if (dropped)
+		(void)re_fprintf(stderr, "%Hparkblf: %s: %v (and %u more "
+				 "like it not logged before)\n", line_start,
+				 &level, prefix[level], fmt, &ap, dropped);
+	else
+		(void)re_fprintf(stderr, "%Hparkblf: %s: %v\n", line_start,
+				 &level, prefix[level], fmt, &ap);
 	va_end(ap);
 }
 

@@ -28,6 +28,9 @@ struct metrics {
 	uint64_t alerts;               /**< Orbits gone overdue by timer   */
 	uint64_t orbits_discovered;    /**< Made by discover lines         */
 	uint64_t discover_refused;     /**< ... not made: max= reached     */
+	uint64_t requests_refused;     /**< Other requests answered 4xx/5xx:
+					    not allowed, no dialog, method */
+	uint64_t log_suppressed;       /**< Lines of refusals not logged   */
 };
 
 extern struct metrics metrics;

@@ -721,9 +721,18 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 				    hash_joaat_pl(&msg->callid), callid_cmp,
 				    (void *)msg));
 	if (!w) {
-		/* a list's: libre's notifier answers it */
-		blflist_indialog(nt->lists, msg);
-		return false;
+		/* a list's: libre's notifier answers it; so a first
+		   SUBSCRIBE (subscribe_handler) */
+		if (!pl_isset(&msg->to.tag) ||
+		    blflist_indialog(nt->lists, msg))
+			return false;
+
+		/* in no dialog: as libre's notifier would answer it
+		   (statelessly), but without a record (strec.c) */
+		(void)sip_reply(nt->sip, msg, 481,
+				"Subscription Does Not Exist");
+		++metrics.subscribes_refused;
+		return true;
 	}
 
 	/* a phone behind NAT is followed where it moves */

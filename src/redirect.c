@@ -42,6 +42,7 @@ void redirect_reply(struct sip *sip, const struct sip_msg *msg,
 	const struct orbit *orbit;
 	struct orbit *unmade = NULL;
 	const struct sip_hdr *rb;
+	static struct log_limit ll;
 	const char *dial;
 	bool park;
 
@@ -61,11 +62,11 @@ void redirect_reply(struct sip *sip, const struct sip_msg *msg,
 	park = park || rb;
 	dial = park ? orbit->park : orbit->retrieve;
 
-	log_info("redirect: %r (%s%s) from %J: %s -> sip:%s@%s",
-		 &msg->uri.user, orbit->name,
-		 unmade ? ", no orbit yet" : "", &msg->src,
-		 rb ? "transfer, park" : park ? "park" : "retrieve", dial,
-		 domain);
+	log_limited(&ll, LOG_LEVEL_INFO, "redirect: %r (%s%s) from %J: %s "
+		    "-> sip:%s@%s", &msg->uri.user, orbit->name,
+		    unmade ? ", no orbit yet" : "", &msg->src,
+		    rb ? "transfer, park" : park ? "park" : "retrieve", dial,
+		    domain);
 
 	(void)sip_replyf(sip, msg, 302, "Moved Temporarily",
 			 "Contact: <sip:%s@%s>\r\n"

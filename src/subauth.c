@@ -219,6 +219,7 @@ bool subauth_check(const struct subauth *sa, struct sip *sip,
 	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_AUTHORIZATION);
 	struct http_auth auth = {sa->realm, false};
 	struct httpauth_digest_resp resp;
+	static struct log_limit ll;
 
 	if (hdr && http_auth_check(&hdr->val, &msg->met, &auth, ha1_handler,
 				   (void *)sa)) {
@@ -232,8 +233,8 @@ bool subauth_check(const struct subauth *sa, struct sip *sip,
 	}
 
 	if (hdr)
-		log_info("subauth: %r from %J: credentials refused",
-			 &msg->met, &msg->src);
+		log_limited(&ll, LOG_LEVEL_INFO, "subauth: %r from %J: "
+			    "credentials refused", &msg->met, &msg->src);
 
 	/* stateless: a flood of requests without credentials keeps
 	   nothing */

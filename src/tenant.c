@@ -389,6 +389,7 @@ static bool refuse(struct tenant *t, const struct sip_msg *msg,
  */
 bool tenant_subscribe(struct tenant *t, const struct sip_msg *msg)
 {
+	static struct log_limit ll_full, ll_source;
 	struct sa phone;
 
 	if (!t || !msg)
@@ -400,15 +401,16 @@ bool tenant_subscribe(struct tenant *t, const struct sip_msg *msg)
 	   take it (conf/kamailio/kamailio.cfg tries the next one on this
 	   reason), unlike a phone over its own limit */
 	if (notifier_full(t->nt)) {
-		log_warn("app: SUBSCRIBE from %J refused: %u subscriptions "
-			 "(subscribe_max_total)", &phone,
-			 t->cfg->subscribe_max_total);
+		log_limited(&ll_full, LOG_LEVEL_WARN, "app: SUBSCRIBE from %J "
+			    "refused: %u subscriptions (subscribe_max_total)",
+			    &phone, t->cfg->subscribe_max_total);
 		return refuse(t, msg, "Server Full", LIMIT_RETRY_S);
 	}
 
 	if (notifier_over_limit(t->nt, &phone)) {
-		log_warn("app: SUBSCRIBE from %J refused: over "
-			 "subscribe_max_per_source", &phone);
+		log_limited(&ll_source, LOG_LEVEL_WARN, "app: SUBSCRIBE from "
+			    "%J refused: over subscribe_max_per_source",
+			    &phone);
 		return refuse(t, msg, "Too Many Subscriptions",
 			      LIMIT_RETRY_S);
 	}

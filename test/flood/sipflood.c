@@ -1,9 +1,11 @@
 /**
  * @file sipflood.c  A hostile SIP client for the security tests
  *
- * Sends COUNT requests made from a template, from one source address,
- * to parkblf, and meanwhile listens as a "victim" address that a
- * request may name (in its Contact, Record-Route or Via) and counts
+ * Sends COUNT requests made from templates (each source takes them in
+ * turn), from one source address or SOURCES of them (the -s address
+ * and the next ones: 127.0.5.1, 127.0.5.2, ... each with a port the OS
+ * picks), to parkblf, and meanwhile listens as a "victim" address that
+ * a request may name (in its Contact, Record-Route or Via) and counts
  * every byte that arrives there.  The source and the victim answer
  * NOTIFYs 200 only when asked to (-A, -a): an address that never
  * answers has not shown parkblf that it is reachable.
@@ -18,11 +20,13 @@
  *
  * Usage:
  *
- *   sipflood -t DST -s SRC -m TEMPLATE [-n COUNT] [-v VICTIM] [-A] [-a]
- *            [-w WINDOW] [-T SECS]
+ *   sipflood -t DST -s SRC -m TEMPLATE [-m TEMPLATE...] [-n COUNT]
+ *            [-S SOURCES] [-d SECS] [-v VICTIM] [-A] [-a] [-w WINDOW]
+ *            [-T SECS]
  *
  * At most WINDOW requests (default 100) are left without an answer at
- * a time; a request unanswered for 2 s is counted lost.  After the
+ * a time; a request unanswered for 2 s is counted lost.  With -d it
+ * stops sending after SECS seconds even if COUNT are not sent.  After the
  * last request it listens SECS more seconds (default 2), then prints:
  *
  *   sent=N sent_bytes=B answered=N lost=N c2xx=N c4xx=N c5xx=N
@@ -49,7 +53,7 @@
 #include <sys/socket.h>
 
 
-enum { MAX_MSG = 65536, LOST_MS = 2000 };
+enum { MAX_MSG = 65536, LOST_MS = 2000, MAX_TPL = 16, MAX_SRC = 1024 };
 
 struct counts {
 	unsigned long sent, sent_bytes, answered, lost;
@@ -298,40 +302,106 @@ static char *read_file(const char *path)
 static void usage(void)
 {
 	fprintf(stderr, "usage: sipflood -t DST -s SRC -m TEMPLATE "
-		"[-n COUNT] [-v VICTIM] [-A] [-a] [-w WINDOW] [-T SECS]\n");
+		"[-m TEMPLATE...] [-n COUNT] [-S SOURCES] [-d SECS] "
+		"[-v VICTIM] [-A] [-a] [-w WINDOW] [-T SECS]\n");
 	exit(2);
+}
+
+
+static void print_counts(const struct counts *c)
+{
+	unsigned long k2 = 0, k4 = 0, k5 = 0;
+	int k;
+
+	printf("sent=%lu sent_bytes=%lu answered=%lu lost=%lu", c->sent,
+	       c->sent_bytes, c->answered, c->lost);
+	for (k = 200; k < 700; k++) {
+		if (k < 300)
+			k2 += c->code[k];
+		else if (k >= 400 && k < 500)
+			k4 += c->code[k];
+		else if (k >= 500 && k < 600)
+			k5 += c->code[k];
+	}
+	printf(" c2xx=%lu c4xx=%lu c5xx=%lu", k2, k4, k5);
+	for (k = 200; k < 700; k++) {
+		if (c->code[k])
+			printf(" code_%d=%lu", k, c->code[k]);
+	}
+	printf(" src_requests=%lu src_bytes=%lu victim_requests=%lu "
+	       "victim_bytes=%lu\n", c->src_requests, c->src_bytes,
+	       c->victim_requests, c->victim_bytes);
+}
+
+
+/* Every socket's arrivals: the sources' and the victim's */
+static void read_all(const int *sfd, unsigned nsrc, int vfd,
+		     struct counts *c, bool src_ans, bool victim_ans,
+		     unsigned long *outstanding, int timeout_ms)
+{
+	static struct pollfd pfd[MAX_SRC + 1];
+	unsigned k;
+
+	for (k = 0; k < nsrc; k++) {
+		pfd[k].fd = sfd[k];
+		pfd[k].events = POLLIN;
+		pfd[k].revents = 0;
+	}
+	pfd[nsrc].fd = vfd;
+	pfd[nsrc].events = POLLIN;
+	pfd[nsrc].revents = 0;
+
+	if (poll(pfd, nsrc + (vfd >= 0), timeout_ms) <= 0)
+		return;
+
+	for (k = 0; k < nsrc; k++) {
+		if (pfd[k].revents)
+			read_sock(sfd[k], c, src_ans, outstanding);
+	}
+	if (vfd >= 0 && pfd[nsrc].revents)
+		read_sock(vfd, c, victim_ans, NULL);
 }
 
 
 int main(int argc, char **argv)
 {
+	static int sfd[MAX_SRC];
+	static char srcs[MAX_SRC][32];
 	struct sockaddr_in dst, src, victim, got;
-	char srcs[32] = "", victims[32] = "", dsts[32] = "";
-	const char *tplfile = NULL, *victim_arg = NULL, *src_arg = NULL;
+	char victims[32] = "", dsts[32] = "";
+	const char *tplfile[MAX_TPL], *victim_arg = NULL, *src_arg = NULL;
 	const char *dst_arg = NULL;
+	char *tpl[MAX_TPL];
 	unsigned long count = 1, window = 100, outstanding = 0, i;
-	unsigned tail_s = 2;
+	unsigned tail_s = 2, ntpl = 0, nsrc = 1, dur_s = 0, k;
 	bool src_ans = false, victim_ans = false;
 	struct counts c;
-	int sfd, vfd = -1, opt;
-	uint64_t last_progress, end;
-	char *tpl, *msg;
+	int vfd = -1, opt;
+	uint64_t last_progress, end, stop = 0;
+	char *msg;
 
-	while ((opt = getopt(argc, argv, "t:s:m:n:v:Aaw:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:s:m:n:v:Aaw:T:S:d:")) != -1) {
 		switch (opt) {
 		case 't': dst_arg = optarg; break;
 		case 's': src_arg = optarg; break;
-		case 'm': tplfile = optarg; break;
+		case 'm':
+			if (ntpl == MAX_TPL)
+				usage();
+			tplfile[ntpl++] = optarg;
+			break;
 		case 'n': count = strtoul(optarg, NULL, 10); break;
 		case 'v': victim_arg = optarg; break;
 		case 'A': src_ans = true; break;
 		case 'a': victim_ans = true; break;
 		case 'w': window = strtoul(optarg, NULL, 10); break;
 		case 'T': tail_s = (unsigned)atoi(optarg); break;
+		case 'S': nsrc = (unsigned)atoi(optarg); break;
+		case 'd': dur_s = (unsigned)atoi(optarg); break;
 		default: usage();
 		}
 	}
-	if (!dst_arg || !src_arg || !tplfile || !window)
+	if (!dst_arg || !src_arg || !ntpl || !window || !nsrc ||
+	    nsrc > MAX_SRC)
 		usage();
 
 	if (parse_addr(&dst, dst_arg) || parse_addr(&src, src_arg) ||
@@ -340,19 +410,33 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	tpl = read_file(tplfile);
+	for (k = 0; k < ntpl; k++) {
+		tpl[k] = read_file(tplfile[k]);
+		if (!tpl[k]) {
+			fprintf(stderr, "sipflood: cannot read %s\n",
+				tplfile[k]);
+			return 2;
+		}
+	}
 	msg = malloc(MAX_MSG);
-	if (!tpl || !msg) {
-		fprintf(stderr, "sipflood: cannot read %s\n", tplfile);
+	if (!msg)
 		return 2;
-	}
 
-	sfd = bind_udp(&src, &got);
-	if (sfd < 0) {
-		perror("sipflood: source");
-		return 2;
+	for (k = 0; k < nsrc; k++) {
+		struct sockaddr_in a = src;
+
+		if (nsrc > 1) {
+			a.sin_addr.s_addr = htonl(ntohl(src.sin_addr.s_addr) +
+						  k);
+			a.sin_port = 0;
+		}
+		sfd[k] = bind_udp(&a, &got);
+		if (sfd[k] < 0) {
+			perror("sipflood: source");
+			return 2;
+		}
+		addr_str(srcs[k], sizeof(srcs[k]), &got);
 	}
-	addr_str(srcs, sizeof(srcs), &got);
 	if (victim_arg) {
 		vfd = bind_udp(&victim, &got);
 		if (vfd < 0) {
@@ -365,14 +449,17 @@ int main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	last_progress = now_ms();
-	for (i = 0; i < count; ) {
-		struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {vfd, POLLIN, 0}};
-
+	if (dur_s)
+		stop = last_progress + dur_s * 1000ULL;
+	for (i = 0; i < count && (!stop || now_ms() < stop); ) {
 		if (outstanding < window) {
-			size_t len = render(msg, MAX_MSG, tpl, i, srcs,
+			const unsigned s = (unsigned)(i % nsrc);
+			/* every source sends every template in turn */
+			const unsigned t = (unsigned)((i + i / nsrc) % ntpl);
+			size_t len = render(msg, MAX_MSG, tpl[t], i, srcs[s],
 					    victims, dsts);
 
-			if (sendto(sfd, msg, len, 0,
+			if (sendto(sfd[s], msg, len, 0,
 				   (const struct sockaddr *)&dst,
 				   sizeof(dst)) == (ssize_t)len) {
 				++c.sent;
@@ -392,51 +479,25 @@ int main(int argc, char **argv)
 			outstanding = 0;
 		}
 
-		(void)poll(pfd, vfd >= 0 ? 2 : 1,
-			   outstanding < window ? 0 : 10);
-		read_sock(sfd, &c, src_ans, &outstanding);
-		if (vfd >= 0)
-			read_sock(vfd, &c, victim_ans, NULL);
+		/* with many sources, poll all only every so often */
+		if (outstanding >= window || nsrc == 1 || !(i % 64))
+			read_all(sfd, nsrc, vfd, &c, src_ans, victim_ans,
+				 &outstanding, outstanding < window ? 0 : 10);
 	}
 
 	end = now_ms() + tail_s * 1000ULL;
-	while (now_ms() < end) {
-		struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {vfd, POLLIN, 0}};
-
-		(void)poll(pfd, vfd >= 0 ? 2 : 1, 50);
-		read_sock(sfd, &c, src_ans, &outstanding);
-		if (vfd >= 0)
-			read_sock(vfd, &c, victim_ans, NULL);
-	}
+	while (now_ms() < end)
+		read_all(sfd, nsrc, vfd, &c, src_ans, victim_ans,
+			 &outstanding, 50);
 	c.lost += outstanding;
 
-	printf("sent=%lu sent_bytes=%lu answered=%lu lost=%lu", c.sent,
-	       c.sent_bytes, c.answered, c.lost);
-	{
-		unsigned long k2 = 0, k4 = 0, k5 = 0;
-		int k;
+	print_counts(&c);
 
-		for (k = 200; k < 700; k++) {
-			if (k < 300)
-				k2 += c.code[k];
-			else if (k >= 400 && k < 500)
-				k4 += c.code[k];
-			else if (k >= 500 && k < 600)
-				k5 += c.code[k];
-		}
-		printf(" c2xx=%lu c4xx=%lu c5xx=%lu", k2, k4, k5);
-		for (k = 200; k < 700; k++) {
-			if (c.code[k])
-				printf(" code_%d=%lu", k, c.code[k]);
-		}
-	}
-	printf(" src_requests=%lu src_bytes=%lu victim_requests=%lu "
-	       "victim_bytes=%lu\n", c.src_requests, c.src_bytes,
-	       c.victim_requests, c.victim_bytes);
-
-	free(tpl);
+	for (k = 0; k < ntpl; k++)
+		free(tpl[k]);
 	free(msg);
-	close(sfd);
+	for (k = 0; k < nsrc; k++)
+		close(sfd[k]);
 	if (vfd >= 0)
 		close(vfd);
 

@@ -110,7 +110,7 @@ expect_get /metrics "text/plain; version=0.0.4"
 for c in subscribes_accepted subscribes_refused notifies_sent \
 	notifies_failed upstream_attempts upstream_reconnects \
 	upstream_notifies decode_errors orbit_changes fanout_waits \
-	unverified_withheld http_refused; do
+	unverified_withheld http_refused requests_refused log_suppressed; do
 	grep -qx "# HELP parkblf_${c}_total .*" "$T/body" ||
 		fail "/metrics: no HELP for $c"
 	grep -qx "# TYPE parkblf_${c}_total counter" "$T/body" ||
