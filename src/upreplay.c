@@ -67,6 +67,25 @@ struct upreplay {
 	struct hash *ht;
 };
 
+static uint64_t fake_now;   /**< Tests' clock, 0 = tmr_jiffies() */
+
+
+static uint64_t now_ms(void)
+{
+	return fake_now ? fake_now : tmr_jiffies();
+}
+
+
+/**
+ * Set the clock of the answers' expiry (unit tests)
+ *
+ * @param now Milliseconds, 0 for the real clock
+ */
+void upreplay_set_now(uint64_t now)
+{
+	fake_now = now;
+}
+
 
 static void destructor(void *arg)
 {
@@ -206,7 +225,7 @@ static void prune(struct upreplay_dlg *d, uint64_t now)
 static void record(struct upreplay_dlg *d, const struct sip_msg *msg,
 		   uint16_t scode, const char *reason)
 {
-	uint64_t now = tmr_jiffies();
+	uint64_t now = now_ms();
 	struct answer *a;
 
 	prune(d, now);
@@ -321,7 +340,7 @@ bool upreplay_request(struct upreplay *r, struct sip *sip,
 			hi = mid;
 	}
 
-	now = tmr_jiffies();
+	now = now_ms();
 	branch = hash_joaat_pl(&msg->via.branch);
 	for (; lo < d->n; lo++) {
 		a = at(d, lo);

@@ -35,5 +35,6 @@ int  upreplay_reply(struct upreplay_dlg **dp, struct upreplay *r,
 		    uint16_t scode, const char *reason, const char *accept);
 bool upreplay_request(struct upreplay *r, struct sip *sip,
 		      const struct sip_msg *msg);
+void upreplay_set_now(uint64_t now);
 
 #endif

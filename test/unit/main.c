@@ -20,6 +20,7 @@ static const struct unit_group *groups[] = {
 	&unit_tfifo,
 	&unit_sipsock,
 	&unit_strec,
+	&unit_upreplay,
 	&unit_pacer,
 	&unit_subdlg,
 	&unit_reach,

@@ -22,7 +22,7 @@ struct unit_group {
 	{#name, tests, sizeof(tests) / sizeof((tests)[0])}
 
 extern const struct unit_group unit_acl, unit_persist, unit_ptmr, unit_tfifo,
-	unit_sipsock, unit_strec, unit_pacer, unit_subdlg;
+	unit_sipsock, unit_strec, unit_upreplay, unit_pacer, unit_subdlg;
 extern const struct unit_group unit_build, unit_capture;
 extern const struct unit_group unit_tcpswitch;
 extern const struct unit_group unit_reach, unit_doctpl,
