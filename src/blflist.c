@@ -540,18 +540,20 @@ static void refuse_too_big(struct listwatcher *lw, const struct sip_msg *msg,
 			   int err)
 {
 	const uint32_t n = list_count(&lw->resources);
+	static struct log_limit ll;
 
-	log_warn("blflist: list from %J refused (503): its NOTIFY of %u "
-		 "orbits is %zu bytes, too big for UDP (%u), and its Contact "
-		 "takes no TCP (%m); subscribe over TCP, or use fewer orbits",
-		 &msg->src, n, lw->size + HDR_ROOM, UDP_MAX, err);
+	log_limited(&ll, LOG_LEVEL_WARN, "blflist: list from %J refused "
+		    "(503): its NOTIFY of %u orbits is %zu bytes, too big for "
+		    "UDP (%u), and its Contact takes no TCP (%m); subscribe "
+		    "over TCP, or use fewer orbits", &msg->src, n,
+		    lw->size + HDR_ROOM, UDP_MAX, err);
 
-	(void)sip_treplyf(NULL, NULL, lw->sip, msg, false, 503,
-			  "Service Unavailable",
-			  "Retry-After: %u\r\n"
-			  "Warning: 399 parkblf \"a NOTIFY of %u orbits is "
-			  "too big for UDP; subscribe over TCP\"\r\n"
-			  "Content-Length: 0\r\n\r\n", TOO_BIG_WAIT, n);
+	/* statelessly, as every refusal: anyone may ask */
+	(void)sip_replyf(lw->sip, msg, 503, "Service Unavailable",
+			 "Retry-After: %u\r\n"
+			 "Warning: 399 parkblf \"a NOTIFY of %u orbits is "
+			 "too big for UDP; subscribe over TCP\"\r\n"
+			 "Content-Length: 0\r\n\r\n", TOO_BIG_WAIT, n);
 	++metrics.subscribes_refused;
 }
 

@@ -5,15 +5,18 @@
 # kind in turn: SUBSCRIBEs in dialogs that do not exist, to names that
 # do not exist and for other event packages, NOTIFYs of no
 # subscription, MESSAGE, OPTIONS, CANCEL of no transaction, re-INVITEs
-# of no dialog, key-press INVITEs and REGISTERs; and 50 more addresses
-# send OPTIONS, SUBSCRIBE and MESSAGE to the upstream link's own port.
+# of no dialog, key-press INVITEs, REGISTERs, and SUBSCRIBEs to the BLF
+# list (201 orbits: too big for UDP, and no TCP at the Contact: 503);
+# and 50 more addresses send OPTIONS, SUBSCRIBE and MESSAGE to the
+# upstream link's own port.
 #
 # Asserted: parkblf's RSS grows at most HOSTILE_RSS_MB (before, each
 # OPTIONS or SUBSCRIBE on the upstream link's port held a libre server
-# transaction of ~4.5 KB for 32 s, and each SUBSCRIBE in no dialog a
-# strec record of ~260 B for 40 s); its log grows at most
-# HOSTILE_LOG_LINES lines (before: a line per MESSAGE, CANCEL,
-# re-INVITE and key press, tens of thousands); /metrics counts the
+# transaction of ~4.5 KB for 32 s, each list SUBSCRIBE refused 503 one
+# of ~13 KB, and each SUBSCRIBE in no dialog a strec record of ~260 B
+# for 40 s); its log grows at most HOSTILE_LOG_LINES lines (before: a
+# line per MESSAGE, CANCEL, re-INVITE, key press and list refused, tens
+# of thousands); /metrics counts the
 # refused requests; and the phone sees the park during the flood and
 # its end after it.
 . "$(dirname "$0")/lib.sh"
@@ -29,7 +32,8 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
 
 start_fakepbx
 write_config "log_level info" "nat_mode never" "http_listen 127.0.0.1:0" \
-	"subscribe_allow 127.0.0.1/32,127.0.9.0/25"
+	"subscribe_allow 127.0.0.1/32,127.0.9.0/25" "blf_list parks"
+write_numbered_map 201
 start_parkblf
 http_ports
 UP_PORT=$(sed -n 's/.*sip: upstream link on 127.0.0.1:\([0-9]*\).*/\1/p' \
@@ -45,7 +49,7 @@ metric() {
 
 PHONE_KINDS="hostile-indialog hostile-unknown hostile-badevent hostile-notify
 	hostile-message hostile-options hostile-cancel hostile-reinvite invite
-	register"
+	register hostile-biglist"
 UP_KINDS="hostile-options subscribe hostile-message"
 phone_args=() up_args=()
 for k in $PHONE_KINDS; do phone_args+=(-m "$FLOOD/$k.sip"); done
@@ -81,7 +85,7 @@ PIDS+=("$f1" "$f2")
 
 # the lamp stays true during the flood
 sleep 3
-pbx park '*00' call-1 100 Alice >/dev/null
+pbx park '*1001' call-1 100 Alice >/dev/null
 expect_last p '>sip:100@' 15
 log "during the flood the phone sees Alice parked"
 wait "$f1" || fail "the flood of the phones' port failed"
@@ -101,8 +105,10 @@ kill -0 "$PB_PID" || fail "parkblf died"
 [ "$(kv code_481 "$T/phones.out")" -gt 0 ] &&
 	[ "$(kv code_501 "$T/phones.out")" -gt 0 ] &&
 	[ "$(kv code_403 "$T/phones.out")" -gt 0 ] &&
-	[ "$(kv code_404 "$T/phones.out")" -gt 0 ] ||
-	fail "expected 481, 501, 403 and 404 answers: $(cat "$T/phones.out")"
+	[ "$(kv code_404 "$T/phones.out")" -gt 0 ] &&
+	[ "$(kv code_503 "$T/phones.out")" -gt 0 ] ||
+	fail "expected 481, 501, 403, 404 and 503 answers:" \
+		"$(cat "$T/phones.out")"
 [ "$(kv code_403 "$T/up.out")" -gt 0 ] &&
 	[ "$(kv code_501 "$T/up.out")" -gt 0 ] ||
 	fail "upstream link's port: $(cat "$T/up.out")"
@@ -139,6 +145,6 @@ log "/metrics: requests_refused +$((refused1 - refused0))," \
 	"log_suppressed $suppressed"
 
 # --- after the flood: the lamp still follows the PBX
-pbx retrieve '*00' >/dev/null
+pbx retrieve '*1001' >/dev/null
 expect_last p '<state>terminated</state>' 10
 log "after the flood the phone sees the orbit idle again"
