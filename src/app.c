@@ -44,6 +44,7 @@
 
 enum {
 	STOP_DEADLINE_MS  = 3000,   /**< Longest graceful stop             */
+	STOP_POLL_MS      = 5,      /**< Stopping: are the phones told?    */
 	PERSIST_STOP_MS   = 1000,   /**< Stop with subscriptions kept      */
 	SHUTDOWN_RETRY_S  = 10,     /**< retry-after told to phones        */
 	MAX_TRANSPORTS    = 64,
@@ -87,7 +88,9 @@ struct app {
 	struct memtrim *trim;      /**< Heap trim after storms       */
 	uint64_t started;          /**< Start time, ms since the epoch  */
 	struct ptmr tmr_stop;
+	struct ptmr tmr_told;      /**< Stopping: polls phones_told   */
 	bool stopping;
+	bool drained;              /**< Stopping: nothing left to wait */
 };
 
 
@@ -96,6 +99,7 @@ static void destructor(void *arg)
 	struct app *app = arg;
 
 	ptmr_cancel(&app->tmr_stop);
+	ptmr_cancel(&app->tmr_told);
 	app->reload = mem_deref(app->reload);
 	app->httpd = mem_deref(app->httpd);
 	app->trim = mem_deref(app->trim);
@@ -472,13 +476,34 @@ static unsigned bulk_budget(void *arg)
 }
 
 
-/* A SIP stack has drained after sip_close; once both have: done */
-static void exit_handler(void *arg)
+/* Some tenant's phones are still being told of the stop */
+static void count_ending(const struct tenant *t, void *arg)
 {
-	struct app *app = arg;
+	if (notifier_ending(tenant_notifier(t)))
+		++*(unsigned *)arg;
+}
 
-	if (!app->stopping || !app->sips_open || --app->sips_open)
+
+static void told_timer(void *arg);
+
+
+/* Stopping: done once both SIP stacks have drained (libre's requests
+   answered) and every final NOTIFY of the fast path is answered (or
+   given up), whichever comes last; else the deadline */
+static void stop_check(struct app *app)
+{
+	unsigned ending = 0;
+
+	if (app->drained)
 		return;
+
+	count_ending(app->dflt, &ending);
+	tenants_apply(app->tenants, count_ending, &ending);
+	if (app->sips_open || ending) {
+		ptmr_start(&app->tmr_told, STOP_POLL_MS, told_timer, app);
+		return;
+	}
+	app->drained = true;
 
 	/* stop_handover: the phones told to come back at once are met
 	   with 503 Shutting Down until the deadline, on which the proxy
@@ -491,6 +516,24 @@ static void exit_handler(void *arg)
 	}
 
 	re_cancel();
+}
+
+
+static void told_timer(void *arg)
+{
+	stop_check(arg);
+}
+
+
+/* A SIP stack has drained after sip_close */
+static void exit_handler(void *arg)
+{
+	struct app *app = arg;
+
+	if (!app->stopping || !app->sips_open || --app->sips_open)
+		return;
+
+	stop_check(app);
 }
 
 
@@ -960,6 +1003,7 @@ int app_alloc(struct app **appp, struct config *cfg, struct orbitmap *map)
 		return ENOMEM;
 
 	ptmr_init(&app->tmr_stop);
+	ptmr_init(&app->tmr_told);
 	app->started = store_now_ms();
 	app->cfg = mem_ref(cfg);
 
@@ -1101,7 +1145,7 @@ static void stop_deadline(void *arg)
 {
 	struct app *app = arg;
 
-	if (!app->db && app->sips_open)
+	if (!app->db && !app->drained)
 		log_warn("app: peers did not answer in time; stopping "
 			 "anyway");
 	re_cancel();
@@ -1157,6 +1201,9 @@ void app_shutdown(struct app *app)
 	tenant_stop(app->dflt);
 	tenants_stop(app->tenants);
 
+	/* the bound counts from the signal; the phones' final NOTIFYs go
+	   paced, by sendmmsg (notifier_close_all), and stop_check sees
+	   them answered */
 	if (app->db && !app->cfg->stop_handover) {
 		/* every tenant's subscriptions stay in the database for
 		   the next run (list subscriptions are not kept: they are
@@ -1164,21 +1211,22 @@ void app_shutdown(struct app *app)
 		   answered */
 		struct stop_how how = {reason, retry};
 
-		keep_subscriptions(app->dflt, &how);
-		tenants_apply(app->tenants, keep_subscriptions, &how);
 		ptmr_start(&app->tmr_stop, PERSIST_STOP_MS, stop_deadline,
 			  app);
+		keep_subscriptions(app->dflt, &how);
+		tenants_apply(app->tenants, keep_subscriptions, &how);
 	}
 	else {
 		/* told, they leave the database too */
-		tenant_close(app->dflt, reason, retry);
-		tenants_close(app->tenants, reason, retry);
 		ptmr_start(&app->tmr_stop, STOP_DEADLINE_MS, stop_deadline,
 			  app);
+		tenant_close(app->dflt, reason, retry);
+		tenants_close(app->tenants, reason, retry);
 	}
 	app->sips_open = 2;
 	sip_close(app->usip, false);
 	sip_close(app->sip, false);
+	stop_check(app);
 }
 
 

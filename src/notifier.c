@@ -94,6 +94,9 @@ struct notifier {
 	struct list dirty;            /**< Watchers with unsaved versions */
 	struct list ending;           /**< Final NOTIFY in flight         */
 	struct ptmr tmr_flush;
+	struct ptmr tmr_close;        /**< Next batch of notifier_close_all */
+	enum sipevent_reason close_reason;
+	uint32_t close_retry;
 	char *domain;                 /**< PBX host[:port]                */
 	uint64_t epoch;               /**< Maps set so far                */
 	uint32_t nwatchers;
@@ -210,18 +213,30 @@ static bool drop_group(struct le *le, void *arg)
 }
 
 
+static bool close_group(struct le *le, void *arg);
+static void close_finish(struct notifier *nt);
+
+
 static void notifier_destructor(void *arg)
 {
 	struct notifier *nt = arg;
 
 	ptmr_cancel(&nt->tmr_flush);
+	ptmr_cancel(&nt->tmr_close);
 	notifier_flush(nt);
 	/* with a database, subscriptions outlive the process: the owner
 	   takes the transports away first, so nothing is sent here */
-	if (nt->db)
+	if (nt->db) {
 		(void)hash_apply(nt->groups, drop_group, NULL);
-	else
-		notifier_close_all(nt, SIPEVENT_DEACTIVATED, 0);
+	}
+	else {
+		uint32_t params[2] = {SIPEVENT_DEACTIVATED, 0};
+
+		/* what a paced close has not told yet: all at once */
+		(void)hash_apply(nt->groups, close_group, params);
+		blflist_close_all(nt->lists, SIPEVENT_DEACTIVATED, 0);
+		txq_flush();
+	}
 	list_flush(&nt->ending);
 	mem_deref(nt->lists);
 	mem_deref(nt->by_callid);
@@ -488,9 +503,6 @@ void notifier_flush(struct notifier *nt)
 }
 
 
-static bool close_group(struct le *le, void *arg);
-
-
 static void flush_handler(void *arg)
 {
 	notifier_flush(arg);
@@ -641,7 +653,7 @@ static void watcher_end(struct watcher *w, enum sipevent_reason reason,
 			uint32_t retry_after)
 {
 	struct notifier *nt = w->nt;
-	int err = subdlg_terminate(w->dlg, sipevent_reason_name(reason),
+	int err = subdlg_terminate(w->dlg, reason,
 				   retry_after, w->enc->ctype, w->doc,
 				   w->docver);
 
@@ -1043,6 +1055,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 		}
 	}
 
+	close_finish(nt);
 	w = mem_zalloc(sizeof(*w), watcher_destructor);
 	if (!w) {
 		err = ENOMEM;
@@ -1206,6 +1219,7 @@ int notifier_alloc_shared(struct notifier **ntp, struct sip *sip,
 				cfg->nat_keepalive_grace);
 	}
 	ptmr_init(&nt->tmr_flush);
+	ptmr_init(&nt->tmr_close);
 	if (err)
 		goto out;
 
@@ -1402,26 +1416,95 @@ void notifier_orbit_changed(struct notifier *nt, const char *name)
 }
 
 
-static bool close_group(struct le *le, void *arg)
+/* Final NOTIFYs to a group's watchers: all of them, or (paced) as the
+   fan-out sends NOTIFYs (fanout_batch): only as many as the phones'
+   sockets have room for the answers, at most FANOUT_BATCH per loop
+   turn, by sendmmsg on the fast path */
+struct close_ctx {
+	uint32_t params[2];
+	bool paced;
+	unsigned n, room;
+	int wait;                     /**< ms to the next batch, or -1   */
+};
+
+
+static bool close_some(struct le *le, void *arg)
 {
 	struct watchgroup *g = le->data;
-	const uint32_t *params = arg;
+	struct close_ctx *cc = arg;
 
 	/* each watcher holds a reference: keep g alive while we walk */
 	mem_ref(g);
 	while (!list_isempty(&g->watchers)) {
 		struct watcher *w = list_head(&g->watchers)->data;
 
-		watcher_end(w, (enum sipevent_reason)params[0], params[1]);
+		if (cc->paced && !cc->room) {
+			txq_flush();
+			cc->room = sipsock_room(ROOM_MAX);
+			if (!cc->room) {
+				cc->wait = 1;
+				break;
+			}
+		}
+		if (cc->paced && cc->n++ == FANOUT_BATCH) {
+			cc->wait = 0;
+			break;
+		}
+
+		if (cc->paced)
+			--cc->room;
+		watcher_end(w, (enum sipevent_reason)cc->params[0],
+			    cc->params[1]);
 	}
 	mem_deref(g);
 
-	return false;
+	return cc->wait >= 0;
+}
+
+
+static bool close_group(struct le *le, void *arg)
+{
+	const uint32_t *params = arg;
+	struct close_ctx cc = {{params[0], params[1]}, false, 0, 0, -1};
+
+	return close_some(le, &cc);
+}
+
+
+static void close_batch(void *arg)
+{
+	struct notifier *nt = arg;
+	struct close_ctx cc = {{nt->close_reason, nt->close_retry}, true,
+			       0, 0, -1};
+
+	(void)hash_apply(nt->groups, close_some, &cc);
+	txq_flush();
+	if (cc.wait >= 0)
+		ptmr_start(&nt->tmr_close, (uint64_t)cc.wait, close_batch, nt);
+}
+
+
+/* A new subscription is not to be ended by a close begun before it:
+   what that close has not yet told, it tells at once */
+static void close_finish(struct notifier *nt)
+{
+	uint32_t params[2] = {nt->close_reason, nt->close_retry};
+
+	if (!ptmr_isrunning(&nt->tmr_close))
+		return;
+
+	ptmr_cancel(&nt->tmr_close);
+	(void)hash_apply(nt->groups, close_group, params);
+	txq_flush();
 }
 
 
 /**
- * End every subscription with a final NOTIFY
+ * End every subscription with a final NOTIFY.  They go in batches
+ * paced by the room for the answers (a stop's thousands would
+ * otherwise overflow the socket's receive buffer, each lost answer
+ * costing a retransmission); notifier_ending tells when every one is
+ * sent and answered.
  *
  * @param nt          Notifier
  * @param reason      Subscription-State reason
@@ -1430,15 +1513,27 @@ static bool close_group(struct le *le, void *arg)
 void notifier_close_all(struct notifier *nt, enum sipevent_reason reason,
 			uint32_t retry_after)
 {
-	uint32_t params[2];
-
 	if (!nt)
 		return;
 
-	params[0] = reason;
-	params[1] = retry_after;
-	(void)hash_apply(nt->groups, close_group, params);
+	nt->close_reason = reason;
+	nt->close_retry = retry_after;
 	blflist_close_all(nt->lists, reason, retry_after);
+	close_batch(nt);
+}
+
+
+/**
+ * Tell whether subscriptions are still ending: final NOTIFYs of
+ * notifier_close_all to send, or any final NOTIFY not yet answered
+ *
+ * @param nt Notifier
+ *
+ * @return true until every final NOTIFY is answered or given up
+ */
+bool notifier_ending(const struct notifier *nt)
+{
+	return nt && (ptmr_isrunning(&nt->tmr_close) || nt->nending);
 }
 
 
@@ -1692,8 +1787,8 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 		if (!subdlg_restore(&sd, nt->dlgs, s, (s->cseq ? s->cseq :
 						       CSEQ_BASE) +
 				    RESUME_MARGIN, resp_none, NULL))
-			(void)subdlg_terminate(sd, "noresource", 0, NULL,
-					       NULL, 0);
+			(void)subdlg_terminate(sd, SIPEVENT_NORESOURCE, 0,
+					       NULL, NULL, 0);
 		mem_deref(sd);
 		return ENOENT;
 	}

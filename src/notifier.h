@@ -28,6 +28,7 @@ void notifier_orbit_changed(struct notifier *nt, const char *name);
 void notifier_orbit_removed(struct notifier *nt, const char *name);
 void notifier_close_all(struct notifier *nt, enum sipevent_reason reason,
 			uint32_t retry_after);
+bool notifier_ending(const struct notifier *nt);
 uint32_t notifier_count(const struct notifier *nt);
 struct persist;
 void notifier_set_persist(struct notifier *nt, struct persist *db,

@@ -21,12 +21,14 @@
  * Behind a proxy that record-routed, with a loose router at an IP
  * address as first hop, the fast path sends there, the route set in a
  * Route header (the answer comes back through the proxy to the same
- * socket).  Every other NOTIFY (TCP, TLS, a host name in the Contact or
- * as first hop, a strict router, a wildcard local address) and every
- * final NOTIFY goes through libre's stateful requests, which
- * retransmit it and which sip_close waits for at shutdown.  Their
- * timers are in libre's sorted list (ptmr.c), each costing a walk past
- * the later ones: the fast path keeps that list short.
+ * socket).  Final NOTIFYs take it too (a stop ends thousands of
+ * subscriptions at once: notifier.c paces them).  Every other NOTIFY
+ * (TCP, TLS, a host name in the Contact or as first hop, a strict
+ * router, a wildcard local address) goes through libre's stateful
+ * requests, which retransmit it and which sip_close waits for at
+ * shutdown.  Their timers are in libre's sorted list (ptmr.c), each
+ * costing a walk past the later ones: the fast path keeps that list
+ * short.
  *
  * A phone behind NAT (natkeep.c) gets its NOTIFYs at the address its
  * requests come from, on either path, and follows it when a refresh
@@ -128,6 +130,9 @@ struct subdlg {
 	char *strs;
 	uint16_t off[S_N];
 	uint16_t slen_total;         /**< Of strs                         */
+	uint8_t final;               /**< Fast path: 0, or the final
+					  NOTIFY's reason + 1 (expires: its
+					  retry-after)                    */
 	uint64_t ltag;
 	uint32_t docver;             /**< Version of doc                  */
 	uint32_t id;
@@ -480,18 +485,41 @@ static size_t write_notify(const struct subdlg *sd, char *dst,
 }
 
 
+/* The Subscription-State of a final NOTIFY */
+static void final_substate(char *buf, size_t sz, enum sipevent_reason r,
+			   uint32_t retry_after)
+{
+	if (retry_after)
+		(void)re_snprintf(buf, sz, "terminated;reason=%s;"
+				  "retry-after=%u", sipevent_reason_name(r),
+				  retry_after);
+	else
+		(void)re_snprintf(buf, sz, "terminated;reason=%s",
+				  sipevent_reason_name(r));
+}
+
+
 /* One datagram of a fast-path NOTIFY, queued for sendmmsg (txq.c);
-   EPERM: over the budget, not sent.  substate: of a final NOTIFY, NULL
-   for an active one. */
-static int fast_send(struct subdlg *sd, const char *substate)
+   EPERM: over the budget, not sent.  A final one (sd->final) or an
+   active one. */
+static int fast_send(struct subdlg *sd)
 {
 	struct subdlgs *ctx = sd->ctx;
 	char ebuf[DOCTPL_ENTITY_MAX];
 	const char *ent = NULL, *laddr;
+	const char *substate = NULL;
+	char sbuf[64];
 	size_t elen = 0, blen = 0, llen, max, len;
 	struct mbuf *mb = NULL;
 	char *dst;
 	int fd;
+
+	if (sd->final) {
+		final_substate(sbuf, sizeof(sbuf),
+			       (enum sipevent_reason)(sd->final - 1),
+			       sd->expires);
+		substate = sbuf;
+	}
 
 	if (sd->doc && sd->ruri_plain) {
 		ent = str(sd, S_RURI);
@@ -563,7 +591,7 @@ static void rtx_handler(struct subdlg *sd)
 		return;
 	}
 
-	err = fast_send(sd, NULL);
+	err = fast_send(sd);
 	if (err) {
 		/* over the budget: it cannot be sent again, so it is
 		   given up as unanswered */
@@ -739,6 +767,38 @@ static void rtx_fire(void *arg)
 }
 
 
+/* A NOTIFY on the fast path (sd->final and sd->expires say which),
+   in flight until answered, retransmitted or given up */
+static int fast_start(struct subdlg *sd, const char *ctype,
+		      struct doctpl *doc, uint32_t version)
+{
+	int err;
+
+	sd->ctype = ctype;
+	sd->doc = mem_ref(doc);
+	sd->docver = version;
+	sd->nonce = randbuf_u32();
+	sd->rtx_ms = sd->ctx->t1;
+	sd->waited_ms = 0;
+
+	/* over the budget (EPERM): not sent, and given up when it
+	   would be retransmitted */
+	err = fast_send(sd);
+	if (err && err != EPERM) {
+		fast_done(sd);
+		return err;
+	}
+
+	hash_append(sd->ctx->by_id, sd->id, &sd->he, sd);
+	++sd->ctx->inflight;
+	err = tfifo_start(sd->ctx->rtxq, &sd->rtx, sd->rtx_ms, sd);
+	if (err)
+		fast_done(sd);
+
+	return err;
+}
+
+
 /**
  * Send a NOTIFY with Subscription-State active; one may be in flight
  *
@@ -779,38 +839,21 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
 		return err;
 	}
 
+	sd->final = 0;
 	sd->expires = expires;
-	sd->ctype = ctype;
-	sd->doc = mem_ref(doc);
-	sd->docver = version;
-	sd->nonce = randbuf_u32();
-	sd->rtx_ms = sd->ctx->t1;
-	sd->waited_ms = 0;
 
-	/* over the budget (EPERM): not sent, and given up when it
-	   would be retransmitted */
-	err = fast_send(sd, NULL);
-	if (err && err != EPERM) {
-		fast_done(sd);
-		return err;
-	}
-
-	hash_append(sd->ctx->by_id, sd->id, &sd->he, sd);
-	++sd->ctx->inflight;
-	err = tfifo_start(sd->ctx->rtxq, &sd->rtx, sd->rtx_ms, sd);
-	if (err)
-		fast_done(sd);
-
-	return err;
+	return fast_start(sd, ctype, doc, version);
 }
 
 
 /**
  * Send the final NOTIFY.  A NOTIFY in flight is given up: its answer
- * no longer matters.  libre sends and retransmits it, and resph tells
- * when it got its answer or none (the owner keeps the dialog until
- * then: a final NOTIFY in flight counts as a subscription).  To an
- * address not verified it goes once, unanswered, if the budget allows.
+ * no longer matters.  On the fast path it is sent and retransmitted
+ * like any other (the stop's thousands go by sendmmsg), elsewhere
+ * libre sends and retransmits it; resph tells when it got its answer
+ * or none (the owner keeps the dialog until then: a final NOTIFY in
+ * flight counts as a subscription).  To an address not verified it
+ * goes once, unanswered, if the budget allows.
  *
  * @param sd          Dialog
  * @param reason      Subscription-State reason
@@ -825,14 +868,14 @@ int subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
  *         ENOTCONN if a phone behind NAT cannot be reached, or another
  *         errorcode; resph follows only 0
  */
-int subdlg_terminate(struct subdlg *sd, const char *reason,
+int subdlg_terminate(struct subdlg *sd, enum sipevent_reason reason,
 		     uint32_t retry_after, const char *ctype,
 		     struct doctpl *doc, uint32_t version)
 {
 	char substate[64];
 	int err;
 
-	if (!sd || !reason)
+	if (!sd)
 		return EINVAL;
 
 	fast_done(sd);
@@ -844,23 +887,22 @@ int subdlg_terminate(struct subdlg *sd, const char *reason,
 
 	++sd->cseq;
 
-	if (retry_after)
-		(void)re_snprintf(substate, sizeof(substate),
-				  "terminated;reason=%s;retry-after=%u",
-				  reason, retry_after);
-	else
-		(void)re_snprintf(substate, sizeof(substate),
-				  "terminated;reason=%s", reason);
+	if (sd->fast) {
+		sd->final = (uint8_t)(reason + 1);
+		sd->expires = retry_after;
+		if (sd->verified)
+			return fast_start(sd, ctype, doc, version);
 
-	if (sd->fast && !sd->verified) {
 		sd->ctype = ctype;
 		sd->doc = mem_ref(doc);
 		sd->docver = version;
 		sd->nonce = randbuf_u32();
-		err = fast_send(sd, substate);
+		err = fast_send(sd);
 		sd->doc = mem_deref(sd->doc);
 		return err ? err : EALREADY;
 	}
+
+	final_substate(substate, sizeof(substate), reason, retry_after);
 
 	return libre_send(sd, substate, ctype, doc, version);
 }

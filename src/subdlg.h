@@ -35,7 +35,7 @@ int  subdlg_reply(struct subdlg *sd, const struct sip_msg *msg,
 		  uint32_t expires);
 int  subdlg_notify(struct subdlg *sd, uint32_t expires, const char *ctype,
 		   struct doctpl *doc, uint32_t version);
-int  subdlg_terminate(struct subdlg *sd, const char *reason,
+int  subdlg_terminate(struct subdlg *sd, enum sipevent_reason reason,
 		      uint32_t retry_after, const char *ctype,
 		      struct doctpl *doc, uint32_t version);
 bool subdlg_retransmission(const struct subdlg *sd,

@@ -49,7 +49,9 @@
  *            the established watchers while the storm lasts.
  *  rest      (-W SECS, with -P) idle for SECS seconds, still answering,
  *            then parkblf's RSS again: memory once the transactions
- *            of the storm are gone (a SUBSCRIBE's lives 32 s).
+ *            of the storm are gone (a SUBSCRIBE's lives 32 s);
+ *            ended= counts the subscriptions a terminated NOTIFY
+ *            ended (test/bench/stop.sh stops parkblf meanwhile).
  *
  * Usage:
  *
@@ -1648,10 +1650,10 @@ static void report_rest(uint64_t t)
 	const long rss2 = proc_rss();
 
 	(void)re_printf("rest pid=%d idle_s=%.1f rss0=%ld rss2=%ld subs=%u "
-			"bytes_per_sub=%.0f\n", g.pid,
+			"bytes_per_sub=%.0f ended=%u\n", g.pid,
 			(double)(t - g.tp_t0) / 1e6, g.rss0, rss2, g.nok,
 			g.nok && g.rss0 > 0 && rss2 > 0 ?
-			(double)(rss2 - g.rss0) / g.nok : -1.0);
+			(double)(rss2 - g.rss0) / g.nok : -1.0, g.nended);
 }
 
 

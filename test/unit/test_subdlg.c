@@ -503,7 +503,9 @@ static void test_forged_answer(void **state)
 /* Behind a proxy (Record-Route of a loose router at an IP address),
  * the stateless 200 carries the Record-Route and the NOTIFYs take the
  * fast path to the proxy with the route set in a Route header; the
- * final NOTIFY (through libre) says why it ends */
+ * final NOTIFY says why it ends, on the fast path too (a stop sends
+ * thousands: by sendmmsg, not libre's transactions), and its answer
+ * ends it */
 static void test_record_route(void **state)
 {
 	struct rig *r = *state;
@@ -523,8 +525,8 @@ static void test_record_route(void **state)
 	assert_int_equal(1, r->nresp);
 	assert_int_equal(200, r->resp_scode);
 
-	assert_int_equal(0, subdlg_terminate(r->sd, "noresource", 0, NULL,
-					     NULL, 0));
+	assert_int_equal(0, subdlg_terminate(r->sd, SIPEVENT_NORESOURCE, 0,
+					     NULL, NULL, 0));
 	wait_rx(r, 3, 2000);
 	for (i = 2; i < r->nrx && !fin; i++) {
 		struct sip_msg *m = rx_msg(r, i);
@@ -538,8 +540,12 @@ static void test_record_route(void **state)
 	assert_non_null(strstr((char *)fin->mb->buf,
 			       "Subscription-State: terminated;"
 			       "reason=noresource"));
+	assert_non_null(strstr((char *)fin->mb->buf, "z9hG4bKpbn"));
+	assert_non_null(sip_msg_hdr(fin, SIP_HDR_ROUTE));
 	answer(r, fin, 200, "OK", false);
 	run(100);
+	assert_int_equal(2, r->nresp);
+	assert_int_equal(200, r->resp_scode);
 
 	mem_deref(fin);
 	mem_deref(n1);
@@ -786,7 +792,8 @@ static void test_budget(void **state)
 	assert_true(victim.bytes <= 3 * sub);
 	assert_true(victim.bytes + victim.bytes / victim.n > 3 * sub);
 
-	err = subdlg_terminate(r->sd, "timeout", 0, NULL, NULL, 0);
+	err = subdlg_terminate(r->sd, SIPEVENT_TIMEOUT, 0, NULL, NULL,
+			       0);
 	assert_true(err == EALREADY || err == EPERM);
 	run(50);
 	assert_true(victim.bytes <= 3 * sub);
