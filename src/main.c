@@ -56,16 +56,41 @@ static void signal_handler(int sig)
 }
 
 
-static void fd_limit(void)
+/* Open files: the soft limit raised to the hard one, at most FD_MAX.
+   systemd starts services with a soft limit of 1,024 (for programs
+   that use select()); libre polls with epoll, and a stranger's ~1,000
+   TCP connections (libre keeps each 15 minutes after a request) would
+   otherwise take every descriptor: no phone's connection, no
+   database, and libre's listening socket, whose accept fails, keeps
+   the loop busy.  libre's tables take ~30 bytes per descriptor of the
+   limit (2 MB at 65,536). */
+static void fd_limit(bool say)
 {
+	enum { FD_MAX = 65536 };
 	struct rlimit rl;
-	int n = 4096;
+	rlim_t want;
 
-	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < 65536)
-		n = (int)rl.rlim_cur;
+	if (getrlimit(RLIMIT_NOFILE, &rl)) {
+		(void)fd_setsize(4096);
+		return;
+	}
 
-	(void)fd_setsize(n);
+	want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > FD_MAX ?
+		FD_MAX : rl.rlim_max;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		const rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			rl.rlim_cur = was;
+		else if (say)
+			log_info("main: open files: limit raised from %llu to "
+				 "%llu", (unsigned long long)was,
+				 (unsigned long long)want);
+	}
+
+	(void)fd_setsize(rl.rlim_cur == RLIM_INFINITY ||
+			 rl.rlim_cur > FD_MAX ? FD_MAX : (int)rl.rlim_cur);
 }
 
 
@@ -177,7 +202,7 @@ int main(int argc, char *argv[])
 	}
 
 	/* libre takes the fd table size from its first use */
-	fd_limit();
+	fd_limit(!test_only);
 
 	/* libre's random numbers (OpenSSL's) from parkblf's buffer */
 	if (randbuf_openssl())
