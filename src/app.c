@@ -579,6 +579,8 @@ static int transport_add(struct sip *sip, const struct sa *laddr,
 	err = sip_transp_add(sip, SIP_TRANSP_UDP, &la);
 	if (err)
 		goto out;
+	/* known before a phone speaks to it (state_db's dialogs) */
+	sippin_probe_sock(sip, &la);
 
 	err = sip_transp_add(sip, SIP_TRANSP_TCP, &la);
 	if (err)

@@ -136,6 +136,7 @@ void     strec_reset(void);
 
 struct sippin;
 void sippin_probe(struct sip *sip);
+void sippin_probe_sock(struct sip *sip, const struct sa *laddr);
 bool sippin_is_probe(const struct sip_msg *msg);
 int  sippin_alloc(struct sippin **pinp, const struct pl *callid,
 		  const struct sa *laddr);

@@ -19,8 +19,12 @@
  * - Every nat_keepalive seconds a binding gets an OPTIONS: on UDP from
  *   the socket the phone's requests came in on, written here and its
  *   answer taken by subdlg.c's tap (our branch, NATKEEP_BRANCH_PREFIX
- *   'k'); on TCP and TLS (or UDP before the socket is known, after a
- *   restart) through libre, on the phone's own connection.  Any answer,
+ *   'k'); on TCP and TLS through libre, on the phone's own connection
+ *   (and on UDP from a socket parkblf does not know: every listen
+ *   socket is made known at start, sippin_probe_sock, so that after a
+ *   restart the keepalives leave from the socket the phone spoke to
+ *   before it speaks again; only past sipsock's 64 tuned sockets would
+ *   libre's first socket send them).  Any answer,
  *   any request from the phone, and any answer to a NOTIFY proves it is
  *   there.  Heard of for nat_keepalive_grace seconds: its
  *   subscriptions end (natkeep_lost_h).

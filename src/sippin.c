@@ -15,7 +15,11 @@
  * that socket's address.  That first socket may get no request of its
  * own, so sippin_probe makes it read one: an OPTIONS it sends to
  * itself, known by a Call-ID of this process's and dropped
- * (sipsock_tune, sippin_is_probe).
+ * (sipsock_tune, sippin_is_probe).  Every other UDP socket gets one
+ * from it too (sippin_probe_sock): right after a restart, before any
+ * phone has spoken to them, the resumed dialogs' NOTIFYs and the NAT
+ * keepalives (natkeep.c) leave from the socket each phone spoke to,
+ * not from libre's.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -30,6 +34,7 @@
 
 enum {
 	PIN_HASH_SIZE = 256,
+	PROBE_WAIT    = 128,           /**< Sockets added before the probe */
 	PIN_LINGER_MS = 32000,         /**< 64*T1: libre's retransmissions */
 };
 
@@ -49,6 +54,12 @@ static struct {
 	uint32_t n;                    /**< Pins alive                    */
 	struct sa pick[2];             /**< libre's sockets, IPv4 and v6  */
 	char probe[40];                /**< Call-ID of sippin_probe's     */
+	const struct sip *sip;         /**< The stack sippin_probe had    */
+	struct {
+		const struct sip *sip;
+		struct sa laddr;
+	} wait[PROBE_WAIT];            /**< sippin_probe_sock's before it */
+	unsigned nwait;
 } pins;
 
 static bool pin_cmp(struct le *le, void *arg)
@@ -259,8 +270,38 @@ bool sippin_send(int *err, const struct sa *laddr, const struct sa *dst,
  */
 bool sippin_is_probe(const struct sip_msg *msg)
 {
-	return pins.probe[0] && sa_cmp(&msg->src, &msg->dst, SA_ALL) &&
+	const struct sa *pick = &pins.pick[sa_af(&msg->src) == AF_INET6];
+
+	return pins.probe[0] && (sa_cmp(&msg->src, &msg->dst, SA_ALL) ||
+				 sa_cmp(&msg->src, pick, SA_ALL)) &&
 		!pl_strcmp(&msg->callid, pins.probe);
+}
+
+
+/* The probe OPTIONS to a socket of the stack, from libre's */
+static void probe_send(struct sip *sip, const struct sa *la)
+{
+	struct mbuf *mb = mbuf_alloc(512);
+
+	if (!mb)
+		return;
+
+	if (!mbuf_printf(mb, "OPTIONS sip:probe@%J SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP %J;branch=z9hG4bK%016llx\r\n"
+			 "Max-Forwards: 70\r\n"
+			 "To: <sip:probe@%J>\r\n"
+			 "From: <sip:probe@%J>;tag=%08x\r\n"
+			 "Call-ID: %s\r\n"
+			 "CSeq: 1 OPTIONS\r\n"
+			 "Content-Length: 0\r\n\r\n",
+			 la, &pins.pick[sa_af(la) == AF_INET6],
+			 (unsigned long long)randbuf_u64(), la, la,
+			 randbuf_u32(), pins.probe)) {
+		mb->pos = 0;
+		if (sip_send(sip, NULL, SIP_TRANSP_UDP, la, mb))
+			log_warn("sip: %J: no probe sent", la);
+	}
+	mem_deref(mb);
 }
 
 
@@ -288,37 +329,57 @@ void sippin_probe(struct sip *sip)
 				  (unsigned long long)randbuf_u64());
 
 	for (i = 0; i < ARRAY_SIZE(afv); i++) {
-		struct mbuf *mb;
 		struct sa any, la;
 
 		sa_init(&any, afv[i]);
 		if (sip_transp_laddr(sip, &la, SIP_TRANSP_UDP, &any))
 			continue;
 		pins.pick[i] = la;
-		if (sipsock_find(&la))
-			continue;
-
-		mb = mbuf_alloc(512);
-		if (!mb)
-			return;
-		if (!mbuf_printf(mb, "OPTIONS sip:probe@%J SIP/2.0\r\n"
-				 "Via: SIP/2.0/UDP %J;branch=z9hG4bK%016llx"
-				 "\r\n"
-				 "Max-Forwards: 70\r\n"
-				 "To: <sip:probe@%J>\r\n"
-				 "From: <sip:probe@%J>;tag=%08x\r\n"
-				 "Call-ID: %s\r\n"
-				 "CSeq: 1 OPTIONS\r\n"
-				 "Content-Length: 0\r\n\r\n",
-				 &la, &la,
-				 (unsigned long long)randbuf_u64(), &la, &la,
-				 randbuf_u32(), pins.probe)) {
-			mb->pos = 0;
-			if (sip_send(sip, NULL, SIP_TRANSP_UDP, &la, mb))
-				log_warn("sip: %J: no probe sent", &la);
-		}
-		mem_deref(mb);
+		if (!sipsock_find(&la))
+			probe_send(sip, &la);
 	}
+
+	pins.sip = sip;
+	for (i = 0; i < pins.nwait; i++) {
+		if (pins.wait[i].sip == sip)
+			sippin_probe_sock(sip, &pins.wait[i].laddr);
+	}
+	pins.nwait = 0;
+}
+
+
+/**
+ * Make a UDP socket of the phones' stack known to parkblf at once
+ * (tapped, sipsock_tune), by a probe OPTIONS from libre's socket: the
+ * dialogs and NAT bindings resumed from state_db on it then send from
+ * it before any phone has spoken to it.  A socket added before
+ * sippin_probe is probed by it (if of its stack); one of another stack
+ * is not.
+ *
+ * @param sip   Its SIP stack
+ * @param laddr The socket's local address
+ */
+void sippin_probe_sock(struct sip *sip, const struct sa *laddr)
+{
+	const struct sa *pick;
+
+	if (!sip || !laddr)
+		return;
+
+	if (!pins.sip) {
+		if (pins.nwait < PROBE_WAIT) {
+			pins.wait[pins.nwait].sip = sip;
+			pins.wait[pins.nwait++].laddr = *laddr;
+		}
+		return;
+	}
+
+	pick = &pins.pick[sa_af(laddr) == AF_INET6];
+	if (sip != pins.sip || !sa_isset(pick, SA_ALL) ||
+	    sa_cmp(pick, laddr, SA_ALL) || sipsock_find(laddr))
+		return;
+
+	probe_send(sip, laddr);
 }
 
 
@@ -427,4 +488,6 @@ void sippin_reset(void)
 	if (!pins.n)
 		pins.by_callid = mem_deref(pins.by_callid);
 	memset(pins.pick, 0, sizeof(pins.pick));
+	pins.sip = NULL;
+	pins.nwait = 0;
 }

@@ -17,6 +17,8 @@ in (on the same socket or connection), printing "REFRESHED" on its
 200; NATPHONE_MUTE=S (watch) answers nothing after S seconds;
 NATPHONE_ID=X tells phones of one test apart (Call-ID, branch);
 NATPHONE_WANT=REGEX (subscribe, refresh) waits for a NOTIFY matching.
+NATPHONE_FROM=1 (udp watch) prints "FROM <address>:<port> <method>"
+before each request, naming the socket it came from.
 """
 import os
 import re
@@ -35,6 +37,7 @@ MUTE = float(os.environ.get("NATPHONE_MUTE", "0"))
 USER = LIST or "park-1"
 ID = os.environ.get("NATPHONE_ID", "1")
 WANT = os.environ.get("NATPHONE_WANT", "")
+FROM = os.environ.get("NATPHONE_FROM", "")
 
 
 def hdr(head, name):
@@ -171,5 +174,7 @@ else:
         except socket.timeout:
             return []
         head, body, _, _ = parse(d)
+        if FROM and not head.startswith("SIP/2.0"):
+            out("FROM %s:%d %s" % (src[0], src[1], head.split(" ", 1)[0]))
         return [(head, body, lambda m: s.sendto(m, src))]
     watch(lambda m: s.sendto(m, (host, port)), recv_dgram)
