@@ -34,8 +34,8 @@
 # BENCH_ONESOCK=1 (loadgen -1: the phones share one socket, each at its
 # own address and the same port, so that the load generator needs far
 # fewer system calls per NOTIFY than parkblf and is not the limit),
-# BENCH_SPIN=0 (loadgen -Y: during a fan-out event the load generator
-# waits in epoll_wait instead of polling its phones' sockets).
+# BENCH_SPIN=1 (loadgen -B: during a fan-out event the load generator
+# polls its phones' sockets instead of waiting in epoll_wait).
 #
 # Every process started here is stopped by PID; loopback only.
 
@@ -69,7 +69,7 @@ PROFILE=${BENCH_PROFILE:-0}
 ROUTE_ARG=
 [ "${BENCH_ROUTE:-0}" = 1 ] && ROUTE_ARG=-R
 [ "${BENCH_ONESOCK:-0}" = 1 ] && ROUTE_ARG+=" -1"
-[ "${BENCH_SPIN:-1}" = 0 ] && ROUTE_ARG+=" -Y"
+[ "${BENCH_SPIN:-0}" = 1 ] && ROUTE_ARG+=" -B"
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/parkblf-bench.XXXXXX)}
 mkdir -p "$OUT"
 

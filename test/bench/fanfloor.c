@@ -6,12 +6,12 @@
  * datagrams of SIZE bytes (parkblf's NOTIFY of a park in make bench's
  * fan-out: 1,027 bytes; a retrieve's is 719) from one UDP socket on
  * 127.0.0.1 by sendmmsg, BATCH per call (as parkblf's txq), to N
- * sockets each bound to its own loopback
- * address (127.1.0.1, 127.1.0.2, ... at a port of the kernel's choice:
- * the load generator's phones); a reader process pinned to CPU 1
- * reads them as the load generator does (test/bench/loadgen.c's
- * pump): a level-triggered epoll set of the N sockets, polled with
- * epoll_wait(0) (-Y: waiting in epoll_wait instead), one recvmmsg per
+ * sockets each bound to its own loopback address (127.1.0.1,
+ * 127.1.0.2, ... at a port of the kernel's choice: the load
+ * generator's phones); a reader process pinned to CPU 1 reads them as
+ * the load generator does (test/bench/loadgen.c's pump): a
+ * level-triggered epoll set of the N sockets, waited for in epoll_wait
+ * (-B: polled with epoll_wait(0)), one recvmmsg of up to VLEN (32) per
  * ready socket, the read time taken as it returns, and the kernel's
  * arrival stamp (SO_TIMESTAMPNS) of each datagram.  Latencies run from
  * the sender's CLOCK_MONOTONIC right before its first sendmmsg.
@@ -30,8 +30,8 @@
  * generator sends its 200s.  Not a test: numbers for
  * docs/BENCHMARKS.md.
  *
- * Usage: fanfloor [-n N] [-s SIZE] [-b BATCH] [-r ROUNDS] [-a] [-Y]
- *                 [-c SENDCPU,READCPU]
+ * Usage: fanfloor [-n N] [-s SIZE] [-b BATCH] [-r ROUNDS] [-v VLEN]
+ *                 [-a] [-B] [-c SENDCPU,READCPU]
  *        (default 1000 watchers, 1027 bytes, 128, 200 rounds, CPUs 0,1)
  *
  * Copyright (C) 2026 The parkblf authors
@@ -83,13 +83,13 @@ struct stats {
 };
 
 static struct {
-	unsigned n, size, batch, rounds;
+	unsigned n, size, batch, rounds, vlen;
 	int cpu_send, cpu_read;
 	bool answer, spin;
 	int *fd;                  /**< The watchers' sockets               */
 	struct sockaddr_in *addr;
 	struct sockaddr_in src[2];  /**< The senders' addresses             */
-} o = {1000, 1027, 128, 200, 0, 1, false, true, NULL, NULL, {{0}}};
+} o = {1000, 1027, 128, 200, 32, 0, 1, false, false, NULL, NULL, {{0}}};
 
 
 static uint64_t clock_ns(clockid_t c)
@@ -297,7 +297,7 @@ static void round_read(int ep, uint64_t *arr, uint64_t *rd,
 				mm[k].msg_hdr.msg_control = ctl[k];
 				mm[k].msg_hdr.msg_controllen = sizeof(ctl[k]);
 			}
-			n = recvmmsg(o.fd[w], mm, RX_BATCH, MSG_DONTWAIT,
+			n = recvmmsg(o.fd[w], mm, o.vlen, MSG_DONTWAIT,
 				     NULL);
 			t = clock_ns(CLOCK_MONOTONIC);
 			for (k = 0; k < n; k++) {
@@ -460,7 +460,8 @@ static int reader(int cmdfd, int resfd)
 static void usage(void)
 {
 	(void)fprintf(stderr, "usage: fanfloor [-n N] [-s SIZE] [-b BATCH] "
-		      "[-r ROUNDS] [-a] [-Y] [-c SENDCPU,READCPU]\n");
+		      "[-r ROUNDS] [-v VLEN] [-a] [-B] "
+		      "[-c SENDCPU,READCPU]\n");
 }
 
 
@@ -472,15 +473,16 @@ int main(int argc, char *argv[])
 	pid_t pid;
 	unsigned i;
 
-	while ((c = getopt(argc, argv, "n:s:b:r:aYc:")) != -1) {
+	while ((c = getopt(argc, argv, "n:s:b:r:v:aBc:")) != -1) {
 		switch (c) {
 
 		case 'n': o.n = (unsigned)atoi(optarg); break;
 		case 's': o.size = (unsigned)atoi(optarg); break;
 		case 'b': o.batch = (unsigned)atoi(optarg); break;
 		case 'r': o.rounds = (unsigned)atoi(optarg); break;
+		case 'v': o.vlen = (unsigned)atoi(optarg); break;
 		case 'a': o.answer = true; break;
-		case 'Y': o.spin = false; break;
+		case 'B': o.spin = true; break;
 		case 'c':
 			if (sscanf(optarg, "%d,%d", &o.cpu_send,
 				   &o.cpu_read) != 2) {
@@ -494,7 +496,8 @@ int main(int argc, char *argv[])
 		}
 	}
 	if (!o.n || o.n > 65000 || o.size < 64 || o.size > 1472 ||
-	    !o.batch || o.batch > MAX_BATCH || !o.rounds) {
+	    !o.batch || o.batch > MAX_BATCH || !o.rounds || !o.vlen ||
+	    o.vlen > RX_BATCH) {
 		usage();
 		return 2;
 	}

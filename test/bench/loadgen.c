@@ -26,8 +26,8 @@
  *            reads first and answers after (pump): every ready phone
  *            socket is read (recvmmsg, stamped as it returns) before
  *            any datagram read is parsed and answered, and no phone's
- *            read waits for another phone's 200; during a fan-out
- *            event it polls instead of sleeping (-Y: it sleeps).
+ *            read waits for another phone's 200 (-B: it polls
+ *            instead of sleeping during a fan-out event).
  *
  * With -p ADDR:PORT instead of -c (a presence server such as Kamailio's
  * presence + presence_dialoginfo, make bench-compare), the orbits'
@@ -59,7 +59,7 @@
  *           [-m ORBITS] [-b DNBASE] [-a FIRSTADDR] [-s ADDRS]
  *           [-w WINDOW] [-r RATE] [-f ROUNDS] [-T SECS] [-P PID[,PID...]]
  *           [-o FILE] [-x EXPIRES] [-L SECS] [-W SECS] [-S STORM]
- *           [-D PER] [-R] [-1] [-Y]
+ *           [-D PER] [-R] [-1] [-B]
  *
  * -D PER: the orbits belong to tenants of PER orbits each: orbit N is
  * park-((N-1) % PER + 1)@tT.bench, T = (N-1) / PER + 1 (parkblf's
@@ -189,7 +189,7 @@ static struct {
 	uint32_t per_tenant;      /**< -D: orbits per tenant, 0: none  */
 	bool route;               /**< -R: SUBSCRIBEs record-routed    */
 	bool onesock;             /**< -1: every phone on one socket   */
-	bool spin;                /**< Busy-poll during a fan-out (-Y: no) */
+	bool spin;                /**< -B: busy-poll during a fan-out  */
 	int pid;                  /**< -P: the server's first process  */
 	int pids[MAX_PIDS];       /**< -P: all of the server's         */
 	uint32_t npids;
@@ -1207,8 +1207,10 @@ static void ring_handle(uint32_t max)
 }
 
 
-/* While a fan-out event waits for watchers, the pump polls instead of
-   sleeping: parkblf's sends then never wake the load generator */
+/* -B: while a fan-out event waits for watchers, the pump polls instead
+   of sleeping, so that parkblf's sends never wake the load generator
+   (measured: no less CPU for parkblf, more for us, and on a loaded
+   machine slower reads; docs/BENCHMARKS.md change 23) */
 static bool spinning(uint64_t t, uint64_t t_read)
 {
 	return g.spin && (g.phase == PH_FANOUT || g.phase == PH_STORM) &&
@@ -1225,10 +1227,10 @@ static bool spinning(uint64_t t, uint64_t t_read)
    that a long fan-out cannot hold its 200s back: parkblf retransmits
    after 500 ms).  Another phone's 200 (a sendmmsg on loopback, which
    also delivers it into parkblf's socket) then no longer comes between
-   a NOTIFY's arrival and its read.  During a fan-out event it polls
-   until every watcher had it (spinning); after PUMP_US it goes back
-   to the main loop (timers, the control socket) with every datagram
-   read answered. */
+   a NOTIFY's arrival and its read.  With -B it polls during a fan-out
+   event until every watcher had it (spinning).  After PUMP_US it goes
+   back to the main loop (timers, the control socket) with every
+   datagram read answered. */
 static void pump(int flags, void *arg)
 {
 	struct epoll_event ev[EV_MAX];
@@ -2312,7 +2314,7 @@ static void usage(void)
 			 "  [-T SECS] [-P PID[,PID...]] [-o FILE] "
 			 "[-x EXPIRES] "
 			 "[-L SECS] [-W SECS] [-S STORM] [-D PER] "
-			 "[-R] [-1] [-Y]\n");
+			 "[-R] [-1] [-B]\n");
 }
 
 
@@ -2333,12 +2335,11 @@ int main(int argc, char *argv[])
 	g.tput_s = 5;
 	g.expires = 3600;
 	g.event = -1;
-	g.spin = true;
 	g.runid = (unsigned)getpid();
 	(void)inet_pton(AF_INET, "127.1.0.1", &g.first);
 
 	while ((c = getopt(argc, argv,
-			   "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:D:R1Y"))
+			   "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:D:R1B"))
 	       != -1) {
 		switch (c) {
 
@@ -2383,7 +2384,7 @@ int main(int argc, char *argv[])
 		case 'D': g.per_tenant = (uint32_t)atol(optarg); break;
 		case 'R': g.route = true; break;
 		case '1': g.onesock = true; break;
-		case 'Y': g.spin = false; break;
+		case 'B': g.spin = true; break;
 
 		case 'a':
 			if (inet_pton(AF_INET, optarg, &g.first) != 1) {
