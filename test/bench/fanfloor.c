@@ -253,8 +253,10 @@ static uint64_t stamp_ns(struct msghdr *mh, int64_t off, uint64_t t)
 }
 
 
-/* One round: every watcher's arrival and read time, ns (0: lost) */
-static void round_read(int ep, uint64_t *arr, uint64_t *rd,
+/* One round: every watcher's arrival and read time, ns (0: lost); -a:
+   the answers go to the round's sender socket, as the phones' 200s to
+   parkblf's */
+static void round_read(int ep, int mode, uint64_t *arr, uint64_t *rd,
 		       int *pending, unsigned *npending)
 {
 	static char buf[RX_BATCH][2048];
@@ -319,7 +321,7 @@ static void round_read(int ep, uint64_t *arr, uint64_t *rd,
 
 			(void)sendto(o.fd[w], answer, sizeof(answer), 0,
 				     (const struct sockaddr *)
-				     &o.src[w % 2], sizeof(o.src[0]));
+				     &o.src[mode], sizeof(o.src[0]));
 		}
 	}
 	*npending = 0;
@@ -422,7 +424,7 @@ static int reader(int cmdfd, int resfd)
 		if (!full_io(cmdfd, (void *)&c, sizeof(c), true))
 			return 1;
 		c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-		round_read(ep, arr, rd, pending, &npending);
+		round_read(ep, c.mode, arr, rd, pending, &npending);
 		s->rcpu_us[s->rounds] = (double)(clock_ns(
 			CLOCK_THREAD_CPUTIME_ID) - c0) / 1e3 / o.n;
 		if (!full_io(resfd, &res, sizeof(res), false))
