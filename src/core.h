@@ -141,6 +141,8 @@ bool sippin_is_probe(const struct sip_msg *msg);
 int  sippin_alloc(struct sippin **pinp, const struct pl *callid,
 		  const struct sa *laddr);
 void sippin_linger(struct sippin *pin);
+bool sippin_moves(const struct sa *laddr, const struct sa *dst,
+		  const uint8_t *p, size_t len);
 bool sippin_send(int *err, const struct sa *laddr, const struct sa *dst,
 		 struct mbuf *mb);
 void sippin_reset(void);

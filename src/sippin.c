@@ -201,10 +201,67 @@ static int request_rewrite(struct mbuf *mb, const char *p, size_t len,
 }
 
 
+/* The pin that moves a datagram a UDP socket at laddr is about to send
+   (libre's own request, not parkblf's with its branch, nor an
+   answer, of a pinned dialog), or NULL; *hlenp: its head's length */
+static struct sippin *pin_moving(const struct sa *laddr,
+				 const struct sa *dst, const char *p,
+				 size_t len, size_t *hlenp)
+{
+	struct sippin *pin;
+	const char *h;
+	struct pl v;
+
+	if (!pins.n || len < 8 || !memcmp(p, "SIP/2.0 ", 8))
+		return NULL;
+
+	h = memmem(p, len, "\r\n\r\n", 4);
+	if (!h || !head_value(&v, p, (size_t)(h + 2 - p), "\r\nCall-ID:"))
+		return NULL;
+
+	pin = pin_find(&v);
+	if (!pin || sa_cmp(&pin->laddr, laddr, SA_ALL))
+		return NULL;
+
+	if (head_value(&v, p, (size_t)(h + 2 - p), "\r\nVia:") &&
+	    memmem(v.p, v.l, "branch=" NATKEEP_BRANCH_PREFIX,
+		   strlen("branch=" NATKEEP_BRANCH_PREFIX)))
+		return NULL;
+
+	if (sipsock_fd(&pin->laddr) < 0 || sa_af(&pin->laddr) != sa_af(dst))
+		return NULL;
+
+	*hlenp = (size_t)(h + 4 - p);
+
+	return pin;
+}
+
+
+/**
+ * Whether sippin_send moves a datagram (the wire dump then records
+ * what it sends instead, wiredump.c)
+ *
+ * @param laddr The sending socket's local address
+ * @param dst   Where it goes
+ * @param p     The datagram
+ * @param len   Its length
+ *
+ * @return true if it leaves from another socket, rewritten
+ */
+bool sippin_moves(const struct sa *laddr, const struct sa *dst,
+		  const uint8_t *p, size_t len)
+{
+	size_t hlen;
+
+	return laddr && dst && p &&
+		pin_moving(laddr, dst, (const char *)p, len, &hlen) != NULL;
+}
+
+
 /**
  * A datagram a UDP socket is about to send: libre's own request (not
  * parkblf's, with its branch, nor an answer) of a pinned dialog leaves
- * from the pinned socket instead
+ * from the pinned socket instead, and is what the wire dump records
  *
  * @param err   Where to store how that went
  * @param laddr The sending socket's local address
@@ -216,31 +273,14 @@ static int request_rewrite(struct mbuf *mb, const char *p, size_t len,
 bool sippin_send(int *err, const struct sa *laddr, const struct sa *dst,
 		 struct mbuf *mb)
 {
-	const char *p = (const char *)mbuf_buf(mb), *h;
+	const char *p = (const char *)mbuf_buf(mb);
 	const size_t len = mbuf_get_left(mb);
 	struct sippin *pin;
 	struct mbuf *out;
-	struct pl v;
-	int fd;
+	size_t hlen;
 
-	if (!pins.n || len < 8 || !memcmp(p, "SIP/2.0 ", 8))
-		return false;
-
-	h = memmem(p, len, "\r\n\r\n", 4);
-	if (!h || !head_value(&v, p, (size_t)(h + 2 - p), "\r\nCall-ID:"))
-		return false;
-
-	pin = pin_find(&v);
-	if (!pin || sa_cmp(&pin->laddr, laddr, SA_ALL))
-		return false;
-
-	if (head_value(&v, p, (size_t)(h + 2 - p), "\r\nVia:") &&
-	    memmem(v.p, v.l, "branch=" NATKEEP_BRANCH_PREFIX,
-		   strlen("branch=" NATKEEP_BRANCH_PREFIX)))
-		return false;
-
-	fd = sipsock_fd(&pin->laddr);
-	if (fd < 0 || sa_af(&pin->laddr) != sa_af(dst))
+	pin = pin_moving(laddr, dst, p, len, &hlen);
+	if (!pin)
 		return false;
 
 	out = mbuf_alloc(len + 64);
@@ -249,11 +289,14 @@ bool sippin_send(int *err, const struct sa *laddr, const struct sa *dst,
 		return true;
 	}
 
-	*err = request_rewrite(out, p, len, (size_t)(h + 4 - p), laddr,
-			       &pin->laddr);
-	if (!*err && sendto(fd, out->buf, out->end, 0, &dst->u.sa,
-			    dst->len) < 0)
-		*err = errno;
+	*err = request_rewrite(out, p, len, hlen, laddr, &pin->laddr);
+	if (!*err) {
+		out->pos = 0;
+		wiredump_tx(out);
+		if (sendto(sipsock_fd(&pin->laddr), out->buf, out->end, 0,
+			   &dst->u.sa, dst->len) < 0)
+			*err = errno;
+	}
 	mem_deref(out);
 
 	return true;

@@ -6,7 +6,9 @@
  * from 1 in sending order): what libre sends, seen through its trace
  * handler (every request, response and retransmission, on every
  * transport, before TLS), and the NOTIFYs of the fast path (subdlg.c),
- * which bypass libre.  The tests feed each file to a strict parser
+ * which bypass libre.  A request that sippin.c moves to the socket its
+ * phone spoke to is recorded as it left, with that socket's address in
+ * its Via and Contact.  The tests feed each file to a strict parser
  * nobody here wrote (test/wirecheck).  A debugging aid, not for
  * production: one file per message, never rotated.
  *
@@ -56,12 +58,11 @@ static void trace_handler(bool tx, enum sip_transp tp, const struct sa *src,
 			  const struct sa *dst, const uint8_t *pkt,
 			  size_t len, void *arg)
 {
-	(void)tp;
-	(void)src;
-	(void)dst;
 	(void)arg;
 
-	if (tx)
+	/* one that sippin moves to another socket is recorded there, as
+	   rewritten (its Via and Contact) */
+	if (tx && !(tp == SIP_TRANSP_UDP && sippin_moves(src, dst, pkt, len)))
 		dump_write(pkt, len);
 }
 
