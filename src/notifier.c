@@ -1477,7 +1477,10 @@ static void close_batch(void *arg)
 	struct close_ctx cc = {{nt->close_reason, nt->close_retry}, true,
 			       0, 0, -1};
 
+	/* their rows go in one transaction a batch (state_db) */
+	(void)persist_begin(nt->db);
 	(void)hash_apply(nt->groups, close_some, &cc);
+	(void)persist_commit(nt->db);
 	txq_flush();
 	if (cc.wait >= 0)
 		ptmr_start(&nt->tmr_close, (uint64_t)cc.wait, close_batch, nt);

@@ -12,7 +12,9 @@
 #
 # Knobs: STOP_RUNS (3), STOP_SCALES ("10k 50k"), STOP_HANDOVER=1
 # (stop_handover yes: reason=deactivated, and the stop lasts until its
-# deadline by design).  Every process started here is stopped by PID.
+# deadline by design), STOP_DB=1 (state_db: with STOP_HANDOVER=1 the
+# told subscriptions leave it; without, they are kept and the phones
+# told nothing).  Every process started here is stopped by PID.
 
 set -u
 
@@ -71,6 +73,7 @@ run_scale() {
 		echo "subscribe_max_total 1000000"
 		echo "subscribe_max_per_source 1000000"
 		[ "${STOP_HANDOVER:-0}" = 1 ] && echo "stop_handover yes"
+		[ "${STOP_DB:-0}" = 1 ] && echo "state_db $d/state.db"
 	} >"$d/parkblf.conf"
 	"${PIN_PB[@]}" "$BUILD/parkblf" -f "$d/parkblf.conf" \
 		>"$d/parkblf.log" 2>&1 &
@@ -105,7 +108,7 @@ run_scale() {
 }
 
 echo "stop: runs=$RUNS scales='$SCALES'" \
-	"handover=${STOP_HANDOVER:-0} out=$OUT"
+	"handover=${STOP_HANDOVER:-0} db=${STOP_DB:-0} out=$OUT"
 for ((r = 1; r <= RUNS; r++)); do
 	for s in $SCALES; do
 		run_scale "$s" "$OUT/run$r-$s"
