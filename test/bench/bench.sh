@@ -244,7 +244,9 @@ for s in $SCALES; do
 	echo "  (arrival:   p50 $(stat "$s" fanout arr_p50_ms) ms," \
 		"p99 $(stat "$s" fanout arr_p99_ms) ms, first watcher p50" \
 		"$(stat "$s" fanout arr_first_p50_ms) ms: the kernel's stamp" \
-		"of each NOTIFY on the phone's socket, not loadgen's read)"
+		"of each NOTIFY on the phone's socket, not loadgen's read;" \
+		"read minus arrival per NOTIFY p50 $(med "$s" fanout lg_p50_ms)" \
+		"p99 $(med "$s" fanout lg_p99_ms) ms: loadgen's own queue)"
 	echo "  storm:      $(stat "$s" storm subs) new subscriptions in" \
 		"$(stat "$s" storm time_s) s ($(stat "$s" storm subs_per_s)" \
 		"subs/s), failed $(stat "$s" storm failed), retransmits" \

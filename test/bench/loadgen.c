@@ -241,6 +241,8 @@ static struct {
 	size_t nlat, lat_cap;
 	double *alat;             /**< The same, to its arrival, ms    */
 	size_t nalat, alat_cap;
+	double *qlat;             /**< Read minus arrival, ms: our own */
+	size_t nqlat, qlat_cap;
 	double *last;             /**< Per event: the slowest, ms      */
 	double *efirst;           /**< Per event: the first arrival, ms */
 
@@ -586,6 +588,7 @@ static void lat_add(double ms, double arr_ms)
 {
 	vec_add(&g.lat, &g.nlat, &g.lat_cap, ms);
 	vec_add(&g.alat, &g.nalat, &g.alat_cap, arr_ms);
+	vec_add(&g.qlat, &g.nqlat, &g.qlat_cap, ms - arr_ms);
 }
 
 
@@ -1843,17 +1846,20 @@ static void report_fanout(const char *name)
 	qsort(firstv, nl, sizeof(*firstv), cmp_double);
 	qsort(g.lat, g.nlat, sizeof(*g.lat), cmp_double);
 	qsort(g.alat, g.nalat, sizeof(*g.alat), cmp_double);
+	qsort(g.qlat, g.nqlat, sizeof(*g.qlat), cmp_double);
 	qsort(lastv, nl, sizeof(*lastv), cmp_double);
 
 	/* arr_*: the same watchers' latencies to the kernel's arrival
-	   stamp on their socket instead of our read of it; cpu_s and
-	   lg_cpu_s: the server's and our own CPU over the phase */
+	   stamp on their socket instead of our read of it; lg_p50_ms,
+	   lg_p99_ms: each NOTIFY's read minus its arrival (our own
+	   queue); cpu_s and lg_cpu_s: the server's and our own CPU over
+	   the phase */
 	(void)re_printf("%s watchers=%u events=%u samples=%zu "
 			"p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
 			"last_p50_ms=%.3f last_max_ms=%.3f "
 			"arr_first_p50_ms=%.3f arr_p50_ms=%.3f "
-			"arr_p99_ms=%.3f missing=%u "
-			"wrong_state=%u cpu_s=%.4f lg_cpu_s=%.4f "
+			"arr_p99_ms=%.3f lg_p50_ms=%.3f lg_p99_ms=%.3f "
+			"missing=%u wrong_state=%u cpu_s=%.4f lg_cpu_s=%.4f "
 			"udp_drops=%ld sock_drops=%ld\n",
 			name, g.nsetup / g.norbits, g.nevents, g.nlat,
 			pct(g.lat, g.nlat, 0.50), pct(g.lat, g.nlat, 0.99),
@@ -1862,6 +1868,8 @@ static void report_fanout(const char *name)
 			pct(firstv, nl, 0.50),
 			pct(g.alat, g.nalat, 0.50),
 			pct(g.alat, g.nalat, 0.99),
+			pct(g.qlat, g.nqlat, 0.50),
+			pct(g.qlat, g.nqlat, 0.99),
 			g.event_missing, g.event_wrong,
 			cpu >= 0 && g.fo_cpu0 >= 0 ?
 			(cpu - g.fo_cpu0) / 1e9 : -1.0,
@@ -1902,6 +1910,7 @@ static void storm_start(uint64_t t)
 	g.st_retx0 = g.nretx;
 	g.nlat = 0;
 	g.nalat = 0;
+	g.nqlat = 0;
 	memset(g.efirst, 0, (2 * g.rounds + 1) * sizeof(*g.efirst));
 	g.nevents = 0;
 	g.event_missing = 0;
