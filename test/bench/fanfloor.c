@@ -174,8 +174,12 @@ static int sender(int cmdfd, int resfd, int sfd[2])
 	struct iovec *iov = calloc(o.n, sizeof(*iov));
 	unsigned i;
 
-	if (!arena || !mm || !iov)
+	if (!arena || !mm || !iov) {
+		free(arena);
+		free(mm);
+		free(iov);
 		return 1;
+	}
 
 	/* a datagram per watcher, BATCH of them distinct (parkblf writes
 	   each into its arena before the sendmmsg) */
@@ -226,6 +230,10 @@ static int sender(int cmdfd, int resfd, int sfd[2])
 		if (!full_io(resfd, &res, sizeof(res), true))
 			break;
 	}
+
+	free(arena);
+	free(mm);
+	free(iov);
 
 	return 0;
 }
@@ -389,6 +397,18 @@ static int stats_init(struct stats *s)
 }
 
 
+static void stats_free(struct stats *s)
+{
+	free(s->arr);
+	free(s->rd);
+	free(s->arr_last);
+	free(s->rd_last);
+	free(s->send_ms);
+	free(s->cpu_us);
+	free(s->rcpu_us);
+}
+
+
 static int reader(int cmdfd, int resfd)
 {
 	uint64_t *arr = calloc(o.n, sizeof(*arr));
@@ -396,11 +416,12 @@ static int reader(int cmdfd, int resfd)
 	int *pending = calloc(o.n, sizeof(*pending));
 	struct stats st[2];
 	unsigned r, w, npending = 0;
-	int ep = epoll_create1(0);
+	int ep = epoll_create1(0), err = 1;
 
-	if (!arr || !rd || !pending || ep < 0 || stats_init(&st[0]) ||
-	    stats_init(&st[1]))
-		return 1;
+	/* both initialised (|, not ||), so that out: frees both */
+	if (stats_init(&st[0]) | stats_init(&st[1]) || !arr || !rd ||
+	    !pending || ep < 0)
+		goto out;
 	for (w = 0; w < o.n; w++) {
 		struct epoll_event ev;
 
@@ -408,7 +429,7 @@ static int reader(int cmdfd, int resfd)
 		ev.events = EPOLLIN;
 		ev.data.u32 = w;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, o.fd[w], &ev))
-			return 1;
+			goto out;
 	}
 
 	pin(o.cpu_read);
@@ -422,13 +443,13 @@ static int reader(int cmdfd, int resfd)
 		memset(arr, 0, o.n * sizeof(*arr));
 		memset(rd, 0, o.n * sizeof(*rd));
 		if (!full_io(cmdfd, (void *)&c, sizeof(c), true))
-			return 1;
+			goto out;
 		c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 		round_read(ep, c.mode, arr, rd, pending, &npending);
 		s->rcpu_us[s->rounds] = (double)(clock_ns(
 			CLOCK_THREAD_CPUTIME_ID) - c0) / 1e3 / o.n;
 		if (!full_io(resfd, &res, sizeof(res), false))
-			return 1;
+			goto out;
 
 		for (w = 0; w < o.n; w++) {
 			if (!rd[w]) {
@@ -454,8 +475,18 @@ static int reader(int cmdfd, int resfd)
 
 	report("default", &st[0]);
 	report("df", &st[1]);
+	err = 0;
 
-	return 0;
+ out:
+	stats_free(&st[0]);
+	stats_free(&st[1]);
+	free(arr);
+	free(rd);
+	free(pending);
+	if (ep >= 0)
+		(void)close(ep);
+
+	return err;
 }
 
 
