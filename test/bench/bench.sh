@@ -190,8 +190,10 @@ run_scale() {
 		/^parkblf_heap_in_use_bytes / { u = $2 }
 		/^parkblf_heap_free_bytes / { f = $2 }
 		/^parkblf_subscriptions / { s = $2 }
+		/^parkblf_fanout_waits_total / { w = $2 }
 		END { if (s) printf "heap subs=%d in_use=%d free=%d " \
-			"in_use_per_sub=%.0f\n", s, u, f, u / s }' \
+			"in_use_per_sub=%.0f fanout_waits=%d\n", s, u, f, \
+			u / s, w }' \
 		>>"$d/loadgen.out"
 	stop
 	[ $rc = 0 ] || echo "bench: loadgen exited $rc (see $d)" >&2
