@@ -27,7 +27,9 @@
  *            socket is read (recvmmsg, stamped as it returns) before
  *            any datagram read is parsed and answered, and no phone's
  *            read waits for another phone's 200 (-B: it polls
- *            instead of sleeping during a fan-out event).
+ *            instead of sleeping during a fan-out event; -E: a
+ *            read pass is one round of libre's own epoll_wait, its
+ *            200s sent after the round).
  *
  * With -p ADDR:PORT instead of -c (a presence server such as Kamailio's
  * presence + presence_dialoginfo, make bench-compare), the orbits'
@@ -59,7 +61,7 @@
  *           [-m ORBITS] [-b DNBASE] [-a FIRSTADDR] [-s ADDRS]
  *           [-w WINDOW] [-r RATE] [-f ROUNDS] [-T SECS] [-P PID[,PID...]]
  *           [-o FILE] [-x EXPIRES] [-L SECS] [-W SECS] [-S STORM]
- *           [-D PER] [-R] [-1] [-B]
+ *           [-D PER] [-R] [-1] [-B] [-E]
  *
  * -D PER: the orbits belong to tenants of PER orbits each: orbit N is
  * park-((N-1) % PER + 1)@tT.bench, T = (N-1) / PER + 1 (parkblf's
@@ -190,6 +192,8 @@ static struct {
 	bool route;               /**< -R: SUBSCRIBEs record-routed    */
 	bool onesock;             /**< -1: every phone on one socket   */
 	bool spin;                /**< -B: busy-poll during a fan-out  */
+	bool libre_round;         /**< -E: a pass is libre's epoll round */
+	struct tmr answer_tmr;
 	int pid;                  /**< -P: the server's first process  */
 	int pids[MAX_PIDS];       /**< -P: all of the server's         */
 	uint32_t npids;
@@ -1274,9 +1278,36 @@ static void pump(int flags, void *arg)
 
 
 /* A phone's socket, read by the pump */
+static void round_answers(void *arg)
+{
+	(void)arg;
+
+	while (rx.n)
+		ring_handle(RING);
+}
+
+
+/* -E: a phone's socket is readable in libre's epoll round: read it into
+   the ring; the round's answers go from a timer due at once, which
+   libre runs after every handler of the round */
+static void phone_readable(int flags, void *arg)
+{
+	(void)flags;
+
+	while (phone_read(arg))
+		ring_handle(RING);
+	if (!tmr_isrunning(&g.answer_tmr))
+		tmr_start(&g.answer_tmr, 0, round_answers, NULL);
+}
+
+
 static int phone_listen(struct phone *ph)
 {
 	struct epoll_event ev;
+
+	if (g.libre_round)
+		return fd_listen(ph->fd, FD_READ, phone_readable, ph) ?
+			EMFILE : 0;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
@@ -2323,7 +2354,7 @@ static void usage(void)
 			 "  [-T SECS] [-P PID[,PID...]] [-o FILE] "
 			 "[-x EXPIRES] "
 			 "[-L SECS] [-W SECS] [-S STORM] [-D PER] "
-			 "[-R] [-1] [-B]\n");
+			 "[-R] [-1] [-B] [-E]\n");
 }
 
 
@@ -2348,7 +2379,7 @@ int main(int argc, char *argv[])
 	(void)inet_pton(AF_INET, "127.1.0.1", &g.first);
 
 	while ((c = getopt(argc, argv,
-			   "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:D:R1B"))
+			   "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:D:R1BE"))
 	       != -1) {
 		switch (c) {
 
@@ -2394,6 +2425,7 @@ int main(int argc, char *argv[])
 		case 'R': g.route = true; break;
 		case '1': g.onesock = true; break;
 		case 'B': g.spin = true; break;
+		case 'E': g.libre_round = true; break;
 
 		case 'a':
 			if (inet_pton(AF_INET, optarg, &g.first) != 1) {
@@ -2473,11 +2505,13 @@ int main(int argc, char *argv[])
 		setup_begin();
 	}
 	tmr_init(&g.tick);
+	tmr_init(&g.answer_tmr);
 	tick(NULL);
 
 	err = re_main(signal_handler);
 
 	tmr_cancel(&g.tick);
+	tmr_cancel(&g.answer_tmr);
 	if (g.publish) {
 		(void)re_printf("publish sent=%u ok=%u failed=%u "
 				"retransmits=%u\n", g.npub, g.npub_ok,
@@ -2492,8 +2526,11 @@ int main(int argc, char *argv[])
 		fd_close(rx.epfd);
 		(void)close(rx.epfd);
 	}
-	for (c = 0; c < (int)g.nphones && (!g.onesock || c < 1); c++)
+	for (c = 0; c < (int)g.nphones && (!g.onesock || c < 1); c++) {
+		if (g.libre_round)
+			fd_close(g.phones[c].fd);
 		(void)close(g.phones[c].fd);
+	}
 	libre_close();
 
 	return g.exit_code ? g.exit_code : (g.phase == PH_DONE ? 0 : 1);
