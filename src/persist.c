@@ -409,10 +409,12 @@ static const char *col(sqlite3_stmt *st, int i)
 
 
 /* An address column: ADDRESS:PORT, or '' (and anything unreadable)
-   for none */
+   for none.  Zeroed first: sa_decode leaves the padding (sin_zero) as
+   it was, and the fast path hands the whole sockaddr to sendmmsg */
 static void sa_addr(const char *str, struct sa *sa)
 {
-	if (!str[0] || sa_decode(sa, str, strlen(str)))
+	sa_init(sa, AF_UNSPEC);
+	if (str[0] && sa_decode(sa, str, strlen(str)))
 		sa_init(sa, AF_UNSPEC);
 }
 
