@@ -34,11 +34,13 @@
 # BENCH_ONESOCK=1 (loadgen -1: the phones share one socket, each at its
 # own address and the same port, so that the load generator needs far
 # fewer system calls per NOTIFY than parkblf and is not the limit),
-# BENCH_SPIN=1 (loadgen -B: during a fan-out event the load generator
-# polls its phones' sockets instead of waiting in epoll_wait),
-# BENCH_LG_ROUND=1 (loadgen -E: a read pass is one round of libre's
-# own epoll_wait over the phone sockets, the round's 200s sent after
-# it, instead of the load generator's own epoll set).
+# BENCH_SPIN=1 (with BENCH_LG_PUMP=1, loadgen -B: during a fan-out
+# event the load generator polls its phones' sockets instead of
+# waiting in epoll_wait),
+# BENCH_LG_PUMP=1 (loadgen -Q: the phone sockets in an epoll set of
+# the load generator's own, read while any is ready, 200s 16 at a time
+# when none is, instead of a read pass per round of libre's epoll_wait
+# with the round's 200s after it).
 #
 # Every process started here is stopped by PID; loopback only.
 
@@ -73,7 +75,7 @@ ROUTE_ARG=
 [ "${BENCH_ROUTE:-0}" = 1 ] && ROUTE_ARG=-R
 [ "${BENCH_ONESOCK:-0}" = 1 ] && ROUTE_ARG+=" -1"
 [ "${BENCH_SPIN:-0}" = 1 ] && ROUTE_ARG+=" -B"
-[ "${BENCH_LG_ROUND:-0}" = 1 ] && ROUTE_ARG+=" -E"
+[ "${BENCH_LG_PUMP:-0}" = 1 ] && ROUTE_ARG+=" -Q"
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/parkblf-bench.XXXXXX)}
 mkdir -p "$OUT"
 

@@ -9,7 +9,7 @@
  * sockets each bound to its own loopback address (127.1.0.1,
  * 127.1.0.2, ... at a port of the kernel's choice: the load
  * generator's phones); a reader process pinned to CPU 1 reads them as
- * the load generator does (test/bench/loadgen.c's pump): a
+ * the load generator does (test/bench/loadgen.c): a
  * level-triggered epoll set of the N sockets, waited for in epoll_wait
  * (-B: polled with epoll_wait(0)), one recvmmsg of up to VLEN (32) per
  * ready socket, the read time taken as it returns, and the kernel's

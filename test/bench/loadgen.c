@@ -23,13 +23,15 @@
  *            on loopback is when the server's send put it there: what
  *            the server's latency is without our own reading of 1,000
  *            sockets on one core.  One core plays every phone, so it
- *            reads first and answers after (pump): every ready phone
- *            socket is read (recvmmsg, stamped as it returns) before
- *            any datagram read is parsed and answered, and no phone's
- *            read waits for another phone's 200 (-B: it polls
- *            instead of sleeping during a fan-out event; -E: a
- *            read pass is one round of libre's own epoll_wait, its
- *            200s sent after the round).
+ *            reads first and answers after: every phone socket ready
+ *            in a round of libre's epoll_wait is read (recvmmsg,
+ *            stamped as it returns) before any datagram read is
+ *            parsed and answered (a timer due at once, after the
+ *            round), and no phone's read waits for another phone's
+ *            200.  -Q: the same with an epoll set of our own (pump),
+ *            answering 16 at a time whenever no socket is ready; -B
+ *            (with -Q): it polls instead of sleeping during a fan-out
+ *            event.
  *
  * With -p ADDR:PORT instead of -c (a presence server such as Kamailio's
  * presence + presence_dialoginfo, make bench-compare), the orbits'
@@ -61,7 +63,7 @@
  *           [-m ORBITS] [-b DNBASE] [-a FIRSTADDR] [-s ADDRS]
  *           [-w WINDOW] [-r RATE] [-f ROUNDS] [-T SECS] [-P PID[,PID...]]
  *           [-o FILE] [-x EXPIRES] [-L SECS] [-W SECS] [-S STORM]
- *           [-D PER] [-R] [-1] [-B] [-E]
+ *           [-D PER] [-R] [-1] [-Q] [-B]
  *
  * -D PER: the orbits belong to tenants of PER orbits each: orbit N is
  * park-((N-1) % PER + 1)@tT.bench, T = (N-1) / PER + 1 (parkblf's
@@ -192,7 +194,7 @@ static struct {
 	bool route;               /**< -R: SUBSCRIBEs record-routed    */
 	bool onesock;             /**< -1: every phone on one socket   */
 	bool spin;                /**< -B: busy-poll during a fan-out  */
-	bool libre_round;         /**< -E: a pass is libre's epoll round */
+	bool libre_round;         /**< Pass = libre epoll round (-Q: no) */
 	struct tmr answer_tmr;
 	int pid;                  /**< -P: the server's first process  */
 	int pids[MAX_PIDS];       /**< -P: all of the server's         */
@@ -1287,7 +1289,7 @@ static void round_answers(void *arg)
 }
 
 
-/* -E: a phone's socket is readable in libre's epoll round: read it into
+/* A phone's socket is readable in libre's epoll round: read it into
    the ring; the round's answers go from a timer due at once, which
    libre runs after every handler of the round */
 static void phone_readable(int flags, void *arg)
@@ -2354,7 +2356,7 @@ static void usage(void)
 			 "  [-T SECS] [-P PID[,PID...]] [-o FILE] "
 			 "[-x EXPIRES] "
 			 "[-L SECS] [-W SECS] [-S STORM] [-D PER] "
-			 "[-R] [-1] [-B] [-E]\n");
+			 "[-R] [-1] [-Q] [-B]\n");
 }
 
 
@@ -2375,11 +2377,12 @@ int main(int argc, char *argv[])
 	g.tput_s = 5;
 	g.expires = 3600;
 	g.event = -1;
+	g.libre_round = true;
 	g.runid = (unsigned)getpid();
 	(void)inet_pton(AF_INET, "127.1.0.1", &g.first);
 
 	while ((c = getopt(argc, argv,
-			   "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:D:R1BE"))
+			   "t:c:p:n:k:m:b:a:s:w:r:f:T:P:o:x:L:W:S:D:R1BQ"))
 	       != -1) {
 		switch (c) {
 
@@ -2425,7 +2428,7 @@ int main(int argc, char *argv[])
 		case 'R': g.route = true; break;
 		case '1': g.onesock = true; break;
 		case 'B': g.spin = true; break;
-		case 'E': g.libre_round = true; break;
+		case 'Q': g.libre_round = false; break;
 
 		case 'a':
 			if (inet_pton(AF_INET, optarg, &g.first) != 1) {
