@@ -99,25 +99,12 @@ trap stop EXIT
 # start DIR ORBITS [WRAP...]: fake PBX and parkblf; sets PB_PID, PB_PORT,
 # PBX_PID, PBX_CTL
 start() {
-	local d=$1 m=$2 i dns=
+	local d=$1 m=$2 pbx_port
 	shift 2
 	rm -rf "$d"
 	mkdir -p "$d"
-	for ((i = 1; i <= m; i++)); do
-		echo "park-$i $((70000 + i)) retrieve=$((80000 + i))" \
-			"label=\"Bench $i\""
-		dns+="${dns:+,}$((70000 + i))"
-	done >"$d/orbits.conf"
-
-	"${PIN_LG[@]}" "$BUILD/fakepbx" -l 127.0.0.1:0 -c 127.0.0.1:0 \
-		-P "$d/pbx.ports" -u 9999 -p secret -d "$dns" \
-		>"$d/fakepbx.out" 2>"$d/fakepbx.log" &
-	PBX_PID=$!
-	wait_for 10 test -s "$d/pbx.ports" ||
-		{ echo "bench: no fake PBX"; return 1; }
-	local pbx_port
-	pbx_port=$(sed -n 's/.*sip=\([0-9]*\).*/\1/p' "$d/pbx.ports")
-	PBX_CTL=$(sed -n 's/.*control=\([0-9]*\).*/\1/p' "$d/pbx.ports")
+	start_pbx bench "$d" "$m" labels || return 1
+	pbx_port=$PBX_PORT
 
 	PB_PORT=$(free_port)
 	PB_HTTP=$(free_port)

@@ -1,5 +1,5 @@
-# Helpers of the benchmark scripts (sourced by bench.sh, compare.sh and
-# tenants.sh).
+# Helpers of the benchmark scripts (sourced by bench.sh, compare.sh,
+# tenants.sh and stop.sh).
 
 # params SCALE: the scale's "PHONES KEYS ORBITS"
 #   1k   100 x 10 over 10 orbits,   100 watchers per orbit
@@ -30,6 +30,28 @@ bench_setup() {
 		PIN_LG=(taskset -c 1)
 	fi
 	ulimit -n "$(ulimit -Hn)" 2>/dev/null
+}
+
+# start_pbx NAME DIR ORBITS [LABELS]: DIR/orbits.conf of ORBITS orbits
+# (park-N on DN 7000N, retrieve 8000N; with LABELS, label="Bench N")
+# and a fake PBX with those DNs on CPU 1; sets PBX_PID, PBX_PORT and
+# PBX_CTL
+start_pbx() {
+	local d=$2 i dns=
+	for ((i = 1; i <= $3; i++)); do
+		echo "park-$i $((70000 + i)) retrieve=$((80000 + i))" \
+			${4:+"label=\"Bench $i\""}
+		dns+="${dns:+,}$((70000 + i))"
+	done >"$d/orbits.conf"
+
+	"${PIN_LG[@]}" "$BUILD/fakepbx" -l 127.0.0.1:0 -c 127.0.0.1:0 \
+		-P "$d/pbx.ports" -u 9999 -p secret -d "$dns" \
+		>"$d/fakepbx.out" 2>"$d/fakepbx.log" &
+	PBX_PID=$!
+	wait_for 10 test -s "$d/pbx.ports" ||
+		{ echo "$1: no fake PBX"; return 1; }
+	PBX_PORT=$(sed -n 's/.*sip=\([0-9]*\).*/\1/p' "$d/pbx.ports")
+	PBX_CTL=$(sed -n 's/.*control=\([0-9]*\).*/\1/p' "$d/pbx.ports")
 }
 
 # wait_for SECS CMD...: until CMD succeeds, at most SECS seconds

@@ -44,22 +44,12 @@ trap stop_all EXIT
 
 # one scale in DIR
 run_scale() {
-	local scale=$1 d=$2 np nk nm i dns= t0 t1 rc
+	local scale=$1 d=$2 np nk nm t0 t1 rc pbx_port pb_port
 	read -r np nk nm <<<"$(params "$scale")"
 	rm -rf "$d"
 	mkdir -p "$d"
-	for ((i = 1; i <= nm; i++)); do
-		echo "park-$i $((70000 + i)) retrieve=$((80000 + i))"
-		dns+="${dns:+,}$((70000 + i))"
-	done >"$d/orbits.conf"
-
-	"${PIN_LG[@]}" "$BUILD/fakepbx" -l 127.0.0.1:0 -c 127.0.0.1:0 \
-		-P "$d/pbx.ports" -u 9999 -p secret -d "$dns" \
-		>"$d/fakepbx.out" 2>"$d/fakepbx.log" &
-	PBX_PID=$!
-	wait_for 10 test -s "$d/pbx.ports" || { echo "stop: no fake PBX"; return 1; }
-	local pbx_port pb_port
-	pbx_port=$(sed -n 's/.*sip=\([0-9]*\).*/\1/p' "$d/pbx.ports")
+	start_pbx stop "$d" "$nm" || return 1
+	pbx_port=$PBX_PORT
 	pb_port=$(free_port)
 	{
 		echo "sip_listen 127.0.0.1:$pb_port"
