@@ -467,6 +467,9 @@ static int list_accept(struct listwatcher *lw, struct sip *sip,
 	if (err)
 		goto out;
 
+	/* libre's notifier answers it statefully; refusals before this
+	   are stateless, and a stranger's need no record (strec.c) */
+	strec_add(msg);
 	err = sipevent_accept(&lw->not, sock, msg, lw->dlg, &se, 200, "OK",
 			      cfg->subscribe_min_expires,
 			      cfg->subscribe_default_expires,

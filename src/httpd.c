@@ -786,6 +786,10 @@ static int metrics_render(struct mbuf *mb, const struct app *app)
 			   "parkblf's timers running (expiries, "
 			   "retransmissions, pacing, keepalives...).",
 			   ptmr_count());
+	err |= value_print(mb, "stateful_subscribes",
+			   "SUBSCRIBEs answered statefully in the last 40 s "
+			   "(at most 65,536; past that, every SUBSCRIBE takes "
+			   "libre's slower path for 40 s).", strec_count());
 	err |= value_print(mb, "libre_timers",
 			   "libre's own timers (its transactions and "
 			   "connections, and the one that drives parkblf's).",

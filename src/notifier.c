@@ -1002,7 +1002,6 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 
 	if (nt->cfg->blf_list &&
 	    !pl_strcmp(&msg->uri.user, nt->cfg->blf_list)) {
-		strec_add(msg);         /* libre's notifier answers it */
 		if (blflist_subscribe(nt->lists, sip, nt->sock, msg, &se,
 				      nt->cfg))
 			++metrics.subscribes_refused;

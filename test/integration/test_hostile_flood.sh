@@ -141,7 +141,15 @@ not_taken=$(( $(kv code_501 "$T/phones.out") + $(kv code_501 "$T/up.out") ))
 	fail "/metrics: requests_refused grew $((refused1 - refused0)) for" \
 		"$not_taken requests answered 501"
 [ "$suppressed" -gt 0 ] || fail "/metrics: no log line suppressed"
-log "/metrics: requests_refused +$((refused1 - refused0))," \
+# refused list SUBSCRIBEs leave no record of a stateful answer: enough
+# of them (65,536 in 40 s) would send every SUBSCRIBE the slow way
+stateful=$(curl -s --max-time 5 "$URL/metrics" |
+	sed -n 's/^parkblf_stateful_subscribes \([0-9]*\)$/\1/p')
+[ -n "$stateful" ] && [ "$stateful" -le 20 ] ||
+	fail "/metrics: ${stateful:-no} SUBSCRIBEs recorded as answered" \
+		"statefully after the flood (the phone's: a few)"
+log "/metrics: requests_refused +$((refused1 - refused0)), stateful" \
+	"SUBSCRIBEs $stateful," \
 	"log_suppressed $suppressed"
 
 # --- after the flood: the lamp still follows the PBX
