@@ -93,7 +93,11 @@ wait "$f2" || fail "the flood of the upstream link's port failed"
 log "phones' port: $(cat "$T/phones.out")"
 log "upstream link's port: $(cat "$T/up.out")"
 sent=$(( $(kv sent "$T/phones.out") + $(kv sent "$T/up.out") ))
-[ "$sent" -ge 20000 ] || fail "only $sent hostile requests sent"
+# under make valgrind parkblf answers ~20 times slower, and the flood
+# leaves at most 100 unanswered: fewer requests, the same bounds
+min_sent=20000
+[ -n "${PARKBLF_WRAP:-}" ] && min_sent=5000
+[ "$sent" -ge "$min_sent" ] || fail "only $sent hostile requests sent"
 
 rss1=$(rss_kb)
 lines1=$(wc -l <"$T/parkblf.log")
