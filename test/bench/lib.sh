@@ -34,8 +34,7 @@ bench_setup() {
 
 # start_pbx NAME DIR ORBITS [LABELS]: DIR/orbits.conf of ORBITS orbits
 # (park-N on DN 7000N, retrieve 8000N; with LABELS, label="Bench N")
-# and a fake PBX with those DNs on CPU 1; sets PBX_PID, PBX_PORT and
-# PBX_CTL
+# and a fake PBX with those DNs (run_pbx)
 start_pbx() {
 	local d=$2 i dns=
 	for ((i = 1; i <= $3; i++)); do
@@ -43,9 +42,16 @@ start_pbx() {
 			${4:+"label=\"Bench $i\""}
 		dns+="${dns:+,}$((70000 + i))"
 	done >"$d/orbits.conf"
+	run_pbx "$1" "$d" "$dns"
+}
 
+# run_pbx NAME DIR DNS: a fake PBX with the DNs DNS (comma-separated)
+# on CPU 1, its files in DIR; sets PBX_PID, PBX_PORT and PBX_CTL
+run_pbx() {
+	local d=$2
+	rm -f "$d/pbx.ports"
 	"${PIN_LG[@]}" "$BUILD/fakepbx" -l 127.0.0.1:0 -c 127.0.0.1:0 \
-		-P "$d/pbx.ports" -u 9999 -p secret -d "$dns" \
+		-P "$d/pbx.ports" -u 9999 -p secret -d "$3" \
 		>"$d/fakepbx.out" 2>"$d/fakepbx.log" &
 	PBX_PID=$!
 	wait_for 10 test -s "$d/pbx.ports" ||

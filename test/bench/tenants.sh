@@ -73,15 +73,8 @@ start() {
 	for ((i = 1; i <= NORB; i++)); do
 		dns+="${dns:+,}$((70000 + i))"
 	done
-	"${PIN_LG[@]}" "$BUILD/fakepbx" -l 127.0.0.1:0 -c 127.0.0.1:0 \
-		-P "$d/pbx.ports" -u 9999 -p secret -d "$dns" \
-		>"$d/fakepbx.out" 2>"$d/fakepbx.log" &
-	PBX_PID=$!
-	wait_for 10 test -s "$d/pbx.ports" ||
-		{ echo "tenants: no fake PBX"; return 1; }
-	local pbx_port lo
-	pbx_port=$(sed -n 's/.*sip=\([0-9]*\).*/\1/p' "$d/pbx.ports")
-	PBX_CTL=$(sed -n 's/.*control=\([0-9]*\).*/\1/p' "$d/pbx.ports")
+	run_pbx tenants "$d" "$dns" || return 1
+	local pbx_port=$PBX_PORT lo
 
 	for ((i = 1; i <= t; i++)); do
 		lo=$((70000 + (i - 1) * per))
