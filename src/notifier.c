@@ -1315,36 +1315,49 @@ static void fanout_prefetch(const struct watcher *w)
 }
 
 
+/* Whether a paced walk (a fan-out, or final NOTIFYs) may send one more
+   NOTIFY now: -1 if so; else the ms to wait before it goes on: 1 while
+   answers pile up unread, to let the loop read them first (a timer due
+   at once would run again in the same tmr_poll, never letting the loop
+   read), 0 once this loop turn's FANOUT_BATCH are out.  room and n:
+   the walk's, 0 at its start. */
+static int pace_next(unsigned *room, unsigned *n)
+{
+	if (!*room) {
+		txq_flush();
+		*room = sipsock_room(ROOM_MAX);
+		if (!*room)
+			return 1;
+	}
+
+	if ((*n)++ == FANOUT_BATCH)
+		return 0;
+
+	--*room;
+	return -1;
+}
+
+
 static void fanout_batch(struct watchgroup *g)
 {
 	unsigned n = 0, room = 0;
 
 	while (!list_isempty(&g->watchers)) {
 		struct watcher *w = list_head(&g->watchers)->data;
+		int wait;
 
 		if (w->gen == g->gen)
 			return;                 /* everyone has it */
 
-		/* answers piling up unread: let the loop read them first
-		   (1 ms: a timer due at once would run again in the same
-		   tmr_poll, never letting the loop read) */
-		if (!room) {
-			txq_flush();
-			room = sipsock_room(ROOM_MAX);
-			if (!room) {
+		wait = pace_next(&room, &n);
+		if (wait >= 0) {
+			if (wait)
 				++metrics.fanout_waits;
-				fanout_next(g, 1);
-				return;
-			}
-		}
-
-		if (n++ == FANOUT_BATCH) {
-			fanout_next(g, 0);
+			fanout_next(g, wait);
 			return;
 		}
 
 		fanout_prefetch(w);
-		--room;
 		w->gen = g->gen;
 		list_unlink(&w->le);
 		list_append(&g->watchers, &w->le, w);
@@ -1437,21 +1450,12 @@ static bool close_some(struct le *le, void *arg)
 	while (!list_isempty(&g->watchers)) {
 		struct watcher *w = list_head(&g->watchers)->data;
 
-		if (cc->paced && !cc->room) {
-			txq_flush();
-			cc->room = sipsock_room(ROOM_MAX);
-			if (!cc->room) {
-				cc->wait = 1;
+		if (cc->paced) {
+			cc->wait = pace_next(&cc->room, &cc->n);
+			if (cc->wait >= 0)
 				break;
-			}
-		}
-		if (cc->paced && cc->n++ == FANOUT_BATCH) {
-			cc->wait = 0;
-			break;
 		}
 
-		if (cc->paced)
-			--cc->room;
 		watcher_end(w, (enum sipevent_reason)cc->params[0],
 			    cc->params[1]);
 	}
