@@ -296,10 +296,9 @@ static bool answerable(const struct sip_msg *msg)
 
 /* Every request passes here first.  Who sends it is checked for all
    of them, in a dialog or not (subscribe_allow, credentials).
-   SUBSCRIBEs of an orbit watcher's dialog (also one resumed from the
-   database, and a retransmitted first SUBSCRIBE, answered statelessly
-   before) are answered here; list subscriptions' go on to libre's
-   notifier, which answers unknown dialogs 481. */
+   SUBSCRIBEs of an orbit watcher's or a list subscription's dialog
+   (also one resumed from the database, and a retransmitted first
+   SUBSCRIBE, answered statelessly before) are answered here. */
 static bool dialog_handler(const struct sip_msg *msg, void *arg)
 {
 	struct app *app = arg;
@@ -340,11 +339,8 @@ static bool dialog_handler(const struct sip_msg *msg, void *arg)
 	if (tenant_indialog(t, msg))
 		return true;
 
-	/* libre's notifier answers the rest of a list's dialog
-	   statefully (a dialog of no tenant's: 481, statelessly) */
-	if (t && pl_isset(&msg->to.tag))
-		strec_add(msg);
-
+	/* a dialog of no tenant's: libre's notifier answers 481,
+	   statelessly */
 	return false;
 }
 
@@ -1154,21 +1150,13 @@ static void stop_deadline(void *arg)
 }
 
 
-/** How phones are told at a stop */
-struct stop_how {
-	enum sipevent_reason reason;
-	uint32_t retry;
-};
-
-
-/* Stopping with state_db: a tenant's subscriptions are saved, not
-   ended; its list subscriptions (not kept) are told to come back */
+/* Stopping with state_db: a tenant's subscriptions (list ones too)
+   are saved, not ended */
 static void keep_subscriptions(const struct tenant *t, void *arg)
 {
-	const struct stop_how *how = arg;
+	(void)arg;
 
 	notifier_flush(tenant_notifier(t));
-	notifier_close_lists(tenant_notifier(t), how->reason, how->retry);
 }
 
 
@@ -1207,16 +1195,13 @@ void app_shutdown(struct app *app)
 	   paced, by sendmmsg (notifier_close_all), and stop_check sees
 	   them answered */
 	if (app->db && !app->cfg->stop_handover) {
-		/* every tenant's subscriptions stay in the database for
-		   the next run (list subscriptions are not kept: they are
-		   told); the upstream un-SUBSCRIBEs get a moment to be
-		   answered */
-		struct stop_how how = {reason, retry};
-
+		/* every tenant's subscriptions (list ones too) stay in
+		   the database for the next run; the upstream
+		   un-SUBSCRIBEs get a moment to be answered */
 		ptmr_start(&app->tmr_stop, PERSIST_STOP_MS, stop_deadline,
 			  app);
-		keep_subscriptions(app->dflt, &how);
-		tenants_apply(app->tenants, keep_subscriptions, &how);
+		keep_subscriptions(app->dflt, NULL);
+		tenants_apply(app->tenants, keep_subscriptions, NULL);
 	}
 	else {
 		/* told, they leave the database too */

@@ -5,23 +5,26 @@
  * (config key blf_list) with Supported: eventlist and gets
  * multipart/related NOTIFYs: an RLMI document listing the orbits, and
  * one dialog-info document per orbit, made by the same encoder as for
- * single keys.  The first NOTIFY is full state; later ones carry only
- * the orbits that changed, coalesced and paced like any NOTIFY.
+ * single keys.  The first NOTIFY is full state, and so is the one after
+ * each refresh; later ones carry only the orbits that changed,
+ * coalesced and paced like any NOTIFY.
  *
- * libre's notifier sends and retransmits these NOTIFYs beyond any
- * budget, so over UDP a list subscription's Contact must be its source
- * address (no amplification towards a third party: SECURITY.md).
+ * Its dialog is parkblf's own (subdlg.c), as a single key's: NOTIFYs
+ * one at a time (the orbits changed meanwhile go in the next),
+ * retransmitted, given up on no answer or an error answer; a phone
+ * behind NAT is reached at its source and followed where it moves
+ * (natkeep.c), its list ending if it stops answering keepalives; while
+ * its TCP/TLS connection is gone, the state waits for its refresh on a
+ * new one.  Over UDP a list subscription's Contact must still be its
+ * source address (no amplification towards a third party: SECURITY.md).
  *
- * A phone behind NAT (natkeep_detect, as for single keys) has its
- * Contact pointed at its source address and port (and transport)
- * before libre's notifier reads it (contactfix.c): in the first
- * SUBSCRIBE and in every refresh, since libre takes the dialog's target
- * from each.  Its NOTIFYs then go where its requests come from (on TCP
- * and TLS: libre finds the phone's connection by that address), and a
- * refresh from another address moves them there.  Its address gets
- * natkeep's keepalives; silent for the grace period, the list ends.
- * While its TCP/TLS connection is gone, NOTIFYs wait for its refresh on
- * a new one (libre would dial a connection the NAT does not let in).
+ * With state_db, a list subscription is a row (persist.c, marked list),
+ * saved once its peer is verified, its RLMI version saved in batches,
+ * deleted when it ends.  After a restart, or a crash, it is taken back
+ * on the same dialog (blflist_resume): CSeq and versions go on above
+ * the last, and the phone gets the full state once the PBX's picture is
+ * complete (not before: a list shows every orbit), without subscribing
+ * again.
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -34,9 +37,11 @@
 #include "blflist.h"
 #include "metrics.h"
 #include "tcpswitch.h"
-#include "contactfix.h"
 #include "natkeep.h"
 #include "proxytrust.h"
+#include "subdlg.h"
+#include "doctpl.h"
+#include "persist.h"
 
 
 enum {
@@ -45,6 +50,7 @@ enum {
 	HDR_ROOM     = 700,    /**< A NOTIFY's headers, at most          */
 	PROBE_MS     = 2000,   /**< How long a TCP connection may take   */
 	TOO_BIG_WAIT = 3600,   /**< Retry-After of a list too big        */
+	FLUSH_MS     = 1000,   /**< Versions saved at most this late     */
 };
 
 
@@ -52,6 +58,7 @@ static const char boundary[] = "parkblf-rlmi-7d2f9c";
 static const char ctype[] =
 	"multipart/related;type=\"application/rlmi+xml\";"
 	"start=\"<rlmi@parkblf>\";boundary=\"parkblf-rlmi-7d2f9c\"";
+static const char event_pkg[] = "dialog";
 
 /** One orbit as one list subscription has seen it */
 struct resource {
@@ -63,36 +70,42 @@ struct resource {
 
 /** One list subscription */
 struct listwatcher {
-	struct le le;            /**< In blflist.watchers               */
+	struct le le;            /**< In blflist.watchers, .pending (tried
+				      over TCP) or .ending              */
+	struct le le_dirty;      /**< In blflist.dirty                  */
 	struct blflist *bl;
-	struct sipnot *not;
+	struct subdlg *dlg;      /**< Its SIP dialog                    */
 	struct pacer_slot *pace;
 	char *entity;            /**< The list URI subscribed to        */
-	char *callid;            /**< Its dialog's, to know its SUBSCRIBEs */
 	char *host;              /**< host[:port] for resource URIs     */
-	struct sa peer;
+	struct sa peer;          /**< The phone, for log lines          */
 	struct list resources;   /**< struct resource, map order        */
+	struct ptmr tmr_expire;
+	uint64_t expires_at;     /**< ms since the epoch                */
 	uint32_t version;        /**< Next RLMI version                 */
-	bool full;               /**< Next NOTIFY must be full state    */
+	uint32_t expires;        /**< Granted (while tried over TCP)    */
 	struct tcpswitch *ts;    /**< Trying the phone over TCP          */
-	struct sip *sip;         /**< While trying: to answer then       */
-	struct sipevent_sock *sock;
-	const struct config *cfg;
 	size_t size;             /**< Bytes of the first, full NOTIFY    */
-	struct natuse *nat;      /**< Behind NAT: where it is            */
-	struct sip_dialog *dlg;  /**< Behind NAT: libre's, to match      */
-	struct contactfix *fix;  /**< Behind NAT: the refresh rewritten  */
-	struct sa laddr;         /**< Behind NAT: our address it spoke to */
-	struct ptmr tmr_back;     /**< Behind NAT: back on a connection   */
-	struct sippin *pin; /**< UDP: NOTIFYs from the phone's socket */
-	enum sip_transp tp;
+	bool full;               /**< Next NOTIFY must be full state    */
+	bool pending;            /**< A NOTIFY waits for the last one   */
+	bool saved;              /**< In the database                   */
+	bool restored;           /**< From the database (last run)      */
+	bool untold;             /**< Restored, not yet NOTIFYed        */
+	bool ending;             /**< Final NOTIFY in flight            */
 };
 
 struct blflist {
 	struct list watchers;
 	struct list pending;     /**< Being tried over TCP, unanswered  */
+	struct list ending;      /**< Final NOTIFY in flight            */
+	struct list dirty;       /**< Versions not yet saved            */
 	struct notifier *nt;
+	struct sip *sip;
+	const struct config *cfg;
 	const struct encoder *enc;
+	struct persist *db;      /**< state_db, or NULL                 */
+	const char *dbkey;       /**< Its tenant there (not owned)      */
+	struct ptmr tmr_flush;
 };
 
 
@@ -110,28 +123,28 @@ static void watcher_destructor(void *arg)
 	struct listwatcher *lw = arg;
 
 	list_unlink(&lw->le);
-	ptmr_cancel(&lw->tmr_back);
+	list_unlink(&lw->le_dirty);
+	ptmr_cancel(&lw->tmr_expire);
 	lw->ts = mem_deref(lw->ts);
 	lw->pace = mem_deref(lw->pace);
-	lw->not = mem_deref(lw->not);
-	/* after the final NOTIFY, and while libre may resend it */
-	sippin_linger(lw->pin);
-	lw->fix = mem_deref(lw->fix);
-	lw->nat = mem_deref(lw->nat);
 	lw->dlg = mem_deref(lw->dlg);
 	list_flush(&lw->resources);
 	mem_deref(lw->entity);
-	mem_deref(lw->callid);
 	mem_deref(lw->host);
 }
 
 
+/* Without a word to the phones: a stop with state_db keeps them for
+   the next run; without one, the notifier told them first */
 static void blflist_destructor(void *arg)
 {
 	struct blflist *bl = arg;
 
+	ptmr_cancel(&bl->tmr_flush);
+	blflist_flush(bl);
 	list_flush(&bl->pending);
-	blflist_close_all(bl, SIPEVENT_DEACTIVATED, 0);
+	list_flush(&bl->watchers);
+	list_flush(&bl->ending);
 }
 
 
@@ -140,15 +153,18 @@ static void blflist_destructor(void *arg)
  *
  * @param blp Where to store them
  * @param nt  Notifier (must outlive them)
+ * @param sip SIP stack, for answers
+ * @param cfg Configuration (must outlive them)
  *
  * @return 0 if success, otherwise errorcode
  */
-int blflist_alloc(struct blflist **blp, struct notifier *nt)
+int blflist_alloc(struct blflist **blp, struct notifier *nt,
+		  struct sip *sip, const struct config *cfg)
 {
 	static const struct pl dialog = PL("dialog");
 	struct blflist *bl;
 
-	if (!blp || !nt)
+	if (!blp || !nt || !sip || !cfg)
 		return EINVAL;
 
 	bl = mem_zalloc(sizeof(*bl), blflist_destructor);
@@ -156,10 +172,31 @@ int blflist_alloc(struct blflist **blp, struct notifier *nt)
 		return ENOMEM;
 
 	bl->nt = nt;
+	bl->sip = sip;
+	bl->cfg = cfg;
 	bl->enc = encoder_find(&dialog);
+	ptmr_init(&bl->tmr_flush);
 	*blp = bl;
 
 	return 0;
+}
+
+
+/**
+ * Keep list subscriptions in a database, so they survive a restart
+ *
+ * @param bl     List subscriptions
+ * @param db     Database (not referenced; must outlive them)
+ * @param tenant Its tenant's name there (not copied)
+ */
+void blflist_set_persist(struct blflist *bl, struct persist *db,
+			 const char *tenant)
+{
+	if (!bl)
+		return;
+
+	bl->db = db;
+	bl->dbkey = tenant;
 }
 
 
@@ -179,7 +216,9 @@ static struct resource *resource_find(const struct listwatcher *lw,
 }
 
 
-/* Resources follow the map: new orbits are added, gone ones dropped */
+/* Resources follow the map: new orbits are added, gone ones dropped.
+   A new one starts at the list's version: a resource's version never
+   passes the list's, so it goes on above any the phone saw */
 static int resources_sync(struct listwatcher *lw,
 			  const struct orbitmap *map)
 {
@@ -213,6 +252,7 @@ static int resources_sync(struct listwatcher *lw,
 			mem_deref(r);
 			break;
 		}
+		r->version = lw->version;
 		list_append(&lw->resources, &r->le, r);
 		lw->full = true;
 	}
@@ -248,11 +288,12 @@ static int part_print(struct mbuf *mb, struct listwatcher *lw,
 }
 
 
-/* The next document: full, or the orbits changed since the last one */
-static int render(struct mbuf **mbp, struct listwatcher *lw)
+/* The next document, appended to mb: full, or the orbits changed since
+   the last one */
+static int render(struct mbuf *mb, struct listwatcher *lw)
 {
 	const struct orbitmap *map = notifier_map(lw->bl->nt);
-	struct mbuf *mb, *parts;
+	struct mbuf *parts;
 	bool full;
 	struct le *le;
 	int err;
@@ -262,12 +303,9 @@ static int render(struct mbuf **mbp, struct listwatcher *lw)
 		return err;
 
 	full = lw->full;
-	mb = mbuf_alloc(2048);
 	parts = mbuf_alloc(2048);
-	if (!mb || !parts) {
-		err = ENOMEM;
-		goto out;
-	}
+	if (!parts)
+		return ENOMEM;
 
 	err = mbuf_printf(mb, "--%s\r\n"
 			  "Content-Transfer-Encoding: binary\r\n"
@@ -320,63 +358,273 @@ static int render(struct mbuf **mbp, struct listwatcher *lw)
 	err |= mbuf_printf(mb, "</list>\r\n\r\n");
 	err |= mbuf_write_mem(mb, parts->buf, parts->end);
 	err |= mbuf_printf(mb, "--%s--\r\n", boundary);
-	if (err)
-		goto out;
+	if (!err) {
+		++lw->version;
+		lw->full = false;
+	}
 
-	mb->pos = 0;
-	++lw->version;
-	lw->full = false;
-
- out:
 	mem_deref(parts);
-	if (err)
-		mem_deref(mb);
-	else
-		*mbp = mb;
 
 	return err;
+}
+
+
+/* For doctpl_literal: the document is the list's own (entity and
+   version are in it already) */
+static int render_h(struct mbuf *mb, const char *entity, uint32_t version,
+		    void *arg)
+{
+	(void)entity;
+	(void)version;
+
+	return render(mb, arg);
+}
+
+
+/* The next document, as subdlg sends it */
+static int render_doc(struct doctpl **docp, struct listwatcher *lw)
+{
+	return doctpl_literal(docp, render_h, lw, lw->entity, 0);
+}
+
+
+/* Seconds the subscription has left, for Subscription-State */
+static uint32_t expires_left(const struct listwatcher *lw)
+{
+	const uint64_t now = store_now_ms();
+
+	return lw->expires_at > now ?
+		(uint32_t)((lw->expires_at - now + 999) / 1000) : 0;
+}
+
+
+/* Store what a NOTIFY on this dialog needs after a restart */
+static int list_save(struct listwatcher *lw)
+{
+	struct persist_sub s;
+	char ltag[17];
+	int err;
+
+	memset(&s, 0, sizeof(s));
+	subdlg_describe(lw->dlg, &s, ltag, sizeof(ltag));
+	s.orbit = lw->bl->cfg->blf_list;
+	s.event = event_pkg;
+	s.expires_at = lw->expires_at;
+	s.version = lw->version;
+	s.tenant = lw->bl->dbkey;
+	s.phone = *pacer_slot_addr(lw->pace);
+	s.list = true;
+	err = persist_save(lw->bl->db, &s);
+	if (!err)
+		lw->saved = true;
+
+	return err;
+}
+
+
+/* Its row gets the version, expiry and (resumed: above a first run's)
+   CSeq */
+static void list_update(struct listwatcher *lw)
+{
+	char ltag[17];
+
+	(void)persist_update(lw->bl->db, subdlg_callid(lw->dlg),
+			     subdlg_rtag(lw->dlg),
+			     subdlg_ltag(lw->dlg, ltag, sizeof(ltag)),
+			     lw->version,
+			     lw->restored ? subdlg_cseq(lw->dlg) : 0,
+			     lw->expires_at);
+}
+
+
+/* The subscription ends for good: it is not to be resumed */
+static void list_forget(struct listwatcher *lw)
+{
+	char ltag[17];
+
+	list_unlink(&lw->le_dirty);
+	if (!lw->saved)
+		return;
+
+	lw->saved = false;
+	(void)persist_delete(lw->bl->db, subdlg_callid(lw->dlg),
+			     subdlg_rtag(lw->dlg),
+			     subdlg_ltag(lw->dlg, ltag, sizeof(ltag)));
+}
+
+
+/**
+ * Save the RLMI versions of the list subscriptions that sent a NOTIFY
+ *
+ * @param bl List subscriptions
+ */
+void blflist_flush(struct blflist *bl)
+{
+	if (!bl || list_isempty(&bl->dirty))
+		return;
+
+	(void)persist_begin(bl->db);
+	while (!list_isempty(&bl->dirty)) {
+		struct listwatcher *lw = list_head(&bl->dirty)->data;
+
+		list_unlink(&lw->le_dirty);
+		list_update(lw);
+	}
+	(void)persist_commit(bl->db);
+}
+
+
+static void flush_handler(void *arg)
+{
+	blflist_flush(arg);
+}
+
+
+static int list_notify(struct listwatcher *lw)
+{
+	struct blflist *bl = lw->bl;
+	struct doctpl *doc = NULL;
+	int err;
+
+	/* one NOTIFY at a time: the next goes when it is answered, with
+	   the orbits changed until then; behind NAT without its
+	   connection, the state waits for the phone's refresh */
+	if (!subdlg_reachable(lw->dlg)) {
+		lw->pending = true;
+		lw->full = true;
+		log_debug("blflist: list from %J: no connection, the NOTIFY "
+			  "waits for the phone", &lw->peer);
+		return 0;
+	}
+	if (subdlg_busy(lw->dlg)) {
+		lw->pending = true;
+		return 0;
+	}
+	lw->pending = false;
+	lw->untold = false;
+
+	err = render_doc(&doc, lw);
+	if (!err)
+		err = subdlg_notify(lw->dlg, expires_left(lw), ctype, doc, 0);
+	mem_deref(doc);
+	if (err) {
+		lw->full = true;   /* what the phone missed */
+		return err;
+	}
+
+	++metrics.notifies_sent;
+
+	/* versions are saved in batches */
+	if (lw->saved && !lw->le_dirty.list) {
+		list_append(&bl->dirty, &lw->le_dirty, lw);
+		if (!ptmr_isrunning(&bl->tmr_flush))
+			ptmr_start(&bl->tmr_flush, FLUSH_MS, flush_handler,
+				   bl);
+	}
+
+	return 0;
 }
 
 
 static void send_handler(void *arg)
 {
 	struct listwatcher *lw = arg;
-	struct mbuf *mb;
 	int err;
 
-	/* behind NAT without its connection: the state waits for it */
-	if (lw->nat && !natuse_reachable(lw->nat)) {
-		lw->full = true;
-		log_debug("blflist: list from %J: no connection, the NOTIFY "
-			  "waits for the phone", &lw->peer);
+	if (lw->ending || !lw->dlg)
 		return;
-	}
 
-	err = render(&mb, lw);
-	if (!err) {
-		err = sipevent_notify(lw->not, mb, SIPEVENT_ACTIVE, 0, 0);
-		mem_deref(mb);
-	}
-
+	err = list_notify(lw);
 	if (err)
 		log_warn("blflist: NOTIFY to %J: %m", &lw->peer, err);
-	else
-		++metrics.notifies_sent;
 }
 
 
-static void close_handler(int err, const struct sip_msg *msg, void *arg)
+/* The subscription ends: the final NOTIFY goes (with the full state
+   if asked: an un-SUBSCRIBE's, an expiry's); the list stays, counted,
+   until it is answered or given up (resp_handler) */
+static void list_end(struct listwatcher *lw, enum sipevent_reason reason,
+		     uint32_t retry_after, bool state)
+{
+	struct doctpl *doc = NULL;
+	int err;
+
+	if (state) {
+		lw->full = true;
+		if (render_doc(&doc, lw))
+			doc = NULL;
+	}
+
+	err = subdlg_terminate(lw->dlg, reason, retry_after,
+			       doc ? ctype : NULL, doc, 0);
+	mem_deref(doc);
+	list_forget(lw);
+	if (err) {
+		if (err != EALREADY && err != ENOTCONN && err != EPERM)
+			log_warn("blflist: list from %J: final NOTIFY: %m",
+				 &lw->peer, err);
+		mem_deref(lw);
+		return;
+	}
+
+	list_unlink(&lw->le);
+	ptmr_cancel(&lw->tmr_expire);
+	lw->ending = true;
+	list_append(&lw->bl->ending, &lw->le, lw);
+}
+
+
+static void expire_handler(void *arg)
 {
 	struct listwatcher *lw = arg;
 
-	if (err != ETIMEDOUT || msg)
-		++metrics.notifies_failed;
+	log_debug("blflist: list from %J ended (expired)", &lw->peer);
+	list_end(lw, SIPEVENT_TIMEOUT, 0, true);
+}
 
-	if (msg && msg->scode)
+
+/* A NOTIFY got its final answer, or none */
+static void resp_handler(int err, uint16_t scode, const struct pl *reason,
+			 void *arg)
+{
+	struct listwatcher *lw = arg;
+	struct blflist *bl = lw->bl;
+
+	/* its final NOTIFY: answered, or given up */
+	if (lw->ending) {
+		mem_deref(lw);
+		return;
+	}
+
+	if (!err && scode < 300) {
+		/* its first answer verified its peer: from now on it
+		   survives a restart */
+		if (!lw->saved && bl->db && subdlg_verified(lw->dlg) &&
+		    list_save(lw))
+			log_warn("blflist: list from %J: not saved; it will "
+				 "not survive a restart", &lw->peer);
+		if (lw->pending)
+			send_handler(lw);
+		return;
+	}
+
+	list_forget(lw);
+
+	if (err == EHOSTDOWN) {
+		/* natkeep counted it */
+		log_info("blflist: list from %J ended: the phone stopped "
+			 "answering keepalives", &lw->peer);
+		mem_deref(lw);
+		return;
+	}
+
+	++metrics.notifies_failed;
+	if (scode)
 		log_info("blflist: list from %J ended: NOTIFY got %u %r",
-			 &lw->peer, msg->scode, &msg->reason);
+			 &lw->peer, scode, reason);
 	else
-		log_debug("blflist: list from %J ended: %m", &lw->peer, err);
+		log_info("blflist: list from %J ended: NOTIFY: %m",
+			 &lw->peer, err);
 
 	mem_deref(lw);
 }
@@ -427,69 +675,67 @@ static bool accepts_multipart(const struct sip_msg *msg)
 }
 
 
-/* Over UDP, libre's notifier sends from the socket the phone spoke to
-   (libre's own choice: the first of the family) */
-static int pin_socket(struct listwatcher *lw, const struct sip_msg *msg)
-{
-	struct sippin *pin = NULL;
-	int err;
-
-	if (msg->tp != SIP_TRANSP_UDP)
-		return 0;
-
-	err = sippin_alloc(&pin, &msg->callid, &msg->dst);
-	if (err)
-		return err;
-
-	sippin_linger(lw->pin);
-	lw->pin = pin;
-
-	return 0;
-}
-
-
 /* Accept the SUBSCRIBE (msg, whose Contact says where NOTIFYs go) and
    send the full state; lw is consumed */
-static int list_accept(struct listwatcher *lw, struct sip *sip,
-		       struct sipevent_sock *sock, const struct sip_msg *msg,
-		       const struct config *cfg)
+static int list_accept(struct listwatcher *lw, const struct sip_msg *msg)
 {
+	struct blflist *bl = lw->bl;
 	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_EVENT);
 	struct sipevent_event se;
+	char *event = NULL;
+	struct pl ev;
 	int err;
 
+	/* the Event header as the NOTIFYs repeat it, with its id */
 	if (!hdr || sipevent_event_decode(&se, &hdr->val)) {
-		err = EBADMSG;
+		err = EPROTO;
 		goto out;
 	}
-
-	err = pin_socket(lw, msg);
+	if (pl_isset(&se.id))
+		err = re_sdprintf(&event, "%r;id=%r", &se.event, &se.id);
+	else
+		err = pl_strdup(&event, &se.event);
 	if (err)
 		goto out;
 
-	/* libre's notifier answers it statefully; refusals before this
-	   are stateless, and a stranger's need no record (strec.c) */
-	strec_add(msg);
-	err = sipevent_accept(&lw->not, sock, msg, lw->dlg, &se, 200, "OK",
-			      cfg->subscribe_min_expires,
-			      cfg->subscribe_default_expires,
-			      cfg->subscribe_max_expires, cfg->blf_list,
-			      ctype, NULL, NULL, false, close_handler, lw,
-			      "Require: eventlist\r\n");
+	pl_set_str(&ev, event);
+	err = subdlg_accept(&lw->dlg, notifier_dlgs(bl->nt), msg, &ev,
+			    bl->cfg->blf_list, lw->expires, resp_handler, lw);
+	event = mem_deref(event);
 	if (err)
 		goto out;
+	subdlg_set_eventlist(lw->dlg);
 
-	list_append(&lw->bl->watchers, &lw->le, lw);
+	lw->peer = *subdlg_peer(lw->dlg);
+	lw->expires_at = store_now_ms() + lw->expires * 1000ULL;
+	list_append(&bl->watchers, &lw->le, lw);
 	++metrics.subscribes_accepted;
 	log_debug("blflist: list subscribed from %J", &msg->src);
 
+	/* Expires: 0 is a fetch: the state, then the end (RFC 6665) */
+	if (!lw->expires) {
+		list_end(lw, SIPEVENT_TIMEOUT, 0, true);
+		return 0;
+	}
+	ptmr_start(&lw->tmr_expire, lw->expires * 1000ULL, expire_handler,
+		   lw);
+
+	/* only a dialog whose peer is verified survives a restart */
+	if (bl->db && subdlg_verified(lw->dlg) && list_save(lw))
+		log_warn("blflist: list from %J: not saved; it will not "
+			 "survive a restart", &msg->src);
+
+	/* the first NOTIFY must not wait */
 	pacer_sent(lw->pace);
 	send_handler(lw);
 
  out:
 	if (err) {
-		if (!lw->not)
-			(void)sip_reply(sip, msg, 500,
+		if (err == EBADMSG)
+			(void)sip_reply(bl->sip, msg, 400,
+					"Missing or Bad Contact");
+		else
+			(void)sip_reply(bl->sip, msg, 500,
 					"Server Internal Error");
 		mem_deref(lw);
 	}
@@ -501,15 +747,16 @@ static int list_accept(struct listwatcher *lw, struct sip *sip,
 /* The size of the first NOTIFY's body; nothing counts as sent */
 static int full_size(struct listwatcher *lw, size_t *sizep)
 {
-	struct mbuf *mb = NULL;
+	struct mbuf *mb = mbuf_alloc(2048);
 	struct le *le;
 	int err;
 
-	err = render(&mb, lw);
-	if (err)
-		return err;
+	if (!mb)
+		return ENOMEM;
 
-	*sizep = mb->end;
+	err = render(mb, lw);
+	if (!err)
+		*sizep = mb->end;
 	mem_deref(mb);
 
 	lw->version = 0;
@@ -520,7 +767,7 @@ static int full_size(struct listwatcher *lw, size_t *sizep)
 		r->version = 0;
 	}
 
-	return 0;
+	return err;
 }
 
 
@@ -552,7 +799,7 @@ static void refuse_too_big(struct listwatcher *lw, const struct sip_msg *msg,
 		    lw->size + HDR_ROOM, UDP_MAX, err);
 
 	/* statelessly, as every refusal: anyone may ask */
-	(void)sip_replyf(lw->sip, msg, 503, "Service Unavailable",
+	(void)sip_replyf(lw->bl->sip, msg, 503, "Service Unavailable",
 			 "Retry-After: %u\r\n"
 			 "Warning: 399 parkblf \"a NOTIFY of %u orbits is "
 			 "too big for UDP; subscribe over TCP\"\r\n"
@@ -575,13 +822,13 @@ static void tcp_tried(int err, const struct sip_msg *msg, void *arg)
 	if (!err) {
 		log_info("blflist: list from %J: NOTIFYs of %zu bytes go over "
 			 "TCP (RFC 3261 18.1.1)", &msg->src, bytes);
-		(void)list_accept(lw, lw->sip, lw->sock, msg, lw->cfg);
+		(void)list_accept(lw, msg);
 	}
 	else if (bytes <= UDP_MAX) {
 		log_info("blflist: list from %J: no TCP at its Contact (%m): "
 			 "NOTIFYs of %zu bytes go over UDP, in IP fragments",
 			 &msg->src, err, bytes);
-		(void)list_accept(lw, lw->sip, lw->sock, msg, lw->cfg);
+		(void)list_accept(lw, msg);
 	}
 	else {
 		refuse_too_big(lw, msg, err);
@@ -592,66 +839,31 @@ static void tcp_tried(int err, const struct sip_msg *msg, void *arg)
 }
 
 
-/* Behind NAT, by natkeep.c's rules (as for single keys) */
+/* Behind NAT, by natkeep.c's rules (as subdlg_accept finds it) */
 static bool behind_nat(const struct natkeep *nk, const struct sip_msg *msg)
 {
 	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
 	struct sip_addr addr;
 
-	return hdr && !sip_addr_decode(&addr, &hdr->val) &&
+	return !sip_msg_hdr(msg, SIP_HDR_RECORD_ROUTE) && hdr &&
+		!sip_addr_decode(&addr, &hdr->val) &&
 		natkeep_detect(nk, msg, &addr.uri);
 }
 
 
-/* The phone behind NAT stopped answering keepalives: the list ends */
-static void nat_lost(void *user, void *arg)
+static struct listwatcher *list_alloc(struct blflist *bl)
 {
-	struct listwatcher *lw = user;
-	(void)arg;
+	struct listwatcher *lw = mem_zalloc(sizeof(*lw), watcher_destructor);
 
-	log_info("blflist: list from %J ended: the phone stopped answering "
-		 "keepalives", &lw->peer);
-	mem_deref(lw);
+	if (!lw)
+		return NULL;
+
+	lw->bl = bl;
+	lw->full = true;
+	ptmr_init(&lw->tmr_expire);
+
+	return lw;
 }
-
-
-/* Behind NAT: NOTIFYs and keepalives go to msg's source (for UDP from
-   the socket of its destination) */
-static int nat_bind(struct listwatcher *lw, const struct sip_msg *msg)
-{
-	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
-	struct natuse *u = NULL;
-	struct sip_addr addr;
-	char *target = NULL;
-	int err;
-
-	if (!hdr || sip_addr_decode(&addr, &hdr->val))
-		return EBADMSG;
-
-	err = pl_strdup(&target, &addr.auri);
-	if (!err)
-		err = natkeep_bind(&u, notifier_natkeep(lw->bl->nt), msg->tp,
-				   &msg->src, &msg->dst, msg, target, lw);
-	mem_deref(target);
-	if (err)
-		return err;
-
-	natuse_set_lost(u, nat_lost, NULL);
-	mem_deref(lw->nat);
-	lw->nat = u;
-	lw->peer = msg->src;
-	lw->laddr = msg->dst;
-	lw->tp = msg->tp;
-
-	return 0;
-}
-
-
-static int list_subscribe(struct blflist *bl, struct sip *sip,
-			  struct sipevent_sock *sock,
-			  const struct sip_msg *msg,
-			  const struct sip_msg *orig,
-			  const struct config *cfg);
 
 
 /**
@@ -665,53 +877,15 @@ static int list_subscribe(struct blflist *bl, struct sip *sip,
  * is not tried (no connection gets in) and is reached at its source.
  *
  * @param bl      List subscriptions
- * @param sip     SIP stack
- * @param sock    SIP event socket
  * @param msg     The SUBSCRIBE
- * @param se      Its decoded Event header
- * @param cfg     Configuration
  *
  * @return 0 if a subscription was made or is being tried, otherwise
  *         errorcode (answered)
  */
-int blflist_subscribe(struct blflist *bl, struct sip *sip,
-		      struct sipevent_sock *sock, const struct sip_msg *msg,
-		      const struct sipevent_event *se,
-		      const struct config *cfg)
-{
-	struct sip_msg *fixed = NULL;
-	int err;
-
-	(void)se;
-
-	/* behind NAT: libre's notifier reads a Contact at the source */
-	if (behind_nat(notifier_natkeep(bl->nt), msg)) {
-		err = contactfix_copy(&fixed, msg, &msg->src, msg->tp);
-		if (err) {
-			(void)sip_reply(sip, msg, 400, "Bad Contact Header");
-			return err;
-		}
-		if (msg->tp == SIP_TRANSP_UDP)
-			sa_set_port(&fixed->via.addr, sa_port(&msg->src));
-	}
-
-	err = list_subscribe(bl, sip, sock, fixed ? fixed : msg,
-			     fixed ? msg : NULL, cfg);
-	mem_deref(fixed);
-
-	return err;
-}
-
-
-/* msg: the SUBSCRIBE as libre's notifier reads it; orig: as it came
-   from a phone behind NAT, NULL for another */
-static int list_subscribe(struct blflist *bl, struct sip *sip,
-			  struct sipevent_sock *sock,
-			  const struct sip_msg *msg,
-			  const struct sip_msg *orig,
-			  const struct config *cfg)
+int blflist_subscribe(struct blflist *bl, const struct sip_msg *msg)
 {
 	static struct log_limit ll;
+	struct sip *sip = bl->sip;
 	struct listwatcher *lw = NULL;
 	struct sa phone;
 	struct le *le;
@@ -742,7 +916,9 @@ static int list_subscribe(struct blflist *bl, struct sip *sip,
 			return 0;
 	}
 
-	if (!contact_is_source(msg)) {
+	/* behind NAT its NOTIFYs go to its source, whatever its Contact */
+	if (!behind_nat(notifier_natkeep(bl->nt), msg) &&
+	    !contact_is_source(msg)) {
 		log_limited(&ll, LOG_LEVEL_INFO, "blflist: list SUBSCRIBE "
 			    "from %J refused: its Contact is not its source "
 			    "address", &msg->src);
@@ -750,30 +926,22 @@ static int list_subscribe(struct blflist *bl, struct sip *sip,
 		return EPERM;
 	}
 
-	lw = mem_zalloc(sizeof(*lw), watcher_destructor);
-	if (!lw)
+	lw = list_alloc(bl);
+	if (!lw) {
+		(void)sip_reply(sip, msg, 500, "Server Internal Error");
 		return ENOMEM;
+	}
 
-	lw->bl = bl;
+	/* counted against the limits by phone: a trusted proxy's Via,
+	   else the source */
+	proxytrust_phone(&phone, msg);
 	lw->peer = msg->src;
-	lw->full = true;
-	lw->sip = sip;
-	lw->sock = sock;
-	lw->cfg = cfg;
-
-	err  = pl_strdup(&lw->entity, &msg->ruri);
-	err |= pl_strdup(&lw->callid, &msg->callid);
+	lw->expires = notifier_granted(bl->cfg, msg);
+	err  = notifier_pacer_slot(&lw->pace, bl->nt, &phone, send_handler,
+				   lw);
+	err |= pl_strdup(&lw->entity, &msg->ruri);
 	err |= re_sdprintf(&lw->host, msg->uri.port ? "%r:%u" : "%r",
 			   &msg->uri.host, msg->uri.port);
-	proxytrust_phone(&phone, msg);
-	err |= notifier_pacer_slot(&lw->pace, bl->nt, &phone,
-				   send_handler, lw);
-	ptmr_init(&lw->tmr_back);
-	if (!err && orig) {
-		err = nat_bind(lw, orig);
-		if (!err)
-			err = sip_dialog_accept(&lw->dlg, msg);
-	}
 	if (!err)
 		err = full_size(lw, &lw->size);
 	if (err) {
@@ -784,14 +952,14 @@ static int list_subscribe(struct blflist *bl, struct sip *sip,
 
 	if (msg->tp != SIP_TRANSP_UDP || lw->size + HDR_ROOM <= TCP_ABOVE ||
 	    contact_reliable(msg))
-		return list_accept(lw, sip, sock, msg, cfg);
+		return list_accept(lw, msg);
 
 	/* behind NAT no TCP connection gets in: not tried */
-	err = lw->nat ? EHOSTUNREACH :
+	err = behind_nat(notifier_natkeep(bl->nt), msg) ? EHOSTUNREACH :
 		tcpswitch_start(&lw->ts, msg, PROBE_MS, tcp_tried, lw);
 	if (err) {
 		if (lw->size + HDR_ROOM <= UDP_MAX)
-			return list_accept(lw, sip, sock, msg, cfg);
+			return list_accept(lw, msg);
 		refuse_too_big(lw, msg, err);
 		mem_deref(lw);
 		return 0;   /* counted */
@@ -805,76 +973,186 @@ static int list_subscribe(struct blflist *bl, struct sip *sip,
 }
 
 
-static void back_handler(void *arg)
-{
-	struct listwatcher *lw = arg;
-
-	pacer_request(lw->pace);
-}
-
-
 /**
- * A SUBSCRIBE in a list subscription's dialog, before libre's notifier
- * takes it: a phone behind NAT is heard from, followed if it comes from
- * another address (or a new connection), and its Contact read at its
- * source again (libre would send this refresh's NOTIFY, and the next,
- * to the Contact)
+ * Take a SUBSCRIBE of a list subscription's dialog: a refresh (200 OK,
+ * then a NOTIFY with the full state), an un-SUBSCRIBE (200 OK, then the
+ * final NOTIFY), or a retransmission of the last one (its 200 OK again;
+ * also of the SUBSCRIBE that started it, which has no To tag).  A phone
+ * behind NAT is heard from, and followed if it comes from another
+ * address (or a new connection).
  *
  * @param bl  List subscriptions
- * @param msg A SUBSCRIBE with a To tag
+ * @param msg A SUBSCRIBE
  *
- * @return true if it has the Call-ID of a list subscription (libre's
- *         notifier has its dialog)
+ * @return true if it was a list subscription's (and answered)
  */
 bool blflist_indialog(struct blflist *bl, const struct sip_msg *msg)
 {
+	const struct sip_hdr *hdr;
+	struct sipevent_event se;
+	struct listwatcher *lw = NULL;
+	uint32_t expires;
 	struct le *le;
 
 	if (!bl || !msg)
 		return false;
 
 	for (le = list_head(&bl->watchers); le; le = le->next) {
-		struct listwatcher *lw = le->data;
-		const struct sa was = lw->peer;
-		bool moved, back;
+		struct listwatcher *x = le->data;
 
-		if (pl_strcmp(&msg->callid, lw->callid))
-			continue;
-		if (!lw->nat || !sip_dialog_cmp(lw->dlg, msg) ||
-		    msg->tp != lw->tp)
-			return true;
-
-		moved = !sa_cmp(&lw->peer, &msg->src, SA_ALL) ||
-			!sa_cmp(&lw->laddr, &msg->dst, SA_ALL);
-		back = !natuse_reachable(lw->nat);
-		if (!moved && !back)
-			natuse_heard(lw->nat);
-		else if (nat_bind(lw, msg))
-			return true;
-
-		if (moved) {
-			log_info("blflist: list from %J: the phone moved to "
-				 "%J", &was, &msg->src);
-			if (pin_socket(lw, msg))
-				log_warn("blflist: list from %J: its NOTIFYs "
-					 "may leave from another address",
-					 &msg->src);
+		if (subdlg_match(x->dlg, msg)) {
+			lw = x;
+			break;
 		}
+	}
+	if (!lw)
+		return false;
 
-		lw->fix = mem_deref(lw->fix);
-		if (contactfix_apply(&lw->fix, msg, &msg->src, msg->tp))
-			log_warn("blflist: list from %J: its Contact is not "
-				 "rewritten", &msg->src);
+	if (subdlg_follow(lw->dlg, msg)) {
+		log_info("blflist: list from %J: the phone moved to %J",
+			 &lw->peer, &msg->src);
+		lw->peer = msg->src;
+		if (lw->saved && list_save(lw))
+			log_warn("blflist: list from %J: its new address is "
+				 "not saved", &msg->src);
+	}
 
-		/* what waited: once libre has the phone's new address */
-		if (back) {
-			lw->full = true;
-			ptmr_start(&lw->tmr_back, 0, back_handler, lw);
-		}
+	if (subdlg_retransmission(lw->dlg, msg)) {
+		(void)subdlg_reply(lw->dlg, msg, expires_left(lw));
 		return true;
 	}
 
-	return false;
+	hdr = sip_msg_hdr(msg, SIP_HDR_EVENT);
+	if (!hdr || sipevent_event_decode(&se, &hdr->val) ||
+	    pl_strcasecmp(&se.event, event_pkg)) {
+		notifier_reply_bad_event(bl->nt, msg);
+		return true;
+	}
+
+	if (notifier_too_brief(bl->nt, msg))
+		return true;
+
+	expires = notifier_granted(bl->cfg, msg);
+	(void)subdlg_reply(lw->dlg, msg, expires);
+
+	if (!expires) {
+		log_debug("blflist: list from %J ended (unsubscribed)",
+			  &lw->peer);
+		list_end(lw, SIPEVENT_TIMEOUT, 0, true);
+		return true;
+	}
+
+	lw->expires_at = store_now_ms() + expires * 1000ULL;
+	ptmr_start(&lw->tmr_expire, expires * 1000ULL, expire_handler, lw);
+	if (lw->saved)
+		list_update(lw);
+
+	/* a refresh gets the full state (RFC 6665 4.2.1.2) */
+	lw->full = true;
+	pacer_request(lw->pace);
+
+	return true;
+}
+
+
+/**
+ * Take back a list subscription saved by an earlier run, on the
+ * phone's existing dialog: counted, paced, refreshed and ended like a
+ * new one.  It gets the full state once the PBX's picture is complete
+ * (blflist_resume_start), or at its refresh.
+ *
+ * @param bl      List subscriptions
+ * @param s       The saved subscription (not yet expired)
+ * @param cseq    First CSeq to use, minus one
+ * @param version First RLMI version to use (above any sent)
+ *
+ * @return 0 if success, EOVERFLOW if over subscribe_max_total or
+ *         subscribe_max_per_source, EBADMSG for an unusable row,
+ *         otherwise errorcode
+ */
+int blflist_resume(struct blflist *bl, const struct persist_sub *s,
+		   uint32_t cseq, uint32_t version)
+{
+	const uint64_t now = store_now_ms();
+	struct listwatcher *lw;
+	const struct sa *phone;
+	struct uri uri;
+	struct pl ent;
+	int err;
+
+	if (!bl || !s || !s->entity)
+		return EINVAL;
+
+	pl_set_str(&ent, s->entity);
+	if (uri_decode(&uri, &ent))
+		return EBADMSG;
+
+	lw = list_alloc(bl);
+	if (!lw)
+		return ENOMEM;
+
+	lw->untold = true;
+	lw->restored = true;
+	lw->expires_at = s->expires_at;
+	lw->version = version;
+	err = subdlg_restore(&lw->dlg, notifier_dlgs(bl->nt), s, cseq,
+			     resp_handler, lw);
+	if (err)
+		goto out;
+	subdlg_set_eventlist(lw->dlg);
+	lw->peer = *subdlg_peer(lw->dlg);
+
+	/* counted against the limits like a new one (the phone's address:
+	   the one a trusted proxy's Via named, else behind NAT where it
+	   is, else its Contact's) */
+	phone = sa_isset(&s->phone, SA_ADDR) ? &s->phone : &lw->peer;
+	if (notifier_over_limit(bl->nt, phone)) {
+		err = EOVERFLOW;
+		goto out;
+	}
+
+	err  = notifier_pacer_slot(&lw->pace, bl->nt, phone, send_handler,
+				   lw);
+	err |= str_dup(&lw->entity, s->entity);
+	err |= re_sdprintf(&lw->host, uri.port ? "%r:%u" : "%r", &uri.host,
+			   uri.port);
+	if (!err)
+		err = resources_sync(lw, notifier_map(bl->nt));
+	if (err)
+		goto out;
+
+	lw->saved = true;
+	list_append(&bl->watchers, &lw->le, lw);
+	ptmr_start(&lw->tmr_expire, lw->expires_at > now ?
+		   lw->expires_at - now : 0, expire_handler, lw);
+
+ out:
+	if (err)
+		mem_deref(lw);   /* the caller deletes the row */
+
+	return err;
+}
+
+
+/**
+ * The PBX's state is known: NOTIFY the resumed list subscriptions not
+ * yet told (paced per phone)
+ *
+ * @param bl List subscriptions
+ */
+void blflist_resume_start(struct blflist *bl)
+{
+	struct le *le;
+
+	if (!bl)
+		return;
+
+	for (le = list_head(&bl->watchers); le; le = le->next) {
+		struct listwatcher *lw = le->data;
+
+		if (lw->untold)
+			pacer_request(lw->pace);
+	}
 }
 
 
@@ -899,13 +1177,18 @@ void blflist_orbit_changed(struct blflist *bl, const char *name)
 			r->dirty = true;
 		else
 			lw->full = true;   /* a new orbit: send everything */
-		pacer_request(lw->pace);
+
+		/* resumed: not before the PBX's picture is complete (one
+		   orbit's change says nothing of the others') */
+		if (!lw->untold)
+			pacer_request(lw->pace);
 	}
 }
 
 
 /**
- * End every list subscription with a final NOTIFY
+ * End every list subscription with a final NOTIFY (blflist_ending
+ * tells until each is answered or given up)
  *
  * @param bl          List subscriptions
  * @param reason      Subscription-State reason
@@ -920,10 +1203,15 @@ void blflist_close_all(struct blflist *bl, enum sipevent_reason reason,
 	while (!list_isempty(&bl->watchers)) {
 		struct listwatcher *lw = list_head(&bl->watchers)->data;
 
-		(void)sipevent_notify(lw->not, NULL, SIPEVENT_TERMINATED,
-				      reason, retry_after);
-		mem_deref(lw);
+		list_end(lw, reason, retry_after, false);
 	}
+}
+
+
+/** @return true while a list's final NOTIFY waits for its answer */
+bool blflist_ending(const struct blflist *bl)
+{
+	return bl && !list_isempty(&bl->ending);
 }
 
 
@@ -932,9 +1220,10 @@ void blflist_close_all(struct blflist *bl, enum sipevent_reason reason,
  *
  * @param bl List subscriptions
  *
- * @return Number of list subscriptions
+ * @return Number of list subscriptions (a final NOTIFY in flight
+ *         counts)
  */
 uint32_t blflist_count(const struct blflist *bl)
 {
-	return bl ? list_count(&bl->watchers) : 0;
+	return bl ? list_count(&bl->watchers) + list_count(&bl->ending) : 0;
 }

@@ -77,7 +77,7 @@ struct groupdoc {
 
 struct notifier {
 	struct sip *sip;
-	struct sipevent_sock *sock;   /**< For the list subscriptions     */
+	struct sipevent_sock *sock;   /**< libre's event socket           */
 	struct subdlgs *dlgs;         /**< Dialogs of the orbit watchers  */
 	struct hash *groups;          /**< struct watchgroup by name      */
 	const struct config *cfg;
@@ -489,7 +489,11 @@ static void watcher_update(struct watcher *w)
  */
 void notifier_flush(struct notifier *nt)
 {
-	if (!nt || list_isempty(&nt->dirty))
+	if (!nt)
+		return;
+
+	blflist_flush(nt->lists);
+	if (list_isempty(&nt->dirty))
 		return;
 
 	(void)persist_begin(nt->db);
@@ -607,9 +611,14 @@ static int watcher_save(struct watcher *w)
 }
 
 
-/* 489 for an event package not served (on this dialog) */
-static void reply_bad_event(const struct notifier *nt,
-			    const struct sip_msg *msg)
+/**
+ * Answer 489 for an event package not served (on this dialog)
+ *
+ * @param nt  Notifier
+ * @param msg SUBSCRIBE
+ */
+void notifier_reply_bad_event(const struct notifier *nt,
+			      const struct sip_msg *msg)
 {
 	(void)sip_replyf(nt->sip, msg, 489, "Bad Event",
 			 "Allow-Events: %H\r\n"
@@ -618,8 +627,15 @@ static void reply_bad_event(const struct notifier *nt,
 }
 
 
-/* An Expires below subscribe_min_expires (but not 0) is answered 423 */
-static bool too_brief(const struct notifier *nt, const struct sip_msg *msg)
+/**
+ * Answer 423 an Expires below subscribe_min_expires (but not 0)
+ *
+ * @param nt  Notifier
+ * @param msg SUBSCRIBE
+ *
+ * @return true if it was answered so
+ */
+bool notifier_too_brief(const struct notifier *nt, const struct sip_msg *msg)
 {
 	uint32_t expires;
 
@@ -733,10 +749,11 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 				    hash_joaat_pl(&msg->callid), callid_cmp,
 				    (void *)msg));
 	if (!w) {
-		/* a list's: libre's notifier answers it; so a first
-		   SUBSCRIBE (subscribe_handler) */
-		if (!pl_isset(&msg->to.tag) ||
-		    blflist_indialog(nt->lists, msg))
+		/* a list's (answered there); else a first SUBSCRIBE
+		   (subscribe_handler) */
+		if (blflist_indialog(nt->lists, msg))
+			return true;
+		if (!pl_isset(&msg->to.tag))
 			return false;
 
 		/* in no dialog: as libre's notifier would answer it
@@ -762,11 +779,11 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 	hdr = sip_msg_hdr(msg, SIP_HDR_EVENT);
 	if (!hdr || sipevent_event_decode(&se, &hdr->val) ||
 	    pl_strcasecmp(&se.event, w->enc->event)) {
-		reply_bad_event(nt, msg);
+		notifier_reply_bad_event(nt, msg);
 		return true;
 	}
 
-	if (too_brief(nt, msg))
+	if (notifier_too_brief(nt, msg))
 		return true;
 
 	expires = notifier_granted(nt->cfg, msg);
@@ -809,6 +826,7 @@ void notifier_set_persist(struct notifier *nt, struct persist *db,
 
 	nt->db = db;
 	nt->dbkey = tenant;
+	blflist_set_persist(nt->lists, db, tenant);
 }
 
 
@@ -990,20 +1008,19 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 
 	enc = encoder_find(&se.event);
 	if (!enc) {
-		reply_bad_event(nt, msg);
+		notifier_reply_bad_event(nt, msg);
 		++metrics.subscribes_refused;
 		return true;
 	}
 
-	if (too_brief(nt, msg)) {
+	if (notifier_too_brief(nt, msg)) {
 		++metrics.subscribes_refused;
 		return true;
 	}
 
 	if (nt->cfg->blf_list &&
 	    !pl_strcmp(&msg->uri.user, nt->cfg->blf_list)) {
-		if (blflist_subscribe(nt->lists, sip, nt->sock, msg, &se,
-				      nt->cfg))
+		if (blflist_subscribe(nt->lists, msg))
 			++metrics.subscribes_refused;
 		return true;
 	}
@@ -1206,7 +1223,7 @@ int notifier_alloc_shared(struct notifier **ntp, struct sip *sip,
 	err |= hash_alloc(&nt->groups, GROUP_HASH_SIZE);
 	err |= pacer_alloc(&nt->pacer, phones, cfg->notify_min_interval,
 			   cfg->notify_phone_rate);
-	err |= blflist_alloc(&nt->lists, nt);
+	err |= blflist_alloc(&nt->lists, nt, sip, cfg);
 	err |= hash_alloc(&nt->by_callid, cfg->tenant ? CALLID_HASH_TENANT :
 			  CALLID_HASH_SIZE);
 	if (dlgs) {
@@ -1539,7 +1556,8 @@ void notifier_close_all(struct notifier *nt, enum sipevent_reason reason,
  */
 bool notifier_ending(const struct notifier *nt)
 {
-	return nt && (ptmr_isrunning(&nt->tmr_close) || nt->nending);
+	return nt && (ptmr_isrunning(&nt->tmr_close) || nt->nending ||
+		      blflist_ending(nt->lists));
 }
 
 
@@ -1728,18 +1746,10 @@ bool notifier_over_limit(const struct notifier *nt, const struct sa *peer)
 }
 
 
-/**
- * End the list subscriptions (they are not kept in the database)
- *
- * @param nt          Notifier
- * @param reason      Subscription-State reason
- * @param retry_after Retry-after seconds, 0 for none
- */
-void notifier_close_lists(struct notifier *nt, enum sipevent_reason reason,
-			  uint32_t retry_after)
+/** @return The dialogs of its phones (subdlg.c) */
+struct subdlgs *notifier_dlgs(const struct notifier *nt)
 {
-	if (nt)
-		blflist_close_all(nt->lists, reason, retry_after);
+	return nt ? nt->dlgs : NULL;
 }
 
 
@@ -1781,11 +1791,23 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 
 	pl_set_str(&name, s->orbit);
 	pl_set_str(&ev, s->event);
-	/* one a discover line gives is made again at once */
-	orbit = orbitmap_find(nt->map, &name);
-	if (!orbit && nt->unknownh)
-		orbit = nt->unknownh(&name, nt->unknown_arg);
 	enc = encoder_find(&ev);
+
+	/* a BLF list's, if the list is still served under that name */
+	if (s->list) {
+		if (enc && nt->cfg->blf_list &&
+		    !strcmp(s->orbit, nt->cfg->blf_list))
+			return blflist_resume(nt->lists, s, (s->cseq ? s->cseq :
+					      CSEQ_BASE) + RESUME_MARGIN,
+					      s->version + RESUME_MARGIN);
+		orbit = NULL;
+	}
+	else {
+		/* one a discover line gives is made again at once */
+		orbit = orbitmap_find(nt->map, &name);
+		if (!orbit && nt->unknownh)
+			orbit = nt->unknownh(&name, nt->unknown_arg);
+	}
 	if (!orbit || !enc) {
 		struct subdlg *sd = NULL;
 
@@ -1876,6 +1898,9 @@ static bool tell_group(struct le *le, void *arg)
  */
 void notifier_resume_start(struct notifier *nt)
 {
-	if (nt)
-		(void)hash_apply(nt->groups, tell_group, NULL);
+	if (!nt)
+		return;
+
+	(void)hash_apply(nt->groups, tell_group, NULL);
+	blflist_resume_start(nt->lists);
 }

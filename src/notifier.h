@@ -42,8 +42,10 @@ void notifier_flush(struct notifier *nt);
 struct persist_sub;
 int  notifier_resume(struct notifier *nt, const struct persist_sub *s);
 void notifier_resume_start(struct notifier *nt);
-void notifier_close_lists(struct notifier *nt, enum sipevent_reason reason,
-			  uint32_t retry_after);
+struct subdlgs *notifier_dlgs(const struct notifier *nt);
+void notifier_reply_bad_event(const struct notifier *nt,
+			      const struct sip_msg *msg);
+bool notifier_too_brief(const struct notifier *nt, const struct sip_msg *msg);
 bool notifier_full(const struct notifier *nt);
 bool notifier_over_limit(const struct notifier *nt, const struct sa *peer);
 const struct orbitmap *notifier_map(const struct notifier *nt);

@@ -8,7 +8,9 @@
  * leaves the database consistent.  A database that cannot be opened or
  * read is renamed aside (*.corrupt) and a new one started: never fatal.
  *
- * Every tenant's phones are kept, each row naming its tenant (NAME of
+ * BLF list subscriptions (RFC 4662) are rows too, marked list (their
+ * orbit column is the list's name, their version the next RLMI
+ * version).  Every tenant's phones are kept, each row naming its tenant (NAME of
  * tenants_dir/NAME.conf; '' for parkblf.conf's own PBX, as every row of
  * a database from before tenants reads).  A database an earlier version
  * wrote gets the columns added since (PRAGMA user_version says which
@@ -44,16 +46,18 @@ struct persist {
 	" version INTEGER NOT NULL, tp INTEGER NOT NULL," \
 	" nat TEXT NOT NULL DEFAULT '', laddr TEXT NOT NULL DEFAULT ''," \
 	" tenant TEXT NOT NULL DEFAULT '', phone TEXT NOT NULL DEFAULT ''," \
+	" list INTEGER NOT NULL DEFAULT 0," \
 	" PRIMARY KEY (callid, rtag, ltag));"
 
 #define SUBS_COLUMNS "callid, rtag, ltag, local, remote, target, orbit, " \
 	"event, entity, expires_at, cseq, version, tp, nat, laddr, tenant, " \
-	"phone"
+	"phone, list"
 
 /* The schema this code writes (PRAGMA user_version): 1 keyed by
    (callid, rtag), 2 with nat and laddr, 3 with tenant and phone (and
-   history.tenant, histdb.c).  Files of versions 0..2 are migrated. */
-enum { SCHEMA_VERSION = 3 };
+   history.tenant, histdb.c), 4 with list (1: a BLF list subscription,
+   blflist.c).  Files of versions 0..3 are migrated. */
+enum { SCHEMA_VERSION = 4 };
 
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
@@ -84,6 +88,8 @@ static const struct {
 		   "DEFAULT ''"},
 	{"phone", "ALTER TABLE subs ADD COLUMN phone TEXT NOT NULL "
 		  "DEFAULT ''"},
+	{"list",  "ALTER TABLE subs ADD COLUMN list INTEGER NOT NULL "
+		  "DEFAULT 0"},
 };
 
 enum { ADDED_N = sizeof(added) / sizeof(added[0]) };
@@ -186,7 +192,7 @@ static int prepare(struct persist *p)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(p->db,
 			"INSERT OR REPLACE INTO subs (" SUBS_COLUMNS ")"
-			" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+			" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
 			&p->ins,
 			NULL);
 	if (rc == SQLITE_OK)
@@ -340,6 +346,7 @@ int persist_save(struct persist *p, const struct persist_sub *s)
 	if (sa_isset(&s->phone, SA_ALL))
 		(void)re_snprintf(phone, sizeof(phone), "%J", &s->phone);
 	sqlite3_bind_text(st, 17, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 18, s->list ? 1 : 0);
 
 	return step(p, st);
 }
@@ -458,6 +465,7 @@ int persist_load(struct persist *p, persist_load_h *h, void *arg)
 		sa_addr(col(st, 14), &s.laddr);
 		s.tenant = col(st, 15);
 		sa_addr(col(st, 16), &s.phone);
+		s.list = sqlite3_column_int(st, 17) != 0;
 		h(&s, arg);
 	}
 	sqlite3_finalize(st);

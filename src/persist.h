@@ -18,7 +18,7 @@ struct persist_sub {
 	const char *local;     /**< Our URI (the To of the SUBSCRIBE)     */
 	const char *remote;    /**< The phone's From, without tag        */
 	const char *target;    /**< The phone's Contact URI              */
-	const char *orbit;     /**< Orbit name                           */
+	const char *orbit;     /**< Orbit name (a list: the list's name) */
 	const char *event;     /**< Event package                        */
 	const char *entity;    /**< The URI subscribed to                */
 	uint64_t expires_at;   /**< ms since the epoch                   */
@@ -29,6 +29,7 @@ struct persist_sub {
 	struct sa laddr;       /**< Our address it spoke to, or unset    */
 	struct sa phone;       /**< Where limits count it (a trusted
 				    proxy's Via), or unset: as nat/target */
+	bool list;             /**< A BLF list subscription (RFC 4662)   */
 };
 
 typedef void (persist_load_h)(const struct persist_sub *s, void *arg);

@@ -147,6 +147,7 @@ struct subdlg {
 	bool fast;
 	bool verified;               /**< Its peer has shown it is there  */
 	bool ruri_plain;             /**< Needs no XML escaping           */
+	bool eventlist;              /**< NOTIFYs say Require: eventlist  */
 };
 
 
@@ -417,7 +418,7 @@ static const char *laddr_text(struct subdlgs *ctx, const struct sa *laddr,
 static size_t head_max(const struct subdlg *sd, const char *substate,
 		       size_t llen)
 {
-	return 320 + 2 * llen + sd->slen_total +
+	return 340 + 2 * llen + sd->slen_total +
 		(substate ? strlen(substate) : 0) +
 		(sd->ctype ? strlen(sd->ctype) : 0);
 }
@@ -468,6 +469,8 @@ static size_t write_notify(const struct subdlg *sd, char *dst,
 		p = put_u32(p, sd->expires);
 	}
 	p = PUTS(p, "\r\n");
+	if (sd->eventlist)
+		p = PUTS(p, "Require: eventlist\r\n");
 	if (blen) {
 		p = PUTS(p, "Content-Type: ");
 		p = put(p, sd->ctype, strlen(sd->ctype));
@@ -729,6 +732,7 @@ static int libre_send(struct subdlg *sd, const char *substate,
 			    "CSeq: %u NOTIFY\r\n"
 			    "Event: %s\r\n"
 			    "Subscription-State: %s\r\n"
+			    "%s"
 			    "%s%s%s"
 			    "Content-Length: %zu\r\n\r\n"
 			    "%b",
@@ -737,6 +741,7 @@ static int libre_send(struct subdlg *sd, const char *substate,
 			    str(sd, S_LOCAL), (unsigned long long)sd->ltag,
 			    str(sd, S_CALLID), sd->cseq, str(sd, S_EVENT),
 			    substate,
+			    sd->eventlist ? "Require: eventlist\r\n" : "",
 			    blen ? "Content-Type: " : "",
 			    blen ? ctype : "",
 			    blen ? "\r\n" : "",
@@ -1681,6 +1686,19 @@ const struct sa *subdlg_peer(const struct subdlg *sd)
 	static const struct sa none;
 
 	return sd ? &sd->src : &none;
+}
+
+
+/**
+ * Make the dialog's NOTIFYs carry Require: eventlist (a BLF list's,
+ * RFC 4662)
+ *
+ * @param sd Dialog
+ */
+void subdlg_set_eventlist(struct subdlg *sd)
+{
+	if (sd)
+		sd->eventlist = true;
 }
 
 

@@ -54,6 +54,7 @@ const char *subdlg_ltag(const struct subdlg *sd, char *buf, size_t sz);
 const char *subdlg_ruri(const struct subdlg *sd);
 const struct sa *subdlg_peer(const struct subdlg *sd);
 bool subdlg_ruri_plain(const struct subdlg *sd);
+void subdlg_set_eventlist(struct subdlg *sd);
 uint32_t subdlgs_inflight(const struct subdlgs *ctx);
 void subdlgs_set_t1(struct subdlgs *ctx, uint32_t ms);
 bool subdlg_follow(struct subdlg *sd, const struct sip_msg *msg);

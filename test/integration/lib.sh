@@ -366,13 +366,15 @@ to_domain() {
 
 # start_phone NAME ORBIT [KEY=VALUE...]: a sipp phone watching ORBIT;
 # its messages go to $T/NAME.msg.  Defaults: Event dialog, quiet 8 s.
+# PHONE_SCENARIO: another template of test/sipp than watch.xml.in
 start_phone() {
 	local name=$1 orbit=$2
 	shift 2
 	local port
 	port=$(free_port)
 	# the caller's KEY=VALUE come first: the first one of a key wins
-	scenario watch.xml.in "$T/$name.xml" "$@" EVENT=dialog \
+	scenario "${PHONE_SCENARIO:-watch.xml.in}" "$T/$name.xml" "$@" \
+		EVENT=dialog \
 		ACCEPT=application/dialog-info+xml EXPIRES=600 \
 		QUIET_MS=8000 NOTIFY_CODE=200 "EXTRA_HEADERS=X-Phone: sipp"
 	to_domain "$T/$name.xml"

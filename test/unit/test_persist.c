@@ -24,6 +24,7 @@ struct seen {
 	int tp;
 	struct sa nat, laddr, phone;
 	char tenant[32];    /**< Of the last row                         */
+	bool list;          /**< Of the last row                         */
 };
 
 
@@ -42,6 +43,7 @@ static void load_h(const struct persist_sub *s, void *arg)
 	seen->laddr = s->laddr;
 	seen->phone = s->phone;
 	str_ncpy(seen->tenant, s->tenant, sizeof(seen->tenant));
+	seen->list = s->list;
 	assert_string_equal("sip:park-1@h", s->local);
 	assert_string_equal("park-1", s->orbit);
 }
@@ -187,6 +189,18 @@ static void v2_database(const char *path, const char *rows)
 	made_database(path, "CREATE TABLE subs (" COLS_V1 ", nat TEXT NOT "
 		      "NULL DEFAULT '', laddr TEXT NOT NULL DEFAULT '', "
 		      "PRIMARY KEY (callid, rtag, ltag));", rows);
+}
+
+
+/* As the parkblf before persisted BLF lists left it (schema 3: tenant
+   and phone; no list) */
+static void v3_database(const char *path, const char *rows)
+{
+	made_database(path, "CREATE TABLE subs (" COLS_V1 ", nat TEXT NOT "
+		      "NULL DEFAULT '', laddr TEXT NOT NULL DEFAULT '', "
+		      "tenant TEXT NOT NULL DEFAULT '', phone TEXT NOT NULL "
+		      "DEFAULT '', PRIMARY KEY (callid, rtag, ltag));"
+		      "PRAGMA user_version=3;", rows);
 }
 
 
@@ -383,7 +397,7 @@ static void test_tenant_columns(void **state)
 	assert_false(sa_isset(&seen.phone, SA_ADDR));
 	assert_int_equal(5, seen.version);
 	assert_true(sa_isset(&seen.nat, SA_ALL));
-	assert_int_equal(3, user_version(path));
+	assert_int_equal(4, user_version(path));
 	assert_int_equal(0, persist_delete(p, "call-v2", "phone-tag",
 					   "0000000000000001"));
 
@@ -411,7 +425,7 @@ static void test_tenant_columns(void **state)
 	/* opened again: nothing to migrate, the rows stay */
 	reopen(&p, path, &seen);
 	assert_int_equal(1, seen.n);
-	assert_int_equal(3, user_version(path));
+	assert_int_equal(4, user_version(path));
 	p = mem_deref(p);
 	unlink(path);
 	remove_side_files(path);
@@ -436,7 +450,47 @@ static void test_v1_to_v3(void **state)
 	assert_int_equal(1, seen.n);
 	assert_string_equal("", seen.tenant);
 	assert_false(sa_isset(&seen.phone, SA_ADDR));
+	assert_int_equal(4, user_version(path));
+	p = mem_deref(p);
+	unlink(path);
+	remove_side_files(path);
+}
+
+
+/* A database of the version before gets the list column (its rows are
+ * single-orbit subscriptions, as they were); a list subscription's row
+ * reads back as one */
+static void test_list_column(void **state)
+{
+	char path[] = "/tmp/parkblf-persist-XXXXXX";
+	struct persist *p = NULL;
+	struct persist_sub s;
+	struct seen seen;
+	(void)state;
+
+	temp_path(path);
+	v3_database(path, "INSERT INTO subs VALUES ('call-v3','phone-tag',"
+		    "'0000000000000002','sip:park-1@h','sip:p@h','sip:p@h',"
+		    "'park-1','dialog','sip:park-1@h',1800000000000,0,7,0,"
+		    "'','','customer-b','');");
 	assert_int_equal(3, user_version(path));
+
+	reopen(&p, path, &seen);
+	assert_int_equal(1, seen.n);
+	assert_false(seen.list);
+	assert_int_equal(7, seen.version);
+	assert_string_equal("customer-b", seen.tenant);
+	assert_int_equal(4, user_version(path));
+	assert_int_equal(0, persist_delete(p, "call-v3", "phone-tag",
+					   "0000000000000002"));
+
+	sub_init(&s, "call-list");
+	s.list = true;
+	assert_int_equal(0, persist_save(p, &s));
+	reopen(&p, path, &seen);
+	assert_int_equal(1, seen.n);
+	assert_true(seen.list);
+	assert_string_equal("call-list", seen.callid);
 	p = mem_deref(p);
 	unlink(path);
 	remove_side_files(path);
@@ -451,6 +505,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_nat_columns),
 	cmocka_unit_test(test_tenant_columns),
 	cmocka_unit_test(test_v1_to_v3),
+	cmocka_unit_test(test_list_column),
 };
 
 const struct unit_group unit_persist = UNIT_GROUP(persist, tests);
