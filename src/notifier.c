@@ -884,6 +884,18 @@ static void resp_handler(int err, uint16_t scode, const struct pl *reason,
 		return;
 	}
 
+	/* behind NAT on TCP/TLS, its connection closed while the NOTIFY
+	   was in flight: no answer could come.  The subscription waits for
+	   the phone, as it does with nothing in flight; the refresh on its
+	   new connection brings the state */
+	if (err && err != EHOSTDOWN && !subdlg_reachable(w->dlg)) {
+		log_debug("notifier: %s to %J: NOTIFY unanswered, its "
+			  "connection is gone: the subscription waits for "
+			  "the phone", w->group->name, subdlg_peer(w->dlg));
+		w->pending = true;
+		return;
+	}
+
 	watcher_forget(w);
 
 	if (err == EHOSTDOWN) {

@@ -1569,7 +1569,9 @@ void subdlg_describe(const struct subdlg *sd, struct persist_sub *s,
 /**
  * A request of this dialog came in: a phone behind NAT is heard from,
  * and followed if it comes from another address (or, on TCP/TLS, a
- * new connection) than the last one
+ * new connection) than the last one.  On TCP/TLS a NOTIFY in flight on
+ * the connection it left is given up without its resph: the owner
+ * sends the state again (subdlg_busy is false then)
  *
  * @param sd  Dialog
  * @param msg A request subdlg_match matched
@@ -1596,6 +1598,15 @@ bool subdlg_follow(struct subdlg *sd, const struct sip_msg *msg)
 	if (nat_bind(sd, msg->tp, &msg->src, &msg->dst, msg))
 		return false;
 	sd->src = msg->src;     /* a request's source: where NOTIFYs may go */
+
+	/* on TCP/TLS a NOTIFY in flight went on the connection the phone
+	   left or lost, where its answer may never come (the phone lost
+	   it, or libre closed the connection on a reset before reading
+	   the 200 that came with it): it is given up (no resph), and the
+	   owner sends the state on the new connection (a refresh brings
+	   it anyway), instead of waiting up to 32 s for that answer */
+	if (sd->tp != SIP_TRANSP_UDP)
+		sd->req = mem_deref(sd->req);
 
 	if (moved)
 		log_info("subdlg: %s: the phone moved to %J",

@@ -298,6 +298,67 @@ make_cert() {
 	chmod 600 "$T/parkblf.pem"
 }
 
+# start_nat_tls [CONFIG LINES...]: a certificate, the fake PBX, and
+# parkblf listening on UDP+TCP (port PORT_tcp, also PB_PORT) and TLS
+# (PORT_tls) with these config lines
+start_nat_tls() {
+	make_cert
+	start_fakepbx
+	write_config "sip_tls_listen 127.0.0.1:0" \
+		"sip_tls_cert parkblf.pem" "$@"
+	start_parkblf
+	PORT_tcp=$(sed -n \
+		's/.*sip: listening on 127.0.0.1:\([0-9]*\) (udp, tcp).*/\1/p' \
+		"$T/parkblf.log")
+	PORT_tls=$(sed -n \
+		's/.*sip: listening on 127.0.0.1:\([0-9]*\) (tls).*/\1/p' \
+		"$T/parkblf.log")
+	[ -n "$PORT_tls" ] || fail "no TLS listener in the log"
+	# start_parkblf took the last listener, TLS's
+	PB_PORT=$PORT_tcp
+}
+
+# nat_phone tcp|tls subscribe|refresh [TAG]: natphone.py at PORT_tcp
+# or PORT_tls (start_nat_tls)
+nat_phone() {
+	local port
+	eval "port=\$PORT_$1"
+	"$PYTHON" "$SRC/test/integration/natphone.py" "$1" 127.0.0.1 "$port" \
+		"${@:2}"
+}
+
+# nat_first_and_close: a natphone.py over TCP and one over TLS
+# subscribe to park-1, get the idle state on their connections and
+# close them, each once parkblf saw the close (the subscribe's output
+# in $T/tcp-first.out, tls-first.out; NATPHONE_* variables apply)
+nat_first_and_close() {
+	local tp
+	for tp in tcp tls; do
+		nat_phone $tp subscribe >"$T/$tp-first.out" ||
+			fail "first SUBSCRIBE over $tp: $(cat "$T/$tp-first.out")"
+		grep -q "BODY .*<state>terminated</state>" \
+			"$T/$tp-first.out" ||
+			fail "$tp: no idle NOTIFY on the phone's connection:" \
+				"$(cat "$T/$tp-first.out")"
+		wait_for 10 grep -q \
+			"natkeep: 127.0.0.1:[0-9]* ($tp): connection closed" \
+			"$T/parkblf.log" ||
+			fail "parkblf did not see the $tp connection close"
+	done
+}
+
+# nat_refresh_parked TP: the refresh of nat_first_and_close's TP phone,
+# on a new connection, gets 200 and the call 4930111 parked on park-1
+nat_refresh_parked() {
+	nat_phone "$1" refresh "$(sed -n 's/^TAG //p' "$T/$1-first.out")" \
+		>"$T/$1-refresh.out" ||
+		fail "$1 refresh on a new connection:" \
+			"$(cat "$T/$1-refresh.out")"
+	grep -q "BODY .*<state>confirmed</state>.*4930111" \
+		"$T/$1-refresh.out" ||
+		fail "$1 refresh: no parked call: $(cat "$T/$1-refresh.out")"
+}
+
 # start_parkblf: sets PB_PORT once listening and the upstream link is up
 # PARKBLF_WRAP runs it under a tool (make valgrind)
 start_parkblf() {

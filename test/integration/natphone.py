@@ -17,6 +17,10 @@ in (on the same socket or connection), printing "REFRESHED" on its
 200; NATPHONE_MUTE=S (watch) answers nothing after S seconds;
 NATPHONE_ID=X tells phones of one test apart (Call-ID, branch);
 NATPHONE_WANT=REGEX (subscribe, refresh) waits for a NOTIFY matching.
+NATPHONE_NOANSWER=1 (subscribe, refresh) answers no NOTIFY: its
+connection is gone before the answer goes (parkblf's NOTIFY stays in
+flight).  NATPHONE_WITHIN=S (subscribe, refresh) fails unless the 200
+and the NOTIFY came within S seconds (keepalives do not count).
 NATPHONE_FROM=1 (udp watch) prints "FROM <address>:<port> <method>"
 before each request, naming the socket it came from.
 """
@@ -38,6 +42,8 @@ USER = LIST or "park-1"
 ID = os.environ.get("NATPHONE_ID", "1")
 WANT = os.environ.get("NATPHONE_WANT", "")
 FROM = os.environ.get("NATPHONE_FROM", "")
+NOANSWER = os.environ.get("NATPHONE_NOANSWER", "")
+WITHIN = float(os.environ.get("NATPHONE_WITHIN", "0"))
 
 
 def hdr(head, name):
@@ -76,7 +82,8 @@ def handle(head, body, send):
             return "REFRESHED"
         return "TAG " + re.search(r";tag=([^;>\s]+)", hdr(head, "To")).group(1)
     if head.startswith("NOTIFY"):
-        send(answer(head))
+        if not NOANSWER:
+            send(answer(head))
         return "BODY " + body.replace("\r", "").replace("\n", "")
     if head.startswith("OPTIONS"):
         send(answer(head))
@@ -147,7 +154,10 @@ elif tp in ("tcp", "tls"):
     s.sendall(subscribe(arg if mode == "refresh" else "",
                         2 if mode == "refresh" else 1))
     buf, seen = b"", set()
+    deadline = time.time() + WITHIN
     while not {"TAG", "BODY"} <= seen:
+        if WITHIN and time.time() > deadline:
+            sys.exit("no 200 and NOTIFY within %g s" % WITHIN)
         d = s.recv(4096)
         if not d:
             sys.exit("connection closed by parkblf")

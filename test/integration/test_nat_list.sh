@@ -12,18 +12,7 @@
 # refresh on a new connection brings it there.
 . "$(dirname "$0")/lib.sh"
 
-make_cert
-
-start_fakepbx
-write_config "blf_list parks" "nat_keepalive 1" "nat_keepalive_grace 3" \
-	"sip_tls_listen 127.0.0.1:0" "sip_tls_cert parkblf.pem"
-start_parkblf
-# start_parkblf took the last listener, TLS's
-PB_PORT=$(sed -n 's/.*sip: listening on 127.0.0.1:\([0-9]*\) (udp, tcp).*/\1/p' \
-	"$T/parkblf.log")
-PORT_tls=$(sed -n 's/.*sip: listening on 127.0.0.1:\([0-9]*\) (tls).*/\1/p' \
-	"$T/parkblf.log")
-[ -n "$PORT_tls" ] || fail "no TLS listener in the log"
+start_nat_tls "blf_list parks" "nat_keepalive 1" "nat_keepalive_grace 3"
 
 PHONE="$SRC/test/integration/natphone.py"
 # phone NAME udp|tcp|tls [VAR=VALUE...]: a list phone watching for 40 s
