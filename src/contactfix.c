@@ -1,23 +1,13 @@
 /**
  * @file contactfix.c  A SUBSCRIBE's Contact, pointed where the phone is
  *
- * libre's notifier (the BLF lists' NOTIFYs) takes its dialog's remote
- * target from the Contact of the SUBSCRIBEs, the first one and every
- * refresh (sip_dialog_update), and sends each NOTIFY there.  To send
- * them elsewhere, the Contact is rewritten before the notifier reads
- * it, as Kamailio's fix_nated_contact does: to the source address of a
- * phone behind NAT (natkeep.c), or to TCP (tcpswitch.c).  URI and header
- * parameters are kept but transport= (and, moved, maddr=), and the
- * transport is named.
- *
- * - contactfix_copy: a copy of the SUBSCRIBE with the new Contact,
- *   answerable as the original (same source, socket, transport);
- * - contactfix_apply: the SUBSCRIBE itself, for an in-dialog one that
- *   goes on to libre's listener: its Contact (and, on UDP, its Via's
- *   port, answers going to the source port as with rport: RFC 3581,
- *   nathelper's force_rport) read differently until the next loop turn
- *   or until the fix is dereferenced, whichever comes first; the
- *   message is held meanwhile.
+ * A SUBSCRIBE whose phone is to get its NOTIFYs elsewhere than its
+ * Contact says (tcpswitch.c: over TCP) is handed on as a copy whose
+ * Contact says so, as Kamailio's fix_nated_contact does: to another
+ * address and port, or transport.  URI and header parameters are kept
+ * but transport= (and, moved, maddr=), and the transport is named.
+ * The copy is answerable as the original (same source, socket,
+ * transport).
  *
  * Copyright (C) 2026 The parkblf authors
  */
@@ -28,41 +18,10 @@
 #include "contactfix.h"
 
 
-struct contactfix {
-	struct ptmr tmr;
-	struct sip_msg *msg;         /**< Referenced while rewritten      */
-	struct sip_hdr *hdr;         /**< Its Contact                     */
-	struct pl val;               /**< The Contact as it came          */
-	struct sa via;               /**< The Via's address as it came    */
-	char *str;                   /**< The Contact as libre reads it   */
-};
-
 struct prm {
 	struct mbuf *mb;
 	bool moved;
 };
-
-
-/* The message as it came */
-static void restore(struct contactfix *fix)
-{
-	if (!fix->msg)
-		return;
-
-	fix->hdr->val = fix->val;
-	fix->msg->via.addr = fix->via;
-	fix->msg = mem_deref(fix->msg);
-}
-
-
-static void destructor(void *arg)
-{
-	struct contactfix *fix = arg;
-
-	ptmr_cancel(&fix->tmr);
-	restore(fix);
-	mem_deref(fix->str);
-}
 
 
 /* URI parameters but transport= (and maddr= if moved) */
@@ -192,69 +151,3 @@ int contactfix_copy(struct sip_msg **msgp, const struct sip_msg *msg,
 	return err;
 }
 
-
-static void tmr_handler(void *arg)
-{
-	restore(arg);
-}
-
-
-/**
- * Rewrite the Contact of a SUBSCRIBE in place, for the listeners that
- * read it after ours (libre's notifier): until the next loop turn or
- * the fix is dereferenced
- *
- * @param fixp Where to store the fix (dereference it to undo it)
- * @param msg  The SUBSCRIBE (held meanwhile)
- * @param at   The Contact's new address and port, NULL to keep them
- * @param tp   The transport the Contact names
- *
- * @return 0 if success, EBADMSG without a usable Contact, otherwise
- *         errorcode
- */
-int contactfix_apply(struct contactfix **fixp, const struct sip_msg *msg,
-		     const struct sa *at, enum sip_transp tp)
-{
-	struct contactfix *fix;
-	struct mbuf *mb;
-	int err;
-
-	if (!fixp || !msg)
-		return EINVAL;
-
-	fix = mem_zalloc(sizeof(*fix), destructor);
-	mb = mbuf_alloc(128);
-	if (!fix || !mb) {
-		err = ENOMEM;
-		goto out;
-	}
-
-	ptmr_init(&fix->tmr);
-	err = value_print(mb, msg, at, tp);
-	if (err)
-		goto out;
-
-	mb->pos = 0;
-	err = mbuf_strdup(mb, &fix->str, mb->end);
-	if (err)
-		goto out;
-
-	/* the listeners' message is ours to read differently a while */
-	fix->msg = mem_ref((struct sip_msg *)msg);
-	fix->hdr = (struct sip_hdr *)sip_msg_hdr(msg, SIP_HDR_CONTACT);
-	fix->val = fix->hdr->val;
-	fix->via = msg->via.addr;
-	pl_set_str(&fix->hdr->val, fix->str);
-	if (at && msg->tp == SIP_TRANSP_UDP)
-		sa_set_port(&fix->msg->via.addr, sa_port(&msg->src));
-	ptmr_start(&fix->tmr, 0, tmr_handler, fix);
-
- out:
-	mem_deref(mb);
-	if (err)
-		mem_deref(fix);
-	else
-		*fixp = fix;
-
-	return err;
-}

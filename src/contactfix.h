@@ -6,12 +6,9 @@
 #ifndef PARKBLF_CONTACTFIX_H
 #define PARKBLF_CONTACTFIX_H
 
-struct contactfix;
 struct sip_msg;
 
 int contactfix_copy(struct sip_msg **msgp, const struct sip_msg *msg,
 		    const struct sa *at, enum sip_transp tp);
-int contactfix_apply(struct contactfix **fixp, const struct sip_msg *msg,
-		     const struct sa *at, enum sip_transp tp);
 
 #endif

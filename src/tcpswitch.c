@@ -7,8 +7,8 @@
  * UDP.  A phone that subscribed over UDP may or may not listen on TCP
  * at its Contact's address: before the SUBSCRIBE is answered, a TCP
  * connection to that address is tried.  If it is taken, the SUBSCRIBE
- * is handed on as if its Contact said ";transport=tcp" (libre's
- * notifier sends along the Contact, so every NOTIFY of the dialog then
+ * is handed on as if its Contact said ";transport=tcp" (the list's
+ * dialog sends along the Contact, so every NOTIFY of the dialog then
  * goes over TCP); if not, the SUBSCRIBE is handed on as it came, with
  * the reason.
  *

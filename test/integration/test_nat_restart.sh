@@ -5,11 +5,13 @@
 # then reaches the UDP phone at the address its SUBSCRIBE came from,
 # on its existing dialog.  The TCP phone's connection died with the
 # process: nothing is dialled for it, and its refresh on a new
-# connection brings the parked call.
+# connection brings the parked call.  The same for two BLF list phones
+# (RFC 4662), one on UDP, one on TCP: the UDP one gets the full state
+# and the park on its list dialog, the TCP one with its refresh.
 . "$(dirname "$0")/lib.sh"
 
 start_fakepbx
-write_config "state_db state.db"
+write_config "state_db state.db" "blf_list parks"
 sed -i "s/^sip_listen .*/sip_listen 127.0.0.1:$(free_port)/" "$T/parkblf.conf"
 start_parkblf
 
@@ -19,6 +21,12 @@ PIDS+=($!)
 "$PYTHON" "$PHONE" tcp 127.0.0.1 "$PB_PORT" subscribe >"$T/tcp.out" ||
 	fail "TCP phone: $(cat "$T/tcp.out")"
 tag=$(sed -n 's/^TAG //p' "$T/tcp.out")
+NATPHONE_LIST=parks NATPHONE_ID=lu "$PYTHON" "$PHONE" udp 127.0.0.1 \
+	"$PB_PORT" watch 60 >"$T/ludp.out" 2>&1 &
+PIDS+=($!)
+NATPHONE_LIST=parks NATPHONE_ID=lt "$PYTHON" "$PHONE" tcp 127.0.0.1 \
+	"$PB_PORT" subscribe >"$T/ltcp.out" || fail "TCP list phone: $(cat "$T/ltcp.out")"
+ltag=$(sed -n 's/^TAG //p' "$T/ltcp.out")
 
 udp_has() { grep -q "$1" "$T/udp.out"; }
 wait_for 10 udp_has "BODY .*<state>terminated</state>" ||
@@ -26,15 +34,19 @@ wait_for 10 udp_has "BODY .*<state>terminated</state>" ||
 udp_has "^TAG " || fail "UDP phone: no 200 at its source port"
 grep -q "BODY .*<state>terminated</state>" "$T/tcp.out" ||
 	fail "TCP phone: no idle NOTIFY: $(cat "$T/tcp.out")"
+wait_for 10 grep -q 'BODY .*fullState="true"' "$T/ludp.out" ||
+	fail "UDP list phone: no full state: $(cat "$T/ludp.out")"
+grep -q 'BODY .*fullState="true"' "$T/ltcp.out" ||
+	fail "TCP list phone: no full state: $(cat "$T/ltcp.out")"
 [ "$(grep -c "natkeep: 127.0.0.1:[0-9]* (.*) is behind NAT" \
-	"$T/parkblf.log")" -eq 2 ] || fail "not both phones behind NAT"
-log "UDP and TCP phones behind NAT subscribed, idle seen"
+	"$T/parkblf.log")" -eq 4 ] || fail "not all four phones behind NAT"
+log "UDP and TCP phones behind NAT subscribed (keys and lists), idle seen"
 
 kill -KILL "$PB_PID"
 wait "$PB_PID" 2>/dev/null
 : >"$T/parkblf.log"
 start_parkblf
-grep -q "resume: 2 phone subscription(s) from the last run" \
+grep -q "resume: 4 phone subscription(s) from the last run" \
 	"$T/parkblf.log" || fail "subscriptions not reloaded"
 
 pbx park '*00' call-1 4930111 'Alice Smith' >/dev/null
@@ -44,6 +56,17 @@ wait_for 10 udp_has "BODY .*<state>confirmed</state>.*4930111" ||
 [ "$(grep -c '^TAG ' "$T/udp.out")" -eq 1 ] ||
 	fail "UDP phone subscribed again"
 log "after SIGKILL and restart the UDP phone got the park where it is"
+# the list's RLMI version went on above 100 (RESUME_MARGIN): a NOTIFY
+# of the resumed dialog, full state first, the park shown
+lresumed() { grep -q 'BODY .*version="1[0-9][0-9]" fullState="true"' \
+	"$T/ludp.out"; }
+wait_for 10 lresumed ||
+	fail "UDP list phone: no resumed full state: $(tail -n 3 "$T/ludp.out")"
+wait_for 10 eval "tail -n 1 '$T/ludp.out' | grep -q 'version=\"1[0-9][0-9]\".*4930111'" ||
+	fail "UDP list phone: no parked call: $(tail -n 1 "$T/ludp.out")"
+[ "$(grep -c '^TAG ' "$T/ludp.out")" -eq 1 ] ||
+	fail "UDP list phone subscribed again"
+log "the UDP list phone too, on its list dialog, full state first"
 
 sleep 2
 ss -Htnp state syn-sent | grep -q "pid=$PB_PID," &&
@@ -55,3 +78,9 @@ grep -q "ended" "$T/parkblf.log" &&
 grep -q "BODY .*<state>confirmed</state>.*4930111" "$T/refresh.out" ||
 	fail "TCP refresh: no parked call: $(cat "$T/refresh.out")"
 log "the TCP phone, without a connection, waited; its refresh got the park"
+NATPHONE_LIST=parks NATPHONE_ID=lt "$PYTHON" "$PHONE" tcp 127.0.0.1 \
+	"$PB_PORT" refresh "$ltag" >"$T/lrefresh.out" ||
+	fail "TCP list refresh: $(cat "$T/lrefresh.out")"
+grep -q 'BODY .*fullState="true".*4930111' "$T/lrefresh.out" ||
+	fail "TCP list refresh: no parked call: $(cat "$T/lrefresh.out")"
+log "the TCP list phone the same: its refresh got the full state, the park"

@@ -148,37 +148,10 @@ static void test_nat_copy(void **state)
 }
 
 
-/* In place: libre's listener reads the source until the fix goes; on
-   UDP the Via's port too (answers go to the source port) */
-static void test_nat_apply(void **state)
-{
-	struct sip_msg *msg = subscribe("Contact: <sip:201@10.1.1.7>\r\n");
-	struct contactfix *fix = NULL;
-	char *val;
-	(void)state;
-
-	sa_set_port(&msg->src, 40000);
-	assert_int_equal(0, contactfix_apply(&fix, msg, &msg->src,
-					     SIP_TRANSP_UDP));
-	val = contact_of(msg);
-	assert_string_equal("<sip:201@192.0.2.7:40000>", val);
-	assert_int_equal(40000, sa_port(&msg->via.addr));
-	mem_deref(val);
-
-	mem_deref(fix);
-	val = contact_of(msg);
-	assert_string_equal("<sip:201@10.1.1.7>", val);
-	assert_int_equal(5062, sa_port(&msg->via.addr));
-	mem_deref(val);
-	mem_deref(msg);
-}
-
-
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_rewrite),
 	cmocka_unit_test(test_no_contact),
 	cmocka_unit_test(test_nat_copy),
-	cmocka_unit_test(test_nat_apply),
 };
 
 const struct unit_group unit_tcpswitch = UNIT_GROUP(tcpswitch, tests);
