@@ -34,6 +34,10 @@
 # BENCH_ONESOCK=1 (loadgen -1: the phones share one socket, each at its
 # own address and the same port, so that the load generator needs far
 # fewer system calls per NOTIFY than parkblf and is not the limit),
+# BENCH_FANOUT_1SOCK=0 (no second fan-out phase with the phones on one
+# socket; by default each scale of each run also measures the fan-out
+# that way, on a fresh parkblf: the "fan-out, the phones on one
+# socket" line, docs/BENCHMARKS.md change 27),
 # BENCH_SPIN=1 (with BENCH_LG_PUMP=1, loadgen -B: during a fan-out
 # event the load generator polls its phones' sockets instead of
 # waiting in epoll_wait),
@@ -73,7 +77,9 @@ STORM_PCT=${BENCH_STORM_PCT:-50}
 PROFILE=${BENCH_PROFILE:-0}
 ROUTE_ARG=
 [ "${BENCH_ROUTE:-0}" = 1 ] && ROUTE_ARG=-R
-[ "${BENCH_ONESOCK:-0}" = 1 ] && ROUTE_ARG+=" -1"
+ONESOCK_FANOUT=${BENCH_FANOUT_1SOCK:-1}
+[ "${BENCH_ONESOCK:-0}" = 1 ] && { ROUTE_ARG+=" -1"; ONESOCK_FANOUT=0; }
+[ "${BENCH_FRONT:-}" = kamailio ] && ONESOCK_FANOUT=0
 [ "${BENCH_SPIN:-0}" = 1 ] && ROUTE_ARG+=" -B"
 [ "${BENCH_LG_PUMP:-0}" = 1 ] && ROUTE_ARG+=" -Q"
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/parkblf-bench.XXXXXX)}
@@ -190,6 +196,32 @@ run_scale() {
 		>>"$d/loadgen.out"
 	stop
 	[ $rc = 0 ] || echo "bench: loadgen exited $rc (see $d)" >&2
+	[ $rc = 0 ] && [ "$ONESOCK_FANOUT" = 1 ] && {
+		fanout_onesock "$scale" "$d-1sock" || rc=1
+	}
+	return $rc
+}
+
+# fanout_onesock SCALE DIR: the fan-out phase again, on a fresh parkblf,
+# with the phones on one socket (loadgen -1): one core plays 1,000
+# phones, and with a socket each its reading and answering (~11 us a
+# NOTIFY) trails parkblf's sending (~3-4 us), so the figure above is
+# mostly its own queue; on one socket (~4 us) it keeps nearly pace.
+# Appends the phase's line to DIR/../loadgen.out as "fanout_1sock".
+fanout_onesock() {
+	local d=$2 np nk nm rc
+	read -r np nk nm <<<"$(params "$1")"
+	start "$d" "$nm" || return 1
+	"${PIN_LG[@]}" timeout 300 "$BUILD/loadgen" \
+		-t "127.0.0.1:$PB_TARGET" -c "$PBX_CTL" -n "$np" -k "$nk" \
+		-m "$nm" -w "$WINDOW" -f "$ROUNDS" -T 0 -S 0 -W 0 \
+		-P "$PB_PID" -L "$LIMIT" -1 \
+		>"$d/loadgen.out" 2>"$d/loadgen.err"
+	rc=$?
+	stop
+	sed -n 's/^fanout /fanout_1sock /p' "$d/loadgen.out" \
+		>>"${d%-1sock}/loadgen.out"
+	[ $rc = 0 ] || echo "bench: loadgen -1 exited $rc (see $d)" >&2
 	return $rc
 }
 
@@ -242,6 +274,14 @@ for s in $SCALES; do
 		"of each NOTIFY on the phone's socket, not loadgen's read;" \
 		"read minus arrival per NOTIFY p50 $(med "$s" fanout lg_p50_ms)" \
 		"p99 $(med "$s" fanout lg_p99_ms) ms: loadgen's own queue)"
+	[ "$(stat "$s" fanout_1sock p99_ms)" = n/a ] ||
+	echo "  fan-out, the phones on one socket (loadgen -1, a fresh" \
+		"parkblf): p50 $(stat "$s" fanout_1sock p50_ms) ms," \
+		"p99 $(stat "$s" fanout_1sock p99_ms) ms; arrival p99" \
+		"$(stat "$s" fanout_1sock arr_p99_ms) ms; loadgen's queue" \
+		"p99 $(med "$s" fanout_1sock lg_p99_ms) ms; CPU s of parkblf" \
+		"/ of loadgen: $(med "$s" fanout_1sock cpu_s) /" \
+		"$(med "$s" fanout_1sock lg_cpu_s)"
 	echo "  storm:      $(stat "$s" storm subs) new subscriptions in" \
 		"$(stat "$s" storm time_s) s ($(stat "$s" storm subs_per_s)" \
 		"subs/s), failed $(stat "$s" storm failed), retransmits" \
@@ -306,5 +346,6 @@ echo "bench: subs_per_s=$(med $sum setup subs_per_s)" \
 	"notify_per_s=$(med $sum throughput notify_per_s)" \
 	"p99_ms_1000=$(med $sum fanout p99_ms)" \
 	"arr_p99_ms_1000=$(med $sum fanout arr_p99_ms)" \
+	"p99_1sock_ms_1000=$(med $sum fanout_1sock p99_ms)" \
 	"cpu_s_per_1k_notify=$(med $sum throughput cpu_s_per_1k_notify)" \
 	"bytes_per_sub=$(med $sum memory bytes_per_sub)"

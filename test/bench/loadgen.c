@@ -2163,6 +2163,18 @@ static void tick(void *arg)
 
 /* --- set-up --------------------------------------------------------- */
 
+/* The phones' 200s and SUBSCRIBEs leave with DF set and IP ID 0, as
+   parkblf's own fast path does (docs/BENCHMARKS.md change 24): the
+   IP ID's generation (__ip_select_ident) was 5 % of our CPU in a
+   fan-out with the phones on one socket */
+static void phone_df(int fd)
+{
+	const int df = IP_PMTUDISC_DO;
+
+	(void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &df, sizeof(df));
+}
+
+
 /* -1: one socket at the wildcard address for every phone: the phones
    differ by address only, all at the same port (as phones at 5060 on
    their own addresses), and the load generator reads and answers
@@ -2182,6 +2194,7 @@ static int phones_open_one(void)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	(void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	phone_df(fd);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
@@ -2240,6 +2253,7 @@ static int phones_open(void)
 		   our own reading (report_fanout's arr_*) */
 		(void)setsockopt(ph->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one,
 				 sizeof(one));
+		phone_df(ph->fd);
 		if (bind(ph->fd, (struct sockaddr *)&sin, sizeof(sin)) ||
 		    getsockname(ph->fd, (struct sockaddr *)&sin, &sl))
 			return errno;
