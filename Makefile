@@ -54,7 +54,7 @@ endif
 # Core sources; every module's module.mk appends to SRCS.
 SRCS := src/ptmr.c src/tfifo.c src/randbuf.c src/log.c src/file.c src/config.c src/cfgcheck.c src/orbitmap.c src/orbitrule.c src/orbittmpl.c src/store.c
 SRCS += src/decoder.c src/encoder.c src/xmlsafe.c
-SRCS += src/notifier.c src/doctpl.c src/subdlg.c src/reach.c src/natkeep.c src/pacer.c src/blflist.c
+SRCS += src/notifier.c src/acceptlist.c src/doctpl.c src/subdlg.c src/reach.c src/natkeep.c src/pacer.c src/blflist.c
 SRCS += src/tcpswitch.c src/contactfix.c
 SRCS += src/upstream.c src/upreplay.c src/capture.c
 SRCS += src/reload.c src/alert.c src/history.c src/histdb.c

@@ -30,6 +30,7 @@
 #include "parkblf.h"
 #include "core.h"
 #include "notifier.h"
+#include "acceptlist.h"
 #include "alert.h"
 #include "metrics.h"
 #include "pacer.h"
@@ -919,47 +920,6 @@ static void resp_handler(int err, uint16_t scode, const struct pl *reason,
 }
 
 
-static bool accept_ok(const struct sip_msg *msg, const char *ctype)
-{
-	struct le *le;
-	bool any = false;
-
-	for (le = list_head(&msg->hdrl); le; le = le->next) {
-		const struct sip_hdr *hdr = le->data;
-		struct pl v, rest;
-
-		if (hdr->id != SIP_HDR_ACCEPT)
-			continue;
-		any = true;
-
-		/* an empty Accept header accepts nothing we could send */
-		rest = hdr->val;
-		while (!re_regex(rest.p, rest.l, "[^,]+", &v)) {
-			struct msg_ctype ct;
-
-			if (!msg_ctype_decode(&ct, &v)) {
-				char buf[128];
-
-				if (re_snprintf(buf, sizeof(buf), "%r/%r",
-						&ct.type, &ct.subtype) > 0 &&
-				    (!strcasecmp(buf, ctype) ||
-				     !strcmp(buf, "*/*") ||
-				     !strcasecmp(buf, "application/*")))
-					return true;
-			}
-			rest.l -= v.p + v.l - rest.p;
-			rest.p = v.p + v.l;
-			if (rest.l) {
-				++rest.p;
-				--rest.l;
-			}
-		}
-	}
-
-	return !any;
-}
-
-
 /* An orbit by name.  One the map has not yet that a discover line gives
    comes back as *unmadep too, not made: subscribe_handler makes it
    (unknownh) once nothing refuses the SUBSCRIBE, so that a refused one
@@ -1057,7 +1017,7 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 		return true;
 	}
 
-	if (!accept_ok(msg, enc->ctype)) {
+	if (!acceptlist_allows(msg, enc->ctype)) {
 		(void)sip_replyf(sip, msg, 406, "Not Acceptable",
 				 "Accept: %s\r\n"
 				 "Content-Length: 0\r\n\r\n", enc->ctype);

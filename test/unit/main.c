@@ -29,6 +29,7 @@ static const struct unit_group *groups[] = {
 	&unit_config,
 	&unit_capture,
 	&unit_tcpswitch,
+	&unit_acceptlist,
 	&unit_acl,
 	&unit_persist,
 	&unit_orbitmap,

@@ -24,7 +24,7 @@ struct unit_group {
 extern const struct unit_group unit_acl, unit_persist, unit_ptmr, unit_tfifo,
 	unit_sipsock, unit_strec, unit_upreplay, unit_pacer, unit_subdlg;
 extern const struct unit_group unit_build, unit_capture;
-extern const struct unit_group unit_tcpswitch;
+extern const struct unit_group unit_tcpswitch, unit_acceptlist;
 extern const struct unit_group unit_reach, unit_doctpl,
 	unit_txq;
 extern const struct unit_group unit_alert, unit_history;
