@@ -51,6 +51,7 @@ enum {
 	PROBE_MS     = 2000,   /**< How long a TCP connection may take   */
 	TOO_BIG_WAIT = 3600,   /**< Retry-After of a list too big        */
 	FLUSH_MS     = 1000,   /**< Versions saved at most this late     */
+	CALLID_HASH  = 256,
 };
 
 
@@ -73,9 +74,11 @@ struct listwatcher {
 	struct le le;            /**< In blflist.watchers, .pending (tried
 				      over TCP) or .ending              */
 	struct le le_dirty;      /**< In blflist.dirty                  */
+	struct le he;            /**< In blflist.by_callid (watchers)   */
 	struct blflist *bl;
 	struct subdlg *dlg;      /**< Its SIP dialog                    */
 	struct pacer_slot *pace;
+	char *name;              /**< The list's name (blf_list)        */
 	char *entity;            /**< The list URI subscribed to        */
 	char *host;              /**< host[:port] for resource URIs     */
 	struct sa peer;          /**< The phone, for log lines          */
@@ -96,6 +99,7 @@ struct listwatcher {
 
 struct blflist {
 	struct list watchers;
+	struct hash *by_callid;  /**< The watchers, by Call-ID          */
 	struct list pending;     /**< Being tried over TCP, unanswered  */
 	struct list ending;      /**< Final NOTIFY in flight            */
 	struct list dirty;       /**< Versions not yet saved            */
@@ -124,11 +128,13 @@ static void watcher_destructor(void *arg)
 
 	list_unlink(&lw->le);
 	list_unlink(&lw->le_dirty);
+	hash_unlink(&lw->he);
 	ptmr_cancel(&lw->tmr_expire);
 	lw->ts = mem_deref(lw->ts);
 	lw->pace = mem_deref(lw->pace);
 	lw->dlg = mem_deref(lw->dlg);
 	list_flush(&lw->resources);
+	mem_deref(lw->name);
 	mem_deref(lw->entity);
 	mem_deref(lw->host);
 }
@@ -145,6 +151,7 @@ static void blflist_destructor(void *arg)
 	list_flush(&bl->pending);
 	list_flush(&bl->watchers);
 	list_flush(&bl->ending);
+	mem_deref(bl->by_callid);
 }
 
 
@@ -176,6 +183,10 @@ int blflist_alloc(struct blflist **blp, struct notifier *nt,
 	bl->cfg = cfg;
 	bl->enc = encoder_find(&dialog);
 	ptmr_init(&bl->tmr_flush);
+	if (hash_alloc(&bl->by_callid, CALLID_HASH)) {
+		mem_deref(bl);
+		return ENOMEM;
+	}
 	*blp = bl;
 
 	return 0;
@@ -388,6 +399,23 @@ static int render_doc(struct doctpl **docp, struct listwatcher *lw)
 }
 
 
+/* A subscription made or resumed: in the watchers, found by Call-ID */
+static void watcher_add(struct listwatcher *lw)
+{
+	list_append(&lw->bl->watchers, &lw->le, lw);
+	hash_append(lw->bl->by_callid, hash_joaat_str(subdlg_callid(lw->dlg)),
+		    &lw->he, lw);
+}
+
+
+static bool callid_cmp(struct le *le, void *arg)
+{
+	const struct listwatcher *lw = le->data;
+
+	return subdlg_match(lw->dlg, arg);
+}
+
+
 /* Seconds the subscription has left, for Subscription-State */
 static uint32_t expires_left(const struct listwatcher *lw)
 {
@@ -407,7 +435,7 @@ static int list_save(struct listwatcher *lw)
 
 	memset(&s, 0, sizeof(s));
 	subdlg_describe(lw->dlg, &s, ltag, sizeof(ltag));
-	s.orbit = lw->bl->cfg->blf_list;
+	s.orbit = lw->name;
 	s.event = event_pkg;
 	s.expires_at = lw->expires_at;
 	s.version = lw->version;
@@ -568,6 +596,7 @@ static void list_end(struct listwatcher *lw, enum sipevent_reason reason,
 	}
 
 	list_unlink(&lw->le);
+	hash_unlink(&lw->he);
 	ptmr_cancel(&lw->tmr_expire);
 	lw->ending = true;
 	list_append(&lw->bl->ending, &lw->le, lw);
@@ -700,7 +729,7 @@ static int list_accept(struct listwatcher *lw, const struct sip_msg *msg)
 
 	pl_set_str(&ev, event);
 	err = subdlg_accept(&lw->dlg, notifier_dlgs(bl->nt), msg, &ev,
-			    bl->cfg->blf_list, lw->expires, resp_handler, lw);
+			    lw->name, lw->expires, resp_handler, lw);
 	event = mem_deref(event);
 	if (err)
 		goto out;
@@ -708,7 +737,7 @@ static int list_accept(struct listwatcher *lw, const struct sip_msg *msg)
 
 	lw->peer = *subdlg_peer(lw->dlg);
 	lw->expires_at = store_now_ms() + lw->expires * 1000ULL;
-	list_append(&bl->watchers, &lw->le, lw);
+	watcher_add(lw);
 	++metrics.subscribes_accepted;
 	log_debug("blflist: list subscribed from %J", &msg->src);
 
@@ -940,6 +969,7 @@ int blflist_subscribe(struct blflist *bl, const struct sip_msg *msg)
 	err  = notifier_pacer_slot(&lw->pace, bl->nt, &phone, send_handler,
 				   lw);
 	err |= pl_strdup(&lw->entity, &msg->ruri);
+	err |= str_dup(&lw->name, bl->cfg->blf_list);
 	err |= re_sdprintf(&lw->host, msg->uri.port ? "%r:%u" : "%r",
 			   &msg->uri.host, msg->uri.port);
 	if (!err)
@@ -990,21 +1020,15 @@ bool blflist_indialog(struct blflist *bl, const struct sip_msg *msg)
 {
 	const struct sip_hdr *hdr;
 	struct sipevent_event se;
-	struct listwatcher *lw = NULL;
+	struct listwatcher *lw;
 	uint32_t expires;
-	struct le *le;
 
 	if (!bl || !msg)
 		return false;
 
-	for (le = list_head(&bl->watchers); le; le = le->next) {
-		struct listwatcher *x = le->data;
-
-		if (subdlg_match(x->dlg, msg)) {
-			lw = x;
-			break;
-		}
-	}
+	lw = list_ledata(hash_lookup(bl->by_callid,
+				     hash_joaat_pl(&msg->callid), callid_cmp,
+				     (void *)msg));
 	if (!lw)
 		return false;
 
@@ -1114,6 +1138,7 @@ int blflist_resume(struct blflist *bl, const struct persist_sub *s,
 	err  = notifier_pacer_slot(&lw->pace, bl->nt, phone, send_handler,
 				   lw);
 	err |= str_dup(&lw->entity, s->entity);
+	err |= str_dup(&lw->name, s->orbit);
 	err |= re_sdprintf(&lw->host, uri.port ? "%r:%u" : "%r", &uri.host,
 			   uri.port);
 	if (!err)
@@ -1122,7 +1147,7 @@ int blflist_resume(struct blflist *bl, const struct persist_sub *s,
 		goto out;
 
 	lw->saved = true;
-	list_append(&bl->watchers, &lw->le, lw);
+	watcher_add(lw);
 	ptmr_start(&lw->tmr_expire, lw->expires_at > now ?
 		   lw->expires_at - now : 0, expire_handler, lw);
 

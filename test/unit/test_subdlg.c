@@ -385,6 +385,7 @@ static void test_fast_path(void **state)
 			       ";branch=z9hG4bKpbn"));
 	assert_non_null(strstr((char *)r->rx[1]->buf,
 			       "Subscription-State: active;expires=600"));
+	assert_null(strstr((char *)r->rx[1]->buf, "Require:"));
 	assert_int_equal(0, pl_strcmp(&n1->to.tag, "ph1"));
 	assert_int_equal(0, pl_cmp(&n1->from.tag, &ok->to.tag));
 	assert_int_equal(0, pl_strcmp(&n1->callid, "call-1"));
@@ -667,7 +668,8 @@ static void saved_init(struct persist_sub *s, const char *callid,
 
 /* A dialog saved by an earlier run: NOTIFYs on the phone's dialog (its
  * tags, our saved tag, the CSeq given) through libre at first; once a
- * request shows the socket, on the fast path */
+ * request shows the socket, on the fast path.  A BLF list's (made
+ * eventlist): Require: eventlist on both paths */
 static void test_restore(void **state)
 {
 	struct rig *r = *state;
@@ -690,12 +692,14 @@ static void test_restore(void **state)
 	assert_int_equal(0, subdlg_restore(&sd, r->ctx, &s, 0x70000064,
 					   resp_handler, r));
 	assert_false(subdlg_fast(sd));
+	subdlg_set_eventlist(sd);
 
 	assert_int_equal(0, subdlg_notify(sd, 60, "x/y", body, 1));
 	wait_rx(r, 1, 2000);
 	n = find_rx(r, 0, "call-6", 0x70000065);
 	assert_non_null(n);
 	assert_false(fast_branch(n));
+	assert_true(sip_msg_hdr_has_value(n, SIP_HDR_REQUIRE, "eventlist"));
 	assert_int_equal(0, pl_strcmp(&n->to.tag, "ph6"));
 	assert_int_equal(0, pl_strcmp(&n->from.tag, "00112233aabbccdd"));
 	answer(r, n, 200, "OK", false);
@@ -714,6 +718,7 @@ static void test_restore(void **state)
 	n = find_rx(r, 3, "call-6", 0x70000066);
 	assert_non_null(n);
 	assert_true(fast_branch(n));
+	assert_true(sip_msg_hdr_has_value(n, SIP_HDR_REQUIRE, "eventlist"));
 	answer(r, n, 200, "OK", false);
 	mem_deref(n);
 	run(300);
