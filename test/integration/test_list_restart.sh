@@ -8,7 +8,8 @@
 # graceful stop (not told terminated).  Then its refresh in the dialog
 # gets 200 and the full state, and its un-SUBSCRIBE 200 and a final
 # NOTIFY (sipp checks both); its row is gone: a later restart resumes
-# nothing.
+# nothing.  A list renamed while parkblf was down: its phone is told
+# terminated;reason=noresource.
 . "$(dirname "$0")/lib.sh"
 
 start_fakepbx
@@ -142,3 +143,28 @@ start_parkblf
 grep -q "resume: .* phone subscription(s) from the last run" \
 	"$T/parkblf.log" && fail "the ended list was resumed"
 log "ended: its row is gone"
+
+# a list renamed (blf_list) while parkblf was down: its phone is told
+# (terminated, noresource), and its row goes
+start_phone m parks "EXTRA_HEADERS=Supported: eventlist" \
+	"ACCEPT=multipart/related, application/rlmi+xml, \
+application/dialog-info+xml" QUIET_MS=30000
+expect_last m 'fullState="true"'
+sleep 1.5
+kill -TERM "$PB_PID"
+wait "$PB_PID" || fail "parkblf did not exit 0 on SIGTERM"
+sed -i 's/^blf_list .*/blf_list orbits/' "$T/parkblf.conf"
+: >"$T/parkblf.log"
+start_parkblf
+wait_for 10 grep -q "Subscription-State: terminated;reason=noresource" \
+	"$T/m.msg" || fail "the phone of the renamed list was not told"
+grep -q "resume: .* parks is no longer served" "$T/parkblf.log" ||
+	fail "the dropped list subscription is not logged"
+kill "$PHONE_m" 2>/dev/null
+kill -TERM "$PB_PID"
+wait "$PB_PID" || fail "parkblf did not exit 0 on SIGTERM"
+: >"$T/parkblf.log"
+start_parkblf
+grep -q "resume: .* phone subscription(s) from the last run" \
+	"$T/parkblf.log" && fail "the renamed list's row was kept"
+log "list renamed while down: its phone told (noresource), its row gone"
