@@ -439,6 +439,7 @@ static int list_save(struct listwatcher *lw)
 	s.event = event_pkg;
 	s.expires_at = lw->expires_at;
 	s.version = lw->version;
+	s.cseq = lw->restored ? subdlg_cseq(lw->dlg) : 0;
 	s.tenant = lw->bl->dbkey;
 	s.phone = *pacer_slot_addr(lw->pace);
 	s.list = true;

@@ -600,6 +600,8 @@ static int watcher_save(struct watcher *w)
 	s.event = w->enc->event;
 	s.expires_at = w->expires_at;
 	s.version = w->version;
+	/* resumed: its CSeq is above a first run's, and must stay so */
+	s.cseq = w->restored ? subdlg_cseq(w->dlg) : 0;
 	s.tenant = w->nt->dbkey;
 	/* behind a trusted proxy: the phone its Via named, not its
 	   Contact, is what the limits count */

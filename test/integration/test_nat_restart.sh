@@ -87,3 +87,30 @@ NATPHONE_LIST=parks NATPHONE_ID=lt "$PYTHON" "$PHONE" tcp 127.0.0.1 \
 grep -q 'BODY .*fullState="true".*4930111' "$T/lrefresh.out" ||
 	fail "TCP list refresh: no parked call: $(cat "$T/lrefresh.out")"
 log "the TCP list phone the same: its refresh got the full state, the park"
+
+# max_cseq CALL-ID: the highest CSeq of the NOTIFYs parkblf sent there
+max_cseq() {
+	grep -l "^Call-ID: $1" "$T"/wire/*.sip 2>/dev/null |
+		xargs -r grep -h '^CSeq: [0-9]* NOTIFY' |
+		sed 's/^CSeq: \([0-9]*\).*/\1/' | sort -n | tail -n 1
+}
+# both TCP phones just moved (a new connection): their rows were
+# written again at once.  Killed before the versions are flushed (1 s)
+# and started again, their next NOTIFYs' CSeq still goes up: the rows
+# kept the resumed dialogs' CSeq
+kill -KILL "$PB_PID"
+wait "$PB_PID" 2>/dev/null
+ck=$(max_cseq nat-tcp-1) cl=$(max_cseq nat-tcp-lt)
+[ -n "$ck" ] && [ -n "$cl" ] || fail "no NOTIFYs in $T/wire"
+: >"$T/parkblf.log"
+start_parkblf
+"$PYTHON" "$PHONE" tcp 127.0.0.1 "$PB_PORT" refresh "$tag" >"$T/k2.out" ||
+	fail "TCP refresh: $(cat "$T/k2.out")"
+NATPHONE_LIST=parks NATPHONE_ID=lt "$PYTHON" "$PHONE" tcp 127.0.0.1 \
+	"$PB_PORT" refresh "$ltag" >"$T/l2.out" ||
+	fail "TCP list refresh: $(cat "$T/l2.out")"
+ck2=$(max_cseq nat-tcp-1) cl2=$(max_cseq nat-tcp-lt)
+[ "$ck2" -gt "$ck" ] || fail "key phone: CSeq went from $ck to $ck2"
+[ "$cl2" -gt "$cl" ] || fail "list phone: CSeq went from $cl to $cl2"
+log "moved, killed at once, restarted: CSeq still up (key $ck -> $ck2," \
+	"list $cl -> $cl2)"
