@@ -19,7 +19,8 @@ write_config "state_db state.db" "blf_list parks"
 sed -i "s/^sip_listen .*/sip_listen 127.0.0.1:$(free_port)/" "$T/parkblf.conf"
 start_parkblf
 
-PHONE_SCENARIO=listkeep.xml.in start_phone l parks QUIET_MS=10000
+# quiet long enough for a restart under valgrind: its refresh comes after
+PHONE_SCENARIO=listkeep.xml.in start_phone l parks QUIET_MS=20000
 expect_last l 'fullState="true"'
 expect_last l 'display="Early Bird">sip:300@'
 pbx park '*00' call-1 100 Alice >/dev/null
@@ -128,7 +129,7 @@ log "SIGTERM and start: still subscribed, the park while down shown" \
 	"(CSeq $c1 -> $C2, RLMI version $v1 -> $V2)"
 
 # the refresh and un-SUBSCRIBE of the resumed dialog (sipp checks them)
-wait_for 20 grep -q "ended (unsubscribed)" "$T/parkblf.log" ||
+wait_for 40 grep -q "ended (unsubscribed)" "$T/parkblf.log" ||
 	fail "no un-SUBSCRIBE: $(cat "$T/l.err" 2>/dev/null)"
 phone_done l
 grep -q "Subscription Does Not Exist" "$T/l.msg" && fail "481 in the dialog"
