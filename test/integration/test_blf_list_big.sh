@@ -5,12 +5,15 @@
 # and a list too big for that is refused at SUBSCRIBE time with 503,
 # Retry-After and a Warning, and a log line (before: 200 and never a
 # NOTIFY, "Message too long").  Over TCP a list of 201 orbits works.
+# A list whose NOTIFYs went over TCP survives a crash (state_db): after
+# a SIGKILL and a start, parkblf dials the phone's TCP side again and
+# sends it the full state.
 . "$(dirname "$0")/lib.sh"
 
 N=201
 start_fakepbx
 pbx park '*1007' call-1 100 Alice >/dev/null
-write_config "blf_list parks"
+write_config "blf_list parks" "state_db state.db"
 write_numbered_map $N
 start_parkblf
 
@@ -46,7 +49,7 @@ list udpphone u1 '<pause milliseconds="2000"/>' ||
 	fail "UDP SUBSCRIBE of $N orbits not answered 200:" \
 		"$(cat "$T/udpphone.err")"
 wait "$TCP_PHONE" || fail "no NOTIFY over TCP"
-PORT=
+PORT1=$PORT PORT=
 [ "$(resources tcpside)" = $N ] ||
 	fail "the NOTIFY over TCP lists $(resources tcpside) orbits, not $N"
 notifies tcpside | head -n 1 | grep -q 'display="Alice">sip:100@' ||
@@ -55,6 +58,23 @@ notifies udpphone | grep -q . && fail "a NOTIFY came over UDP too"
 grep -q "blflist: list from 127.0.0.1:[0-9]*: NOTIFYs of [0-9]* bytes go over TCP" \
 	"$T/parkblf.log" || fail "no log line for the switch to TCP"
 log "UDP phone that takes TCP: 200, then the $N orbits over TCP"
+
+# --- its list after a crash: over TCP again, on its dialog
+tcp_phone tcpside2 "$PORT1"
+kill -KILL "$PB_PID"
+wait "$PB_PID" 2>/dev/null
+: >"$T/parkblf.log"
+start_parkblf
+grep -q "resume: 1 phone subscription(s) from the last run" \
+	"$T/parkblf.log" || fail "the list over TCP was not reloaded"
+wait "$TCP_PHONE" || fail "no NOTIFY over TCP after the restart"
+[ "$(resources tcpside2)" = $N ] ||
+	fail "the resumed NOTIFY lists $(resources tcpside2) orbits, not $N"
+notifies tcpside2 | head -n 1 | grep -q 'version="1[0-9][0-9]" fullState="true"' ||
+	fail "not the resumed full state: $(notifies tcpside2 | head -c 600)"
+notifies tcpside2 | head -n 1 | grep -q 'display="Alice">sip:100@' ||
+	fail "park-7's caller is not in the resumed NOTIFY"
+log "after SIGKILL and a start: the $N orbits over TCP again, full state"
 
 # --- a UDP phone that takes no TCP: refused at SUBSCRIBE time
 ev=$'Event: dialog\nExpires: 600\nSupported: eventlist\nAccept: multipart/related'
