@@ -638,6 +638,19 @@ static void resp_handler(int err, uint16_t scode, const struct pl *reason,
 		return;
 	}
 
+	/* behind NAT on TCP/TLS, its connection closed while the NOTIFY
+	   was in flight: no answer could come.  The list waits for the
+	   phone, as it does with nothing in flight; the refresh on its new
+	   connection brings the full state */
+	if (err && err != EHOSTDOWN && !subdlg_reachable(lw->dlg)) {
+		log_debug("blflist: list to %J: NOTIFY unanswered, its "
+			  "connection is gone: the list waits for the phone",
+			  &lw->peer);
+		lw->pending = true;
+		lw->full = true;
+		return;
+	}
+
 	list_forget(lw);
 
 	if (err == EHOSTDOWN) {
