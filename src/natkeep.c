@@ -26,8 +26,9 @@
  *   before it speaks again; only past sipsock's 64 tuned sockets would
  *   libre's first socket send them).  Any answer,
  *   any request from the phone, and any answer to a NOTIFY proves it is
- *   there.  Heard of for nat_keepalive_grace seconds: its
- *   subscriptions end (natkeep_lost_h).
+ *   there.  Not heard of for nat_keepalive_grace seconds, with at least
+ *   two keepalives unanswered meanwhile: its subscriptions end
+ *   (natkeep_lost_h).
  * - Each binding has its own timer (in ptmr.c's one heap): the first
  *   keepalive at a random point of the first interval, then every
  *   interval +-10 %, so that phones that subscribed together (after a
@@ -57,6 +58,7 @@ enum {
 	DORMANT_S   = 4000000,  /**< libre's CRLF ping: never (46 days;
 				     * more overflows its ms arithmetic) */
 	JITTER_PERMIL = 100,    /**< Each interval +- 10 %              */
+	UNHEARD_MIN = 2,        /**< Keepalives unanswered before gone  */
 };
 
 struct natkeep {
@@ -100,6 +102,7 @@ struct natb {
 	uint32_t id;
 	uint32_t seq;              /**< Of the keepalive in flight       */
 	uint32_t nonce;
+	uint8_t unheard;           /**< Keepalives since the last sign   */
 	bool gone;                 /**< TCP/TLS: its connection closed   */
 };
 
@@ -107,6 +110,7 @@ struct natb {
 static void natb_heard(struct natb *b)
 {
 	b->heard = tmr_jiffies();
+	b->unheard = 0;
 }
 
 
@@ -269,7 +273,12 @@ static void ka_handler(void *arg)
 	if (b->gone)
 		return;
 
-	if (tmr_jiffies() - b->heard >= nk->grace_ms) {
+	/* gone once nothing came for the grace AND at least UNHEARD_MIN
+	   keepalives went meanwhile: a loop held up past the grace (a
+	   stalled machine, timers late) must not judge the phone on one
+	   datagram or none, its answer perhaps still unread */
+	if (tmr_jiffies() - b->heard >= nk->grace_ms &&
+	    b->unheard >= UNHEARD_MIN) {
 		lost(b);
 		return;
 	}
@@ -283,6 +292,8 @@ static void ka_handler(void *arg)
 		log_debug("natkeep: keepalive to %J: %m", &b->src, err);
 	else
 		++metrics.nat_keepalives_sent;
+	if (b->unheard < UINT8_MAX)
+		++b->unheard;
 
 	ptmr_start(&b->tmr, jittered(nk), ka_handler, b);
 }

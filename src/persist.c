@@ -10,8 +10,9 @@
  *
  * BLF list subscriptions (RFC 4662) are rows too, marked list (their
  * orbit column is the list's name, their version the next RLMI
- * version).  Every tenant's phones are kept, each row naming its tenant (NAME of
- * tenants_dir/NAME.conf; '' for parkblf.conf's own PBX, as every row of
+ * version).  Every tenant's phones are kept, each row naming its
+ * tenant (NAME of tenants_dir/NAME.conf; '' for parkblf.conf's own
+ * PBX, as every row of
  * a database from before tenants reads).  A database an earlier version
  * wrote gets the columns added since (PRAGMA user_version says which
  * schema a file has).  Config key: state_db.

@@ -952,6 +952,41 @@ static void test_nat_keepalive(void **state)
 }
 
 
+/* A phone is gone only once keepalives went unanswered: with a grace
+   no longer than the interval (as when the loop is held up past the
+   grace and the timer fires late), the next keepalive would come after
+   the grace and the phone was dropped on none unanswered */
+static void test_nat_unanswered(void **state)
+{
+	struct rig *r = *state;
+	const uint64_t sent0 = metrics.nat_keepalives_sent;
+	const uint64_t lost0 = metrics.nat_phones_lost;
+	struct sip_msg *n1, *opt;
+	uint64_t t0;
+
+	subdlgs_set_nat(r->ctx, NAT_AUTO, 1, 1);
+	n1 = nat_first(r, "call-k2", "sip:phone@10.1.2.3:5062", "");
+	answer(r, n1, 200, "OK", false);
+	run(100);
+
+	wait_rx(r, 3, 1500);
+	assert_int_equal(3, r->nrx);
+	opt = rx_msg(r, 2);
+	answer(r, opt, 200, "OK", false);
+	mem_deref(opt);
+
+	t0 = tmr_jiffies();
+	while (r->nresp < 2 && tmr_jiffies() - t0 < 6000)
+		run(200);
+	assert_int_equal(2, r->nresp);
+	assert_int_equal(EHOSTDOWN, r->resp_err);
+	assert_int_equal(lost0 + 1, metrics.nat_phones_lost);
+	/* the answered one, then two unanswered before it was gone */
+	assert_true(metrics.nat_keepalives_sent >= sent0 + 3);
+	mem_deref(n1);
+}
+
+
 /* A phone that moves (its refresh from another address) is followed:
  * the next NOTIFY goes to the new address */
 static void test_nat_follow(void **state)
@@ -1074,6 +1109,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_nat_modes, rig_setup,
 					rig_teardown),
 	cmocka_unit_test_setup_teardown(test_nat_keepalive, rig_setup,
+					rig_teardown),
+	cmocka_unit_test_setup_teardown(test_nat_unanswered, rig_setup,
 					rig_teardown),
 	cmocka_unit_test_setup_teardown(test_nat_follow, rig_setup,
 					rig_teardown),
