@@ -1769,10 +1769,12 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 
 	/* a BLF list's, if the list is still served under that name */
 	if (s->list) {
+		const uint32_t cseq = s->cseq ? s->cseq : CSEQ_BASE;
+
 		if (enc && nt->cfg->blf_list &&
 		    !strcmp(s->orbit, nt->cfg->blf_list))
-			return blflist_resume(nt->lists, s, (s->cseq ? s->cseq :
-					      CSEQ_BASE) + RESUME_MARGIN,
+			return blflist_resume(nt->lists, s,
+					      cseq + RESUME_MARGIN,
 					      s->version + RESUME_MARGIN);
 		orbit = NULL;
 	}
