@@ -76,13 +76,21 @@ sleep 1
 log "the stranger: $(cat "$T/stranger.out"); parkblf has" \
 	"$(ls "/proc/$PB_PID/fd" | wc -l) descriptors open"
 
-c0=$(cpu_ticks)
-sleep 2
-c1=$(cpu_ticks)
-# 100 ticks a second: busy would be ~200
+# 100 ticks a second: spinning would be ~200 in every 2 s window; a
+# loaded machine (or valgrind) may still be answering the stranger's
+# 1,000 OPTIONS in the first window, so idle in any of 5 is enough
+busy=
+for _ in 1 2 3 4 5; do
+	c0=$(cpu_ticks)
+	sleep 2
+	c1=$(cpu_ticks)
+	busy+="${busy:+, }$((c1 - c0))"
+	[ $((c1 - c0)) -le 50 ] && break
+done
 [ $((c1 - c0)) -le 50 ] ||
 	fail "parkblf is busy while the connections are held:" \
-		"$((c1 - c0)) ticks in 2 s"
+		"$busy ticks in 2 s windows"
+log "parkblf's CPU ticks per 2 s while they are held: $busy"
 
 line=$(options phone-1)
 case "$line" in
