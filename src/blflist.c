@@ -1085,9 +1085,12 @@ bool blflist_indialog(struct blflist *bl, const struct sip_msg *msg)
 	if (lw->saved)
 		list_update(lw);
 
-	/* a refresh gets the full state (RFC 6665 4.2.1.2) */
+	/* a refresh gets the full state (RFC 6665 4.2.1.2); resumed and
+	   not yet told before the PBX's picture is complete, it gets it
+	   then (blflist_resume_start), not idle orbits now */
 	lw->full = true;
-	pacer_request(lw->pace);
+	if (!lw->untold || notifier_picture(bl->nt))
+		pacer_request(lw->pace);
 
 	return true;
 }

@@ -102,6 +102,8 @@ struct notifier {
 	uint64_t epoch;               /**< Maps set so far                */
 	uint32_t nwatchers;
 	uint32_t nending;             /**< In ending                      */
+	bool picture;                 /**< The PBX's first report complete
+					   (notifier_resume_start)        */
 };
 
 /** One phone subscription */
@@ -806,8 +808,12 @@ bool notifier_indialog(struct notifier *nt, const struct sip_msg *msg)
 		watcher_update(w);
 
 	/* a refresh gets the full state (RFC 6665 4.2.1.2): at once,
-	   unless refreshes come faster than the pacer lets NOTIFYs go */
-	pacer_request(&w->pace);
+	   unless refreshes come faster than the pacer lets NOTIFYs go.
+	   Resumed and not yet told before the PBX's picture is complete,
+	   it gets it then (notifier_resume_start): now an orbit the PBX has
+	   not reported yet would show idle, whatever it holds */
+	if (!w->untold || nt->picture)
+		pacer_request(&w->pace);
 
 	return true;
 }
@@ -994,6 +1000,14 @@ static bool subscribe_handler(const struct sip_msg *msg, void *arg)
 
 	if (nt->cfg->blf_list &&
 	    !pl_strcmp(&msg->uri.user, nt->cfg->blf_list)) {
+		/* a list's parts are dialog-info, and so its refreshes */
+		if (pl_strcasecmp(&se.event, "dialog")) {
+			(void)sip_replyf(sip, msg, 489, "Bad Event",
+					 "Allow-Events: dialog\r\n"
+					 "Content-Length: 0\r\n\r\n");
+			++metrics.subscribes_refused;
+			return true;
+		}
 		if (blflist_subscribe(nt->lists, msg))
 			++metrics.subscribes_refused;
 		return true;
@@ -1622,6 +1636,21 @@ const struct orbitmap *notifier_map(const struct notifier *nt)
 
 
 /**
+ * Tell whether the PBX's first report since the start is complete
+ * (notifier_resume_start): before it, a DN it has not reported yet is
+ * not known to be idle
+ *
+ * @param nt Notifier
+ *
+ * @return true once complete
+ */
+bool notifier_picture(const struct notifier *nt)
+{
+	return nt && nt->picture;
+}
+
+
+/**
  * Tell whether an orbit's state is known, so that a lamp may show it
  *
  * @param nt    Notifier
@@ -1787,12 +1816,16 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 	if (!orbit || !enc) {
 		struct subdlg *sd = NULL;
 
-		/* gone while parkblf was down: the phone is told */
+		/* gone while parkblf was down: the phone is told (a list
+		   in an RFC 4662 NOTIFY, Require: eventlist) */
 		if (!subdlg_restore(&sd, nt->dlgs, s, (s->cseq ? s->cseq :
 						       CSEQ_BASE) +
-				    RESUME_MARGIN, resp_none, NULL))
+				    RESUME_MARGIN, resp_none, NULL)) {
+			if (s->list)
+				subdlg_set_eventlist(sd);
 			(void)subdlg_terminate(sd, SIPEVENT_NORESOURCE, 0,
 					       NULL, NULL, 0);
+		}
 		mem_deref(sd);
 		return ENOENT;
 	}
@@ -1877,6 +1910,7 @@ void notifier_resume_start(struct notifier *nt)
 	if (!nt)
 		return;
 
+	nt->picture = true;
 	(void)hash_apply(nt->groups, tell_group, NULL);
 	blflist_resume_start(nt->lists);
 }

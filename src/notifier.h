@@ -59,6 +59,7 @@ int  notifier_encode_orbit(struct mbuf *mb, const struct notifier *nt,
 			   const struct encoder *enc, const char *entity,
 			   uint32_t version);
 bool notifier_fanning(void);
+bool notifier_picture(const struct notifier *nt);
 bool notifier_orbit_known(const struct notifier *nt,
 			  const struct orbit *orbit);
 uint32_t notifier_count_orbit(const struct notifier *nt, const char *name);

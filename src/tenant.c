@@ -61,7 +61,8 @@ struct tenant {
 	void *arg;
 	struct ptmr tmr_grace;      /**< Link down: until phones are told */
 	struct ptmr tmr_sweep;      /**< End of a session's first report  */
-	uint64_t session_start;    /**< tmr_jiffies of the last SUBSCRIBE */
+	uint64_t report_start;     /**< tmr_jiffies of the session's first
+				    NOTIFY, 0 before it               */
 	bool sweep_pending;        /**< First report of a session running */
 	bool ever_up;              /**< The link has been up once        */
 	bool unknown;              /**< Down past the grace: no lamps    */
@@ -306,9 +307,14 @@ static void upstream_update(const struct dn_update *upd, void *arg)
 			 prefix(t), colon(t), err);
 
 	/* the first report of a session may come in many NOTIFYs: once
-	   they pause, DNs it did not mention are idle */
+	   they pause, DNs it did not mention are idle.  Counted from its
+	   first NOTIFY, not from the SUBSCRIBE: a PBX that answers late
+	   (libre retransmits the SUBSCRIBE for up to 32 s) still gets its
+	   report swept, and resumed phones told (notifier_resume_start) */
+	if (t->sweep_pending && !t->report_start)
+		t->report_start = tmr_jiffies();
 	if (t->sweep_pending &&
-	    tmr_jiffies() < t->session_start + SWEEP_MAX_MS)
+	    tmr_jiffies() < t->report_start + SWEEP_MAX_MS)
 		ptmr_start(&t->tmr_sweep, SWEEP_QUIET_MS, sweep_handler, t);
 }
 
@@ -319,7 +325,7 @@ static void upstream_session(void *arg)
 
 	store_new_session(t->store);
 	t->sweep_pending = true;
-	t->session_start = tmr_jiffies();
+	t->report_start = 0;
 	ptmr_cancel(&t->tmr_sweep);
 }
 

@@ -13,6 +13,12 @@ expect_refusal parks 421 "Require:" "eventlist" \
 	$'Event: dialog\nExpires: 600'
 log "list without Supported: eventlist: 421"
 
+# a list's parts are dialog-info: Event: presence is refused at once,
+# not taken and then its refresh refused
+expect_refusal parks 489 "Allow-Events:" "^ *dialog$" \
+	$'Event: presence\nSupported: eventlist\nExpires: 600'
+log "list with Event: presence: 489, Allow-Events: dialog"
+
 start_phone l parks "EXTRA_HEADERS=Supported: eventlist" \
 	"ACCEPT=multipart/related, application/rlmi+xml, \
 application/dialog-info+xml"

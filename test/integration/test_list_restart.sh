@@ -159,6 +159,12 @@ sed -i 's/^blf_list .*/blf_list orbits/' "$T/parkblf.conf"
 start_parkblf
 wait_for 10 grep -q "Subscription-State: terminated;reason=noresource" \
 	"$T/m.msg" || fail "the phone of the renamed list was not told"
+# that NOTIFY is a list's too (RFC 4662 5: Require: eventlist)
+awk '/^-----/ { if (b ~ /reason=noresource/) print b; b = ""; next }
+	{ b = b $0 "\n" }
+	END { if (b ~ /reason=noresource/) print b }' "$T/m.msg" |
+	grep -q "^Require: eventlist" ||
+	fail "the renamed list's final NOTIFY lacks Require: eventlist"
 grep -q "resume: .* parks is no longer served" "$T/parkblf.log" ||
 	fail "the dropped list subscription is not logged"
 kill "$PHONE_m" 2>/dev/null
