@@ -962,17 +962,37 @@ static struct notifier *resume_find(const char *key, uint32_t *max_expires,
 }
 
 
+/* A tenant's subscriptions (list ones too) saved as they are: when
+   stopping with state_db (saved, not ended), and right after they were
+   resumed (their raised CSeqs and versions) */
+static void keep_subscriptions(const struct tenant *t, void *arg)
+{
+	(void)arg;
+
+	notifier_flush(tenant_notifier(t));
+}
+
+
 /* state_db: what the tenants that run kept there comes back, the rest
    of it goes */
 static int state_restore(struct app *app)
 {
+	int err;
+
 	if (!app->db)
 		return 0;
 
 	if (app->histdb)
 		(void)histdb_prune(app->histdb, histdb_keep, app);
 
-	return resume_load(app->db, resume_find, app);
+	err = resume_load(app->db, resume_find, app);
+	if (!err) {
+		if (app->dflt)
+			keep_subscriptions(app->dflt, NULL);
+		tenants_apply(app->tenants, keep_subscriptions, NULL);
+	}
+
+	return err;
 }
 
 
@@ -1147,16 +1167,6 @@ static void stop_deadline(void *arg)
 		log_warn("app: peers did not answer in time; stopping "
 			 "anyway");
 	re_cancel();
-}
-
-
-/* Stopping with state_db: a tenant's subscriptions (list ones too)
-   are saved, not ended */
-static void keep_subscriptions(const struct tenant *t, void *arg)
-{
-	(void)arg;
-
-	notifier_flush(tenant_notifier(t));
 }
 
 

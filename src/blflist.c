@@ -1167,6 +1167,8 @@ int blflist_resume(struct blflist *bl, const struct persist_sub *s,
 	watcher_add(lw);
 	ptmr_start(&lw->tmr_expire, lw->expires_at > now ?
 		   lw->expires_at - now : 0, expire_handler, lw);
+	/* the raised CSeq and version saved at once (notifier_resume) */
+	list_append(&bl->dirty, &lw->le_dirty, lw);
 
  out:
 	if (err)

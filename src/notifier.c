@@ -1872,6 +1872,12 @@ int notifier_resume(struct notifier *nt, const struct persist_sub *s)
 	ptmr_start(&w->tmr_expire, w->expires_at > now ?
 		  w->expires_at - now : 0, expire_handler, w);
 
+	/* the raised CSeq and version go to its row at once (the start
+	   flushes them, app.c): a crash before the next save must not
+	   start a third run from the same row, repeating this run's
+	   CSeq, which a phone refuses */
+	list_append(&nt->dirty, &w->le_dirty, w);
+
  out:
 	if (err) {
 		w->saved = false;   /* the caller deletes the row */

@@ -55,6 +55,23 @@ n=$(grep -c "^SUBSCRIBE" "$T/p1.msg")
 log "SIGKILL, change while down, restart: p1 idle, p2 Bob, no re-SUBSCRIBE"
 log "(CSeq $c1 -> $c2, version $v1 -> $v2)"
 
+# killed again at once, before this run saved a NOTIFY's CSeq: the
+# next run still goes above (the resume itself saved the raised CSeq),
+# not back to this run's CSeq, which a phone would refuse
+kill -KILL "$PB_PID"
+wait "$PB_PID" 2>/dev/null
+n1=$(grep -c '^NOTIFY ' "$T/p1.msg")
+: >"$T/parkblf.log"
+start_parkblf
+wait_for 10 eval '[ "$(grep -c "^NOTIFY " "$T/p1.msg")" -gt "$n1" ]' ||
+	fail "p1: no NOTIFY after the second restart"
+c3=$(sed -n 's/^CSeq: \([0-9]*\) NOTIFY.*/\1/p' "$T/p1.msg" | tail -n 1)
+v3=$(last_version p1)
+[ "$c3" -gt "$c2" ] || fail "CSeq after two quick restarts: $c2 -> $c3"
+[ "$v3" -gt "$v2" ] || fail "version after two quick restarts: $v2 -> $v3"
+log "SIGKILL right after a resume, restart: CSeq $c2 -> $c3, version" \
+	"$v2 -> $v3"
+
 # a graceful stop keeps them too; later changes still arrive
 kill -TERM "$PB_PID"
 wait "$PB_PID" || fail "parkblf did not exit 0 on SIGTERM"
