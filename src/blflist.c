@@ -35,6 +35,7 @@
 #include "notifier.h"
 #include "pacer.h"
 #include "blflist.h"
+#include "acceptlist.h"
 #include "metrics.h"
 #include "tcpswitch.h"
 #include "natkeep.h"
@@ -697,27 +698,6 @@ static bool contact_is_source(const struct sip_msg *msg)
 }
 
 
-static bool accepts_multipart(const struct sip_msg *msg)
-{
-	struct le *le;
-	bool any = false;
-
-	for (le = list_head(&msg->hdrl); le; le = le->next) {
-		const struct sip_hdr *hdr = le->data;
-
-		if (hdr->id != SIP_HDR_ACCEPT)
-			continue;
-		any = true;
-		if (!re_regex(hdr->val.p, hdr->val.l, "multipart/related") ||
-		    !re_regex(hdr->val.p, hdr->val.l, "multipart/\\*") ||
-		    !re_regex(hdr->val.p, hdr->val.l, "\\*/\\*"))
-			return true;
-	}
-
-	return !any;
-}
-
-
 /* Accept the SUBSCRIBE (msg, whose Contact says where NOTIFYs go) and
    send the full state; lw is consumed */
 static int list_accept(struct listwatcher *lw, const struct sip_msg *msg)
@@ -942,7 +922,7 @@ int blflist_subscribe(struct blflist *bl, const struct sip_msg *msg)
 		return EPROTO;
 	}
 
-	if (!accepts_multipart(msg)) {
+	if (!acceptlist_allows(msg, "multipart/related")) {
 		(void)sip_replyf(sip, msg, 406, "Not Acceptable",
 				 "Accept: multipart/related, "
 				 "application/rlmi+xml, "
