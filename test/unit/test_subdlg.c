@@ -897,6 +897,21 @@ static void test_nat_modes(void **state)
 }
 
 
+/* The silent phone is given up (its subscription ends EHOSTDOWN) within
+   6 s, after the answered keepalive and at least two unanswered ones */
+static void assert_gone(struct rig *r, uint64_t lost0, uint64_t sent0)
+{
+	const uint64_t t0 = tmr_jiffies();
+
+	while (r->nresp < 2 && tmr_jiffies() - t0 < 6000)
+		run(200);
+	assert_int_equal(2, r->nresp);
+	assert_int_equal(EHOSTDOWN, r->resp_err);
+	assert_int_equal(lost0 + 1, metrics.nat_phones_lost);
+	assert_true(metrics.nat_keepalives_sent >= sent0 + 3);
+}
+
+
 /* Keepalives: OPTIONS from parkblf's socket to where the phone is, our
  * branch; answered, the phone stays; silent for the grace period, its
  * subscription ends (EHOSTDOWN) and that is counted */
@@ -907,7 +922,6 @@ static void test_nat_keepalive(void **state)
 	const uint64_t ans0 = metrics.nat_keepalives_answered;
 	const uint64_t lost0 = metrics.nat_phones_lost;
 	struct sip_msg *n1, *opt = NULL;
-	uint64_t t0;
 	unsigned i;
 
 	subdlgs_set_nat(r->ctx, NAT_AUTO, 1, 3);
@@ -933,13 +947,7 @@ static void test_nat_keepalive(void **state)
 	mem_deref(opt);
 
 	/* silent from now: gone within grace + an interval */
-	t0 = tmr_jiffies();
-	while (r->nresp < 2 && tmr_jiffies() - t0 < 6000)
-		run(200);
-	assert_int_equal(2, r->nresp);
-	assert_int_equal(EHOSTDOWN, r->resp_err);
-	assert_int_equal(lost0 + 1, metrics.nat_phones_lost);
-	assert_true(metrics.nat_keepalives_sent >= sent0 + 3);
+	assert_gone(r, lost0, sent0);
 
 	/* every keepalive an OPTIONS to the phone's socket, spread */
 	for (i = 2; i < r->nrx; i++) {
@@ -962,7 +970,6 @@ static void test_nat_unanswered(void **state)
 	const uint64_t sent0 = metrics.nat_keepalives_sent;
 	const uint64_t lost0 = metrics.nat_phones_lost;
 	struct sip_msg *n1, *opt;
-	uint64_t t0;
 
 	subdlgs_set_nat(r->ctx, NAT_AUTO, 1, 1);
 	n1 = nat_first(r, "call-k2", "sip:phone@10.1.2.3:5062", "");
@@ -975,14 +982,7 @@ static void test_nat_unanswered(void **state)
 	answer(r, opt, 200, "OK", false);
 	mem_deref(opt);
 
-	t0 = tmr_jiffies();
-	while (r->nresp < 2 && tmr_jiffies() - t0 < 6000)
-		run(200);
-	assert_int_equal(2, r->nresp);
-	assert_int_equal(EHOSTDOWN, r->resp_err);
-	assert_int_equal(lost0 + 1, metrics.nat_phones_lost);
-	/* the answered one, then two unanswered before it was gone */
-	assert_true(metrics.nat_keepalives_sent >= sent0 + 3);
+	assert_gone(r, lost0, sent0);
 	mem_deref(n1);
 }
 
